@@ -1,0 +1,3 @@
+from kehoach.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Command line: ``kehoach extract|add|list|show|registry|search|who|serve|legal ...``.
+
+Each stage registers its own subcommands (``register(subparsers)``); this module
+only holds the global options and the error policy: one clear line per error,
+a traceback only with ``--debug``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from kehoach import __version__
+from kehoach.errors import KehoachError
+
+# modules that add subcommands; each has ``register(subparsers)``
+COMMAND_MODULES = [
+    "kehoach.extract.cli",
+    "kehoach.corpus.cli",
+    "kehoach.corpus.legal.cli",
+    "kehoach.search.cli",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kehoach", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"kehoach {__version__}")
+    p.add_argument("--home", help="corpus home directory (default: $KEHOACH_HOME, else the user data directory)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:  # a stage not built yet
+            if e.name and e.name.startswith("kehoach"):
+                continue
+            raise
+        mod.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KehoachError as e:
+        if args.debug:
+            raise
+        print(f"kehoach: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("kehoach: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # unexpected: still one line unless --debug
+        if args.debug:
+            raise
+        print(f"kehoach: error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
+        return 1

@@ -1,0 +1,138 @@
+"""Text normalization shared by every reader: Unicode NFC, one tone-mark
+convention, whitespace, and the line/paragraph rules (hard wraps, page splits).
+
+Pure functions over strings; readers keep the provenance.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# ---------------------------------------------------------------- characters
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+
+# Old-style ("hoá", "thuỷ") -> new-style ("hóa", "thủy") tone placement, the
+# convention of current official texts. Only open syllables move their mark:
+# "hoàn", "quý", "khuya" are left alone.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook, dot below
+_OLD_TONE = re.compile(
+    r"(?<![qQ])([oO])([aAeE])([" + _TONES + r"])(?![a-zA-Zà-ỹÀ-Ỹđ\u0300-\u036f])"
+    r"|(?<![qQ])([uU])([yY])([" + _TONES + r"])(?![a-zA-Zà-ỹÀ-Ỹđ\u0300-\u036f])"
+)
+
+
+def _move_tone(m: re.Match) -> str:
+    if m.group(1):
+        return m.group(1) + m.group(3) + m.group(2)
+    return m.group(4) + m.group(6) + m.group(5)
+
+
+def normalize_tones(s: str) -> str:
+    """NFC text with the tone mark on the main vowel of oa/oe/uy syllables."""
+    d = unicodedata.normalize("NFD", s)
+    # keep circumflex/breve/horn on their vowel: only plain o+a/e and u+y pairs are rewritten
+    d = _OLD_TONE.sub(_move_tone, d)
+    return unicodedata.normalize("NFC", d)
+
+
+def clean_inline(s: str) -> str:
+    """One paragraph or cell: NFC, tone convention, invisible chars dropped, spaces collapsed."""
+    s = _INVISIBLE.sub("", s)
+    s = normalize_tones(s)
+    s = _SPACES.sub(" ", s)
+    return s.strip()
+
+
+def clean_cell(s: str) -> str:
+    """A table cell: like clean_inline, but its own line breaks are kept (lists in a cell)."""
+    lines = [clean_inline(x) for x in s.replace("\r", "\n").split("\n")]
+    return "\n".join(x for x in lines if x)
+
+
+# ---------------------------------------------------------------- structure of lines
+
+# A line that starts a new item: headings and list markers of Vietnamese administrative texts.
+ITEM_START = re.compile(
+    r"^(?:"
+    r"(?:PHẦN|Phần|CHƯƠNG|Chương|MỤC|Mục|ĐIỀU|Điều)\s+[\dIVXLC]+"
+    r"|[IVXLC]{1,6}[.)]\s"
+    r"|\d{1,2}(?:\.\d{1,2}){0,4}[.)]\s"
+    r"|\d{1,2}(?:\.\d{1,2}){1,4}\s"
+    r"|[a-zđ][)/]\s"
+    r"|[-+*•–—]\s?\S"
+    r"|Nơi nhận"
+    r")"
+)
+_TERMINAL = re.compile(r"[.;:!?…]\s*[\"”’)*]*$|\./\.$")
+# words a paragraph cannot end on: a line ending with one of them was cut
+_DANGLING = {
+    "của", "và", "các", "những", "về", "tại", "theo", "số", "với", "cho", "trong", "ngày", "tháng", "năm",
+    "để", "là", "đến", "từ", "do", "được", "có", "trên", "giữa", "hoặc", "như", "thuộc", "nhằm", "bằng",
+    "sau", "trước", "hoạch", "ban", "phòng", "sở", "ủy", "nhân", "đối", "việc", "công", "thực",
+}
+
+
+def ends_sentence(line: str) -> bool:
+    return bool(_TERMINAL.search(line.rstrip()))
+
+
+def is_item_start(line: str) -> bool:
+    return bool(ITEM_START.match(line.lstrip()))
+
+
+def continues(prev: str, nxt: str) -> bool:
+    """True when ``nxt`` is the rest of the paragraph ``prev`` that a page break (or a
+    blank line in extracted text) cut in two."""
+    p, n = prev.rstrip(), nxt.lstrip()
+    if not p or not n or ends_sentence(p) or is_item_start(n):
+        return False
+    first = n[0]
+    if first.islower():
+        return True
+    if first.isdigit():  # "ngày\n\n20/5/2020 của ..." but not "2. Mục tiêu"
+        return True
+    last_word = re.sub(r"[*_]+$", "", p).split()[-1].lower() if p.split() else ""
+    return last_word in _DANGLING
+
+
+def wrap_width(lines: list[str]) -> int:
+    """The width at which a text was hard-wrapped (0 when it was not)."""
+    lens = sorted(len(x.rstrip()) for x in lines if x.strip())
+    if len(lens) < 8:
+        return 0
+    w = lens[int(0.95 * (len(lens) - 1))]
+    if w > 160 or w < 30:
+        return 0
+    near = sum(1 for n in lens if n >= 0.75 * w)
+    return w if near >= 0.3 * len(lens) else 0
+
+
+def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
+    """Group hard-wrapped lines into paragraphs. Returns (first, last) line index pairs.
+
+    A line joins the previous one when the previous one reached the wrap width
+    (it was wrapped) and this one does not start a new item, or when this one
+    starts in lower case. Blank lines always end a paragraph."""
+    groups: list[tuple[int, int]] = []
+    start = None
+    for i, line in enumerate(lines):
+        if not line.strip():
+            if start is not None:
+                groups.append((start, i - 1))
+                start = None
+            continue
+        if start is None:
+            start = i
+            continue
+        prev = lines[i - 1].rstrip()
+        cur = line.strip()
+        wrapped = width and len(prev) >= 0.75 * width
+        join = (wrapped and not is_item_start(cur)) or (cur[:1].islower() and not ends_sentence(prev))
+        if not join:
+            groups.append((start, i - 1))
+            start = i
+    if start is not None:
+        groups.append((start, len(lines) - 1))
+    return groups
