@@ -1,0 +1,327 @@
+"""Hybrid search: lexical BM25 + dense vectors, fused by reciprocal rank, with filters.
+
+``SearchIndex`` holds the searchable task records (``SearchDoc``), the BM25
+fields, the vectors and the query-vector cache. It is built from a ``Corpus``
+(``docs_from_corpus``) or from extractions in memory (``docs_from_extractions``),
+and can be saved next to the corpus and reloaded while the corpus generation is
+unchanged.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
+
+from kehoach.errors import KehoachError
+from kehoach.search.dense import DenseIndex, QueryCache
+from kehoach.search.lexical import LexicalIndex, top_k
+from kehoach.search.text import (ParsedQuery, fold, folded_tokens, match_marks, parse_query, snippet_html,
+                                 snippet_plain)
+
+MAX_QUERY_CHARS = 500
+MAX_LIMIT = 200
+RRF_K = 60                 # reciprocal-rank constant (Cormack et al.)
+WEIGHTS = {"lexical": 1.0, "dense": 1.0}
+WHO_BOOST = 0.5            # "who ..." questions: tasks that name a lead rank higher
+INDEX_VERSION = 1
+
+
+class SearchError(KehoachError):
+    """A bad query or filter, or an index that cannot be used."""
+
+
+# ---------------------------------------------------------------- records
+
+@dataclass
+class SearchDoc:
+    key: str
+    source: str
+    plan_id: int
+    task_id: str
+    kind: str
+    section: str
+    text: str
+    lead: list[str]
+    support: list[str]
+    deadline: Optional[dict]
+    targets: list[dict]
+    span: Optional[dict]
+    plan: dict               # id, number, type, issuer, date, title, province, source
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def plan_dict(plan_id: int, source: str, doc) -> dict:
+    """The plan fields a hit carries, from a DocumentInfo-like or PlanInfo-like object."""
+    g = (lambda k: getattr(doc, k, None)) if not isinstance(doc, dict) else doc.get
+    return {"id": plan_id, "number": g("number"), "type": g("type"), "issuer": g("issuer"), "date": g("date"),
+            "title": g("title"), "province": g("province"), "source": source}
+
+
+def docs_from_extractions(items: Iterable[tuple[int, "object"]]) -> list[SearchDoc]:
+    """(plan_id, Extraction) pairs -> SearchDocs (tests, gold records, in-memory use)."""
+    out = []
+    for plan_id, ex in items:
+        plan = plan_dict(plan_id, ex.source, ex.document)
+        if not plan.get("province"):
+            plan["province"] = province_of(plan.get("issuer"))
+        for t in ex.tasks:
+            d = t.to_dict()
+            out.append(SearchDoc(key=f"{plan_id}:{t.id}", source=ex.source, plan_id=plan_id, task_id=t.id,
+                                 kind=t.kind, section=t.section, text=t.text, lead=d["lead"], support=d["support"],
+                                 deadline=d["deadline"], targets=d["targets"], span=d["span"], plan=plan))
+    return out
+
+
+def docs_from_corpus(corpus) -> list[SearchDoc]:
+    """Every task of a ``kehoach.corpus.store.Corpus`` as a SearchDoc."""
+    out = []
+    for r in corpus.tasks():
+        p = r.plan
+        plan = plan_dict(r.plan_id, p.source, p)
+        if not plan.get("province"):
+            plan["province"] = province_of(plan.get("issuer"))
+        out.append(SearchDoc(key=r.key, source=p.source, plan_id=r.plan_id, task_id=r.task_id, kind=r.kind,
+                             section=r.section, text=r.text, lead=list(r.lead), support=list(r.support),
+                             deadline=r.deadline, targets=list(r.targets or []), span=r.span, plan=plan))
+    return out
+
+
+_PROVINCE = re.compile(r"\b(?:tỉnh|thành phố)\s+", re.IGNORECASE)
+
+
+def province_of(issuer: Optional[str]) -> Optional[str]:
+    """"Ủy ban nhân dân tỉnh Tuyên Quang" -> "Tuyên Quang" (what follows the last "tỉnh/thành phố")."""
+    ms = list(_PROVINCE.finditer(issuer or ""))
+    return (issuer[ms[-1].end():].strip() or None) if ms else None
+
+
+# ---------------------------------------------------------------- filters
+
+@dataclass
+class Filters:
+    province: Optional[str] = None
+    issuer: Optional[str] = None
+    owner: Optional[str] = None
+    plan: Optional[str] = None
+    year: Optional[int] = None
+    type: Optional[str] = None
+    deadline_before: Optional[str] = None
+    deadline_after: Optional[str] = None
+    indicators: bool = False
+
+    def active(self) -> bool:
+        return any(v not in (None, "", False) for v in asdict(self).values())
+
+    def validate(self) -> "Filters":
+        for name in ("deadline_before", "deadline_after"):
+            v = getattr(self, name)
+            if v and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", v):
+                raise SearchError(f"--{name.replace('_', '-')}: expected a date YYYY-MM-DD, got {v!r}")
+        if self.year is not None and not (1900 <= int(self.year) <= 2200):
+            raise SearchError(f"--year: expected a year like 2024, got {self.year!r}")
+        for name in ("province", "issuer", "owner", "plan", "type"):
+            v = getattr(self, name)
+            if v is not None and len(v) > 200:
+                raise SearchError(f"--{name}: longer than 200 characters")
+        return self
+
+
+def _contains(hay: Optional[str], needle: str) -> bool:
+    return bool(hay) and fold(needle).strip() in fold(hay)
+
+
+class DocTable:
+    """Column arrays over the docs for vectorized filtering."""
+
+    def __init__(self, docs: Sequence[SearchDoc]):
+        plan_ids = sorted({d.plan_id for d in docs})
+        self.plans = {pid: None for pid in plan_ids}
+        for d in docs:
+            self.plans[d.plan_id] = self.plans[d.plan_id] or d.plan
+        self.plan_row = {pid: i for i, pid in enumerate(plan_ids)}
+        self.plan_idx = np.array([self.plan_row[d.plan_id] for d in docs], np.int32)
+        self.plan_list = [self.plans[p] for p in plan_ids]
+        self.deadline = np.array([((d.deadline or {}).get("date") or "") for d in docs], dtype="U10")
+        self.indicator = np.array([d.kind == "indicator" for d in docs], bool)
+        self.has_lead = np.array([bool(d.lead) for d in docs], bool)
+        combos: dict[tuple, int] = {}
+        self.owner_idx = np.array([combos.setdefault(tuple(d.lead) + ("|",) + tuple(d.support), len(combos))
+                                   for d in docs], np.int32)
+        self.owner_combos = [" | ".join(x for x in c if x != "|") for c in combos]
+        self.n = len(docs)
+
+    def _plan_mask(self, pred) -> np.ndarray:
+        ok = np.array([bool(pred(p)) for p in self.plan_list] or [False], bool)
+        return ok[self.plan_idx] if self.n else np.zeros(0, bool)
+
+    def mask(self, f: Filters) -> Optional[np.ndarray]:
+        if not f.active():
+            return None
+        m = np.ones(self.n, bool)
+        if f.province:
+            m &= self._plan_mask(lambda p: _contains(p.get("province"), f.province)
+                                 or _contains(p.get("issuer"), f.province))
+        if f.issuer:
+            m &= self._plan_mask(lambda p: _contains(p.get("issuer"), f.issuer))
+        if f.type:
+            m &= self._plan_mask(lambda p: _contains(p.get("type"), f.type))
+        if f.year:
+            m &= self._plan_mask(lambda p: (p.get("date") or "")[:4] == str(f.year))
+        if f.plan:
+            ref = f.plan.strip()
+            m &= self._plan_mask(lambda p: ref == str(p.get("id")) or fold(ref) == fold(p.get("number") or "")
+                                 or ref == p.get("source") or ref == Path(p.get("source") or "").stem)
+        if f.owner:
+            ok = np.array([_contains(c, f.owner) for c in self.owner_combos] or [False], bool)
+            m &= ok[self.owner_idx]
+        if f.deadline_before:
+            m &= (self.deadline != "") & (self.deadline <= f.deadline_before)
+        if f.deadline_after:
+            m &= (self.deadline != "") & (self.deadline >= f.deadline_after)
+        if f.indicators:
+            m &= self.indicator
+        return m
+
+
+# ---------------------------------------------------------------- hits
+
+@dataclass
+class Hit:
+    doc: SearchDoc
+    score: float
+    lexical_rank: Optional[int] = None
+    dense_rank: Optional[int] = None
+    marks: list[tuple[int, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = self.doc
+        return {"source": d.source, "task_id": d.task_id, "key": d.key, "kind": d.kind, "section": d.section,
+                "text": d.text, "lead": d.lead, "support": d.support, "deadline": d.deadline,
+                "targets": d.targets, "plan": d.plan, "score": round(float(self.score), 6),
+                "snippet": snippet_html(d.text, self.marks), "marks": [list(m) for m in self.marks],
+                "span": d.span, "ranks": {"lexical": self.lexical_rank, "dense": self.dense_rank}}
+
+    def snippet_text(self, width: int = 200) -> str:
+        return snippet_plain(self.doc.text, self.marks, width)
+
+
+@dataclass
+class SearchResult:
+    query: ParsedQuery
+    hits: list[Hit]
+    mode: str
+
+    def to_dict(self) -> dict:
+        return {"query": self.query.raw, "retrieval_query": self.query.text, "who": self.query.who,
+                "mode": self.mode, "hits": [h.to_dict() for h in self.hits]}
+
+
+# ---------------------------------------------------------------- the index
+
+def rrf(rankings: dict[str, np.ndarray], weights: dict[str, float], k: int = RRF_K) -> dict[int, float]:
+    """Weighted reciprocal-rank fusion: sum over lists of w / (k + rank)."""
+    out: dict[int, float] = {}
+    for name, idx in rankings.items():
+        w = weights.get(name, 1.0)
+        for r, i in enumerate(idx.tolist(), 1):
+            out[i] = out.get(i, 0.0) + w / (k + r)
+    return out
+
+
+class SearchIndex:
+    def __init__(self, docs: list[SearchDoc], lexical: LexicalIndex, dense: Optional[DenseIndex] = None,
+                 embedder=None, meta: Optional[dict] = None):
+        self.docs = docs
+        self.lexical = lexical
+        self.dense = dense
+        self.table = DocTable(docs)
+        self._embedder = embedder
+        self._query_vec = QueryCache(embedder) if embedder is not None else None
+        self.meta = meta or {}
+
+    # -- building
+    @classmethod
+    def build(cls, docs: list[SearchDoc], *, embedder=None, vectors: Optional[np.ndarray] = None,
+              words=None, meta: Optional[dict] = None) -> "SearchIndex":
+        lexical = LexicalIndex.build([d.text for d in docs], words)
+        if vectors is None and embedder is not None and docs:
+            vectors = embedder.embed_passages([d.text for d in docs])
+        dense = DenseIndex(vectors) if vectors is not None and len(vectors) else None
+        return cls(docs, lexical, dense, embedder, meta)
+
+    def set_embedder(self, embedder) -> None:
+        self._embedder = embedder
+        self._query_vec = QueryCache(embedder) if embedder is not None else None
+
+    # -- persistence (JSON + npz; no pickle)
+    def save(self, folder: Path | str) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.lexical.save(folder)
+        if self.dense is not None:
+            self.dense.save(folder)
+        elif (folder / "dense.npy").exists():
+            (folder / "dense.npy").unlink()
+        (folder / "docs.json").write_text(json.dumps([d.to_dict() for d in self.docs], ensure_ascii=False), "utf-8")
+        (folder / "meta.json").write_text(json.dumps({**self.meta, "version": INDEX_VERSION}), "utf-8")
+
+    @classmethod
+    def load(cls, folder: Path | str, embedder=None) -> "SearchIndex":
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "meta.json").read_text("utf-8"))
+            docs = [SearchDoc(**d) for d in json.loads((folder / "docs.json").read_text("utf-8"))]
+            lexical = LexicalIndex.load(folder)
+            dense = DenseIndex.load(folder)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise SearchError(f"{folder}: search index unreadable ({type(e).__name__}: {e})") from e
+        return cls(docs, lexical, dense, embedder, meta)
+
+    # -- querying
+    def search(self, query: str, *, limit: int = 10, filters: Optional[Filters] = None, mode: str = "hybrid",
+               depth: int = 100) -> SearchResult:
+        pq = check_query(query)
+        if not 1 <= int(limit) <= MAX_LIMIT:
+            raise SearchError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+        if mode not in ("hybrid", "lexical", "dense"):
+            raise SearchError(f"mode must be hybrid, lexical or dense, got {mode!r}")
+        filters = (filters or Filters()).validate()
+        mask = self.table.mask(filters)
+        depth = max(depth, limit * 3)
+        rankings: dict[str, np.ndarray] = {}
+        if mode in ("hybrid", "lexical"):
+            s = self.lexical.scores(pq.text, pq.folded)
+            rankings["lexical"], _ = top_k(s, depth, mask)
+        if mode in ("hybrid", "dense") and self.dense is not None and self._query_vec is not None:
+            qv = self._query_vec(pq.text)
+            rankings["dense"], _ = self.dense.search(qv, depth, mask)
+        elif mode == "dense":
+            raise SearchError("dense search needs vectors: the index was built without an embedder")
+        fused = rrf(rankings, WEIGHTS)
+        if pq.who and fused:
+            for i in fused:
+                if self.table.has_lead[i]:
+                    fused[i] *= 1.0 + WHO_BOOST
+        ranks = {name: {i: r for r, i in enumerate(idx.tolist(), 1)} for name, idx in rankings.items()}
+        best = sorted(fused.items(), key=lambda x: (-x[1], x[0]))[:limit]
+        qf = folded_tokens(pq.text)
+        hits = [Hit(self.docs[i], s, ranks.get("lexical", {}).get(i), ranks.get("dense", {}).get(i),
+                    match_marks(self.docs[i].text, qf)) for i, s in best]
+        return SearchResult(pq, hits, mode)
+
+
+def check_query(query: str) -> ParsedQuery:
+    if not isinstance(query, str) or not query.strip():
+        raise SearchError("empty query")
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchError(f"query longer than {MAX_QUERY_CHARS} characters")
+    pq = parse_query(query)
+    if not folded_tokens(pq.text):
+        raise SearchError(f"query has no words: {query[:50]!r}")
+    return pq
