@@ -1,0 +1,354 @@
+"""Deadlines of a task: "trước ngày 15/8/2021", "trong Quý III/2021", "Định kỳ hằng tháng ...
+trước ngày 25 của tháng", a table's "Thời gian" cell ("Thường xuyên", "Năm 2024").
+
+A small pipeline of pure stages over one task text:
+
+1. ``mask``             -- emphasis marks ("**") become spaces so offsets stay put;
+2. ``citation_spans``   -- dates inside citations ("... số 766/QĐ-TTg ngày 23 tháng 6 năm 2022")
+                           are never deadlines (merged with the caller's ``exclude``);
+3. ``scan``             -- every phrase that the data tables (``data/deadline_patterns.tsv``,
+                           ``data/recurrence.tsv``) recognise, as ``Candidate`` records;
+4. ``choose``           -- one deadline per task: completion dates (rank 0) beat recurrences
+                           (rank 1), which beat a year time frame (rank 2); first one wins
+                           within a rank; a recurrence word and its "trước ngày 25 của tháng"
+                           are merged into one recurring deadline with a day.
+
+When in doubt nothing is returned: a wrong deadline is worse than none.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+from kehoach.models import Deadline
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+# Macros of the pattern table. Kept here (not in the TSV) because they are the
+# grammar of numbers, not vocabulary.
+MACROS = {
+    "{CUE}": r"(?P<cue>(?:(?:thời\s+gian|thời\s+hạn)\s+)?(?:hoàn\s+thành|thực\s+hiện\s+xong|xong)\s+"
+             r"|thời\s+hạn\s+(?:là\s+)?|thời\s+gian\s+(?:là\s+)?)?",
+    "{BY}": r"(?:trước|chậm\s+nhất(?:\s+là)?|muộn\s+nhất(?:\s+là)?|không\s+muộn\s+hơn|hạn\s+chót(?:\s+là)?"
+            r"|đến\s+hết|(?<!tính\s)đến|trong)",
+    "{D}": r"(?P<d>0?[1-9]|[12]\d|3[01])",
+    "{M}": r"(?P<m>0?[1-9]|1[0-2])",
+    "{Y}": r"(?P<y>(?:19|20)\d\d)(?!\d)",
+    "{Q}": r"(?P<q>IV|I{1,3}|[1-4])\b",
+    "{SEP}": r"\s*[/.\-]\s*",
+}
+
+RECURRENCES = ("continuous", "daily", "weekly", "monthly", "quarterly", "semiannual", "yearly")
+
+# A date that follows a document symbol ("số 61/2018/NĐ-CP ngày 23 tháng 4 năm 2018") or a
+# law's name ("Luật ... ngày 25/6/2015") belongs to a citation.
+_DATE_TAIL = r"ngày\s+(?:\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4})"
+_CITATION = re.compile(
+    r"(?:số\s*)?\d+(?:\s*[/\-]\s*[\w.Đđ&]+)*[/\-][\w.Đđ&\-]*[^\W\d_][\w.Đđ&\-/]*\s*,?\s*" + _DATE_TAIL
+    + r"|\b(?:Bộ\s+luật|Luật|Pháp\s+lệnh|Hiến\s+pháp)\b[^;:.]{0,120}?" + _DATE_TAIL,
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.;](?=\s|$)|\n")
+_WORD = re.compile(r"\w+")
+_LIST_MARKER = re.compile(r"^\s*(?:[-+•–—]|\(?\d{1,2}(?:\.\d{1,2})*[.)]|[a-zđ][)/])?\s*", re.IGNORECASE)
+_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+# --------------------------------------------------------------------------- records
+
+@dataclass(frozen=True)
+class Rule:
+    family: str
+    kind: str
+    value: str          # recurrence for recur kinds, "first"/"second" for halves, else "-"
+    rank: int
+    mode: str           # any | cell | first | lead
+    regex: re.Pattern
+    not_after: Optional[re.Pattern] = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One deadline phrase found in a text: ``text`` is as printed (emphasis marks dropped)."""
+    start: int
+    end: int
+    text: str
+    rank: int
+    family: str
+    date: Optional[str] = None
+    recurrence: Optional[str] = None
+    day: Optional[int] = None
+
+    def deadline(self) -> Deadline:
+        return Deadline(text=self.text, date=self.date, recurrence=self.recurrence, day=self.day)
+
+
+# --------------------------------------------------------------------------- data tables
+
+def _expand(pattern: str) -> str:
+    for k, v in MACROS.items():
+        pattern = pattern.replace(k, v)
+    return pattern
+
+
+def _rows(name: str) -> list[list[str]]:
+    rows = []
+    for line in (DATA_DIR / name).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        rows.append(line.split("\t"))
+    return rows[1:]  # header row
+
+
+@lru_cache(maxsize=1)
+def deadline_rules() -> tuple[list[Rule], Optional[re.Pattern]]:
+    """The fixed-date / recurring-day rules and the name guard of ``deadline_patterns.tsv``."""
+    rules, guard = [], None
+    for family, kind, value, rank, mode, pattern in _rows("deadline_patterns.tsv"):
+        if kind == "guard":
+            guard = re.compile(r"(?:" + pattern + r")", re.IGNORECASE)
+            continue
+        rules.append(Rule(family, kind, value, int(rank), mode, re.compile(_expand(pattern), re.IGNORECASE)))
+    return rules, guard
+
+
+@lru_cache(maxsize=1)
+def recurrence_rules() -> tuple[list[Rule], Optional[re.Pattern], Optional[re.Pattern]]:
+    """Recurrence words, the list tail ("hàng quý, 6 tháng và báo cáo năm") and the lead breakers."""
+    rules, tail, breakers = [], None, None
+    for pattern, recurrence, mode, not_after in _rows("recurrence.tsv"):
+        if mode == "list_tail":
+            tail = re.compile(pattern, re.IGNORECASE)
+            continue
+        if mode == "lead_break":
+            breakers = re.compile(r"\b(?:" + pattern + r")\b", re.IGNORECASE)
+            continue
+        na = None if not_after == "-" else re.compile(r"\b(?:" + not_after + r")\s*$", re.IGNORECASE)
+        rules.append(Rule("recurring", "recur", recurrence, 1, mode, re.compile(pattern, re.IGNORECASE), na))
+    return rules, tail, breakers
+
+
+# --------------------------------------------------------------------------- stages
+
+def mask(text: str) -> str:
+    """Emphasis marks of converted documents ("**", "*") become spaces; offsets are kept."""
+    return text.replace("*", " ")
+
+
+def citation_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of "số X/Y ngày <date>" and "Luật ... ngày <date>": their dates are not deadlines."""
+    return [m.span() for m in _CITATION.finditer(text)]
+
+
+def clean_phrase(s: str) -> str:
+    s = re.sub(r"\s+", " ", s.replace("*", " ")).strip(" ,;.:")
+    if s.startswith("(") and ")" not in s:
+        s = s[1:].strip()
+    if s.endswith(")") and "(" not in s:
+        s = s[:-1].strip()
+    return s
+
+
+def _overlaps(a: int, b: int, spans: Iterable[tuple[int, int]]) -> bool:
+    return any(a < e and s < b for s, e in spans)
+
+
+def _last_day(y: int, m: int) -> str:
+    return date(y, m, calendar.monthrange(y, m)[1]).isoformat()
+
+
+def _resolve_date(rule: Rule, m: re.Match, plan_year: Optional[int]) -> Optional[str]:
+    """The ISO date a fixed-date match means, or None when it cannot be known."""
+    g = m.groupdict()
+    y = int(g["y"]) if g.get("y") else plan_year
+    if y is None:
+        return None
+    kind = rule.kind
+    try:
+        if kind in ("date", "date_noyear"):
+            return date(y, int(g["m"]), int(g["d"])).isoformat()
+        if kind in ("month", "month_noyear"):
+            return _last_day(y, int(g["m"]))
+        if kind == "month_before":
+            mm = int(g["m"]) - 1
+            return _last_day(y - 1, 12) if mm == 0 else _last_day(y, mm)
+        if kind in ("quarter", "quarter_noyear", "quarter_before"):
+            q = _QUARTERS[g["q"].lower()] - (1 if kind == "quarter_before" else 0)
+            return _last_day(y - 1, 12) if q == 0 else _last_day(y, 3 * q)
+        if kind == "half":
+            return f"{y}-06-30" if rule.value == "first" else f"{y}-12-31"
+        if kind == "year":
+            return f"{y}-12-31"
+    except ValueError:  # 31/6, 30/2 ...
+        return None
+    return None
+
+
+def _plausible_year(y: Optional[int], plan_year: Optional[int], frame: bool) -> bool:
+    """A deadline lies at or after the plan (a time frame) or at most a year before it (late plans)."""
+    if y is None or plan_year is None:
+        return True
+    low = plan_year if frame else plan_year - 1
+    return low <= y <= plan_year + 15
+
+
+def _first_clause_end(s: str) -> int:
+    m = _SENTENCE_END.search(s)
+    return m.start() if m else len(s)
+
+
+_BARE_START = {"quý", "năm", "trong", "suốt", "cả", "tháng", "6", "06", "sáu"}
+
+
+def _guarded(rule_guard: Optional[re.Pattern], s: str, m: re.Match) -> bool:
+    """A cue-less "năm 2021" / "quý III/2021" right after a name word ("Chỉ số ... năm 2020")."""
+    if rule_guard is None or (m.groupdict().get("cue") or "").strip():
+        return False
+    first = _WORD.search(m.group(0))
+    if not first or first.group(0).lower() not in _BARE_START:
+        return False
+    return bool(rule_guard.search(s[max(0, m.start() - 40):m.start()]))
+
+
+def _qualifies_task(s: str, pos: int, breakers: Optional[re.Pattern]) -> bool:
+    """A "thường xuyên" qualifies the whole task when it opens the first sentence, maybe after an
+    owner label ("Sở Nội vụ: ...") or a short subject ("Các đơn vị thường xuyên ...")."""
+    if pos > _first_clause_end(s):
+        return False
+    prefix = s[:pos]
+    if ":" in prefix:
+        prefix = prefix[prefix.rindex(":") + 1:]
+    prefix = _LIST_MARKER.sub("", prefix, count=1)
+    if "(" in prefix or len(_WORD.findall(prefix)) > 8:
+        return False
+    return not (breakers and breakers.search(prefix))
+
+
+def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int, int]] = (),
+         cell: bool = False) -> list[Candidate]:
+    """Every deadline phrase in ``text`` (overlaps resolved, longest first), in text order."""
+    s = mask(text)
+    if cell:
+        s = re.sub(r"\s+", " ", s)  # a cell's own line breaks; same length, offsets kept
+    blocked = list(exclude) + citation_spans(s)
+    rules, guard = deadline_rules()
+    rrules, tail, breakers = recurrence_rules()
+    stripped = s.strip()
+    lead = len(s) - len(s.lstrip())
+    found: list[Candidate] = []
+
+    for rule in rules:
+        if rule.mode == "cell" and not cell:
+            continue
+        target = stripped if rule.mode == "cell" else s
+        offset = lead if rule.mode == "cell" else 0
+        limit = _first_clause_end(s) if (rule.mode == "first" and not cell) else len(s)
+        for m in rule.regex.finditer(target):
+            a, b = m.start() + offset, m.end() + offset
+            if b > limit + 1 or _overlaps(a, b, blocked):
+                continue
+            if not cell and _guarded(guard, s, m):
+                continue
+            g = m.groupdict()
+            y = int(g["y"]) if g.get("y") else None
+            if not _plausible_year(y, plan_year, frame=rule.rank == 2):
+                continue
+            if rule.kind in ("recur_day", "recur_date"):
+                day = int(g["d"]) if rule.kind == "recur_day" else None
+                found.append(Candidate(a, b, clean_phrase(text[a:b]), rule.rank, rule.family,
+                                       recurrence=rule.value, day=day))
+                continue
+            iso = _resolve_date(rule, m, plan_year)
+            if iso:
+                found.append(Candidate(a, b, clean_phrase(text[a:b]), rule.rank, rule.family, date=iso))
+
+    for rule in rrules:
+        if rule.mode == "cell" and not cell:
+            continue
+        target = stripped if rule.mode == "cell" else s
+        offset = lead if rule.mode == "cell" else 0
+        for m in rule.regex.finditer(target):
+            a, b = m.start() + offset, m.end() + offset
+            if _overlaps(a, b, blocked):
+                continue
+            if rule.not_after and rule.not_after.search(s[max(0, a - 30):a]):
+                continue
+            if rule.mode == "lead" and not cell and not _qualifies_task(s, a, breakers):
+                continue
+            if tail is not None:
+                t = tail.match(s, b)
+                if t and t.end() > b:
+                    b = t.end()
+            found.append(Candidate(a, b, clean_phrase(text[a:b]), 1, "recurring", recurrence=rule.value))
+
+    return _drop_overlaps(found)
+
+
+def _drop_overlaps(cands: list[Candidate]) -> list[Candidate]:
+    kept: list[Candidate] = []
+    for c in sorted(cands, key=lambda c: (-(c.end - c.start), c.start)):
+        if not _overlaps(c.start, c.end, [(k.start, k.end) for k in kept]):
+            kept.append(c)
+    return sorted(kept, key=lambda c: c.start)
+
+
+def merge_recurring(cands: list[Candidate]) -> list[Candidate]:
+    """"Định kỳ hằng tháng ... trước ngày 25 của tháng": a recurrence word and a later day of the
+    same period become one candidate (text "A ... B") that keeps the day."""
+    out = list(cands)
+    words = [c for c in cands if c.recurrence and c.day is None and c.family == "recurring"]
+    days = [c for c in cands if c.recurrence and c.day is not None]
+    for w in words:
+        d = next((d for d in days if d.recurrence == w.recurrence and d.start > w.end), None)
+        if d is None:
+            continue
+        merged = replace(w, end=d.end, text=f"{w.text} ... {d.text}", day=d.day)
+        out = [c for c in out if c is not w and c is not d] + [merged]
+        days.remove(d)
+    return sorted(out, key=lambda c: c.start)
+
+
+def choose(cands: list[Candidate]) -> Optional[Candidate]:
+    """Rank first (completion date < recurrence < year frame), then the first in the text."""
+    if not cands:
+        return None
+    return min(cands, key=lambda c: (c.rank, c.start))
+
+
+# --------------------------------------------------------------------------- public API
+
+def parse_deadline(text: str, plan_year: int | None, exclude: Sequence[tuple[int, int]] = (),
+                   cell: bool = False) -> Deadline | None:
+    """The one deadline a task states, or None.
+
+    ``exclude``: spans (relative to ``text``) of citations found by the caller; matches that
+    overlap them are skipped. ``cell=True``: ``text`` is a table "Thời gian/Thời hạn/Tiến độ"
+    cell, where a bare "Thường xuyên", "Năm 2024", "Quý II/2025", "Tháng 6/2025", "2025" is a deadline.
+    """
+    if not text or not text.strip():
+        return None
+    best = choose(merge_recurring(scan(text, plan_year, exclude, cell)))
+    return best.deadline() if best else None
+
+
+_HEADER_YEAR = re.compile(r"\bnăm\s+(?P<y>(?:19|20)\d\d)(?!\d)", re.IGNORECASE)
+
+
+def deadline_from_header(header: str, plan_year: int | None = None) -> Deadline | None:
+    """The deadline an indicator column header gives its rows: "Chỉ tiêu năm 2024" -> năm 2024,
+    2024-12-31. A header with a range ("giai đoạn 2021-2025") or several years gives None."""
+    if not header:
+        return None
+    years = _HEADER_YEAR.findall(header)
+    if len(set(years)) != 1 or re.search(r"\d{4}\s*[-–—]\s*\d{4}", header):
+        return None
+    m = _HEADER_YEAR.search(header)
+    y = int(m.group("y"))
+    if not _plausible_year(y, plan_year, frame=False):
+        return None
+    return Deadline(text=f"năm {y}", date=f"{y}-12-31")
