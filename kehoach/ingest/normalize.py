@@ -70,7 +70,7 @@ _TERMINAL = re.compile(r"[.;:!?…]\s*[\"”’)*]*$|\./\.$")
 _DANGLING = {
     "của", "và", "các", "những", "về", "tại", "theo", "số", "với", "cho", "trong", "ngày", "tháng", "năm",
     "để", "là", "đến", "từ", "do", "được", "có", "trên", "giữa", "hoặc", "như", "thuộc", "nhằm", "bằng",
-    "sau", "trước", "hoạch", "ban", "phòng", "sở", "ủy", "nhân", "đối", "việc", "công", "thực",
+    "sau", "trước", "đối", "việc",
 }
 
 
@@ -93,8 +93,8 @@ def continues(prev: str, nxt: str) -> bool:
         return True
     if first.isdigit():  # "ngày\n\n20/5/2020 của ..." but not "2. Mục tiêu"
         return True
-    last_word = re.sub(r"[*_]+$", "", p).split()[-1].lower() if p.split() else ""
-    return last_word in _DANGLING
+    last_word = re.sub(r"[*_]+$", "", p).split()[-1] if p.split() else ""
+    return last_word in _DANGLING  # as written: an upper-case heading never dangles
 
 
 def wrap_width(lines: list[str]) -> int:

@@ -1,0 +1,170 @@
+"""Body names (cơ quan, đơn vị): recognise them, split lists of them, and give
+them their full canonical form (abbreviations expanded, leader titles dropped).
+
+Vocabularies live in data tables: ``body_heads.tsv`` (words a body name starts
+with), ``abbreviations.tsv``, ``owner_words.tsv`` (words that end an owner
+phrase), ``body_compounds.tsv`` (names never split).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from kehoach.extract.data import rows
+
+_WORD = r"[\wÀ-ỹđĐ&]"
+
+
+@lru_cache(maxsize=1)
+def _abbrev_re():
+    table = sorted(rows("abbreviations.tsv"), key=lambda r: -len(r[0]))
+    mapping = {a: e for a, e in table}
+    pat = "|".join(re.escape(a) for a, _ in table)
+    return re.compile(rf"(?<![\w&])({pat})(?![\w&])"), mapping
+
+
+def expand_abbreviations(s: str) -> str:
+    rx, mapping = _abbrev_re()
+    out = rx.sub(lambda m: mapping[m.group(1)] + (" " if m.group(1).endswith(".") else ""), s)
+    return re.sub(r"\s+", " ", out).strip()
+
+
+@lru_cache(maxsize=1)
+def _heads():
+    heads = sorted(rows("body_heads.tsv"), key=lambda r: -len(r[0]))
+    alts = []
+    for h, _ in heads:
+        first, rest = h[0], re.escape(h[1:])
+        alts.append(f"[{first.upper()}{first.lower()}]{rest}")
+    head_any = re.compile(rf"^(?:{'|'.join(alts)})(?!{_WORD})")
+    upper = [re.escape(h) for h, _ in heads if h[0].isupper() and h not in ("Các", "Tất cả", "Mỗi", "Toàn thể")]
+    head_upper = re.compile(rf"^(?:{'|'.join(upper)})(?!{_WORD})")
+    kinds = [(re.compile(rf"^(?:[{h[0].upper()}{h[0].lower()}]{re.escape(h[1:])})(?!{_WORD})"), k) for h, k in heads]
+    return head_any, head_upper, kinds
+
+
+@lru_cache(maxsize=1)
+def _stops():
+    words = sorted({r[1] for r in rows("owner_words.tsv")}, key=len, reverse=True)
+    return re.compile(r"(?<![\wÀ-ỹđĐ])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\wÀ-ỹđĐ])")
+
+
+@lru_cache(maxsize=1)
+def _compounds():
+    return [expand_abbreviations(r[0]).lower() for r in rows("body_compounds.tsv")]
+
+
+def starts_with_body(s: str) -> bool:
+    return bool(_heads()[0].match(s.lstrip()))
+
+
+def kind_of(name: str) -> str:
+    s = canonical(name)
+    s2 = re.sub(r"^(?:Các|Tất cả các|Tất cả|Mỗi)\s+", "", s)
+    if s2 != s:
+        return "generic"
+    for rx, k in _heads()[2]:
+        if rx.match(s):
+            return k
+    return "other"
+
+
+def _starts_item(s: str) -> bool:
+    """Does ``s`` start a new body in a list (a capitalised head, or 'các ...')?"""
+    s = s.lstrip()
+    if re.match(r"^(?:các|Các|tất cả|Tất cả)\s", s):
+        return True
+    return bool(_heads()[1].match(s))
+
+
+def split_bodies(s: str) -> list[str]:
+    """Split a list of bodies: ';', newlines and list dashes always; ',' / 'và' / 'với'
+    only before a word that starts a body ("Phòng Nội chính và Trung tâm ..." is two,
+    "Trung tâm Xúc tiến đầu tư, thương mại và Du lịch" is one)."""
+    s = s.strip()
+    if not s:
+        return []
+    parts: list[str] = []
+    chunks = re.split(r"\s*;\s*|\n+", s)
+    out_chunks = []
+    for c in chunks:
+        if re.match(r"^\s*[-–+•]\s", c) or re.search(r"\s[-–]\s(?=[A-ZĐÀ-Ỹ])", c) and c.lstrip().startswith("-"):
+            out_chunks.extend(x for x in re.split(r"(?:^|\s)[-–+•]\s+", c) if x.strip())
+        else:
+            out_chunks.append(c)
+    for c in out_chunks:
+        c = expand_abbreviations(c).strip(" .,:;")
+        if not c:
+            continue
+        for comp in _compounds():  # protect names that must not be split
+            i = c.lower().find(comp)
+            if i >= 0:
+                c = c[:i] + c[i:i + len(comp)].replace(" và ", " \x01 ").replace(",", "\x02") + c[i + len(comp):]
+        pieces = re.split(r"(,\s+|\s+và\s+|\s+với\s+|\s+cùng\s+)", c)
+        cur = pieces[0]
+        i = 1
+        while i < len(pieces):
+            sep, nxt = pieces[i], pieces[i + 1]
+            if _starts_item(nxt):
+                parts.append(cur)
+                cur = nxt
+            else:
+                cur = cur + sep + nxt
+            i += 2
+        parts.append(cur)
+    parts = [p.replace(" \x01 ", " và ").replace("\x02", ",") for p in parts]
+    return [p.strip(" .,:;") for p in parts if p.strip(" .,:;")]
+
+
+_LEADER = re.compile(
+    r"^(?:Giao cho|Giao|giao|Đề nghị|đề nghị|Yêu cầu|yêu cầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng|Người đứng đầu|người đứng đầu|"
+    r"Giám đốc|giám đốc|Chánh|chánh)\s+(?=(?:các|Các|cơ quan|Cơ quan|Sở|sở|Văn phòng|Phòng|phòng|đơn vị|Đơn vị|Ban|ban|Trung tâm)\b)")
+_CHU_TICH = re.compile(r"^(?:Chủ tịch|chủ tịch)\s+(?=(?:UBND|Ủy ban nhân dân)\b)")
+_NOTE = re.compile(r"\s*\((?:[^()]{0,40})\)\s*$")
+
+
+def canonical(name: str) -> str:
+    """Full canonical form of one body name as written (no province added)."""
+    s = name.strip(" \t.,;:-–")
+    s = _NOTE.sub("", s)
+    s = re.sub(r"^(?:Giao cho|Giao)\s+", "", s)
+    for _ in range(2):
+        s = _LEADER.sub("", s)
+        s = _CHU_TICH.sub("", s)
+    s = expand_abbreviations(s)
+    s = re.sub(r"\bCông Thông tin điện tử\b", "Cổng Thông tin điện tử", s)
+    s = re.sub(r"\s+", " ", s).strip(" .,;:")
+    if s[:1].islower():
+        s = s[0].upper() + s[1:]
+    return s
+
+
+def is_body_phrase(s: str, max_words: int = 16) -> bool:
+    """A clean body name: starts with a body head and holds no verb of the owner stop list."""
+    s = s.strip()
+    if not s or len(s.split()) > max_words or not starts_with_body(_LEADER.sub("", s)):
+        return False
+    low = s[0].lower() + s[1:]
+    m = _stops().search(low)
+    return m is None
+
+
+def owner_phrase_end(s: str) -> int:
+    """Length of the owner phrase at the start of ``s``: it ends at the first verb,
+    modal or preposition of the stop list (lower case) or at ':'."""
+    m = _stops().search(s[0].lower() + s[1:] if s else s)
+    end = m.start() if m else len(s)
+    colon = s.find(":")
+    if 0 <= colon < end:
+        end = colon
+    return end
+
+
+def bodies(s: str) -> list[str]:
+    """Split and canonicalise, dropping empty names and duplicates (order kept)."""
+    out: list[str] = []
+    for p in split_bodies(s):
+        c = canonical(p)
+        if c and c not in out and len(c) > 2:
+            out.append(c)
+    return out

@@ -1,0 +1,194 @@
+"""Plain-text reader: text as extracted from PDF/DOCX (one paragraph a line,
+tables tab-separated) and text copied from web portals (hard-wrapped lines,
+the two-column letterhead flattened with lone ``|`` lines, tables one cell a
+line between ``|`` lines).
+
+Encodings: UTF-8 (with or without BOM), UTF-16 with BOM, Windows-1258; legacy
+TCVN3 (ABC) and VNI font encodings are detected and refused with a clear message.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+from importlib import resources
+
+from kehoach.errors import IngestError
+from kehoach.ingest.builder import DocBuilder, looks_like_header
+from kehoach.ingest.normalize import join_wrapped, wrap_width
+from kehoach.models import IngestedDocument
+
+_PIPE = re.compile(r"^\s*\|\s*$")
+_EMPH = re.compile(r"\*{1,3}")
+_BULLET = re.compile(r"^(\s*)\*\s+")
+_ROWNUM = re.compile(r"^(?:\d{1,3}(?:\.\d{1,2})*\.?|[IVXLC]{1,5}\.?|[a-zđ]\))$")
+_DOC_TITLE = re.compile(r"^(KẾ HOẠCH|QUYẾT ĐỊNH|CHỈ THỊ|CHƯƠNG TRÌNH|NGHỊ QUYẾT|THÔNG BÁO|CÔNG VĂN|BÁO CÁO|ĐỀ ÁN)\b")
+
+
+# ---------------------------------------------------------------- decoding
+
+@lru_cache(maxsize=1)
+def _legacy_words() -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    text = resources.files("kehoach.data").joinpath("legacy_encodings.tsv").read_text("utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        enc, word, _ = line.split("\t")
+        out.setdefault(enc, set()).add(word)
+    return out
+
+
+def detect_legacy(text: str) -> str | None:
+    """Name of the legacy font encoding the text is in (TCVN3, VNI), or None."""
+    words = Counter(re.findall(r"\S+", text[:200_000]))
+    proper = sum(words[w] for w in ("của", "và", "các", "được", "thực", "hiện", "năm", "ngày"))
+    best, best_n = None, 0
+    for enc, sig in _legacy_words().items():
+        n = sum(words[w] for w in sig)
+        if n > best_n:
+            best, best_n = enc, n
+    if best_n >= 3 and best_n > proper:
+        return best
+    return None
+
+
+def decode(data: bytes, source: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        text = data[3:].decode("utf-8", errors="replace")
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16")
+    else:
+        if b"\x00" in data[:4096]:
+            raise IngestError(source, "binary file, not text (NUL bytes): expected a .txt, .docx or .pdf plan")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1258")
+            except UnicodeDecodeError:
+                raise IngestError(source, "text is neither UTF-8 nor Windows-1258; if it was typed with a "
+                                          "TCVN3 (ABC) or VNI font, convert it to Unicode first") from None
+    legacy = detect_legacy(text)
+    if legacy:
+        raise IngestError(source, f"text is in the legacy {legacy} font encoding, not Unicode: "
+                                  f"convert it to Unicode (e.g. with UniKey's converter) first")
+    return text
+
+
+# ---------------------------------------------------------------- lines -> builder
+
+def _strip_emphasis(line: str) -> str:
+    m = _BULLET.match(line)
+    head = ""
+    if m:
+        head, line = m.group(1) + "* ", line[m.end():]
+    line = line.replace("(*)", "\x00")
+    line = _EMPH.sub("", line).replace("\x00", "(*)")
+    return head + line
+
+
+def _segments(lines: list[str]) -> list[list[str]]:
+    segs, cur = [], []
+    for ln in lines:
+        if _PIPE.match(ln):
+            if cur:
+                segs.append(cur)
+            cur = []
+        elif ln.strip():
+            cur.append(ln.strip())
+    if cur:
+        segs.append(cur)
+    return segs
+
+
+def _pipe_table_rows(segs: list[list[str]]) -> list[list[str]] | None:
+    """Rows of a table written one cell a line between ``|`` lines. Two layouts
+    exist in copied web text: a ``|`` line between rows (each line a cell), or a
+    ``|`` line between cells; pick the one that gives a consistent width."""
+    if len(segs) < 2:
+        return None
+    n = len(segs[0])
+    if n >= 2 and sum(len(s) == n for s in segs) >= 0.6 * len(segs):
+        return [s if len(s) == n else (s + [""] * n)[:n] if len(s) < n else s[: n - 1] + [" ".join(s[n - 1:])]
+                for s in segs]
+    cells = [" ".join(s) for s in segs]
+    width = 0
+    for i, c in enumerate(cells):
+        if _ROWNUM.match(c.strip()):
+            width = i
+            break
+    if width < 2:
+        return None
+    return [cells[i:i + width] for i in range(0, len(cells), width)]
+
+
+def _feed_paragraphs(b: DocBuilder, lines: list[str], page: int | None) -> None:
+    width = wrap_width(lines)
+    if width:
+        for first, last in join_wrapped(lines, width):
+            b.para(" ".join(x.strip() for x in lines[first:last + 1]), page)
+    else:
+        for ln in lines:
+            if ln.strip():
+                b.para(ln, page)
+
+
+def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
+    """Split a page's lines into paragraph runs, tab tables and ``|`` tables."""
+    i, n = 0, len(lines)
+    seen_title = False
+    para_run: list[str] = []
+
+    def flush():
+        if para_run:
+            _feed_paragraphs(b, para_run, page)
+            para_run.clear()
+
+    while i < n:
+        ln = lines[i]
+        if _DOC_TITLE.match(ln.strip()):
+            seen_title = True
+        if "\t" in ln and len([c for c in ln.split("\t")]) >= 3:
+            flush()
+            b.table()
+            while i < n and ("\t" in lines[i] and len(lines[i].split("\t")) >= 3):
+                cells = lines[i].split("\t")
+                b.row(cells, page, header=looks_like_header(cells))
+                i += 1
+            continue
+        if _PIPE.match(ln):
+            # a run of lines with lone "|" separators
+            j, last_pipe = i, i
+            while j < n and (j - last_pipe) <= 12:
+                if _PIPE.match(lines[j]):
+                    last_pipe = j
+                j += 1
+            region = lines[i:last_pipe + 1]
+            segs = _segments(region)
+            rows = _pipe_table_rows(segs) if seen_title else None
+            if rows and looks_like_header(rows[0]):
+                flush()
+                b.table()
+                for k, r in enumerate(rows):
+                    b.row(r, page, header=(k == 0))
+            else:  # letterhead columns or a layout table: its pieces are paragraphs
+                flush()
+                for s in segs:
+                    _feed_paragraphs(b, s, page)
+            i = last_pipe + 1
+            continue
+        para_run.append(ln)
+        i += 1
+    flush()
+
+
+def read_text(data: bytes, source: str, sha256: str) -> IngestedDocument:
+    text = decode(data, source)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    pages = text.split("\f")
+    b = DocBuilder()
+    for pno, page_text in enumerate(pages, 1):
+        lines = [_strip_emphasis(x) for x in page_text.split("\n")]
+        _feed(b, lines, pno if len(pages) > 1 else None)
+    return b.build(source, sha256, "txt", pages=len(pages) if len(pages) > 1 else None)
