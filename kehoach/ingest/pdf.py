@@ -1,0 +1,620 @@
+"""PDF reader: text layer -> paragraphs and tables in reading order -> IngestedDocument.
+
+Stages (each a function over small records, testable alone):
+
+1. ``_open``           bytes -> pypdfium2 document; corrupt / encrypted -> IngestError
+2. ``page_segments``   one page's text runs with geometry (pypdfium2 text rects)
+3. ``ruled_page``      cheap test on the page's path objects: does it draw a grid?
+4. ``page_tables``     only on ruled pages: pdfplumber's tables (bbox + cells)
+5. ``make_lines``      runs -> lines (same baseline); a wide gap splits a line into columns
+6. ``drop_furniture``  running headers/footers and page numbers
+7. ``page_items``      lines outside tables, two-column blocks (letterhead, signature)
+                       and tables, in reading order (top to bottom)
+8. ``paragraphs``      body lines -> paragraphs by geometry (indent, gap, short last line),
+                       across page breaks too
+9. ``read_pdf``        everything fed to DocBuilder, which merges tables split by pages
+
+pypdfium2 gives text and geometry at a few milliseconds a page; pdfplumber (slow, good
+tables) only runs on pages that look ruled.
+"""
+from __future__ import annotations
+
+import io
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Optional
+
+from kehoach.errors import IngestError
+from kehoach.ingest.builder import DocBuilder
+from kehoach.ingest.layout import layout_hits
+from kehoach.ingest.normalize import clean_inline, continues, ends_sentence, is_item_start
+from kehoach.models import IngestedDocument
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class Seg:
+    """A run of text on one baseline (top-left origin, points)."""
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    text: str
+    size: float = 0.0
+    bold: bool = False
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+@dataclass
+class Line:
+    segs: list[Seg]
+    page: int
+
+    @property
+    def x0(self) -> float:
+        return min(s.x0 for s in self.segs)
+
+    @property
+    def x1(self) -> float:
+        return max(s.x1 for s in self.segs)
+
+    @property
+    def top(self) -> float:
+        return min(s.top for s in self.segs)
+
+    @property
+    def bottom(self) -> float:
+        return max(s.bottom for s in self.segs)
+
+    @property
+    def height(self) -> float:
+        return max(self.bottom - self.top, 1.0)
+
+    @property
+    def size(self) -> float:
+        return max((s.size for s in self.segs), default=0.0) or self.height
+
+    @property
+    def bold(self) -> bool:
+        return all(s.bold for s in self.segs if s.text.strip())
+
+    @property
+    def text(self) -> str:
+        return join_segs(self.segs)
+
+    @property
+    def char_width(self) -> float:
+        n = sum(len(s.text) for s in self.segs)
+        return (sum(s.x1 - s.x0 for s in self.segs) / n) if n else self.height / 2
+
+
+@dataclass
+class PTable:
+    bbox: tuple[float, float, float, float]      # x0, top, x1, bottom
+    rows: list[list[str]]
+    page: int
+
+
+@dataclass
+class Region:
+    """A two-column block (letterhead, signature): read left column, then right."""
+    left: list[Line]
+    right: list[Line]
+    page: int
+
+    @property
+    def top(self) -> float:
+        return min(x.top for x in self.left + self.right)
+
+
+@dataclass
+class PageInfo:
+    number: int
+    width: float
+    height: float
+    lines: list[Line] = field(default_factory=list)
+    tables: list[PTable] = field(default_factory=list)
+    chars: int = 0
+
+
+# --------------------------------------------------------------------------- open
+
+def _open(data: bytes, source: str):
+    import pypdfium2 as pdfium
+    if not data:
+        raise IngestError(source, "empty file")
+    if b"%PDF" not in data[:1024]:
+        raise IngestError(source, "corrupt PDF (no %PDF header)")
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        msg = str(e)
+        if "password" in msg.lower():
+            raise IngestError(source, "encrypted PDF: needs a password") from None
+        m = re.search(r"\(PDFium: ([^)]*)\)", msg)
+        raise IngestError(source, f"corrupt PDF ({m.group(1) if m else msg})") from None
+
+
+# --------------------------------------------------------------------------- text runs
+
+def page_segments(page, textpage) -> list[Seg]:
+    """Text runs of a page, from pdfium's text rectangles (one per run of text)."""
+    import pypdfium2.raw as R
+    h = page.get_size()[1]
+    raw = textpage.raw
+    out: list[Seg] = []
+    n = textpage.count_rects()
+    for i in range(n):
+        left, bottom, right, top = textpage.get_rect(i)
+        text = textpage.get_text_bounded(left, bottom, right, top)
+        if not text or not text.strip():
+            continue
+        text = text.replace("\r", " ").replace("\n", " ").replace("\ufffe", "").replace("\x02", "")
+        size, bold = 0.0, False
+        hgt = top - bottom
+        idx = textpage.get_index(left + min(1.0, (right - left) / 2), bottom + hgt / 2, 2.0, hgt)
+        if idx is not None and idx >= 0:
+            size = float(R.FPDFText_GetFontSize(raw, idx))
+            weight = R.FPDFText_GetFontWeight(raw, idx)
+            bold = weight >= 600
+            if not bold:
+                flags = R.FPDFText_GetFontInfo(raw, idx, None, 0, None)
+                if flags:
+                    import ctypes
+                    buf = ctypes.create_string_buffer(flags)
+                    fl = ctypes.c_int(0)
+                    R.FPDFText_GetFontInfo(raw, idx, buf, flags, ctypes.byref(fl))
+                    bold = b"bold" in buf.value.lower()
+        out.append(Seg(left, h - top, right, h - bottom, text, size, bold))
+    return out
+
+
+def join_segs(segs: list[Seg]) -> str:
+    """Runs of one line, left to right, with a space where there is a gap."""
+    parts: list[str] = []
+    prev: Optional[Seg] = None
+    for s in sorted(segs, key=lambda s: s.x0):
+        t = s.text
+        if prev is not None:
+            gap = s.x0 - prev.x1
+            cw = (prev.x1 - prev.x0) / max(1, len(prev.text))
+            if gap > 0.15 * cw and not parts[-1].endswith(" ") and not t.startswith(" "):
+                parts.append(" ")
+        parts.append(t)
+        prev = s
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- tables
+
+def ruled_page(page) -> bool:
+    """Does the page draw a grid (>= 2 horizontal and >= 2 vertical rules, or boxes)?"""
+    import pypdfium2.raw as R
+    nh = nv = nbox = 0
+    for obj in page.get_objects(filter=[R.FPDF_PAGEOBJ_PATH], max_depth=2):
+        try:
+            x0, y0, x1, y1 = obj.get_bounds()
+        except Exception:
+            continue
+        w, h = x1 - x0, y1 - y0
+        if h < 3 and w > 10:
+            nh += 1
+        elif w < 3 and h > 10:
+            nv += 1
+        elif w > 10 and h > 10:
+            nbox += 1
+        if (nh >= 2 and nv >= 2) or nbox >= 3 or (nbox >= 1 and nh + nv >= 3):
+            return True
+    return False
+
+
+def clean_table_cell(s: Optional[str]) -> str:
+    """pdfplumber's cell: wrapped lines joined; a line that starts a list item keeps its own line."""
+    if not s:
+        return ""
+    out: list[str] = []
+    for line in s.replace("\r", "\n").split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if out and not is_item_start(line):
+            prev = out[-1]
+            if re.search(r"\w-$", prev):
+                out[-1] = prev + line
+            else:
+                out[-1] = prev + " " + line
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def page_tables(plumber_page, number: int) -> list[PTable]:
+    out = []
+    for t in plumber_page.find_tables():
+        rows = [[clean_table_cell(c) for c in r] for r in t.extract()]
+        rows = [r for r in rows if any(c for c in r)]
+        if not rows:
+            continue
+        width = max(len(r) for r in rows)
+        text = "\n".join(c for r in rows for c in r if c)
+        if width < 2:
+            continue                     # a framed paragraph, not a table
+        if width <= 3 and layout_hits(text):
+            continue                     # a letterhead/signature drawn with borders
+        out.append(PTable(tuple(t.bbox), rows, number))
+    return out
+
+
+# --------------------------------------------------------------------------- lines
+
+def make_lines(segs: list[Seg], page: int) -> list[Line]:
+    """Group runs on the same baseline; lines sorted top to bottom."""
+    lines: list[Line] = []
+    for s in sorted(segs, key=lambda s: (round(s.top, 1), s.x0)):
+        best = None
+        for ln in reversed(lines[-6:]):
+            # on the same line: overlaps one of its runs vertically, and none horizontally
+            if any(min(o.x1, s.x1) - max(o.x0, s.x0) > 0.5 for o in ln.segs):
+                continue
+            if any(min(o.bottom, s.bottom) - max(o.top, s.top) >= 0.5 * min(o.height, s.height, )
+                   for o in ln.segs if o.height > 0 and s.height > 0):
+                best = ln
+                break
+        if best is not None:
+            best.segs.append(s)
+        else:
+            lines.append(Line([s], page))
+    for ln in lines:
+        ln.segs.sort(key=lambda s: s.x0)
+    lines.sort(key=lambda ln: ln.top)
+    return lines
+
+
+def split_columns(line: Line) -> list[Line]:
+    """A line with a wide gap (several em) is two columns side by side."""
+    if len(line.segs) < 2:
+        return [line]
+    out = [[line.segs[0]]]
+    for s in line.segs[1:]:
+        prev = out[-1][-1]
+        em = max(prev.size or prev.height, s.size or s.height, 6.0)
+        if s.x0 - prev.x1 > 2.2 * em:
+            out.append([s])
+        else:
+            out[-1].append(s)
+    return [Line(g, line.page) for g in out]
+
+
+# --------------------------------------------------------------------------- headers, footers
+
+_PAGE_NO = re.compile(r"^(?:trang|page)?\s*[-–(]?\s*\d{1,4}\s*[-–)]?(?:\s*/\s*\d{1,4})?$", re.I)
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", text.strip().lower())
+
+
+def drop_furniture(pages: list[PageInfo]) -> None:
+    """Remove page numbers and running headers/footers: short lines in the top or bottom
+    margin that are bare numbers or repeat on many pages."""
+    def edge_lines(p: PageInfo) -> list[Line]:
+        if not p.lines:
+            return []
+        cand = []
+        for ln in p.lines[:2] + p.lines[-2:]:
+            if ln in cand:
+                continue
+            if ln.top < 0.12 * p.height or ln.bottom > 0.88 * p.height:
+                cand.append(ln)
+        return cand
+
+    counts: Counter = Counter()
+    for p in pages:
+        for ln in edge_lines(p):
+            counts[_furniture_key(ln.text)] += 1
+    n = len(pages)
+    for p in pages:
+        drop = []
+        for ln in edge_lines(p):
+            t = ln.text.strip()
+            if _PAGE_NO.match(t):
+                drop.append(ln)
+            elif n >= 3 and len(t) <= 120 and counts[_furniture_key(t)] >= max(3, n // 2):
+                drop.append(ln)
+        if drop:
+            p.lines = [x for x in p.lines if not any(x is d for d in drop)]
+
+
+# --------------------------------------------------------------------------- reading order
+
+def _inside(line: Line, bbox: tuple[float, float, float, float]) -> bool:
+    cx = (line.x0 + line.x1) / 2
+    cy = (line.top + line.bottom) / 2
+    x0, top, x1, bottom = bbox
+    return x0 - 1 <= cx <= x1 + 1 and top - 1 <= cy <= bottom + 1
+
+
+def page_items(p: PageInfo) -> list[object]:
+    """Lines outside tables, two-column regions and tables, top to bottom."""
+    lines = [ln for ln in p.lines if not any(_inside(ln, t.bbox) for t in p.tables)]
+    items: list[tuple[float, object]] = [(t.bbox[1], t) for t in p.tables]
+    i = 0
+    while i < len(lines):
+        parts = split_columns(lines[i])
+        if len(parts) < 2:
+            items.append((lines[i].top, lines[i]))
+            i += 1
+            continue
+        # a two-column block starts here; it goes on while lines sit in one column or
+        # split across the same channel (left column ends before the right one starts)
+        left, right = [parts[0]], [Line([s for q in parts[1:] for s in q.segs], p.number)]
+
+        def lx1() -> float:
+            return max(x.x1 for x in left)
+
+        def rx0() -> float:
+            return min(x.x0 for x in right)
+
+        # lines just above that sit on one side belong to the block too
+        while items and isinstance(items[-1][1], Line):
+            prev: Line = items[-1][1]  # type: ignore[assignment]
+            first_top = min(x.top for x in left + right)
+            if first_top - prev.bottom > prev.height:
+                break
+            if prev.x1 < rx0() - 1:
+                left.insert(0, prev)
+            elif prev.x0 > lx1() + 1:
+                right.insert(0, prev)
+            else:
+                break
+            items.pop()
+        last_bottom = max(x.bottom for x in left + right)
+        j = i + 1
+        while j < len(lines):
+            ln = lines[j]
+            sub = split_columns(ln)
+            if len(sub) >= 2:
+                if sub[0].x1 < rx0() and sub[1].x0 > lx1():
+                    left.append(sub[0])
+                    right.append(Line([s for q in sub[1:] for s in q.segs], p.number))
+                    last_bottom = ln.bottom
+                    j += 1
+                    continue
+                break
+            if ln.top - last_bottom > 1.5 * ln.height:
+                break
+            fits_left, fits_right = ln.x1 < rx0() - 1, ln.x0 > lx1() + 1
+            if fits_left and fits_right:   # between the columns: the nearer one
+                cx = (ln.x0 + ln.x1) / 2
+                fits_left = abs(cx - (min(x.x0 for x in left) + lx1()) / 2) <= \
+                    abs(cx - (rx0() + max(x.x1 for x in right)) / 2)
+                fits_right = not fits_left
+            if fits_left:
+                left.append(ln)
+            elif fits_right:
+                right.append(ln)
+            else:
+                break
+            last_bottom = ln.bottom
+            j += 1
+        region = Region(sorted(left, key=lambda x: x.top), sorted(right, key=lambda x: x.top), p.number)
+        items.append((region.top, region))
+        i = j
+    items.sort(key=lambda it: it[0])
+    return [it[1] for it in items]
+
+
+# --------------------------------------------------------------------------- paragraphs
+
+@dataclass
+class Metrics:
+    """Body text geometry of the document: left/right margins and the line pitch."""
+    left: float
+    right: float
+    pitch: float
+
+    @property
+    def center(self) -> float:
+        return (self.left + self.right) / 2
+
+
+def body_metrics(lines: list[Line], width: float) -> Metrics:
+    long_ = [ln for ln in lines if ln.x1 - ln.x0 > 0.5 * width]
+    base = long_ or lines
+    if not base:
+        return Metrics(0.0, width, 14.0)
+    lefts = Counter(round(ln.x0 / 2) * 2 for ln in base)
+    left = min(x for x, c in lefts.items() if c >= max(1, 0.2 * max(lefts.values())))
+    rights = sorted(ln.x1 for ln in base)
+    right = rights[int(0.9 * (len(rights) - 1))]
+    pitches = [b.top - a.top for a, b in zip(lines, lines[1:])
+               if a.page == b.page and 0 < b.top - a.top < 3 * a.height]
+    pitch = statistics.median(pitches) if pitches else 1.3 * statistics.median([ln.height for ln in base])
+    return Metrics(float(left), float(right), float(pitch))
+
+
+def _first_word_width(line: Line) -> float:
+    w = line.text.strip().split(" ", 1)[0]
+    return (len(w) + 1) * line.char_width
+
+
+def _centered(line: Line, m: Metrics) -> bool:
+    em = line.size or line.height
+    return line.x0 > m.left + em and abs((line.x0 + line.x1) / 2 - m.center) < 1.5 * em and line.x1 < m.right - em
+
+
+def _caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def starts_paragraph(prev: Line, cur: Line, m: Metrics) -> bool:
+    """Is ``cur`` the first line of a new paragraph (``prev`` the line before it)?"""
+    text = cur.text.strip()
+    em = cur.size or cur.height
+    if is_item_start(text):
+        return True
+    if text[:1].islower() and not ends_sentence(prev.text) and cur.top - prev.top < 2 * m.pitch:
+        return False                      # a lower-case line goes on with the one before
+    if abs((cur.size or 0) - (prev.size or 0)) > 1.0 or cur.bold != prev.bold:
+        return True
+    if _caps(prev.text) != _caps(cur.text):
+        return True
+    pc, cc = _centered(prev, m), _centered(cur, m)
+    same_page = prev.page == cur.page
+    if same_page and cur.top - prev.top > 1.3 * m.pitch:
+        return True
+    if pc and cc:
+        return False                      # a centred title wrapped on several lines
+    if cc and not pc and abs((prev.x0 + prev.x1) / 2 - m.center) < 1.5 * em and not ends_sentence(prev.text):
+        return False                      # a wide centred title line, then its centred rest
+    if pc != cc:
+        return True
+    if cur.x0 > prev.x0 + 0.8 * em and cur.x0 > m.left + 0.8 * em:
+        return True                       # first-line indent
+    if prev.x1 + _first_word_width(cur) < m.right - 0.5 * em:
+        return True                       # the next word would have fitted: prev ended there
+    if not same_page:
+        return ends_sentence(prev.text) and not continues(prev.text, cur.text) and cur.x0 > m.left + 0.8 * em
+    return False
+
+
+def join_lines(lines: list[Line]) -> str:
+    out = ""
+    for ln in lines:
+        t = ln.text.strip()
+        if not out:
+            out = t
+        elif re.search(r"\w-$", out) and t[:1].isalnum():
+            out += t
+        else:
+            out += " " + t
+    return out
+
+
+def paragraphs(lines: list[Line], m: Metrics) -> list[list[Line]]:
+    groups: list[list[Line]] = []
+    for ln in lines:
+        if groups and not starts_paragraph(groups[-1][-1], ln, m):
+            groups[-1].append(ln)
+        else:
+            groups.append([ln])
+    return groups
+
+
+def column_paragraphs(lines: list[Line]) -> list[list[Line]]:
+    """In a letterhead/signature column every line stands alone, unless the next one
+    continues it (lower case, no sentence end)."""
+    groups: list[list[Line]] = []
+    for ln in lines:
+        if groups:
+            prev = groups[-1][-1].text.strip()
+            cur = ln.text.strip()
+            if cur[:1].islower() and not ends_sentence(prev) and not is_item_start(cur):
+                groups[-1].append(ln)
+                continue
+        groups.append([ln])
+    return groups
+
+
+def _style(lines: list[Line], m: Metrics) -> Optional[str]:
+    flags = []
+    if all(ln.bold for ln in lines):
+        flags.append("bold")
+    if all(_centered(ln, m) for ln in lines):
+        flags.append("center")
+    return "+".join(flags) or None
+
+
+# --------------------------------------------------------------------------- entry point
+
+def read_pdf(data: bytes, source: str, sha256: str) -> IngestedDocument:
+    pdf = _open(data, source)
+    try:
+        pages, warnings = _read_pages(pdf, data, source)
+    finally:
+        pdf.close()
+    if not any(p.chars for p in pages):
+        raise IngestError(source, "scanned PDF with no text layer: needs OCR first")
+    drop_furniture(pages)
+
+    b = DocBuilder()
+    # one metrics per page shape (portrait / landscape appendix pages differ)
+    by_shape: dict[tuple[int, int], list[Line]] = {}
+    for p in pages:
+        by_shape.setdefault((round(p.width), round(p.height)), []).extend(
+            ln for ln in p.lines if not any(_inside(ln, t.bbox) for t in p.tables))
+    metrics = {k: body_metrics(v, k[0]) for k, v in by_shape.items()}
+
+    run: list[Line] = []
+    run_metrics: Optional[Metrics] = None
+
+    def flush() -> None:
+        nonlocal run
+        if run and run_metrics is not None:
+            for g in paragraphs(run, run_metrics):
+                b.para(join_lines(g), g[0].page, _style(g, run_metrics), joinable=False)
+        run = []
+
+    for p in pages:
+        m = metrics[(round(p.width), round(p.height))]
+        if run_metrics is not None and m is not run_metrics:
+            flush()
+        run_metrics = m
+        for it in page_items(p):
+            if isinstance(it, Line):
+                run.append(it)
+            elif isinstance(it, Region):
+                flush()
+                for col in (it.left, it.right):
+                    for g in column_paragraphs(col):
+                        b.para(join_lines(g), g[0].page, _style(g, m), joinable=False)
+            else:
+                flush()
+                t: PTable = it  # type: ignore[assignment]
+                b.table()
+                for k, r in enumerate(t.rows):
+                    b.row(r, t.page, None if k == 0 else False)
+    flush()
+    meta = {"reader": "pypdfium2+pdfplumber",
+            "table_pages": [p.number for p in pages if p.tables]}
+    return b.build(source, sha256, "pdf", pages=len(pages), meta=meta, warnings=warnings)
+
+
+def _read_pages(pdf, data: bytes, source: str) -> tuple[list[PageInfo], list[str]]:
+    pages: list[PageInfo] = []
+    warnings: list[str] = []
+    ruled: list[int] = []
+    for i in range(len(pdf)):
+        page = pdf[i]
+        try:
+            w, h = page.get_size()
+            tp = page.get_textpage()
+            try:
+                chars = tp.count_chars()
+                segs = page_segments(page, tp) if chars else []
+            finally:
+                tp.close()
+            info = PageInfo(i + 1, w, h, make_lines(segs, i + 1), chars=len(segs))
+            if info.chars and ruled_page(page):
+                ruled.append(i)
+        finally:
+            page.close()
+        if not info.chars:
+            warnings.append(f"page {i + 1} has no text layer (scanned image?): its text is missing")
+        pages.append(info)
+    if ruled:
+        import pdfplumber
+        try:
+            with pdfplumber.open(io.BytesIO(data)) as doc:
+                for i in ruled:
+                    pages[i].tables = page_tables(doc.pages[i], i + 1)
+        except Exception as e:  # pdfminer can choke on odd files pdfium reads: keep the text
+            warnings.append(f"tables not read ({type(e).__name__}): table text kept as lines")
+    return pages, warnings
