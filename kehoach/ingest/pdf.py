@@ -144,35 +144,75 @@ def _open(data: bytes, source: str):
 # --------------------------------------------------------------------------- text runs
 
 def page_segments(page, textpage) -> list[Seg]:
-    """Text runs of a page, from pdfium's text rectangles (one per run of text)."""
+    """Text runs of a page from pdfium's character stream: a run ends at pdfium's line
+    breaks, where the text jumps back or to another baseline, and at wide gaps (columns).
+    pdfium's own word spacing (generated spaces) is kept."""
     import pypdfium2.raw as R
     h = page.get_size()[1]
     raw = textpage.raw
+    n = textpage.count_chars()
+    if n <= 0:
+        return []
+    text = textpage.get_text_range(0, n)
+    if len(text) != n:   # characters outside the BMP: read them one by one
+        text = "".join(chr(R.FPDFText_GetUnicode(raw, i) or 32) for i in range(n))
+    rect = R.FS_RECTF()
     out: list[Seg] = []
-    n = textpage.count_rects()
+    chars: list[str] = []
+    first = -1
+    x0 = top = x1 = bottom = 0.0     # the run's box (PDF coordinates: top > bottom)
+
+    def close() -> None:
+        nonlocal chars, first
+        t = "".join(chars).strip()
+        if t:
+            size = float(R.FPDFText_GetFontSize(raw, first))
+            bold = R.FPDFText_GetFontWeight(raw, first) >= 600 or _bold_name(R, raw, first)
+            out.append(Seg(x0, h - top, x1, h - bottom, t, size, bold))
+        chars, first = [], -1
+
     for i in range(n):
-        left, bottom, right, top = textpage.get_rect(i)
-        text = textpage.get_text_bounded(left, bottom, right, top)
-        if not text or not text.strip():
+        ch = text[i]
+        if ch in "\r\n":
+            close()
             continue
-        text = text.replace("\r", " ").replace("\n", " ").replace("\ufffe", "").replace("\x02", "")
-        size, bold = 0.0, False
-        hgt = top - bottom
-        idx = textpage.get_index(left + min(1.0, (right - left) / 2), bottom + hgt / 2, 2.0, hgt)
-        if idx is not None and idx >= 0:
-            size = float(R.FPDFText_GetFontSize(raw, idx))
-            weight = R.FPDFText_GetFontWeight(raw, idx)
-            bold = weight >= 600
-            if not bold:
-                flags = R.FPDFText_GetFontInfo(raw, idx, None, 0, None)
-                if flags:
-                    import ctypes
-                    buf = ctypes.create_string_buffer(flags)
-                    fl = ctypes.c_int(0)
-                    R.FPDFText_GetFontInfo(raw, idx, buf, flags, ctypes.byref(fl))
-                    bold = b"bold" in buf.value.lower()
-        out.append(Seg(left, h - top, right, h - bottom, text, size, bold))
+        if ch in "\x02\ufffe":     # pdfium's mark for a hyphen at a line end: a real hyphen here
+            ch = "-"
+        elif ch == "\x00":
+            continue
+        if ch.isspace():
+            if chars:
+                chars.append(" ")
+            continue
+        R.FPDFText_GetLooseCharBox(raw, i, rect)
+        cl, ct, cr, cb = rect.left, rect.top, rect.right, rect.bottom
+        if chars:
+            ch_h = max(ct - cb, 1.0)
+            run_h = max(top - bottom, 1.0)
+            same_line = abs((ct + cb) / 2 - (top + bottom) / 2) < 0.5 * min(ch_h, run_h)
+            gap = cl - x1
+            if not same_line or gap < -0.5 * ch_h or gap > 1.2 * max(ch_h, run_h):
+                close()
+        if not chars:
+            first = i
+            x0, top, x1, bottom = cl, ct, cr, cb
+        else:
+            x0, x1 = min(x0, cl), max(x1, cr)
+            top, bottom = max(top, ct), min(bottom, cb)
+        chars.append(ch)
+    close()
     return out
+
+
+def _bold_name(R, raw, index: int) -> bool:
+    """A bold face named so ("...-Bold", "...,Bold") when the weight is not set."""
+    import ctypes
+    need = R.FPDFText_GetFontInfo(raw, index, None, 0, None)
+    if not need:
+        return False
+    buf = ctypes.create_string_buffer(need)
+    R.FPDFText_GetFontInfo(raw, index, buf, need, None)
+    return b"bold" in buf.value.lower()
 
 
 def join_segs(segs: list[Seg]) -> str:
