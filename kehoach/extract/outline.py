@@ -1,0 +1,181 @@
+"""Outline of a document: list markers (I., 1., 1.1., a), -, +, *, Điều) turned
+into a tree of items, each with its section path ("II.1.1.a") and zone.
+
+Marker types nest dynamically (like Markdown lists): a marker type already open
+closes back to its level; numbered levels nest by their depth ("2.2." closes
+"a)" and "-" opened under "2."); a roman heading closes everything.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from kehoach.extract.data import rows
+from kehoach.ingest.normalize import ends_sentence
+from kehoach.models import Block
+
+MARKER = re.compile(
+    r"^(?:"
+    r"(?P<dieu>(?:Điều|ĐIỀU)\s+(?P<dieu_n>\d+))\s*[.:]?\s*"
+    r"|(?P<part>(?:Phần|PHẦN|Chương|CHƯƠNG)\s+(?P<part_n>[IVXLC\d]+))\s*[.:]?\s*"
+    r"|(?P<roman>(?P<roman_n>[IVXLC]{1,6}))\s*[.)/-]\s*"
+    r"|(?P<num>(?P<num_n>\d{1,2}(?:\.\d{1,2}){0,4}))(?:[.)]\s*|\s+(?=[A-ZĐÀ-Ỹa-zà-ỹ“\"(]))"
+    r"|(?P<letter>(?P<letter_n>[a-zđ]))[)]\s*"
+    r"|(?P<dash>[-–—])\s*"
+    r"|(?P<plus>\+)\s*"
+    r"|(?P<star>[*•·●○■□▪◦])\s*"
+    r")")
+
+
+@dataclass
+class Node:
+    block: int
+    kind: str                      # "item" (has a marker) | "para" (plain paragraph)
+    mtype: Optional[tuple]         # ("roman",), ("num", depth), ("letter",), ("dash",), ...
+    label: Optional[str]
+    text: str                      # the block text without its marker
+    offset: int                    # absolute offset of ``text`` in the document
+    parent: Optional[int] = None   # index into Outline.nodes
+    children: list[int] = field(default_factory=list)
+    section: str = ""
+    zone: str = "preamble"
+
+    @property
+    def is_heading(self) -> bool:
+        """Has children and reads like a heading (no full stop, or ends with ':')."""
+        if not self.children:
+            return False
+        t = self.text.rstrip(" *")
+        return t.endswith(":") or not ends_sentence(t)
+
+
+@dataclass
+class Outline:
+    nodes: list[Node]
+
+    def ancestors(self, i: int) -> list[int]:
+        out = []
+        p = self.nodes[i].parent
+        while p is not None:
+            out.append(p)
+            p = self.nodes[p].parent
+        return out[::-1]
+
+
+def parse_marker(text: str) -> tuple[Optional[tuple], Optional[str], int]:
+    m = MARKER.match(text)
+    if not m:
+        return None, None, 0
+    if m.group("dieu"):
+        return ("dieu",), m.group("dieu_n"), m.end()
+    if m.group("part"):
+        return ("part",), m.group("part_n"), m.end()
+    if m.group("roman"):
+        # "I." but not a word like "IV" in running text: require a following capital/heading
+        return ("roman",), m.group("roman_n"), m.end()
+    if m.group("num"):
+        n = m.group("num_n")
+        return ("num", n.count(".") + 1), n, m.end()
+    if m.group("letter"):
+        return ("letter",), m.group("letter_n"), m.end()
+    if m.group("dash"):
+        return ("dash",), None, m.end()
+    if m.group("plus"):
+        return ("plus",), None, m.end()
+    if m.group("star"):
+        return ("star",), None, m.end()
+    return None, None, 0
+
+
+def _zone_words():
+    return [(z, w) for z, w in rows("zones.tsv")]
+
+
+def zone_of_heading(text: str, top: bool) -> Optional[str]:
+    t = text.strip().upper()
+    hits = []
+    for z, w in _zone_words():
+        i = t.find(w)
+        if i == 0 or (top and i > 0):
+            hits.append((i, z))
+    if not hits:
+        return None
+    zones = {z for _, z in hits}
+    if "task" in zones:  # "MỤC TIÊU VÀ NHIỆM VỤ": items are tasks
+        first = min(hits)[1]
+        return "task" if (top or first == "task") else first
+    return "objective"
+
+
+def build_outline(blocks: list[Block], start: int, end: int) -> Outline:
+    nodes: list[Node] = []
+    stack: list[int] = []   # node indices of open items
+
+    def pop_to(pred):
+        while stack and pred(nodes[stack[-1]]):
+            stack.pop()
+
+    for bi in range(start, end):
+        b = blocks[bi]
+        if b.kind != "para":
+            continue
+        mtype, label, mlen = parse_marker(b.text)
+        if mtype == ("roman",) and not re.match(r"[A-ZĐÀ-Ỹa-zà-ỹ“\"(]", b.text[mlen:mlen + 1] or "x"):
+            mtype = None
+        if mtype is None:
+            node = Node(bi, "para", None, None, b.text, b.start)
+            node.parent = stack[-1] if stack else None
+        else:
+            text = b.text[mlen:]
+            node = Node(bi, "item", mtype, label, text, b.start + mlen)
+            kind = mtype[0]
+            if kind in ("part", "dieu"):
+                stack.clear()
+            elif kind == "roman":
+                pop_to(lambda n: n.mtype[0] not in ("part",))
+            elif kind == "num":
+                d = mtype[1]
+                pop_to(lambda n: not (n.mtype[0] in ("roman", "part", "dieu") or (n.mtype[0] == "num" and n.mtype[1] < d)))
+            else:
+                idx = next((k for k in range(len(stack) - 1, -1, -1) if nodes[stack[k]].mtype == mtype), None)
+                if idx is not None:
+                    del stack[idx:]
+            node.parent = stack[-1] if stack else None
+        nodes.append(node)
+        me = len(nodes) - 1
+        if node.parent is not None:
+            nodes[node.parent].children.append(me)
+        if node.kind == "item":
+            stack.append(me)
+    out = Outline(nodes)
+    _sections_and_zones(out)
+    return out
+
+
+def _sections_and_zones(out: Outline) -> None:
+    has_roman = any(n.mtype == ("roman",) for n in out.nodes)
+    for i, n in enumerate(out.nodes):
+        path_roman, path_num, path_letter, dieu = None, None, None, None
+        zone = "task" if not has_roman else "preamble"
+        own = n.kind == "item" and (n.children or n.mtype[0] in ("letter", "roman", "dieu")
+                                    or (n.mtype[0] == "num" and n.mtype[1] == 1))
+        chain = out.ancestors(i) + ([i] if own else [])
+        for a in chain:
+            an = out.nodes[a]
+            k = an.mtype[0]
+            if k == "roman":
+                path_roman, path_num, path_letter = an.label, None, None
+            elif k == "dieu":
+                dieu, path_num, path_letter = an.label, None, None
+            elif k == "num":
+                path_num, path_letter = an.label, None
+            elif k == "letter":
+                path_letter = an.label
+            if a != i or an.children:
+                z = zone_of_heading(an.text, top=(k in ("roman", "part") or (not has_roman and k == "num" and an.mtype[1] == 1)))
+                if z:
+                    zone = z
+        parts = [p for p in (("Điều " + dieu) if dieu else None, path_roman, path_num, path_letter) if p]
+        n.section = ".".join(parts)
+        n.zone = zone

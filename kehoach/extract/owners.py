@@ -1,0 +1,126 @@
+"""Owners of a task: lead (chủ trì, the body a task is addressed to) and support
+(phối hợp), from headings, owner lines, "X: ..." prefixes, subjects and
+"X chủ trì, phối hợp với Y" sentences. Pure functions over text.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from kehoach.extract.bodies import bodies, canonical, is_body_phrase, owner_phrase_end, starts_with_body
+
+_RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
+_RESP_OF = re.compile(r"(?:^|\b)trách nhiệm(?:\s+(?:chung|cụ thể))?\s+của\s+(?P<who>.+?)\s*:?\s*$", re.I)
+_GIAO = re.compile(r"^(?:Giao|giao)(?:\s+cho)?\s+(?P<who>.+)$")
+_DECL = re.compile(r"^(?:Cơ quan|Đơn vị|cơ quan|đơn vị)\s+(?P<role>chủ trì|phối hợp|thực hiện)(?:\s+thực hiện)?\s*:\s*(?P<who>.+?)\.?$")
+_FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Theo)\b")
+_SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:với|cùng)\s+")
+_SUPPORT_OF = re.compile(r"với sự phối hợp của\s+")
+_PERSON_ROLE = re.compile(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|Chủ tịch|Giám đốc|Lãnh đạo các)\b")
+_UPPER_WORDS = re.compile(r"[A-ZĐÀ-Ỹ]{2,}")
+
+
+def _sentence_case(s: str) -> str:
+    if sum(1 for c in s if c.isupper()) > 0.6 * max(1, sum(1 for c in s if c.isalpha())):
+        s = s.lower()
+    return s
+
+
+def heading_owner(text: str) -> list[str]:
+    """Owners a heading gives to the items under it ("a) Sở Nội vụ có trách nhiệm:",
+    "2.2. Văn phòng UBND tỉnh", "1. Trách nhiệm của các cơ quan ...", "Giao X:")."""
+    t = text.strip().rstrip("*").strip()
+    m = _RESP.match(t)
+    if m and starts_with_body(m.group("who")):
+        return bodies(m.group("who"))
+    m = _RESP_OF.search(t)
+    if m:
+        who = _sentence_case(m.group("who")).strip(" :")
+        if starts_with_body(who):
+            return bodies(who)
+    m = _GIAO.match(t)
+    if m and t.endswith(":"):
+        return bodies(m.group("who").rstrip(":"))
+    m = re.match(r"^(?:Đối với|đối với)\s+(?P<who>.+?):?$", t)
+    if m and all(is_body_phrase(x) for x in re.split(r";", m.group("who"))):
+        return bodies(m.group("who"))
+    body = t.rstrip(":").strip()
+    parts = [p for p in re.split(r"\s*;\s*", body) if p]
+    if parts and len(body) < 220 and all(is_body_phrase(p, 24) for p in parts):
+        return bodies(body)
+    return []
+
+
+def owner_declaration(text: str) -> Optional[tuple[str, list[str]]]:
+    """'Cơ quan chủ trì: Phòng Nội vụ.' -> ('lead', [...]); 'Cơ quan phối hợp: ...' -> ('support', [...])."""
+    m = _DECL.match(text.strip())
+    if not m:
+        return None
+    role = "support" if m.group("role") == "phối hợp" else "lead"
+    return role, bodies(m.group("who"))
+
+
+def leading_owner(text: str) -> tuple[list[str], bool]:
+    """Owners named at the start of a task's own text.
+
+    Returns (bodies, is_person_role): "Giao X ...", "X: ...", "X chủ trì ...",
+    "Sở Tư pháp tăng cường ...", "Căn cứ ..., các cơ quan, đơn vị chủ động ...".
+    ``is_person_role`` is True for "Người đứng đầu các đơn vị ...", "Thủ trưởng ..."
+    (a heading owner, when there is one, is preferred to those)."""
+    t = text.strip()
+    m = _GIAO.match(t)
+    if m:
+        rest = m.group("who")
+        end = owner_phrase_end(rest)
+        cand = rest[:end].strip(" ,")
+        if starts_with_body(cand):
+            return bodies(cand), False
+    # "X: action" with X a list of bodies, or "..., X: action" with X the last body before the colon
+    colon = t.find(":")
+    if 0 < colon < 260:
+        pre = t[:colon].strip()
+        parts = [p for p in re.split(r"\s*;\s*", pre) if p]
+        if parts and all(is_body_phrase(p, 24) or is_body_phrase(_strip_role(p), 24) for p in parts):
+            return bodies(pre), False
+        last = re.split(r",\s+", pre)[-1]
+        if last != pre and is_body_phrase(last) and not last.lower().startswith(("các", "tất cả")):
+            return bodies(last), False
+    # subject at the start, possibly after a fronted clause
+    starts = [0]
+    if _FRONT.match(t):
+        starts = [m.end() for m in re.finditer(r",\s+", t[:300])]
+    for s in starts:
+        seg = t[s:]
+        if not starts_with_body(_strip_role(seg)):
+            continue
+        end = owner_phrase_end(seg)
+        cand = seg[:end].strip(" ,")
+        if not cand or len(cand.split()) > 20 or end >= len(seg):
+            continue
+        person = bool(_PERSON_ROLE.match(cand))
+        if person:
+            cand = _strip_role(cand)
+        if starts_with_body(cand):
+            return bodies(cand), person
+    return [], False
+
+
+def _strip_role(s: str) -> str:
+    return re.sub(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng)\s+(?=các\b|cơ quan\b|đơn vị\b)", "", s.strip())
+
+
+def support_in(text: str) -> list[str]:
+    """'... chủ trì, phối hợp với Sở Nội vụ, Sở Tài chính và các cơ quan liên quan tham mưu ...' -> support."""
+    out: list[str] = []
+    for rx in (_SUPPORT, _SUPPORT_OF):
+        for m in rx.finditer(text):
+            rest = text[m.end():]
+            if not starts_with_body(rest):
+                continue
+            end = owner_phrase_end(rest)
+            seg = rest[:end]
+            seg = re.split(r"[.;:()]", seg)[0]
+            for b in bodies(seg):
+                if b not in out:
+                    out.append(b)
+    return out
