@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
@@ -295,6 +295,10 @@ class SearchIndex:
         mask = self.table.mask(filters)
         depth = max(depth, limit * 3)
         rankings: dict[str, np.ndarray] = {}
+        if pq.folded:  # typed without diacritics: write them back from the corpus's words when all are known
+            restored = self.lexical.restore(pq.text)
+            if restored:
+                pq = replace(pq, text=restored, folded=False, restored=True)
         if mode in ("hybrid", "lexical"):
             s = self.lexical.scores(pq.text, pq.folded)
             rankings["lexical"], _ = top_k(s, depth, mask)

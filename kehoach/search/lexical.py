@@ -20,8 +20,8 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from kehoach.search.text import (bigrams, expand_abbreviations, fold, folded_tokens, segment_query,
-                                 tokens)
+from kehoach.search.text import (bigrams, expand_abbreviations, fold, folded_tokens, restore_diacritics,
+                                 segment_query, tokens)
 
 FIELD_WEIGHTS = {"word": 1.0, "syl": 0.6, "bi": 0.8}
 FIELD_WEIGHTS_FOLDED_QUERY = {"word": 0.0, "syl": 1.0, "bi": 1.0}
@@ -138,12 +138,32 @@ class LexicalIndex:
         return cls(fields, len(texts))
 
     def query_terms(self, query: str, folded: Optional[bool] = None) -> dict[str, list[str]]:
-        """The query's terms per field (the query is expected abbreviation-expanded already)."""
+        """The query's terms per field, abbreviations expanded like the documents'."""
+        query = expand_abbreviations(query)
         syl = folded_tokens(query)
         if folded is None:
             folded = fold(query) == query.lower()
         word = [] if folded else segment_query(tokens(query), self.fields["word"].vocab)
         return {"word": word, "syl": syl, "bi": bigrams(syl)}
+
+    def folded_words(self) -> dict[str, str]:
+        """folded word -> its most frequent written form in the corpus (for diacritic restoration)."""
+        if getattr(self, "_folded_words", None) is None:
+            f = self.fields["word"]
+            df = np.diff(f.indptr)
+            best: dict[str, tuple[int, str]] = {}
+            for w, i in f.vocab.items():
+                k = fold(w)
+                if k != w or k not in best:  # an unaccented spelling never beats an accented one of equal df
+                    c = int(df[i])
+                    if k not in best or c > best[k][0]:
+                        best[k] = (c, w)
+            self._folded_words = {k: w for k, (c, w) in best.items()}
+        return self._folded_words
+
+    def restore(self, query: str) -> Optional[str]:
+        """The query with diacritics restored from the corpus vocabulary, or None."""
+        return restore_diacritics(folded_tokens(query), self.folded_words())
 
     def scores(self, query: str, folded: Optional[bool] = None) -> np.ndarray:
         terms = self.query_terms(query, folded)

