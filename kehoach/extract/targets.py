@@ -93,8 +93,10 @@ def comparator_of(before: str, after: str, ranged: bool) -> str:
 def unit_of(after: str, unit: Optional[str]) -> Optional[str]:
     """The unit column wins ("%", "Hồ sơ"); else "%" or a unit word right after the number."""
     if unit and unit.strip():
-        u = re.sub(r"\s+", " ", unit).strip().strip("()")
-        return "%" if u in ("%", "tỷ lệ %", "Tỷ lệ %", "Tỷ lệ (%)") or u.endswith("(%)") else u
+        u = re.sub(r"\s+", " ", unit).strip()
+        if re.search(r"%|phần\s+trăm", u, re.IGNORECASE):
+            return "%"
+        return re.sub(r"^\((.*)\)$", r"\1", u)
     voc = vocab()
     if voc.percent.match(after):
         return "%"
