@@ -1,0 +1,206 @@
+"""``kehoach add PATH...``, ``kehoach list``, ``kehoach show PLAN`` (and, when present, the
+linking engineer's ``registry``/``link`` via ``kehoach.corpus.registry.register``)."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from typing import Optional
+
+from kehoach.corpus.home import resolve_home
+from kehoach.corpus.store import Corpus, CorpusError
+
+# modules whose ``update(corpus, added_plan_ids, removed_plan_ids)`` keeps an index in step with
+# the store; each is called after ``add`` when importable and defining ``update``
+CHANGE_HOOKS = ["kehoach.corpus.link", "kehoach.search.index"]
+
+
+def open_corpus(args, *, readonly: bool = False) -> Corpus:
+    return Corpus(resolve_home(getattr(args, "home", None)), readonly=readonly)
+
+
+def attach_hooks(corpus: Corpus, modules: Optional[list[str]] = None) -> list[str]:
+    """Register the index hooks that exist; returns their module names."""
+    attached = []
+    for name in CHANGE_HOOKS if modules is None else modules:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name and name.startswith(e.name):
+                continue
+            raise
+        update = getattr(mod, "update", None)
+        if callable(update):
+            corpus.on_change(update)
+            attached.append(name)
+    return attached
+
+
+# --------------------------------------------------------------------------- add
+
+def cmd_add(args) -> int:
+    quiet = args.quiet or args.format == "json"
+    corpus = open_corpus(args)
+    try:
+        if not args.no_index:
+            attach_hooks(corpus)
+
+        def log(line: str) -> None:
+            print(f"kehoach: {line}", file=sys.stderr, flush=True)
+
+        report = corpus.add(args.paths, progress=not quiet, debug=bool(getattr(args, "debug", False)), log=log)
+    finally:
+        corpus.close()
+    for msg in report.hook_errors:
+        print(f"kehoach: {msg}", file=sys.stderr)
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    elif not args.quiet:
+        for path, pid in report.added:
+            print(f"added     {pid:>5}  {path}")
+        for path, pid in report.replaced:
+            print(f"replaced  {pid:>5}  {path}")
+        if args.verbose:
+            for path in report.unchanged:
+                print(f"unchanged        {path}")
+        print(report.summary(), file=sys.stderr)
+    return report.exit_code
+
+
+# --------------------------------------------------------------------------- list
+
+def _cut(s: Optional[str], n: int) -> str:
+    s = s or "-"
+    return s if len(s) <= n else s[:n - 1] + "…"
+
+
+def cmd_list(args) -> int:
+    corpus = open_corpus(args)
+    try:
+        plans = corpus.plans()
+        if args.province:
+            plans = [p for p in plans if (p.province or "").lower() == args.province.lower()]
+    finally:
+        corpus.close()
+    if args.format == "json":
+        print(json.dumps([p.to_dict() for p in plans], ensure_ascii=False, indent=2))
+        return 0
+    if not plans:
+        print("no plans yet: add some with 'kehoach add PATH...'", file=sys.stderr)
+        return 0
+    print(f"{'id':>4}  {'number':<16} {'date':<10} {'tasks':>5}  {'issuer':<40} title")
+    for p in plans:
+        print(f"{p.id:>4}  {_cut(p.number, 16):<16} {_cut(p.date, 10):<10} {p.task_count:>5}  "
+              f"{_cut(p.issuer, 40):<40} {_cut(p.title, 70)}")
+    return 0
+
+
+# --------------------------------------------------------------------------- show
+
+def plan_view(corpus: Corpus, ref: str) -> dict:
+    """Everything ``show`` prints, as one JSON-able dict."""
+    info = corpus.plan(ref)
+    if info is None:
+        raise CorpusError(f"{ref}: no such plan in {corpus.home} (see 'kehoach list')")
+    ext = corpus.extraction(info.id)
+    names: dict[int, str] = {}
+
+    def label(bid: int) -> str:
+        if bid not in names:
+            b = corpus.body(bid)
+            names[bid] = b.label if b else str(bid)
+        return names[bid]
+
+    tasks = []
+    for t in corpus.tasks([info.id]):
+        d = t.to_dict()
+        d["lead_bodies"] = [{"id": b, "label": label(b)} for b in t.lead_bodies]
+        d["support_bodies"] = [{"id": b, "label": label(b)} for b in t.support_bodies]
+        tasks.append(d)
+    doc = ext.document
+    return {"plan": info.to_dict(),
+            "document": {"number": doc.number, "type": doc.type, "issuer": doc.issuer, "place": doc.place,
+                         "date": doc.date, "title": doc.title,
+                         "signer": {"name": doc.signer.name, "title": doc.signer.title}},
+            "tasks": tasks, "legal_refs": corpus.refs(info.id)}
+
+
+def cmd_show(args) -> int:
+    corpus = open_corpus(args)
+    try:
+        view = plan_view(corpus, args.plan)
+    finally:
+        corpus.close()
+    if args.format == "json":
+        print(json.dumps(view, ensure_ascii=False, indent=2))
+        return 0
+    p, d = view["plan"], view["document"]
+    print(f"Plan {p['id']}: {d['type'] or 'document'} {d['number'] or '(no number)'}, {d['date'] or 'undated'}")
+    print(f"Issuer: {d['issuer'] or '-'}" + (f"  [province: {p['province']}]" if p.get("province") else ""))
+    print(f"Title: {d['title'] or '-'}")
+    if d["signer"]["name"] or d["signer"]["title"]:
+        print(f"Signed: {d['signer']['title'] or ''} {d['signer']['name'] or ''}".rstrip())
+    print(f"Source: {p['source']}")
+    refs = {r["id"]: r for r in view["legal_refs"]}
+    print(f"{len(view['tasks'])} tasks, {len(refs)} legal references")
+    for t in view["tasks"]:
+        print()
+        kind = " (indicator)" if t["kind"] == "indicator" else ""
+        print(f"{t['task_id']} [{t['section'] or '-'}]{kind} {t['text']}")
+        if t["lead_bodies"]:
+            print("    lead:     " + "; ".join(b["label"] for b in t["lead_bodies"]))
+        if t["support_bodies"]:
+            print("    support:  " + "; ".join(b["label"] for b in t["support_bodies"]))
+        dl = t.get("deadline")
+        if dl:
+            extra = ", ".join(x for x in (dl.get("date"), dl.get("recurrence")) if x)
+            print(f"    deadline: {dl.get('text')}" + (f" ({extra})" if extra else ""))
+        for tg in t.get("targets") or []:
+            print(f"    target:   {tg.get('metric')} {tg.get('comparator') or ''} {tg.get('value')}"
+                  f"{tg.get('unit') or ''}".rstrip())
+        cited = [refs[r].get("symbol") or refs[r].get("text") for r in t.get("legal_refs") or [] if r in refs]
+        if cited:
+            print("    refs:     " + "; ".join(cited))
+    if refs and args.refs:
+        print("\nLegal references:")
+        for r in refs.values():
+            status = f"  [{r['status_in_text']}]" if r.get("status_in_text") else ""
+            print(f"  {r['id']:>4}  {r.get('symbol') or '-':<22} {r.get('date') or '-':<10} {r.get('text')}{status}")
+    return 0
+
+
+# --------------------------------------------------------------------------- registration
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("add", help="ingest, extract and store plans (files, folders, globs)",
+                       description="Add plans to the corpus. Unchanged files are skipped by content hash; a "
+                                   "changed file replaces its plan (same id). A file that fails is reported and "
+                                   "the others go on; exit status 1 when any failed.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders (recursive) or globs")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no per-file lines")
+    p.add_argument("--verbose", "-v", action="store_true", help="also list unchanged files")
+    p.add_argument("--no-index", action="store_true", help="store only; do not update the link/search indices")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("list", help="list the stored plans (number, issuer, date, task count)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--province", help="only plans of this province")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="show a plan's tasks with owners, deadlines and references",
+                       description="PLAN is an id, a number (116/KH-UBND), a path or a file stem.")
+    p.add_argument("plan", metavar="PLAN")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--refs", action="store_true", help="also list the legal references")
+    p.set_defaults(func=cmd_show)
+
+    try:
+        registry = importlib.import_module("kehoach.corpus.registry")
+    except ModuleNotFoundError as e:
+        if not (e.name and "kehoach.corpus.registry".startswith(e.name)):
+            raise
+    else:
+        if hasattr(registry, "register"):
+            registry.register(sub)

@@ -1,0 +1,836 @@
+"""The corpus store: one SQLite database (WAL) in the corpus home.
+
+``Corpus.add(paths)`` runs ingest -> extract -> store for each file:
+
+- the content hash decides: a file whose path is stored with the same SHA-256 is
+  skipped without ingesting it; the same content already stored under another path
+  is skipped too ("same content as <path>");
+- a changed file replaces its old records in one transaction and **keeps its plan id**
+  (its tasks are rewritten; ``on_change`` hooks get the id in both ``removed`` and ``added``);
+- each file is one transaction: a failure, a crash or Ctrl-C mid-way leaves the corpus as it
+  was before that file; a file that fails is reported and the others go on;
+- writers serialize on an ``fcntl`` lock file in the home (a second process waits with a
+  message, then fails clearly after ``lock_timeout`` seconds) plus the SQLite busy timeout;
+  readers never wait (WAL). Ingest and extraction run outside the lock, so two ``add``
+  processes extract in parallel and only their writes take turns.
+
+Schema (module "store", versioned in ``schema_versions``): plans, tasks, refs, bodies,
+body_aliases, task_bodies, meta (the change ``generation``).
+"""
+from __future__ import annotations
+
+import fcntl
+import glob
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator, Optional, Sequence
+
+from kehoach.corpus import bodies as B
+from kehoach.corpus.home import DB_NAME, LOCK_NAME
+from kehoach.corpus.progress import Progress
+from kehoach.errors import KehoachError
+from kehoach.models import Extraction, IngestedDocument
+
+
+class CorpusError(KehoachError):
+    """The corpus database cannot be used as asked."""
+
+
+class CorpusLockedError(CorpusError):
+    """Another process holds the corpus write lock for too long."""
+
+
+class AmbiguousPlanError(CorpusError):
+    """A plan reference matches several plans."""
+
+
+# file types ``add`` picks up when walking a folder (explicit files of any type are tried)
+FOLDER_SUFFIXES = (".txt", ".docx", ".pdf")
+
+STORE_MIGRATIONS: list[str] = [
+    # v1
+    """
+    CREATE TABLE plans (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,              -- the path as given to ``add``
+        path TEXT NOT NULL UNIQUE,         -- resolved absolute path: one plan per path
+        sha256 TEXT NOT NULL,
+        format TEXT,
+        size INTEGER,
+        number TEXT, type TEXT, issuer TEXT, place TEXT, date TEXT, title TEXT,
+        signer_name TEXT, signer_title TEXT,
+        province TEXT,                     -- from the issuer (bodies.plan_scope)
+        territory TEXT,                    -- "thành phố Trà Vinh" when the issuer is below the province
+        unit TEXT,                         -- the issuing unit sub-units of which a plan may name
+        task_count INTEGER NOT NULL DEFAULT 0,
+        ref_count INTEGER NOT NULL DEFAULT 0,
+        extraction TEXT NOT NULL,          -- SPEC JSON
+        text TEXT NOT NULL,                -- the normalized text (spans index into it)
+        warnings TEXT NOT NULL DEFAULT '[]',
+        added_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX plans_sha256 ON plans(sha256);
+    CREATE INDEX plans_number ON plans(number);
+    CREATE TABLE tasks (
+        plan_id INTEGER NOT NULL,
+        task_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL, section TEXT, text TEXT NOT NULL,
+        lead TEXT NOT NULL, support TEXT NOT NULL,          -- JSON lists of names as written
+        deadline TEXT, deadline_date TEXT, recurrence TEXT,
+        targets TEXT NOT NULL, legal_refs TEXT NOT NULL, span TEXT,
+        PRIMARY KEY (plan_id, task_id)
+    );
+    CREATE TABLE refs (
+        plan_id INTEGER NOT NULL,
+        ref_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        text TEXT, type TEXT, number TEXT, symbol TEXT, date TEXT, issuer TEXT,
+        status_in_text TEXT, span TEXT, data TEXT NOT NULL,
+        PRIMARY KEY (plan_id, ref_id)
+    );
+    CREATE INDEX refs_symbol ON refs(symbol);
+    CREATE TABLE bodies (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,          -- bodies.canonical_key
+        canonical TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        province TEXT,
+        locality TEXT,
+        plan_id INTEGER                    -- generic owners: the plan they belong to
+    );
+    CREATE INDEX bodies_plan ON bodies(plan_id);
+    CREATE TABLE body_aliases (
+        body_id INTEGER NOT NULL,
+        alias TEXT NOT NULL,               -- a name as written in some plan
+        PRIMARY KEY (body_id, alias)
+    );
+    CREATE TABLE task_bodies (
+        plan_id INTEGER NOT NULL,
+        task_id TEXT NOT NULL,
+        body_id INTEGER NOT NULL,
+        role TEXT NOT NULL,                -- "lead" | "support"
+        pos INTEGER NOT NULL,
+        PRIMARY KEY (plan_id, task_id, role, pos)
+    );
+    CREATE INDEX task_bodies_body ON task_bodies(body_id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+    INSERT INTO meta(key, value) VALUES ('generation', '0');
+    """,
+]
+
+_PLAN_COLS = "id, source, path, sha256, number, type, issuer, date, title, province, task_count, added_at, " \
+             "place, territory, ref_count, format, updated_at"
+
+
+# --------------------------------------------------------------------------- records
+
+@dataclass
+class PlanInfo:
+    id: int
+    source: str
+    path: str
+    sha256: str
+    number: Optional[str]
+    type: Optional[str]
+    issuer: Optional[str]
+    date: Optional[str]
+    title: Optional[str]
+    province: Optional[str]
+    task_count: int
+    added_at: str
+    place: Optional[str] = None
+    territory: Optional[str] = None
+    ref_count: int = 0
+    format: Optional[str] = None
+    updated_at: Optional[str] = None
+
+    @property
+    def stem(self) -> str:
+        return Path(self.path).stem
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TaskRecord:
+    key: str                      # f"{plan_id}:{task_id}", stable while the plan is unchanged
+    plan_id: int
+    task_id: str
+    kind: str
+    section: str
+    text: str
+    lead: list[str]
+    support: list[str]
+    deadline: Optional[dict]
+    targets: list[dict]
+    legal_refs: list[str]
+    span: Optional[dict]
+    plan: PlanInfo
+    lead_bodies: list[int] = field(default_factory=list)
+    support_bodies: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in asdict(self).items() if k != "plan"}
+        d["plan"] = {"id": self.plan.id, "number": self.plan.number, "source": self.plan.source}
+        return d
+
+
+@dataclass
+class AddReport:
+    added: list[tuple[str, int]] = field(default_factory=list)       # (path, plan id)
+    replaced: list[tuple[str, int]] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, path of the same content)
+    failed: list[tuple[str, str]] = field(default_factory=list)      # (path, reason)
+    hook_errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.hook_errors
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.replaced)} replaced", f"{len(self.unchanged)} unchanged"]
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} duplicate")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return ", ".join(parts) + f" in {self.seconds:.1f} s"
+
+    def to_dict(self) -> dict:
+        return {"added": [{"path": p, "plan": i} for p, i in self.added],
+                "replaced": [{"path": p, "plan": i} for p, i in self.replaced],
+                "unchanged": list(self.unchanged),
+                "duplicates": [{"path": p, "same_as": o} for p, o in self.duplicates],
+                "failed": [{"path": p, "reason": r} for p, r in self.failed],
+                "hook_errors": list(self.hook_errors), "seconds": round(self.seconds, 3)}
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration script (``;`` inside a trigger body is kept)."""
+    out, buf = [], ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n\t;"):
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip(" \n\t;"):
+        out.append(buf.strip())
+    return out
+
+
+def _j(x) -> str:
+    return json.dumps(x, ensure_ascii=False, separators=(",", ":"))
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def discover(paths: Sequence[str]) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
+    """Files to add from files, folders (recursive, .txt/.docx/.pdf, hidden entries skipped) and
+    globs. Returns ((as given, resolved path) in order without repeats, (arg, reason) failures)."""
+    found: list[tuple[str, Path]] = []
+    bad: list[tuple[str, str]] = []
+    seen: set[Path] = set()
+
+    def take(given: str, p: Path) -> None:
+        rp = p.resolve()
+        if rp not in seen:
+            seen.add(rp)
+            found.append((given, rp))
+
+    def walk(given: str, d: Path) -> None:
+        for root, dirs, files in os.walk(d):
+            dirs[:] = sorted(x for x in dirs if not x.startswith("."))
+            for f in sorted(files):
+                if f.startswith(".") or not f.lower().endswith(FOLDER_SUFFIXES):
+                    continue
+                fp = Path(root) / f
+                take(str(Path(given) / fp.relative_to(d)), fp)
+
+    for arg in paths:
+        p = Path(arg).expanduser()
+        if p.is_dir():
+            walk(arg, p)
+        elif p.exists():
+            take(arg, p)
+        elif glob.has_magic(arg):
+            hits = sorted(glob.glob(os.path.expanduser(arg), recursive=True))
+            if not hits:
+                bad.append((arg, "no file matches"))
+            for h in hits:
+                hp = Path(h)
+                if hp.is_dir():
+                    walk(h, hp)
+                elif hp.is_file():
+                    take(h, hp)
+        else:
+            bad.append((arg, "no such file"))
+    return found, bad
+
+
+def ingest_and_extract(path: Path, source: str) -> tuple[IngestedDocument, Extraction]:
+    """The pipeline up to the corpus: ``kehoach.ingest.read`` then ``kehoach.extract.extract``."""
+    from kehoach.ingest import read
+    try:
+        from kehoach.extract import extract
+    except ImportError as e:  # the extraction stage is not installed/built
+        raise CorpusError(f"extraction stage unavailable ({e})") from None
+    doc = read(path, source=source)
+    return doc, extract(doc)
+
+
+# --------------------------------------------------------------------------- the corpus
+
+ChangeHook = Callable[["Corpus", list, list], None]
+
+
+class Corpus:
+    """The corpus in ``home`` (``home/kehoach.sqlite3``)."""
+
+    def __init__(self, home: Path | str, *, readonly: bool = False, lock_timeout: float = 600.0,
+                 busy_timeout: float = 60.0):
+        self.home = Path(home)
+        self.readonly = readonly
+        self.lock_timeout = lock_timeout
+        self.db_path = self.home / DB_NAME
+        self._hooks: list[ChangeHook] = []
+        self._lock_depth = 0
+        self._lock_fd: Optional[int] = None
+        if readonly:
+            if not self.db_path.exists():
+                raise CorpusError(f"{self.home}: no corpus here yet (run 'kehoach add' first)")
+            uri = f"file:{self.db_path}?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
+                                        timeout=busy_timeout)
+        else:
+            self.home.mkdir(parents=True, exist_ok=True)
+            try:
+                self.conn = sqlite3.connect(str(self.db_path), isolation_level=None, check_same_thread=False,
+                                            timeout=busy_timeout)
+            except sqlite3.Error as e:
+                raise CorpusError(f"{self.db_path}: cannot open the corpus database ({e})") from None
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            if not readonly:
+                with self._write_lock():
+                    if self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                        self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.ensure_schema("store", STORE_MIGRATIONS)
+        except sqlite3.DatabaseError as e:
+            self.conn.close()
+            raise CorpusError(f"{self.db_path}: not a usable corpus database ({e})") from None
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Corpus":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ locking and schema
+    @contextmanager
+    def _write_lock(self):
+        """Exclusive writer lock (fcntl on ``home/kehoach.lock``), re-entrant in this object."""
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        fd = os.open(str(self.home / LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+                print(f"kehoach: waiting for another kehoach process (pid {holder}) writing to {self.home} ...",
+                      file=sys.stderr, flush=True)
+                deadline = time.monotonic() + self.lock_timeout
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise CorpusLockedError(
+                                f"{self.home}: corpus is locked by another kehoach process (pid {holder}) "
+                                f"for more than {self.lock_timeout:.0f} s") from None
+                        time.sleep(0.05)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            self._lock_fd = fd
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
+                self._lock_fd = None
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    @contextmanager
+    def _transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT under the writer lock; any exception (Ctrl-C too) rolls back."""
+        if self.readonly:
+            raise CorpusError(f"{self.home}: corpus opened read-only")
+        with self._write_lock():
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    def schema_version(self, module: str) -> int:
+        try:
+            row = self.conn.execute("SELECT version FROM schema_versions WHERE module=?", (module,)).fetchone()
+        except sqlite3.OperationalError:
+            return 0
+        return int(row[0]) if row else 0
+
+    def ensure_schema(self, module: str, migrations: list[str]) -> None:
+        """Bring ``module``'s tables to ``len(migrations)``: applies ``migrations[version:]`` in one
+        transaction and records the version in ``schema_versions``."""
+        version = self.schema_version(module)
+        if version == len(migrations):
+            return
+        if version > len(migrations):
+            raise CorpusError(f"{self.db_path}: made by a newer kehoach (schema '{module}' v{version} > "
+                              f"v{len(migrations)}); upgrade kehoach")
+        if self.readonly:
+            raise CorpusError(f"{self.db_path}: schema '{module}' needs an upgrade; open it writable once")
+        with self._transaction() as c:
+            c.execute("CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INT)")
+            row = c.execute("SELECT version FROM schema_versions WHERE module=?", (module,)).fetchone()
+            version = int(row[0]) if row else 0        # another process may have migrated meanwhile
+            for script in migrations[version:]:
+                for stmt in _split_sql(script):
+                    c.execute(stmt)
+            c.execute("INSERT OR REPLACE INTO schema_versions(module, version) VALUES (?, ?)",
+                      (module, len(migrations)))
+
+    # ------------------------------------------------------------------ change tracking
+    def generation(self) -> int:
+        """Increases on every change (add, replace, remove)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump(self, c: sqlite3.Connection) -> None:
+        c.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+
+    def on_change(self, hook: ChangeHook) -> None:
+        """``hook(corpus, added_plan_ids, removed_plan_ids)`` after each ``add``/``remove`` that changed
+        something (a replaced plan keeps its id and is in both lists)."""
+        if hook not in self._hooks:
+            self._hooks.append(hook)
+
+    def _fire(self, added: list[int], removed: list[int], report: Optional[AddReport] = None) -> None:
+        if not added and not removed:
+            return
+        for hook in list(self._hooks):
+            try:
+                hook(self, list(added), list(removed))
+            except KeyboardInterrupt:
+                raise
+            except Exception as e:
+                name = getattr(hook, "__qualname__", repr(hook))
+                msg = f"index update {name} failed: {type(e).__name__}: {e}"
+                if report is None:
+                    raise CorpusError(msg) from e
+                report.hook_errors.append(msg)
+
+    # ------------------------------------------------------------------ adding
+    def add(self, paths: Sequence[str], *, progress: bool = True, debug: bool = False,
+            log: Optional[Callable[[str], None]] = None) -> AddReport:
+        """Ingest, extract and store files, folders and globs (see the module doc)."""
+        t0 = time.perf_counter()
+        report = AddReport()
+        files, bad = discover(paths)
+        report.failed.extend(bad)
+        known = {p: s for p, s in self.conn.execute("SELECT path, sha256 FROM plans")}
+        added_ids: list[int] = []
+        removed_ids: list[int] = []
+        say = log or (lambda line: None)
+        for given, why in bad:
+            say(f"{given}: {why}")
+        with Progress(len(files), "adding", enabled=None if progress else False) as bar:
+            def note(line: str) -> None:
+                bar.message(line) if log is None and bar.enabled else say(line)
+            try:
+                for given, path in files:
+                    bar.update(0, note=given)
+                    try:
+                        outcome = self._add_one(given, path, known)
+                    except KeyboardInterrupt:
+                        raise
+                    except Exception as e:
+                        if debug and not isinstance(e, KehoachError):
+                            raise
+                        reason = getattr(e, "reason", None) if isinstance(e, KehoachError) else None
+                        if reason is None:
+                            reason = str(e) if isinstance(e, KehoachError) else f"{type(e).__name__}: {e}"
+                            if reason.startswith(given + ": ") or reason.startswith(str(path) + ": "):
+                                reason = reason.split(": ", 1)[1]
+                        report.failed.append((given, reason))
+                        note(f"{given}: {reason}")
+                    else:
+                        kind, plan_id, other = outcome
+                        if kind == "added":
+                            report.added.append((given, plan_id))
+                            added_ids.append(plan_id)
+                        elif kind == "replaced":
+                            report.replaced.append((given, plan_id))
+                            added_ids.append(plan_id)
+                            removed_ids.append(plan_id)
+                        elif kind == "unchanged":
+                            report.unchanged.append(given)
+                        elif kind == "duplicate":
+                            report.duplicates.append((given, other))
+                            if plan_id is not None:          # the path's old content was removed
+                                removed_ids.append(plan_id)
+                            note(f"{given}: skipped, same content as {other}")
+                    bar.update(1, note=given)
+            finally:
+                report.seconds = time.perf_counter() - t0
+                # what was committed is indexed, even when interrupted
+                if added_ids or removed_ids:
+                    self._fire(added_ids, removed_ids, report)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _add_one(self, given: str, path: Path, known: dict[str, str]) -> tuple[str, Optional[int], Optional[str]]:
+        """One file -> ("added"|"replaced"|"unchanged"|"duplicate", plan id, other path)."""
+        spath = str(path)
+        if not path.is_file():
+            raise CorpusError(f"{given}: no such file")
+        sha = _file_sha256(path)
+        if known.get(spath) == sha:
+            return "unchanged", None, None
+        other = self.conn.execute("SELECT path FROM plans WHERE sha256=? AND path<>? LIMIT 1",
+                                  (sha, spath)).fetchone()
+        if other is not None:
+            return self._duplicate(spath, sha, known)
+        doc, ext = ingest_and_extract(path, given)
+        kind, plan_id, other_path = self.store(given, path, doc, ext)
+        known[spath] = doc.sha256
+        return kind, plan_id, other_path
+
+    def _duplicate(self, spath: str, sha: str, known: dict[str, str]) -> tuple[str, Optional[int], Optional[str]]:
+        """``spath`` holds content stored under another path: skip it (and drop its stale old plan)."""
+        with self._transaction() as c:
+            other = c.execute("SELECT path FROM plans WHERE sha256=? AND path<>? LIMIT 1", (sha, spath)).fetchone()
+            row = c.execute("SELECT id, sha256 FROM plans WHERE path=?", (spath,)).fetchone()
+            if other is None:                # gone meanwhile (another process): treat as new next time
+                return "duplicate", None, "(removed meanwhile)"
+            if row is not None:
+                self._delete_plan_rows(c, row[0], keep_plan_row=False)
+                self._bump(c)
+                known.pop(spath, None)
+        return "duplicate", (row[0] if row else None), other[0]
+
+    def store(self, source: str, path: Path | str, doc: IngestedDocument, ext: Extraction
+              ) -> tuple[str, Optional[int], Optional[str]]:
+        """Write one extracted document in one transaction (the lower half of ``add``).
+
+        Returns ("added"|"replaced"|"unchanged"|"duplicate", plan id, other path)."""
+        spath = str(Path(path).resolve())
+        sha = doc.sha256 or ext.sha256
+        with self._transaction() as c:
+            row = c.execute("SELECT id, sha256 FROM plans WHERE path=?", (spath,)).fetchone()
+            if row and row[1] == sha:
+                return "unchanged", row[0], None
+            other = c.execute("SELECT path FROM plans WHERE sha256=? AND path<>? LIMIT 1", (sha, spath)).fetchone()
+            if other is not None:
+                if row:                                  # this path now holds another stored file's content
+                    self._delete_plan_rows(c, row[0], keep_plan_row=False)
+                    self._bump(c)
+                return "duplicate", (row[0] if row else None), other[0]
+            plan_id = self._write_plan(c, source, spath, sha, doc, ext, row[0] if row else None)
+            self._bump(c)
+        return ("replaced" if row else "added"), plan_id, None
+
+    def _write_plan(self, c: sqlite3.Connection, source: str, spath: str, sha: str, doc: IngestedDocument,
+                    ext: Extraction, old_id: Optional[int]) -> int:
+        d = ext.document
+        now = _now()
+        header = dict(source=source, path=spath, sha256=sha, format=doc.format,
+                      size=len(doc.text), number=d.number, type=d.type, issuer=d.issuer, place=d.place,
+                      date=d.date, title=d.title, signer_name=d.signer.name if d.signer else None,
+                      signer_title=d.signer.title if d.signer else None,
+                      task_count=len(ext.tasks), ref_count=len(ext.legal_refs),
+                      extraction=_j(ext.to_dict()), text=doc.text,
+                      warnings=_j(list(doc.warnings) + list(ext.warnings)), updated_at=now)
+        if old_id is None:
+            header["added_at"] = now
+            cols = ", ".join(header)
+            cur = c.execute(f"INSERT INTO plans({cols}) VALUES ({', '.join('?' * len(header))})",
+                            tuple(header.values()))
+            plan_id = int(cur.lastrowid)
+        else:
+            plan_id = old_id
+            self._delete_plan_rows(c, plan_id, keep_plan_row=True)
+            sets = ", ".join(f"{k}=?" for k in header)
+            c.execute(f"UPDATE plans SET {sets} WHERE id=?", (*header.values(), plan_id))
+        scope = B.plan_scope(d.issuer, province=getattr(d, "province", None), place=d.place,
+                             text=doc.text[:600], plan_id=plan_id)
+        c.execute("UPDATE plans SET province=?, territory=?, unit=? WHERE id=?",
+                  (scope.province, scope.territory, scope.unit, plan_id))
+        self._insert_tasks(c, plan_id, ext)
+        self._insert_refs(c, plan_id, ext)
+        self._insert_bodies(c, plan_id, ext, scope)
+        return plan_id
+
+    def _insert_tasks(self, c: sqlite3.Connection, plan_id: int, ext: Extraction) -> None:
+        rows = []
+        for i, t in enumerate(ext.tasks):
+            td = t.to_dict()
+            dl = td["deadline"]
+            rows.append((plan_id, t.id, i, t.kind, t.section, t.text, _j(td["lead"]), _j(td["support"]),
+                         _j(dl) if dl else None, dl.get("date") if dl else None,
+                         dl.get("recurrence") if dl else None, _j(td["targets"]), _j(td["legal_refs"]),
+                         _j(td["span"]) if td["span"] else None))
+        c.executemany("INSERT INTO tasks(plan_id, task_id, seq, kind, section, text, lead, support, deadline, "
+                      "deadline_date, recurrence, targets, legal_refs, span) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                      rows)
+
+    def _insert_refs(self, c: sqlite3.Connection, plan_id: int, ext: Extraction) -> None:
+        rows = []
+        for i, r in enumerate(ext.legal_refs):
+            rd = r.to_dict()
+            rows.append((plan_id, r.id, i, r.text, r.type, r.number, r.symbol, r.date, r.issuer,
+                         r.status_in_text, _j(rd["span"]) if rd["span"] else None, _j(rd)))
+        c.executemany("INSERT INTO refs(plan_id, ref_id, seq, text, type, number, symbol, date, issuer, "
+                      "status_in_text, span, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def _insert_bodies(self, c: sqlite3.Connection, plan_id: int, ext: Extraction, scope: B.PlanScope) -> None:
+        ids: dict[str, int] = {}
+        resolved: dict[str, B.BodyRef] = {}
+        links = []
+        aliases = set()
+        for t in ext.tasks:
+            for role, names in (("lead", t.lead), ("support", t.support)):
+                for pos, name in enumerate(names):
+                    if not name or not name.strip():
+                        continue
+                    ref = resolved.get(name)
+                    if ref is None:
+                        ref = resolved[name] = B.resolve(name, scope)
+                    bid = ids.get(ref.key)
+                    if bid is None:
+                        c.execute("INSERT INTO bodies(key, canonical, kind, province, locality, plan_id) "
+                                  "VALUES (?,?,?,?,?,?) ON CONFLICT(key) DO NOTHING",
+                                  (ref.key, ref.canonical, ref.kind, ref.province, ref.locality, ref.plan_id))
+                        bid = ids[ref.key] = c.execute("SELECT id FROM bodies WHERE key=?", (ref.key,)).fetchone()[0]
+                    aliases.add((bid, ref.surface))
+                    links.append((plan_id, t.id, bid, role, pos))
+        c.executemany("INSERT OR IGNORE INTO body_aliases(body_id, alias) VALUES (?, ?)", sorted(aliases))
+        c.executemany("INSERT OR IGNORE INTO task_bodies(plan_id, task_id, body_id, role, pos) VALUES (?,?,?,?,?)",
+                      links)
+
+    def _delete_plan_rows(self, c: sqlite3.Connection, plan_id: int, *, keep_plan_row: bool) -> None:
+        c.execute("DELETE FROM task_bodies WHERE plan_id=?", (plan_id,))
+        c.execute("DELETE FROM tasks WHERE plan_id=?", (plan_id,))
+        c.execute("DELETE FROM refs WHERE plan_id=?", (plan_id,))
+        c.execute("DELETE FROM body_aliases WHERE body_id IN (SELECT id FROM bodies WHERE plan_id=?)", (plan_id,))
+        c.execute("DELETE FROM bodies WHERE plan_id=?", (plan_id,))
+        if not keep_plan_row:
+            c.execute("DELETE FROM plans WHERE id=?", (plan_id,))
+
+    def remove(self, ref: str | int) -> PlanInfo:
+        """Remove one plan (and its tasks, references, generic bodies)."""
+        info = self.plan(ref)
+        if info is None:
+            raise CorpusError(f"{ref}: no such plan in {self.home}")
+        with self._transaction() as c:
+            self._delete_plan_rows(c, info.id, keep_plan_row=False)
+            self._bump(c)
+        self._fire([], [info.id])
+        return info
+
+    # ------------------------------------------------------------------ reading
+    def _plan_rows(self, where: str = "", args: tuple = ()) -> list[PlanInfo]:
+        rows = self.conn.execute(f"SELECT {_PLAN_COLS} FROM plans {where} ORDER BY id", args).fetchall()
+        return [PlanInfo(*r) for r in rows]
+
+    def plans(self) -> list[PlanInfo]:
+        return self._plan_rows()
+
+    def plan(self, ref: str | int) -> Optional[PlanInfo]:
+        """A plan by id, number ("116/KH-UBND"), source path, resolved path or file stem.
+        Raises ``AmbiguousPlanError`` when a number or stem matches several plans."""
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+            got = self._plan_rows("WHERE id=?", (int(ref),))
+            if got:
+                return got[0]
+            if isinstance(ref, int):
+                return None
+        s = str(ref).strip()
+        if not s:
+            return None
+        compact = "".join(s.split())
+        for where, args in (("WHERE source=?", (s,)),
+                            ("WHERE path=?", (str(Path(s).expanduser().resolve()),)),
+                            ("WHERE number=?", (compact,)),
+                            ("WHERE upper(replace(number, ' ', ''))=upper(?)", (compact,))):
+            got = self._plan_rows(where, args)
+            if len(got) == 1:
+                return got[0]
+            if len(got) > 1:
+                raise AmbiguousPlanError(f"{s}: {len(got)} plans match (ids {', '.join(str(p.id) for p in got)}); "
+                                         f"use the id")
+        stem = Path(s).stem
+        got = [p for p in self._plan_rows("WHERE path LIKE ?", (f"%{stem}%",)) if p.stem == stem]
+        if len(got) > 1:
+            raise AmbiguousPlanError(f"{s}: {len(got)} plans match (ids {', '.join(str(p.id) for p in got)}); use the id")
+        return got[0] if got else None
+
+    def extraction(self, plan_id: int) -> Extraction:
+        row = self.conn.execute("SELECT extraction, province, warnings FROM plans WHERE id=?", (plan_id,)).fetchone()
+        if row is None:
+            raise CorpusError(f"plan {plan_id}: no such plan in {self.home}")
+        ext = Extraction.from_dict(json.loads(row[0]))
+        ext.document.province = row[1]
+        ext.warnings = json.loads(row[2] or "[]")
+        return ext
+
+    def text(self, plan_id: int) -> str:
+        row = self.conn.execute("SELECT text FROM plans WHERE id=?", (plan_id,)).fetchone()
+        if row is None:
+            raise CorpusError(f"plan {plan_id}: no such plan in {self.home}")
+        return row[0]
+
+    def refs(self, plan_id: int) -> list[dict]:
+        """The plan's legal references (SPEC LEGAL_REF dicts) in text order."""
+        return [json.loads(r[0]) for r in
+                self.conn.execute("SELECT data FROM refs WHERE plan_id=? ORDER BY seq", (plan_id,))]
+
+    def tasks(self, plan_ids: Optional[Sequence[int]] = None) -> Iterator[TaskRecord]:
+        """Tasks of the given plans (all plans when None), in plan then text order."""
+        plans = {p.id: p for p in self.plans()} if plan_ids is None else \
+            {p.id: p for pid in dict.fromkeys(plan_ids) for p in self._plan_rows("WHERE id=?", (int(pid),))}
+        ids = sorted(plans)
+        for i in range(0, len(ids), 200):
+            chunk = ids[i:i + 200]
+            q = ",".join("?" * len(chunk))
+            owners: dict[tuple[int, str], tuple[list[int], list[int]]] = {}
+            for pid, tid, bid, role in self.conn.execute(
+                    f"SELECT plan_id, task_id, body_id, role FROM task_bodies WHERE plan_id IN ({q}) "
+                    f"ORDER BY plan_id, task_id, role, pos", chunk):
+                lead, sup = owners.setdefault((pid, tid), ([], []))
+                (lead if role == "lead" else sup).append(bid)
+            for r in self.conn.execute(
+                    f"SELECT plan_id, task_id, kind, section, text, lead, support, deadline, targets, legal_refs, span "
+                    f"FROM tasks WHERE plan_id IN ({q}) ORDER BY plan_id, seq", chunk):
+                pid, tid = r[0], r[1]
+                lead_b, sup_b = owners.get((pid, tid), ([], []))
+                yield TaskRecord(key=f"{pid}:{tid}", plan_id=pid, task_id=tid, kind=r[2], section=r[3] or "",
+                                 text=r[4], lead=json.loads(r[5]), support=json.loads(r[6]),
+                                 deadline=json.loads(r[7]) if r[7] else None, targets=json.loads(r[8]),
+                                 legal_refs=json.loads(r[9]), span=json.loads(r[10]) if r[10] else None,
+                                 plan=plans[pid], lead_bodies=list(lead_b), support_bodies=list(sup_b))
+
+    def task(self, key: str) -> Optional[TaskRecord]:
+        """One task by its key "plan_id:task_id"."""
+        pid, _, tid = key.partition(":")
+        if not pid.isdigit():
+            return None
+        for t in self.tasks([int(pid)]):
+            if t.task_id == tid:
+                return t
+        return None
+
+    # ------------------------------------------------------------------ bodies
+    def _bodies(self, where: str = "", args: tuple = ()) -> list[B.Body]:
+        rows = self.conn.execute(
+            f"SELECT b.id, b.key, b.canonical, b.kind, b.province, b.locality, b.plan_id, "
+            f"(SELECT COUNT(DISTINCT plan_id || ':' || task_id) FROM task_bodies tb WHERE tb.body_id=b.id) "
+            f"FROM bodies b {where} ORDER BY b.id", args).fetchall()
+        out = [B.Body(id=r[0], key=r[1], canonical=r[2], kind=r[3], province=r[4], locality=r[5], plan_id=r[6],
+                      task_count=r[7]) for r in rows]
+        if out:
+            by_id = {b.id: b for b in out}
+            q = "" if not where else f" WHERE body_id IN ({','.join(str(i) for i in by_id)})"
+            for bid, alias in self.conn.execute(f"SELECT body_id, alias FROM body_aliases{q} ORDER BY body_id, alias"):
+                if bid in by_id:
+                    by_id[bid].aliases.append(alias)
+        return out
+
+    def bodies(self, *, kind: Optional[str] = None, province: Optional[str] = None,
+               include_unused: bool = False) -> list[B.Body]:
+        """The registry of canonical bodies (by default only those some stored task names)."""
+        conds, args = [], []
+        if kind:
+            conds.append("b.kind=?")
+            args.append(kind)
+        if province:
+            conds.append("lower(b.province)=lower(?)")
+            args.append(province)
+        if not include_unused:
+            conds.append("EXISTS (SELECT 1 FROM task_bodies tb WHERE tb.body_id=b.id)")
+        where = ("WHERE " + " AND ".join(conds)) if conds else ""
+        return self._bodies(where, tuple(args))
+
+    def body(self, body_id: int) -> Optional[B.Body]:
+        got = self._bodies("WHERE b.id=?", (int(body_id),))
+        return got[0] if got else None
+
+    def body_tasks(self, body_id: int, role: Optional[str] = None) -> list[tuple[str, str]]:
+        """(task key, role) of every task the body owns."""
+        sql = "SELECT plan_id, task_id, role FROM task_bodies WHERE body_id=?"
+        args: tuple = (int(body_id),)
+        if role:
+            sql += " AND role=?"
+            args += (role,)
+        return [(f"{p}:{t}", r) for p, t, r in self.conn.execute(sql + " ORDER BY plan_id, task_id", args)]
+
+    def integrity(self) -> dict:
+        """Counts and SQLite's integrity check (used by tests and ``list --check``)."""
+        c = self.conn
+        return {"integrity": c.execute("PRAGMA integrity_check").fetchone()[0],
+                "plans": c.execute("SELECT COUNT(*) FROM plans").fetchone()[0],
+                "tasks": c.execute("SELECT COUNT(*) FROM tasks").fetchone()[0],
+                "task_count_sum": c.execute("SELECT COALESCE(SUM(task_count), 0) FROM plans").fetchone()[0],
+                "orphan_tasks": c.execute("SELECT COUNT(*) FROM tasks WHERE plan_id NOT IN (SELECT id FROM plans)"
+                                          ).fetchone()[0],
+                "orphan_links": c.execute("SELECT COUNT(*) FROM task_bodies tb WHERE NOT EXISTS (SELECT 1 FROM "
+                                          "tasks t WHERE t.plan_id=tb.plan_id AND t.task_id=tb.task_id)"
+                                          ).fetchone()[0],
+                "duplicate_sha": c.execute("SELECT COUNT(*) FROM (SELECT sha256 FROM plans GROUP BY sha256 "
+                                           "HAVING COUNT(*) > 1)").fetchone()[0]}
