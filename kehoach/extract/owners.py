@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from kehoach.extract.bodies import bodies, canonical, is_body_phrase, owner_phrase_end, starts_with_body
+from kehoach.extract.bodies import _starts_item, bodies, canonical, is_body_phrase, kind_of, owner_phrase_end, starts_with_body
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
 _RESP_OF = re.compile(r"(?:^|\b)trách nhiệm(?:\s+(?:chung|cụ thể))?\s+của\s+(?P<who>.+?)\s*:?\s*$", re.I)
 _GIAO = re.compile(r"^(?:Giao|giao)(?:\s+cho)?\s+(?P<who>.+)$")
 _DECL = re.compile(r"^(?:Cơ quan|Đơn vị|cơ quan|đơn vị)\s+(?P<role>chủ trì|phối hợp|thực hiện)(?:\s+thực hiện)?\s*:\s*(?P<who>.+?)\.?$")
-_FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Theo)\b")
+_FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Theo(?! dõi))\b")
 _SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:với|cùng)\s+")
 _SUPPORT_OF = re.compile(r"với sự phối hợp của\s+")
 _PERSON_ROLE = re.compile(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|Chủ tịch|Giám đốc|Lãnh đạo các)\b")
@@ -80,7 +80,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     if 0 < colon < 260:
         pre = t[:colon].strip()
         parts = [p for p in re.split(r"\s*;\s*", pre) if p]
-        if parts and all(is_body_phrase(p, 24) or is_body_phrase(_strip_role(p), 24) for p in parts):
+        if parts and all(is_body_phrase(p, 24) or is_body_phrase(_strip_role(p), 24)
+                         or (starts_with_body(p) and len(p.split()) <= 6) for p in parts):
             return bodies(pre), False
         last = re.split(r",\s+", pre)[-1]
         if last != pre and is_body_phrase(last) and not last.lower().startswith(("các", "tất cả")):
@@ -89,7 +90,13 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     starts = [0]
     if _FRONT.match(t):
         starts = [m.end() for m in re.finditer(r",\s+", t[:300])]
+    elif 0 < colon < 260:  # "Tiêu chí thành phần ...: Căn cứ ..., các cơ quan chủ động ..."
+        inner, _ = leading_owner(t[colon + 1:])
+        if inner:
+            return inner, False
     for s in starts:
+        if s and not _starts_item(t[s:]):
+            continue
         seg = t[s:]
         if not starts_with_body(_strip_role(seg)):
             continue

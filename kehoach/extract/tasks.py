@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from kehoach.extract import owners as own
-from kehoach.extract.bodies import bodies
+from kehoach.extract.bodies import bodies, kind_of
 from kehoach.extract.data import rows
 from kehoach.extract.outline import Node, Outline
 from kehoach.ingest.normalize import ends_sentence
@@ -99,7 +99,8 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         elif n.kind == "item" and n.parent is not None and not nodes[n.parent].is_heading and n.parent in resolved:
             lead = resolved[n.parent][0]
         mine, person = own.leading_owner(text)
-        if mine and not (person and lead):
+        generic = bool(mine) and all(kind_of(x) == "generic" for x in mine)
+        if mine and not ((person or generic) and lead):
             lead = mine
         sup = own.support_in(text)
         if sup:

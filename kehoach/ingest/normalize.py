@@ -68,10 +68,13 @@ ITEM_START = re.compile(
 _TERMINAL = re.compile(r"[.;:!?…]\s*[\"”’)*]*$|\./\.$")
 # words a paragraph cannot end on: a line ending with one of them was cut
 _DANGLING = {
-    "của", "và", "các", "những", "về", "tại", "theo", "số", "với", "cho", "trong", "ngày", "tháng", "năm",
+    "của", "và", "các", "những", "về", "tại", "số", "với", "cho", "trong", "ngày", "tháng", "năm",
     "để", "là", "đến", "từ", "do", "được", "có", "trên", "giữa", "hoặc", "như", "thuộc", "nhằm", "bằng",
-    "sau", "trước", "đối", "việc",
+    "đối", "việc",
 }
+
+
+_OPENER = re.compile(r"^(Căn cứ|Thực hiện|Theo|Để|Nhằm|Trên cơ sở|Xét|Triển khai|Kính gửi|Nơi nhận|PHỤ LỤC|Phụ lục)\b")
 
 
 def ends_sentence(line: str) -> bool:
@@ -93,6 +96,8 @@ def continues(prev: str, nxt: str) -> bool:
         return True
     if first.isdigit():  # "ngày\n\n20/5/2020 của ..." but not "2. Mục tiêu"
         return True
+    if _OPENER.match(n):
+        return False
     last_word = re.sub(r"[*_]+$", "", p).split()[-1] if p.split() else ""
     return last_word in _DANGLING  # as written: an upper-case heading never dangles
 
