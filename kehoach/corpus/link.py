@@ -340,8 +340,10 @@ class Linker:
         self._probs.clear()
 
     # ---- building
-    def add(self, tasks: Sequence[LinkTask], vectors: np.ndarray | None = None) -> list[tuple[str, str]]:
-        """Add tasks; returns their new candidate pairs."""
+    def add(self, tasks: Sequence[LinkTask], vectors: np.ndarray | None = None, *,
+            search: bool = True) -> list[tuple[str, str]]:
+        """Add tasks; returns their new candidate pairs (none when ``search`` is False:
+        the caller restores stored candidates instead)."""
         fresh, seen = [], set()
         for i, t in enumerate(tasks):
             if t.key not in self.tasks and t.key not in seen:
@@ -363,7 +365,15 @@ class Linker:
             self.row[t.key] = start + i
         self._feats.clear()        # IDF changed
         self._probs.clear()
-        return self._candidates_of(tasks, vectors)
+        return self._candidates_of(tasks, vectors) if search else []
+
+    def search(self, keys: Sequence[str]) -> list[tuple[str, str]]:
+        """Candidate pairs of tasks already added (k-NN on vectors and on words)."""
+        tasks = [self.tasks[k] for k in keys if k in self.tasks]
+        if not tasks:
+            return []
+        vecs = self.index.vectors[[self.row[t.key] for t in tasks]]
+        return self._candidates_of(tasks, vecs)
 
     def _candidates_of(self, tasks: Sequence[LinkTask], vectors: np.ndarray) -> list[tuple[str, str]]:
         # over-fetch: same-plan and removed neighbours are skipped
@@ -508,6 +518,48 @@ def cluster_links(keys: Sequence[str], links: Iterable[Link], prob, tasks: dict[
             if s2 is not None and s2 >= threshold:
                 heapq.heappush(heap, (-s2, ca, o))
     return [members[i] for i in sorted(alive)]
+
+
+# --------------------------------------------------------------------------- the corpus side
+
+LINK_MIGRATIONS = [
+    """CREATE TABLE IF NOT EXISTS link_candidates (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS link_searched (key TEXT NOT NULL, embedder TEXT NOT NULL,
+           PRIMARY KEY (key, embedder)) WITHOUT ROWID""",
+]
+
+
+def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, progress: bool = False) -> Linker:
+    """A Linker over every task of ``corpus``: vectors and segmentations come from the caches
+    (only texts never seen are embedded), stored candidate pairs are restored, and only
+    tasks never searched are searched; their candidates are stored."""
+    from kehoach.corpus.embed import CachedEmbedder, get_embedder
+    corpus.ensure_schema("link", LINK_MIGRATIONS)
+    emb = embedder or CachedEmbedder(get_embedder(None), corpus)
+    linker = Linker(emb, model, segmenter=SegmentCache(corpus))
+    tasks = [task_from_record(r) for r in corpus.tasks()]
+    linker.add(tasks, search=False)
+    conn = corpus.conn
+    present = linker.tasks
+    linker.candidates = {(a, b) for a, b in conn.execute("SELECT a, b FROM link_candidates")
+                         if a in present and b in present}
+    done = {k for (k,) in conn.execute("SELECT key FROM link_searched WHERE embedder=?", (emb.name,))}
+    todo = [k for k in present if k not in done]
+    new = linker.search(todo)
+    stale = [k for k in done if k not in present]
+    with conn:
+        conn.executemany("INSERT OR IGNORE INTO link_candidates(a, b) VALUES (?, ?)", new)
+        conn.executemany("INSERT OR IGNORE INTO link_searched(key, embedder) VALUES (?, ?)", [(k, emb.name) for k in todo])
+        if stale:
+            conn.executemany("DELETE FROM link_searched WHERE key=?", [(k,) for k in stale])
+            conn.executemany("DELETE FROM link_candidates WHERE a=? OR b=?", [(k, k) for k in stale])
+    return linker
+
+
+def update(corpus, added: Sequence[int] = (), removed: Sequence[int] = (), *, embedder=None) -> Linker:
+    """The ``Corpus.on_change`` hook: embed and search the new tasks, drop the removed ones.
+    (Task keys start with the plan id, so both lists are handled by comparing with the corpus.)"""
+    return linker_for_corpus(corpus, embedder=embedder)
 
 
 # --------------------------------------------------------------------------- calibration on gold links
