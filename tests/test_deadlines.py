@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kehoach.extract.deadlines import (citation_spans, deadline_from_header, deadline_rules, parse_deadline,
-                                       recurrence_rules, scan)
+from kehoach.extract.deadlines import (citation_spans, deadline_from_header, deadline_from_row, deadline_rules,
+                                       parse_deadline, recurrence_rules, scan, time_column)
 
 SHARED = Path("/work/shared")
 
@@ -226,6 +226,17 @@ def test_header_year():
     assert deadline_from_header("Đơn vị") is None
 
 
+def test_rows():
+    tasks = ["STT", "Nhiệm vụ", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời hạn hoàn thành"]
+    assert time_column(tasks) == 4
+    assert deadline_from_row(["1", "Rà soát quy trình", "Sở Nội vụ", "", "Quý III/2025"], tasks, 2025).date == "2025-09-30"
+    assert deadline_from_row(["2", "Cập nhật dữ liệu", "Sở Y tế", "", ""], tasks, 2025) is None
+    indicators = ["TT", "Chỉ tiêu", "Đơn vị tính", "Kết quả năm 2024", "Chỉ tiêu năm 2025", "Cơ quan chủ trì"]
+    assert time_column(indicators) is None
+    got = deadline_from_row(["1", "Tỷ lệ hồ sơ trực tuyến", "%", "62", "Tối thiểu 70", "Sở Y tế"], indicators, 2025)
+    assert (got.text, got.date) == ("năm 2025", "2025-12-31")
+
+
 def test_scan_offsets_point_into_the_text():
     text = "Báo cáo hằng quý; hoàn thành **trước ngày 30/11/2025**."
     cands = scan(text, 2025)
@@ -237,10 +248,6 @@ def test_scan_offsets_point_into_the_text():
 # --------------------------------------------------------------------------- gold agreement
 
 _CIT = re.compile(r"(số\s*)?\d+[/-][\w/Đđ-]+\s+ngày[^;,.]*\d{4}")
-_TIME_HEADER = re.compile(r"^(thời gian|thời hạn|tiến độ)", re.I)
-_TASK_HEADER = re.compile(r"^(các )?(nhiệm vụ|chỉ tiêu|nội dung)", re.I)
-
-
 def _fold(s):
     s = unicodedata.normalize("NFD", s.replace("Đ", "D").replace("đ", "d"))
     s = "".join(c for c in s if unicodedata.category(c) != "Mn").lower()
@@ -248,31 +255,26 @@ def _fold(s):
 
 
 def _table_rows(seed_text):
-    """(task cell, time cell, year header) of the seed's tab-separated table rows."""
-    rows, time_col, task_col, year_header = [], None, 1, None
+    """(folded task cell, cells, header) of the seed's tab-separated table rows."""
+    rows, header = [], None
     for line in seed_text.splitlines():
         if "\t" not in line:
             continue
         cells = [c.strip() for c in line.split("\t")]
         if cells[0].upper() in ("STT", "TT"):
-            time_col = next((i for i, c in enumerate(cells) if _TIME_HEADER.match(c)), None)
-            task_col = next((i for i, c in enumerate(cells) if _TASK_HEADER.match(c)), 1)
-            year_header = next((c for c in cells if re.search(r"năm\s+\d{4}", c, re.I)), None)
+            header = cells
             continue
-        main = cells[task_col] if task_col < len(cells) else ""
+        main = max(cells[1:3], key=len) if header else ""
         if len(main) >= 15:
-            rows.append((_fold(main), cells[time_col] if time_col is not None and time_col < len(cells) else None,
-                         year_header))
+            rows.append((_fold(main), cells, header))
     return rows
 
 
 def _predict(task_text, rows, plan_year):
     ft = _fold(task_text)
-    for main, cell, header in rows:
+    for main, cells, header in rows:
         if main[:60] in ft or ft[:60] in main:
-            got = parse_deadline(cell, plan_year, cell=True) if cell else None
-            if got is None and header:
-                got = deadline_from_header(header, plan_year)
+            got = deadline_from_row(cells, header, plan_year)
             if got:
                 return got
             break

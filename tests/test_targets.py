@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kehoach.extract.targets import parse_target, target_from_text, to_number, year_from_header
+from kehoach.extract.targets import (indicator_columns, parse_target, target_from_row, target_from_text, to_number,
+                                     year_from_header)
 
 SHARED = Path("/work/shared")
 
@@ -114,21 +115,27 @@ def _fold(s):
 
 
 def _indicator_rows(seed_text):
-    """(metric cell, unit cell, value cell, year header) of tab tables with a "Chỉ tiêu" column."""
-    out, cols = [], None
+    """(cells, header) of the seed's tab tables whose header is an indicator header."""
+    out, header = [], None
     for line in seed_text.splitlines():
         if "\t" not in line:
             continue
         cells = [c.strip() for c in line.split("\t")]
         if cells[0].upper() in ("STT", "TT"):
-            metric = next((i for i, c in enumerate(cells) if re.match(r"^(tên )?chỉ tiêu$", c, re.I)), None)
-            unit = next((i for i, c in enumerate(cells) if re.match(r"^đơn vị( tính)?$", c, re.I)), None)
-            value = next((i for i, c in enumerate(cells) if re.match(r"^chỉ tiêu\b.*\d{4}", c, re.I)), None)
-            cols = (metric, unit, value, cells[value] if value is not None else None) if metric is not None else None
+            header = cells if indicator_columns(cells) else None
             continue
-        if cols and cols[2] is not None and len(cells) > cols[2] and cells[cols[2]]:
-            out.append((cells[cols[0]], cells[cols[1]] if cols[1] is not None else None, cells[cols[2]], cols[3]))
+        if header:
+            out.append((cells, header))
     return out
+
+
+def test_indicator_columns():
+    cols = indicator_columns(["TT", "Tên chỉ tiêu", "ĐVT", "Kết quả năm 2024", "Chỉ tiêu năm 2025", "Cơ quan chủ trì"])
+    assert (cols.metric, cols.unit, cols.value, cols.year) == (1, 2, 4, 2025)
+    assert indicator_columns(["STT", "Nhiệm vụ", "Đơn vị chủ trì", "Thời gian"]) is None
+    row = ["1", "Tỷ lệ hồ sơ trực tuyến", "%", "62", "Tối thiểu 70", "Sở Y tế"]
+    got = target_from_row(row, ["TT", "Tên chỉ tiêu", "ĐVT", "Kết quả năm 2024", "Chỉ tiêu năm 2025", "Cơ quan"], 2024)
+    assert (got.metric, got.comparator, got.value, got.unit, got.year) == ("Tỷ lệ hồ sơ trực tuyến", ">=", 70, "%", 2025)
 
 
 @pytest.mark.skipif(not (SHARED / "eval/gold").is_dir(), reason="shared gold not mounted")
@@ -137,15 +144,19 @@ def test_gold_indicator_targets():
     for g in sorted((SHARED / "eval/gold").glob("*.json")):
         gold = json.loads(g.read_text(encoding="utf-8"))
         rows = _indicator_rows((SHARED / "seeds" / f"{g.stem}.txt").read_text(encoding="utf-8"))
+        date = gold["document"].get("date")
+        plan_year = int(date[:4]) if date else None
         for task in gold["tasks"]:
             for want in task.get("targets") or []:
                 fm = _fold(want["metric"])
-                row = next((r for r in rows if _fold(r[0]) and _fold(r[0])[:40] in fm), None)
+                row = next(((c, h) for c, h in rows
+                            if _fold(c[indicator_columns(h).metric]) and _fold(c[indicator_columns(h).metric])[:40] in fm
+                            and c[indicator_columns(h).value]), None)
                 if row is None:
                     continue
                 checked += 1
-                got = parse_target(want["metric"], row[2], row[1], year_from_header(row[3]))
-                agree += got is not None and (got.comparator, got.value, got.unit, got.year) == \
-                    (want["comparator"], want["value"], want["unit"], want["year"])
+                got = target_from_row(row[0], row[1], plan_year, metric=want["metric"])
+                agree += got is not None and (got.metric, got.comparator, got.value, got.unit, got.year) == \
+                    (want["metric"], want["comparator"], want["value"], want["unit"], want["year"])
     assert checked >= 10
     assert agree == checked, (agree, checked)

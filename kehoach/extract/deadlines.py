@@ -113,6 +113,8 @@ def deadline_rules() -> tuple[list[Rule], Optional[re.Pattern]]:
         if kind == "guard":
             guard = re.compile(r"(?:" + pattern + r")", re.IGNORECASE)
             continue
+        if kind == "time_header":
+            continue
         rules.append(Rule(family, kind, value, int(rank), mode, re.compile(_expand(pattern), re.IGNORECASE)))
     return rules, guard
 
@@ -131,6 +133,13 @@ def recurrence_rules() -> tuple[list[Rule], Optional[re.Pattern], Optional[re.Pa
         na = None if not_after == "-" else re.compile(r"\b(?:" + not_after + r")\s*$", re.IGNORECASE)
         rules.append(Rule("recurring", "recur", recurrence, 1, mode, re.compile(pattern, re.IGNORECASE), na))
     return rules, tail, breakers
+
+
+@lru_cache(maxsize=1)
+def time_header_pattern() -> re.Pattern:
+    """The header of a table column whose cells are deadlines ("Thời gian", "Thời hạn", "Tiến độ")."""
+    rows = [p for _f, kind, _v, _r, _m, p in _rows("deadline_patterns.tsv") if kind == "time_header"]
+    return re.compile("|".join(f"(?:{p})" for p in rows) or r"(?!)", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- stages
@@ -352,3 +361,24 @@ def deadline_from_header(header: str, plan_year: int | None = None) -> Deadline 
     if not _plausible_year(y, plan_year, frame=False):
         return None
     return Deadline(text=f"năm {y}", date=f"{y}-12-31")
+
+
+def time_column(header: Sequence[str]) -> Optional[int]:
+    """Index of the "Thời gian/Thời hạn/Tiến độ" column of a table header, or None."""
+    rx = time_header_pattern()
+    return next((i for i, h in enumerate(header) if rx.search(" ".join((h or "").split()))), None)
+
+
+def deadline_from_row(cells: Sequence[str], header: Sequence[str], plan_year: int | None) -> Deadline | None:
+    """The deadline a table row gives: its time cell, else a year in the header of its value
+    column ("Chỉ tiêu năm 2024"). None when the row says nothing about time."""
+    i = time_column(header)
+    if i is not None and i < len(cells) and cells[i] and cells[i].strip():
+        got = parse_deadline(cells[i], plan_year, cell=True)
+        if got:
+            return got
+    from kehoach.extract.targets import indicator_columns  # same stage; targets never imports deadlines
+    cols = indicator_columns(header)
+    if cols is not None:
+        return deadline_from_header(header[cols.value] or "", plan_year)
+    return None

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from kehoach.models import Target
 
@@ -34,6 +34,9 @@ class Vocab:
     change: re.Pattern
     percent: re.Pattern
     unit: re.Pattern
+    metric_header: re.Pattern
+    unit_header: re.Pattern
+    value_header: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +60,9 @@ def vocab() -> Vocab:
         percent=re.compile(r"^\s*(?:" + "|".join(p for p, v in rows.get("unit", []) if v == "%") + r")", re.IGNORECASE),
         unit=re.compile(r"^\s*(?P<u>" + "|".join(p for p, v in rows.get("unit", []) if v != "%") + r")\b",
                         re.IGNORECASE),
+        metric_header=re.compile(alt("metric_header") or r"(?!)", re.IGNORECASE),
+        unit_header=re.compile(alt("unit_header") or r"(?!)", re.IGNORECASE),
+        value_header=re.compile(alt("value_header") or r"(?!)", re.IGNORECASE),
     )
 
 
@@ -129,6 +135,39 @@ def year_from_header(header: str) -> int | None:
     """"Chỉ tiêu năm 2024" -> 2024; a header with several years (a range) -> None."""
     years = {int(y) for y in _HEADER_YEAR.findall(header or "")}
     return years.pop() if len(years) == 1 else None
+
+
+@dataclass(frozen=True)
+class IndicatorColumns:
+    metric: int
+    value: int
+    unit: Optional[int]
+    year: Optional[int]
+
+
+def indicator_columns(header: Sequence[str]) -> IndicatorColumns | None:
+    """Where the metric, unit and target value sit in an indicator table's header, or None when
+    the table is not an indicator table ("STT | Chỉ tiêu | Đơn vị | Chỉ tiêu năm 2024 | ...")."""
+    voc = vocab()
+    hs = [" ".join((h or "").split()) for h in header]
+    value = next((i for i, h in enumerate(hs) if voc.value_header.search(h)), None)
+    metric = next((i for i, h in enumerate(hs) if i != value and voc.metric_header.search(h)), None)
+    if value is None or metric is None:
+        return None
+    unit = next((i for i, h in enumerate(hs) if i not in (value, metric) and voc.unit_header.search(h)), None)
+    return IndicatorColumns(metric, value, unit, year_from_header(hs[value]))
+
+
+def target_from_row(cells: Sequence[str], header: Sequence[str], plan_year: int | None,
+                    metric: str | None = None) -> Target | None:
+    """The target of one indicator table row (``metric`` overrides the metric cell, e.g. for a
+    sub-row "6.1. Đối với ..." whose full name the caller built from its parent)."""
+    cols = indicator_columns(header)
+    if cols is None or cols.value >= len(cells):
+        return None
+    name = metric if metric is not None else (cells[cols.metric] if cols.metric < len(cells) else "")
+    unit = cells[cols.unit] if cols.unit is not None and cols.unit < len(cells) else None
+    return parse_target(name, cells[cols.value], unit, cols.year or plan_year)
 
 
 # --------------------------------------------------------------------------- targets in sentences
