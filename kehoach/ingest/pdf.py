@@ -274,10 +274,34 @@ def clean_table_cell(s: Optional[str]) -> str:
     return "\n".join(out)
 
 
+def inherit_vertical_merges(rows: list[list[Optional[str]]],
+                            boxes: list[list[Optional[tuple]]]) -> list[list[Optional[str]]]:
+    """A position covered by a cell of an upper row that spans down into this row (a
+    vertically merged cell) takes that cell's text, as a DOCX vMerge continuation does.
+    Positions covered from the left (horizontal merges) stay empty."""
+    out = [list(r) for r in rows]
+    for i, brow in enumerate(boxes):
+        tops = [b[1] for b in brow if b is not None]
+        if not tops or i >= len(out):
+            continue
+        top = min(tops)
+        for j, b in enumerate(brow):
+            if b is not None or j >= len(out[i]):
+                continue
+            for k in range(i - 1, -1, -1):
+                above = boxes[k][j] if j < len(boxes[k]) else None
+                if above is not None:
+                    if above[3] > top + 1:
+                        out[i][j] = out[k][j]
+                    break
+    return out
+
+
 def page_tables(plumber_page, number: int) -> list[PTable]:
     out = []
     for t in plumber_page.find_tables():
-        rows = [[clean_table_cell(c) for c in r] for r in t.extract()]
+        rows = inherit_vertical_merges(t.extract(), [r.cells for r in t.rows])
+        rows = [[clean_table_cell(c) for c in r] for r in rows]
         rows = [r for r in rows if any(c for c in r)]
         if not rows:
             continue
@@ -289,6 +313,27 @@ def page_tables(plumber_page, number: int) -> list[PTable]:
             continue                     # a letterhead/signature drawn with borders
         out.append(PTable(tuple(t.bbox), rows, number))
     return out
+
+
+def merge_cut_row(prev_rows: list[list[str]], rows: list[list[str]]) -> list[list[str]]:
+    """A table continued on the next page whose first body row has an empty first cell and
+    goes on in lower case is the rest of the row the page break cut: it is appended to the
+    previous page's last row (in place) and dropped here."""
+    if not prev_rows or not rows:
+        return rows
+    k = 1 if _norm_row(rows[0]) == _norm_row(prev_rows[0]) else 0     # repeated header
+    if k >= len(rows):
+        return rows
+    first, last = rows[k], prev_rows[-1]
+    filled = [c for c in first if c]
+    if first[0] or not filled or len(first) != len(last) or not all(c[:1].islower() for c in filled):
+        return rows
+    prev_rows[-1] = [(a + " " + b).strip() if b else a for a, b in zip(last, first)]
+    return rows[:k] + rows[k + 1:]
+
+
+def _norm_row(cells: list[str]) -> tuple:
+    return tuple(re.sub(r"\W+", "", c.lower()) for c in cells)
 
 
 # --------------------------------------------------------------------------- lines
@@ -405,7 +450,7 @@ def page_items(p: PageInfo) -> list[object]:
         while items and isinstance(items[-1][1], Line):
             prev: Line = items[-1][1]  # type: ignore[assignment]
             first_top = min(x.top for x in left + right)
-            if first_top - prev.bottom > prev.height:
+            if first_top - prev.bottom > 0.6 * prev.height or ends_sentence(prev.text):
                 break
             if prev.x1 < rx0() - 1:
                 left.insert(0, prev)
@@ -499,13 +544,17 @@ def starts_paragraph(prev: Line, cur: Line, m: Metrics) -> bool:
     text = cur.text.strip()
     em = cur.size or cur.height
     if is_item_start(text):
-        return True
+        # a wrapped line may begin with "Chương V," or "- xã hội": it goes on when the line
+        # before ran to the right margin without ending a sentence and this one is not indented
+        wrapped = (prev.x1 >= m.right - em and not ends_sentence(prev.text) and cur.x0 <= m.left + 0.5 * em
+                   and cur.bold == prev.bold and prev.page == cur.page)
+        return not wrapped
     if text[:1].islower() and not ends_sentence(prev.text) and cur.top - prev.top < 2 * m.pitch:
         return False                      # a lower-case line goes on with the one before
     if abs((cur.size or 0) - (prev.size or 0)) > 1.0 or cur.bold != prev.bold:
         return True
-    if _caps(prev.text) != _caps(cur.text):
-        return True
+    if _caps(prev.text) != _caps(cur.text) and len(cur.text.split()) > 1 and len(prev.text.split()) > 1:
+        return True                       # "KẾ HOẠCH" then its title
     pc, cc = _centered(prev, m), _centered(cur, m)
     same_page = prev.page == cur.page
     if same_page and cur.top - prev.top > 1.3 * m.pitch:
@@ -592,6 +641,7 @@ def read_pdf(data: bytes, source: str, sha256: str) -> IngestedDocument:
             ln for ln in p.lines if not any(_inside(ln, t.bbox) for t in p.tables))
     metrics = {k: body_metrics(v, k[0]) for k, v in by_shape.items()}
 
+    stream: list[object] = []        # ("para", text, page, style) tuples and PTables, in order
     run: list[Line] = []
     run_metrics: Optional[Metrics] = None
 
@@ -599,7 +649,7 @@ def read_pdf(data: bytes, source: str, sha256: str) -> IngestedDocument:
         nonlocal run
         if run and run_metrics is not None:
             for g in paragraphs(run, run_metrics):
-                b.para(join_lines(g), g[0].page, _style(g, run_metrics), joinable=False)
+                stream.append(("para", join_lines(g), g[0].page, _style(g, run_metrics)))
         run = []
 
     for p in pages:
@@ -614,14 +664,25 @@ def read_pdf(data: bytes, source: str, sha256: str) -> IngestedDocument:
                 flush()
                 for col in (it.left, it.right):
                     for g in column_paragraphs(col):
-                        b.para(join_lines(g), g[0].page, _style(g, m), joinable=False)
+                        stream.append(("para", join_lines(g), g[0].page, _style(g, m)))
             else:
                 flush()
-                t: PTable = it  # type: ignore[assignment]
-                b.table()
-                for k, r in enumerate(t.rows):
-                    b.row(r, t.page, None if k == 0 else False)
+                stream.append(it)
     flush()
+
+    for k, it in enumerate(stream):
+        if isinstance(it, PTable):
+            prev = stream[k - 1] if k else None
+            if isinstance(prev, PTable):
+                it.rows = merge_cut_row(prev.rows, it.rows)
+    for it in stream:
+        if isinstance(it, PTable):
+            b.table()
+            for k, r in enumerate(it.rows):
+                b.row(r, it.page, None if k == 0 else False)
+        else:
+            _, text, page, style = it  # type: ignore[misc]
+            b.para(text, page, style, joinable=False)
     meta = {"reader": "pypdfium2+pdfplumber",
             "table_pages": [p.number for p in pages if p.tables]}
     return b.build(source, sha256, "pdf", pages=len(pages), meta=meta, warnings=warnings)
