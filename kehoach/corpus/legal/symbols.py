@@ -1,0 +1,275 @@
+"""Small pure helpers shared by the legal stages: document symbols, dates,
+folded names, data tables, and citations inside a sentence.
+
+A document's symbol (số ký hiệu) is what identifies it: "02/2021/NQ-HĐND".
+``clean_symbol`` gives the form to show, ``symbol_key`` the form to compare
+(upper case, Đ -> D, no leading zeros, no spaces).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, NamedTuple, Optional
+
+from kehoach.ingest.normalize import normalize_tones
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+_DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-", "Ð": "Đ", "ð": "đ"})
+
+
+# ------------------------------------------------------------------ data tables
+
+@lru_cache(maxsize=None)
+def load_tsv(name: str) -> tuple[tuple[str, ...], ...]:
+    """Rows of ``kehoach/data/<name>``: tab-separated, '#' comments and blank lines skipped."""
+    rows = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        rows.append(tuple(c.strip() for c in line.split("\t")))
+    return tuple(rows)
+
+
+# ------------------------------------------------------------------ names
+
+def fold(s: str) -> str:
+    """Comparable form of a name: NFC, one tone convention, lower case, dashes and
+    commas as spaces, "UBND"/"HĐND" expanded, whitespace collapsed."""
+    s = normalize_tones(unicodedata.normalize("NFC", s or "")).translate(_DASHES).casefold()
+    s = re.sub(r"\bubnd\b", "ủy ban nhân dân", s)
+    s = re.sub(r"\bhđnd\b", "hội đồng nhân dân", s)
+    s = re.sub(r"\btp\.\s*", "thành phố ", s)
+    s = re.sub(r"[-,;:()*]+", " ", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+# ------------------------------------------------------------------ symbols
+
+_NUM_SPACE_CODE = re.compile(r"^(\d+[a-zA-Z]?)\s+(?=[^\d\s/-])")
+
+
+def clean_symbol(s: str | None) -> str:
+    """The symbol as it should be shown: NFC, one Đ, plain dashes, no spaces, no trailing punctuation.
+    "1977 /QĐ-UBND" -> "1977/QĐ-UBND"; "1830 QĐ-UBND" -> "1830/QĐ-UBND"."""
+    s = unicodedata.normalize("NFC", s or "").translate(_DASHES).strip()
+    s = _NUM_SPACE_CODE.sub(r"\1/", s)
+    s = re.sub(r"\s+", "", s)
+    return s.strip(".,;:)(*")
+
+
+def symbol_key(s: str | None) -> str:
+    """The symbol as compared: upper case, Đ -> D, leading zeros of the number dropped."""
+    s = clean_symbol(s).upper().replace("Đ", "D")
+    return re.sub(r"^0+(?=\d)", "", s)
+
+
+_SYM_PARTS = re.compile(r"^\d+[A-Za-z]?(?:/(\d{4}))?[/-]([A-Za-zĐđ]+)")
+
+
+def symbol_year(s: str | None) -> Optional[int]:
+    m = _SYM_PARTS.match(clean_symbol(s))
+    return int(m.group(1)) if m and m.group(1) else None
+
+
+@lru_cache(maxsize=None)
+def _type_codes() -> dict[str, str]:
+    return {code.upper().replace("Đ", "D"): name for code, name in load_tsv("legal_doc_types.tsv")}
+
+
+def type_of_symbol(s: str | None) -> Optional[str]:
+    """The document type its symbol tells ("02/2021/NQ-HĐND" -> "Nghị quyết"), None when unknown."""
+    m = _SYM_PARTS.match(clean_symbol(s))
+    if not m:
+        return None
+    return _type_codes().get(m.group(2).upper().replace("Đ", "D"))
+
+
+# ------------------------------------------------------------------ dates
+
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\b")
+_WORDS_DATE = re.compile(r"\bngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})\b", re.I)
+_MONTH_DATE = re.compile(r"\btháng\s+(\d{1,2})\s*(?:/|\s+năm\s+)(\d{4})\b", re.I)
+_QUARTER = re.compile(r"\bquý\s+(I{1,3}|IV|[1-4])\s*[/]\s*(\d{4})\b", re.I)
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
+
+
+def _iso(y: int, m: int, d: int) -> Optional[str]:
+    try:
+        return _dt.date(y, m, d).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(text: str | None) -> Optional[str]:
+    """The first full date in ``text`` ("06/10/2021", "ngày 06 tháng 10 năm 2021") as ISO, else None."""
+    if not text:
+        return None
+    hits = [m for m in (_NUMERIC_DATE.search(text), _WORDS_DATE.search(text)) if m]
+    if not hits:
+        return None
+    m = min(hits, key=lambda x: x.start())
+    return _iso(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+
+
+def parse_period_end(text: str | None) -> Optional[str]:
+    """The last day of a month or quarter named in ``text`` ("Tháng 9/2025", "Quý IV/2026"),
+    or of a full date; None when it names none."""
+    if not text:
+        return None
+    d = parse_date(text)
+    if d:
+        return d
+    m = _MONTH_DATE.search(text)
+    if m:
+        y, mo = int(m.group(2)), int(m.group(1))
+        if 1 <= mo <= 12:
+            nxt = _dt.date(y + (mo == 12), mo % 12 + 1, 1)
+            return (nxt - _dt.timedelta(days=1)).isoformat()
+    m = _QUARTER.search(text)
+    if m:
+        q = _ROMAN.get(m.group(1).upper()) or int(m.group(1))
+        return _iso(int(m.group(2)), q * 3, 31 if q in (1, 4) else 30)
+    return None
+
+
+def date_prefix_agrees(a: str | None, b: str | None) -> Optional[bool]:
+    """True/False when both dates are known (a partial date agrees with any date it prefixes); None otherwise."""
+    if not a or not b:
+        return None
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+def to_date(s: str | None) -> Optional[_dt.date]:
+    """ISO date (or partial "2021-08", "2021": the LAST day it may mean) as a date."""
+    if not s:
+        return None
+    parts = s.split("-")
+    try:
+        y = int(parts[0])
+        if len(parts) == 1:
+            return _dt.date(y, 12, 31)
+        m = int(parts[1])
+        if len(parts) == 2:
+            return _dt.date(y + (m == 12), m % 12 + 1, 1) - _dt.timedelta(days=1)
+        return _dt.date(y, m, int(parts[2]))
+    except (ValueError, IndexError):
+        return None
+
+
+# ------------------------------------------------------------------ provinces
+
+@lru_cache(maxsize=None)
+def _province_names() -> tuple[tuple[str, str], ...]:
+    """(folded name, display name) of every province-level name, old and current, longest first."""
+    names: dict[str, str] = {}
+    for row in load_tsv("reorg_2025.tsv"):
+        kind, old = row[0], row[1]
+        if kind == "province":
+            disp = re.sub(r"^(tỉnh|thành phố)\s+", "", old, flags=re.I)
+            names[fold(disp)] = disp
+            succ = re.sub(r"^(tỉnh|thành phố)\s+", "", row[2], flags=re.I)
+            names[fold(succ)] = succ
+        elif kind in ("province_kept", "central_city"):
+            for n in old.split("|"):
+                names[fold(n)] = n
+    return tuple(sorted(names.items(), key=lambda kv: -len(kv[0])))
+
+
+def province_in(name: str | None) -> Optional[str]:
+    """The province (old or current name) a body's or a sentence's name mentions after
+    "tỉnh"/"thành phố", e.g. "Hội đồng nhân dân tỉnh Kiên Giang" -> "Kiên Giang"."""
+    if not name:
+        return None
+    f = fold(name)
+    for key, disp in _province_names():
+        if re.search(r"\b(?:tỉnh|thành phố)\s+" + re.escape(key) + r"\b", f):
+            return disp
+    return None
+
+
+def provinces_in(text: str) -> list[str]:
+    f = fold(text)
+    out = []
+    for key, disp in _province_names():
+        if re.search(r"\b(?:tỉnh|thành phố)\s+" + re.escape(key) + r"\b", f) and disp not in out:
+            out.append(disp)
+    return out
+
+
+# ------------------------------------------------------------------ citations in a sentence
+
+class Citation(NamedTuple):
+    type: Optional[str]
+    symbol: str
+    date: Optional[str]
+    issuer: Optional[str]
+    province: Optional[str]
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=None)
+def _citation_re() -> re.Pattern:
+    names = sorted({name for _, name in load_tsv("legal_doc_types.tsv")}, key=len, reverse=True)
+    types = "|".join(re.escape(n) for n in names)
+    return re.compile(
+        r"(?P<type>" + types + r")\s+(?:số\s*)?"
+        r"(?P<sym>\d+[a-zA-Z]?\s*(?:/\s*\d{4}\s*)?[/-]\s*[A-Za-zĐđÐ][\w.Đđ&]*(?:\s*[-/]\s*[\wĐđ&.]+)*)"
+        r"(?P<date>\s*,?\s*ngày\s+(?:\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}))?"
+        r"(?P<issuer>\s*(?:của|do)\s+[^,.;()\n]{1,120})?",
+    )
+
+
+def find_citations(text: str) -> list[Citation]:
+    """Citations "Nghị quyết số 02/2021/NQ-HĐND ngày 06 tháng 10 năm 2021 của Hội đồng nhân dân tỉnh Kiên Giang"
+    in one sentence, with the issuer's province when it is written."""
+    out = []
+    for m in _citation_re().finditer(unicodedata.normalize("NFC", text)):
+        issuer, used = _trim_issuer(m.group("issuer"))
+        end = m.start("issuer") + used if issuer else max(m.end("sym"), m.end("date") if m.group("date") else 0)
+        out.append(Citation(m.group("type"), clean_symbol(m.group("sym")), parse_date(m.group("date")),
+                            expand_issuer(issuer) if issuer else None, province_in(issuer),
+                            m.start(), end))
+    return out
+
+
+_BODY = re.compile(r"^(?:của|do)\s+((?:(?:Thường trực|Ban Thường vụ|Chủ tịch)\s+)?"
+                   r"(?:Hội đồng nhân dân|HĐND|Ủy ban nhân dân|Uỷ ban nhân dân|UBND)"
+                   r"(?:\s+(?:tỉnh|thành phố|TP\.?))?)")
+
+
+def _trim_issuer(s: str | None) -> tuple[Optional[str], int]:
+    """"của Hội đồng nhân dân tỉnh Kiên Giang quy định ..." -> ("Hội đồng nhân dân tỉnh Kiên Giang", chars used)."""
+    s = s or ""
+    lead = len(s) - len(s.lstrip())
+    m = _BODY.match(s[lead:])
+    if not m:
+        return None, 0
+    base = end = lead + m.end()
+    for w in re.finditer(r"\s*(\S+)", s[base:]):
+        if not (w.group(1)[0].isupper() or w.group(1) == "-"):
+            break
+        end = base + w.end()
+    used = s[:end]
+    return re.sub(r"\s+", " ", used[lead:]).split(" ", 1)[1].rstrip(" -"), end
+
+
+def expand_issuer(s: str) -> str:
+    s = re.sub(r"\bUBND\b", "Ủy ban nhân dân", s)
+    s = re.sub(r"\bHĐND\b", "Hội đồng nhân dân", s)
+    s = re.sub(r"\bUỷ ban\b", "Ủy ban", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def iter_clauses(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the sentences/clauses of ``text`` (broken at . ; newline)."""
+    start = 0
+    for m in re.finditer(r"[.;]\s|\n", text):
+        yield start, m.start()
+        start = m.end()
+    yield start, len(text)
