@@ -559,6 +559,13 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
 def update(corpus, added: Sequence[int] = (), removed: Sequence[int] = (), *, embedder=None) -> Linker:
     """The ``Corpus.on_change`` hook: embed and search the new tasks, drop the removed ones.
     (Task keys start with the plan id, so both lists are handled by comparing with the corpus.)"""
+    if removed:   # a replaced plan keeps its id: forget what was searched for its old tasks
+        corpus.ensure_schema("link", LINK_MIGRATIONS)
+        with corpus.conn:
+            for pid in removed:
+                pat = f"{pid}:%"
+                corpus.conn.execute("DELETE FROM link_searched WHERE key LIKE ?", (pat,))
+                corpus.conn.execute("DELETE FROM link_candidates WHERE a LIKE ? OR b LIKE ?", (pat, pat))
     return linker_for_corpus(corpus, embedder=embedder)
 
 

@@ -163,8 +163,7 @@ def registry_from_corpus(corpus, as_of: date, *, embedder=None) -> dict:
         infos[rec.key] = info_from_record(rec)
     plans = []
     for p in corpus.plans():
-        ext = corpus.extraction(p.id)
-        plans.append(PlanRef(str(p.id), p.number, p.issuer, p.date, tuple(ext.legal_refs)))
+        plans.append(PlanRef(str(p.id), p.number, p.issuer, p.date, tuple(corpus.refs(p.id))))
     return build_registry(linker, infos, as_of, citation_links(plans))
 
 
