@@ -60,12 +60,12 @@ class CorpusBackend:
         self._generation: Optional[int] = None
         self._lock = threading.Lock()
 
-    def _corpus(self):
+    def _corpus(self, readonly: bool = False):
         from kehoach.search.service import open_corpus
-        return open_corpus(self.home)
+        return open_corpus(self.home, readonly=readonly)
 
     def call(self, fn, *args):
-        c = self._corpus()
+        c = self._corpus(readonly=True)
         try:
             return fn(c, *args)
         finally:

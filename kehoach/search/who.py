@@ -11,10 +11,28 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from kehoach.search.hybrid import Filters, SearchIndex, SearchResult
-from kehoach.search.text import expand_abbreviations, fold, folded_tokens
+from functools import lru_cache
+
+from kehoach.search.text import DATA, expand_abbreviations, folded_tokens, read_tsv
 
 ROLE_WEIGHT = {"lead": 1.0, "support": 0.35}
-RANK_DECAY = 0.85            # evidence further down the result list counts less
+RANK_DECAY = 0.75            # evidence further down the result list counts less
+GENERIC_OWNERS = DATA / "search_generic_owners.tsv"
+
+
+@lru_cache(maxsize=1)
+def _generic_prefixes() -> list[tuple[str, float]]:
+    rows = [(" ".join(folded_tokens(p)), float(w)) for p, w in read_tsv(GENERIC_OWNERS)]
+    return sorted(rows, key=lambda x: len(x[0]), reverse=True)
+
+
+def owner_weight(name: str) -> float:
+    """1.0 for a named body; the table's weight for a group ("Các cơ quan, đơn vị")."""
+    key = " ".join(folded_tokens(name))
+    for prefix, w in _generic_prefixes():
+        if key == prefix or key.startswith(prefix + " "):
+            return w
+    return 1.0
 
 
 def body_key(name: str) -> str:
@@ -51,9 +69,10 @@ class WhoResult:
 def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5) -> list[Owner]:
     """Aggregate the hits of ``result`` into ranked owners (pure; no index access)."""
     acc: dict[str, dict] = {}
+    top = max((h.score for h in result.hits), default=0.0) or 1.0
     for rank, hit in enumerate(result.hits):
         d = hit.doc
-        base = hit.score * (RANK_DECAY ** rank)
+        base = hit.score / top * (RANK_DECAY ** rank)
         for role, names in (("lead", d.lead), ("support", d.support)):
             for name in names:
                 k = body_key(name)
@@ -61,7 +80,7 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5) -> lis
                     continue
                 a = acc.setdefault(k, {"names": {}, "score": 0.0, "roles": {"lead": 0.0, "support": 0.0},
                                        "tasks": [], "plans": {}})
-                s = base * ROLE_WEIGHT[role]
+                s = base * ROLE_WEIGHT[role] * owner_weight(name)
                 a["score"] += s
                 a["roles"][role] += s
                 a["names"][name] = a["names"].get(name, 0) + 1
@@ -79,7 +98,7 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5) -> lis
     return owners[:limit]
 
 
-def who(index: SearchIndex, query: str, *, limit: int = 10, depth: int = 20,
+def who(index: SearchIndex, query: str, *, limit: int = 10, depth: int = 10,
         filters: Optional[Filters] = None, mode: str = "hybrid") -> WhoResult:
     """The owners of the tasks that best match ``query`` (question words are stripped)."""
     res = index.search(query, limit=depth, filters=filters, mode=mode)
