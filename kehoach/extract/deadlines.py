@@ -70,6 +70,7 @@ class Rule:
     mode: str           # any | cell | first | lead
     regex: re.Pattern
     not_after: Optional[re.Pattern] = None
+    trigger: Optional[re.Pattern] = None   # fast path: the row is tried only when this occurs
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,10 @@ class Candidate:
 
 # --------------------------------------------------------------------------- data tables
 
+def _trigger(t: str) -> Optional[re.Pattern]:
+    return None if t == "-" else re.compile(t, re.IGNORECASE)
+
+
 def _expand(pattern: str) -> str:
     for k, v in MACROS.items():
         pattern = pattern.replace(k, v)
@@ -109,13 +114,14 @@ def _rows(name: str) -> list[list[str]]:
 def deadline_rules() -> tuple[list[Rule], Optional[re.Pattern]]:
     """The fixed-date / recurring-day rules and the name guard of ``deadline_patterns.tsv``."""
     rules, guard = [], None
-    for family, kind, value, rank, mode, pattern in _rows("deadline_patterns.tsv"):
+    for family, kind, value, rank, mode, trigger, pattern in _rows("deadline_patterns.tsv"):
         if kind == "guard":
             guard = re.compile(r"(?:" + pattern + r")", re.IGNORECASE)
             continue
         if kind == "time_header":
             continue
-        rules.append(Rule(family, kind, value, int(rank), mode, re.compile(_expand(pattern), re.IGNORECASE)))
+        rules.append(Rule(family, kind, value, int(rank), mode, re.compile(_expand(pattern), re.IGNORECASE),
+                          trigger=_trigger(trigger)))
     return rules, guard
 
 
@@ -123,7 +129,7 @@ def deadline_rules() -> tuple[list[Rule], Optional[re.Pattern]]:
 def recurrence_rules() -> tuple[list[Rule], Optional[re.Pattern], Optional[re.Pattern]]:
     """Recurrence words, the list tail ("hàng quý, 6 tháng và báo cáo năm") and the lead breakers."""
     rules, tail, breakers = [], None, None
-    for pattern, recurrence, mode, not_after in _rows("recurrence.tsv"):
+    for pattern, recurrence, mode, not_after, trigger in _rows("recurrence.tsv"):
         if mode == "list_tail":
             tail = re.compile(pattern, re.IGNORECASE)
             continue
@@ -131,14 +137,15 @@ def recurrence_rules() -> tuple[list[Rule], Optional[re.Pattern], Optional[re.Pa
             breakers = re.compile(r"\b(?:" + pattern + r")\b", re.IGNORECASE)
             continue
         na = None if not_after == "-" else re.compile(r"\b(?:" + not_after + r")\s*$", re.IGNORECASE)
-        rules.append(Rule("recurring", "recur", recurrence, 1, mode, re.compile(pattern, re.IGNORECASE), na))
+        rules.append(Rule("recurring", "recur", recurrence, 1, mode, re.compile(pattern, re.IGNORECASE), na,
+                          _trigger(trigger)))
     return rules, tail, breakers
 
 
 @lru_cache(maxsize=1)
 def time_header_pattern() -> re.Pattern:
     """The header of a table column whose cells are deadlines ("Thời gian", "Thời hạn", "Tiến độ")."""
-    rows = [p for _f, kind, _v, _r, _m, p in _rows("deadline_patterns.tsv") if kind == "time_header"]
+    rows = [p for _f, kind, _v, _r, _m, _t, p in _rows("deadline_patterns.tsv") if kind == "time_header"]
     return re.compile("|".join(f"(?:{p})" for p in rows) or r"(?!)", re.IGNORECASE)
 
 
@@ -250,9 +257,18 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
     stripped = s.strip()
     lead = len(s) - len(s.lstrip())
     found: list[Candidate] = []
+    fired: dict[str, bool] = {}
+
+    def triggered(rule: Rule) -> bool:
+        if rule.trigger is None:
+            return True
+        key = rule.trigger.pattern
+        if key not in fired:
+            fired[key] = rule.trigger.search(s) is not None
+        return fired[key]
 
     for rule in rules:
-        if rule.mode == "cell" and not cell:
+        if (rule.mode == "cell" and not cell) or not triggered(rule):
             continue
         target = stripped if rule.mode == "cell" else s
         offset = lead if rule.mode == "cell" else 0
@@ -277,7 +293,7 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
                 found.append(Candidate(a, b, clean_phrase(text[a:b]), rule.rank, rule.family, date=iso))
 
     for rule in rrules:
-        if rule.mode == "cell" and not cell:
+        if (rule.mode == "cell" and not cell) or not triggered(rule):
             continue
         target = stripped if rule.mode == "cell" else s
         offset = lead if rule.mode == "cell" else 0
