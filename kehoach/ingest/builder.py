@@ -54,6 +54,7 @@ class _Row:
 @dataclass
 class _Table:
     rows: list[_Row] = field(default_factory=list)
+    after_repeat: bool = False
 
 
 class DocBuilder:
@@ -83,6 +84,20 @@ class DocBuilder:
             return
         if header is None:
             header = not t.rows and looks_like_header(cells)
+        first = next((r for r in t.rows if r.header), None)
+        if t.rows and first is not None and _norm_header(cells) == _norm_header(first.cells):
+            t.after_repeat = True   # a header repeated inside the table (page break): drop it
+            return
+        if t.after_repeat and t.rows and not t.rows[-1].header and not cells[0].strip() \
+                and not _is_group_title(cells):
+            last = t.rows[-1]        # the rest of a row cut by the page break
+            width = max(len(last.cells), len(cells))
+            a = last.cells + [""] * (width - len(last.cells))
+            b = cells + [""] * (width - len(cells))
+            last.cells = [_join_cell(x, y) for x, y in zip(a, b)]
+            t.after_repeat = False
+            return
+        t.after_repeat = False
         t.rows.append(_Row(cells, page, header))
 
     # -- assembly

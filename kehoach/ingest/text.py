@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 
 from kehoach.errors import IngestError
-from kehoach.ingest.builder import DocBuilder, looks_like_header
+from kehoach.ingest.builder import _HEADER_WORDS, DocBuilder, looks_like_header
 from kehoach.ingest.normalize import join_wrapped, wrap_width
 from kehoach.models import IngestedDocument
 
@@ -89,17 +89,37 @@ def _strip_emphasis(line: str) -> str:
 
 
 def _segments(lines: list[str]) -> list[list[str]]:
-    segs, cur = [], []
+    """Pieces between lone '|' lines; a piece with no text between two '|' is an empty cell."""
+    segs: list[list[str]] = []
+    cur: list[str] = []
+    opened = False
     for ln in lines:
         if _PIPE.match(ln):
             if cur:
                 segs.append(cur)
-            cur = []
+            elif opened:
+                segs.append([""])
+            cur, opened = [], True
         elif ln.strip():
             cur.append(ln.strip())
     if cur:
         segs.append(cur)
     return segs
+
+
+def join_lines(parts: list[str]) -> str:
+    """Join hard-wrapped lines: a space between words, none after a symbol cut at its hyphen
+    or slash ("số 250/QĐ-" + "UBND")."""
+    out = ""
+    for p in parts:
+        p = p.strip()
+        if not out:
+            out = p
+        elif re.search(r"[\w]/$|[\wĐđ][-/]$", out) and re.match(r"^[A-ZĐ0-9]", p) and not re.search(r"\s-$", out):
+            out += p
+        else:
+            out += " " + p
+    return out
 
 
 def _pipe_table_rows(segs: list[list[str]]) -> list[list[str]] | None:
@@ -114,10 +134,10 @@ def _pipe_table_rows(segs: list[list[str]]) -> list[list[str]] | None:
                 for s in segs]
     cells = [" ".join(s) for s in segs]
     width = 0
-    for i, c in enumerate(cells):
-        if _ROWNUM.match(c.strip()):
-            width = i
-            break
+    while width < len(cells) and _HEADER_WORDS.match(cells[width].strip()):
+        width += 1
+    if width < 2:
+        width = next((i for i, c in enumerate(cells) if _ROWNUM.match(c.strip())), 0)
     if width < 2:
         return None
     return [cells[i:i + width] for i in range(0, len(cells), width)]
@@ -127,7 +147,7 @@ def _feed_paragraphs(b: DocBuilder, lines: list[str], page: int | None) -> None:
     width = wrap_width(lines)
     if width:
         for first, last in join_wrapped(lines, width):
-            b.para(" ".join(x.strip() for x in lines[first:last + 1]), page)
+            b.para(join_lines(lines[first:last + 1]), page)
     else:
         for ln in lines:
             if ln.strip():
