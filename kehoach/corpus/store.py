@@ -296,15 +296,24 @@ def discover(paths: Sequence[str]) -> tuple[list[tuple[str, Path]], list[tuple[s
     return found, bad
 
 
-def ingest_and_extract(path: Path, source: str) -> tuple[IngestedDocument, Extraction]:
-    """The pipeline up to the corpus: ``kehoach.ingest.read`` then ``kehoach.extract.extract``."""
-    from kehoach.ingest import read
+Extractor = Callable[[IngestedDocument], Extraction]
+
+
+def default_extractor() -> Extractor:
     try:
         from kehoach.extract import extract
     except ImportError as e:  # the extraction stage is not installed/built
         raise CorpusError(f"extraction stage unavailable ({e})") from None
+    return extract
+
+
+def ingest_and_extract(path: Path, source: str, extract: Optional[Extractor] = None
+                       ) -> tuple[IngestedDocument, Extraction]:
+    """The pipeline up to the corpus: ``kehoach.ingest.read`` then the extractor
+    (default ``kehoach.extract.extract``)."""
+    from kehoach.ingest import read
     doc = read(path, source=source)
-    return doc, extract(doc)
+    return doc, (extract or default_extractor())(doc)
 
 
 # --------------------------------------------------------------------------- the corpus
@@ -478,8 +487,11 @@ class Corpus:
 
     # ------------------------------------------------------------------ adding
     def add(self, paths: Sequence[str], *, progress: bool = True, debug: bool = False,
-            log: Optional[Callable[[str], None]] = None) -> AddReport:
-        """Ingest, extract and store files, folders and globs (see the module doc)."""
+            log: Optional[Callable[[str], None]] = None, extract: Optional[Extractor] = None) -> AddReport:
+        """Ingest, extract and store files, folders and globs (see the module doc).
+
+        ``extract`` replaces ``kehoach.extract.extract`` (an ``IngestedDocument -> Extraction``
+        callable); ``log`` receives the one-line failure and skip messages."""
         t0 = time.perf_counter()
         report = AddReport()
         files, bad = discover(paths)
@@ -497,7 +509,7 @@ class Corpus:
                 for given, path in files:
                     bar.update(0, note=given)
                     try:
-                        outcome = self._add_one(given, path, known)
+                        outcome = self._add_one(given, path, known, extract)
                     except KeyboardInterrupt:
                         raise
                     except Exception as e:
@@ -535,7 +547,8 @@ class Corpus:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _add_one(self, given: str, path: Path, known: dict[str, str]) -> tuple[str, Optional[int], Optional[str]]:
+    def _add_one(self, given: str, path: Path, known: dict[str, str], extract: Optional[Extractor] = None
+                 ) -> tuple[str, Optional[int], Optional[str]]:
         """One file -> ("added"|"replaced"|"unchanged"|"duplicate", plan id, other path)."""
         spath = str(path)
         if not path.is_file():
@@ -547,7 +560,7 @@ class Corpus:
                                   (sha, spath)).fetchone()
         if other is not None:
             return self._duplicate(spath, sha, known)
-        doc, ext = ingest_and_extract(path, given)
+        doc, ext = ingest_and_extract(path, given, extract)
         kind, plan_id, other_path = self.store(given, path, doc, ext)
         known[spath] = doc.sha256
         return kind, plan_id, other_path
