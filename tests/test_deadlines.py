@@ -87,6 +87,9 @@ def test_reporting_cutoff_is_not_a_deadline():
     ("Triển khai ứng dụng trên toàn tỉnh quý 2/2025.", "2025-06-30"),
     ("Hoàn thành sắp xếp đơn vị sự nghiệp trong 6 tháng đầu năm 2025.", "2025-06-30"),
     ("Tổng kết mô hình thí điểm 6 tháng cuối năm 2025.", "2025-12-31"),
+    ("Tổ chức hội nghị đối thoại vào tháng 6/2025.", "2025-06-30"),
+    ("Ban hành quy chế phối hợp, chậm nhất trong quý II/2025.", "2025-06-30"),
+    ("Thời gian thực hiện: Quý III/2025", "2025-09-30"),
 ])
 def test_months_quarters_halves(text, date):
     got = d(text)
@@ -100,6 +103,7 @@ def test_months_quarters_halves(text, date):
     ("Nâng cấp cơ sở vật chất của Bộ phận một cửa, năm 2025 đạt tỷ lệ trên 70% hồ sơ nộp trực tuyến.",
      "2025-12-31"),
     ("Phấn đấu đến hết năm 2026, 100% hồ sơ được số hóa.", "2026-12-31"),
+    ("Xây dựng cơ sở dữ liệu cán bộ; hoàn thành trong năm 2025.", "2025-12-31"),
 ])
 def test_year_as_time_frame(text, date):
     got = d(text)
@@ -116,6 +120,7 @@ def test_year_as_time_frame(text, date):
     "Đẩy nhanh tiến độ giải ngân; nhất là các công trình khởi công trong năm 2025; rà soát kế hoạch năm 2025.",
     "Thực hiện theo Quyết định số 766/QĐ-TTg ngày 23 tháng 6 năm 2022 của Thủ tướng Chính phủ.",
     "Triển khai Luật Đất đai ngày 18 tháng 01 năm 2024 trên địa bàn.",
+    "Hoàn thành kế hoạch năm 2025 của tỉnh.",
 ])
 def test_year_in_a_name_or_citation_is_not_a_deadline(text):
     assert d(text) is None
