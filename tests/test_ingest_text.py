@@ -1,0 +1,106 @@
+"""TXT reader: encodings, legacy fonts, web-portal layout, page-split paragraphs, bad input."""
+import pytest
+
+from kehoach.errors import IngestError
+from kehoach.ingest import read
+from kehoach.ingest.normalize import continues, normalize_tones
+
+PLAN = ("ỦY BAN NHÂN DÂN\nTỈNH BẮC NINH\n|\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n|\n"
+        "Số: 45/KH-UBND\n|\nBắc Ninh, ngày 3 tháng 7 năm 2025\n\nKẾ HOẠCH\nTriển khai chính quyền địa phương hai cấp\n\n"
+        "I. NHIỆM VỤ\n\n1. Sở Nội vụ chủ trì, phối hợp với Văn phòng UBND tỉnh rà soát, sắp xếp tổ chức bộ máy, "
+        "hoàn thành trước ngày 15/8/2025.\n")
+
+
+def test_utf8_utf16_and_windows_1258_read_the_same(tmp_path):
+    texts = {}
+    for enc, name in (("utf-8", "a.txt"), ("utf-16", "b.txt"), ("utf-8-sig", "c.txt")):
+        p = tmp_path / name
+        p.write_bytes(PLAN.encode(enc))
+        texts[enc] = read(p).text
+    p = tmp_path / "d.txt"
+    import unicodedata
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+
+    def cp1258_form(ch):  # Windows-1258 keeps â/ê/ô/ă/ơ/ư precomposed and the tone as a combining mark
+        d = unicodedata.normalize("NFD", ch)
+        return unicodedata.normalize("NFC", "".join(c for c in d if c not in tones)) + "".join(c for c in d if c in tones)
+    p.write_bytes("".join(cp1258_form(c) for c in PLAN).encode("cp1258", errors="strict"))
+    texts["cp1258"] = read(p).text
+    assert len(set(texts.values())) == 1
+    assert "Sở Nội vụ chủ trì" in texts["utf-8"]
+
+
+@pytest.mark.parametrize("legacy,name", [
+    ("KÕ ho¹ch cña Uû ban nh©n d©n tØnh vµ c¸c së ngµy 5 th¸ng 7 n¨m 2025", "TCVN3"),
+    ("Keá hoaïch cuûa UÛy ban nhaân daân tænh vaø caùc sôû ngaøy 5 thaùng 7 naêm 2025", "VNI"),
+])
+def test_legacy_font_encodings_are_refused_with_their_name(tmp_path, legacy, name):
+    p = tmp_path / "old.txt"
+    p.write_text(legacy * 3, "utf-8")
+    with pytest.raises(IngestError) as e:
+        read(p)
+    assert name in str(e.value) and "old.txt" in str(e.value)
+
+
+def test_bad_inputs_name_the_file_and_the_reason(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    with pytest.raises(IngestError, match="empty.txt: empty file"):
+        read(empty)
+    odd = tmp_path / "plan.xyz"
+    odd.write_text("x", "utf-8")
+    with pytest.raises(IngestError, match="unsupported file type"):
+        read(odd)
+    with pytest.raises(IngestError, match="no such file"):
+        read(tmp_path / "missing.txt")
+    doc = tmp_path / "old.doc"
+    doc.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 100)
+    with pytest.raises(IngestError, match="legacy Word"):
+        read(doc)
+
+
+def test_letterhead_flattened_with_pipes_and_blocks_keep_offsets(tmp_path):
+    p = tmp_path / "web.txt"
+    p.write_text(PLAN, "utf-8")
+    doc = read(p)
+    for b in doc.blocks:
+        assert doc.text[b.start:b.end] == b.text
+    assert any(b.text == "Số: 45/KH-UBND" for b in doc.blocks)
+
+
+def test_hard_wrapped_lines_are_joined_into_paragraphs(tmp_path):
+    body = ("Tăng cường công tác kiểm tra, giám sát việc thực hiện các nhiệm vụ cải cách hành chính tại các "
+            "cơ quan, đơn vị trên địa bàn tỉnh; kịp thời phát hiện, chấn chỉnh những hạn chế, thiếu sót và xử lý "
+            "nghiêm các trường hợp vi phạm kỷ luật, kỷ cương hành chính theo quy định của pháp luật hiện hành.")
+    import textwrap
+    lines = ["I. NHIỆM VỤ", ""] + [f"- {body}" for _ in range(4)]
+    wrapped = []
+    for ln in lines:
+        wrapped += textwrap.wrap(ln, 72) or [""]
+    p = tmp_path / "w.txt"
+    p.write_text("\n".join(wrapped), "utf-8")
+    doc = read(p)
+    items = [b.text for b in doc.blocks if b.text.startswith("- ")]
+    assert len(items) == 4 and all(x.endswith("hiện hành.") for x in items)
+
+
+def test_tables_one_cell_a_line_between_pipes(tmp_path):
+    cells = ["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Thời gian",
+             "1", "Rà soát thủ tục hành chính nội bộ", "Sở Tư pháp", "Quý III/2025",
+             "2", "Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính", "Văn phòng UBND tỉnh", "Thường xuyên"]
+    text = "KẾ HOẠCH\nThử nghiệm\n\nI. NHIỆM VỤ\n\n" + "".join(f"|\n{c}\n" for c in cells) + "|\n"
+    p = tmp_path / "t.txt"
+    p.write_text(text, "utf-8")
+    doc = read(p)
+    assert len(doc.tables) == 1
+    rows = [doc.blocks[i].cells for i in doc.tables[0].rows]
+    assert rows[1] == ["2", "Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính", "Văn phòng UBND tỉnh", "Thường xuyên"]
+
+
+def test_tone_marks_follow_one_convention_and_page_splits_rejoin():
+    assert normalize_tones("hoá thuỷ khoẻ quý hoàn") == "hóa thủy khỏe quý hoàn"
+    assert continues("ngày 20/5/2020 của Ban Chấp", "hành Trung ương")
+    assert continues("Quy định số 30-QĐ/TU ngày", "20/5/2020 của Ban Thường vụ")
+    assert not continues("1. Mục tiêu", "- Duy trì kết quả")
+    assert not continues("a) Chỉ số “Công tác chỉ đạo, điều hành”", "Tiêu chí thành phần")
+    assert not continues("các năm tiếp theo", "Căn cứ Quyết định số 641/QĐ-BNV")
