@@ -170,7 +170,7 @@ def tables() -> Tables:
         for a in aliases:
             orgs[fold(a)] = canon
             if a.startswith("Bộ ") and not canon.startswith("Bộ Chính"):
-                orgs[fold("Sở " + a[4:])] = "Sở " + canon[4:]
+                orgs[fold("Sở " + a[3:])] = "Sở " + canon[3:]
         if len(r) > 2 and "direct" in r[2]:
             direct.add(fold(canon))
     vocab: dict[str, list] = {}
@@ -386,6 +386,7 @@ def read_date(text: str, pos: int) -> tuple[Optional[str], int]:
     return (f"{y:04d}-{mo:02d}" if 1 <= mo <= 12 else None), m.end()
 
 
+_ORDINAL = re.compile(r"\s+lần\s+thứ\s+[^\s,;:.()]+(?=\s)")
 _TOKEN = re.compile(r"\s*(\([^()\n\t]{1,14}\)|T[Pp]\.|TX\.|[^\s,;:.()“”\"\t\n–\-]+|[,;:.()“”\"\t\n–\-])")
 
 
@@ -410,6 +411,10 @@ def parse_org(text: str, pos: int, direct: bool = False) -> Optional[tuple[str, 
         return None
     end, n, seen_level, i = pos, 0, False, pos
     while n < 16:
+        o = _ORDINAL.match(text, i)           # "Hội nghị lần thứ năm Ban Chấp hành Trung ương"
+        if o:
+            end = i = o.end()
+            continue
         m = _TOKEN.match(text, i)
         if not m:
             break
@@ -513,7 +518,7 @@ def canonical_issuer(raw: str, ctx: CitationContext) -> Optional[str]:
     for rx, exp in t.abbrev:
         s = rx.sub(exp, s)
     s = re.sub(r"\s+", " ", s).strip(" ,;:")
-    if not s:
+    if not s or not s[0].isupper():
         return None
     k = t.org_known.match(s)
     if k and s[0].isupper():
