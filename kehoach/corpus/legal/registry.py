@@ -297,7 +297,10 @@ class Registry:
 
     def save(self, conn: sqlite3.Connection) -> None:
         """Write what changed since ``load`` (one transaction)."""
-        with conn:
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
             conn.executemany(
                 "INSERT OR REPLACE INTO legal_docs(id, key, symbol, type, issuer, province, date_issued, "
                 "date_effective, date_expiry, title, source) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -310,6 +313,12 @@ class Registry:
                 "INSERT OR IGNORE INTO legal_relations(subject_id, kind, object_id, date, source, text) "
                 "VALUES (?,?,?,?,?,?)",
                 [(x.subject_id, x.kind, x.object_id, x.date or "", x.source, x.text) for x in self._new_rels])
+        except BaseException:
+            if own and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if own:
+            conn.execute("COMMIT")
         self._dirty_docs.clear()
         self._new_facts.clear()
         self._new_rels.clear()
