@@ -63,7 +63,9 @@ def make_pdf(paragraphs: list[str], table: list[list[str]] | None = None, after:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
     register_fonts()
-    body = ParagraphStyle("b", fontName="DejaVu", fontSize=11, leading=15, firstLineIndent=20, spaceAfter=6)
+    # justified body, as official documents are (Nghị định 30/2020 layout)
+    body = ParagraphStyle("b", fontName="DejaVu", fontSize=11, leading=15, firstLineIndent=20, spaceAfter=6,
+                          alignment=4)
     cell = ParagraphStyle("c", fontName="DejaVu", fontSize=9, leading=11)
     head = ParagraphStyle("h", fontName="DejaVu-Bold", fontSize=13, leading=17, alignment=1, spaceAfter=8)
     story = [Paragraph(heading, head)]

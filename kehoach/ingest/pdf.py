@@ -332,6 +332,23 @@ def merge_cut_row(prev_rows: list[list[str]], rows: list[list[str]]) -> list[lis
     return rows[:k] + rows[k + 1:]
 
 
+def carry_merged_cells(prev_rows: list[list[str]], rows: list[list[str]]) -> None:
+    """A vertically merged cell that runs over the page break: when the previous page's
+    last two body rows share a value in a column (a merged cell there) and the next page's
+    first body rows are empty in that column, they take the value (in place)."""
+    if len(prev_rows) < 3 or not rows or len(rows[-1]) != len(prev_rows[-1]):
+        return
+    k = 1 if _norm_row(rows[0]) == _norm_row(prev_rows[0]) else 0
+    a, b = prev_rows[-1], prev_rows[-2]
+    for j in range(1, len(a)):
+        if not a[j] or a[j] != b[j] or not a[0] or not b[0]:
+            continue
+        for r in rows[k:]:
+            if len(r) != len(a) or r[j] or not r[0] or len(set(x for x in r if x)) == 1:
+                break
+            r[j] = a[j]
+
+
 def _norm_row(cells: list[str]) -> tuple:
     return tuple(re.sub(r"\W+", "", c.lower()) for c in cells)
 
@@ -567,7 +584,7 @@ def starts_paragraph(prev: Line, cur: Line, m: Metrics) -> bool:
         return True
     if cur.x0 > prev.x0 + 0.8 * em and cur.x0 > m.left + 0.8 * em:
         return True                       # first-line indent
-    if prev.x1 + _first_word_width(cur) < m.right - 0.5 * em:
+    if prev.x1 + _first_word_width(cur) < m.right - em:
         return True                       # the next word would have fitted: prev ended there
     if not same_page:
         return ends_sentence(prev.text) and not continues(prev.text, cur.text) and cur.x0 > m.left + 0.8 * em
@@ -675,6 +692,7 @@ def read_pdf(data: bytes, source: str, sha256: str) -> IngestedDocument:
             prev = stream[k - 1] if k else None
             if isinstance(prev, PTable):
                 it.rows = merge_cut_row(prev.rows, it.rows)
+                carry_merged_cells(prev.rows, it.rows)
     for it in stream:
         if isinstance(it, PTable):
             b.table()
