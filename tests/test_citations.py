@@ -359,3 +359,31 @@ def test_an_giang_table_sentences():
     assert n > 500
     assert found / n >= 0.98, (found, n)
     assert dated / first_ok >= 0.97, (dated, first_ok)
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "legal-status").is_dir(), reason="shared data not mounted")
+def test_binh_duong_symbols_as_cited():
+    """The real số ký hiệu of a provincial portal (every 5th row: QĐ-UBND, UBND-VX, NQ-HĐND, 9-TB/BCĐ,
+    "QÐ" with an Icelandic eth, "84 /QĐ-UBND" with a space, ...) cited in a sentence: symbol and date found."""
+    path = SHARED / "data" / "legal-status" / "binh_duong_van_ban.csv"
+    ctx = CitationContext("Ủy ban nhân dân tỉnh Bình Dương", "Bình Dương", "ubnd_tinh", None)
+    n = ok = 0
+    with path.open(encoding="utf-8") as f:
+        for i, row in enumerate(csv.DictReader(f)):
+            if i % 5 or not row["so_ky_hieu"]:
+                continue
+            d, m, y = (int(x) for x in row["ngay_ban_hanh"].split("/"))
+            s = f"Thực hiện văn bản số {row['so_ky_hieu']} ngày {row['ngay_ban_hanh']} của UBND tỉnh về {row['trich_yeu']}."
+            rs = find_citations(s, ctx)
+            n += 1
+            ok += bool(rs) and C.fold_code(rs[0].symbol) == C.fold_code(row["so_ky_hieu"]) and \
+                rs[0].date == f"{y:04d}-{m:02d}-{d:02d}" and "\u00d0" not in rs[0].symbol
+    assert n > 700
+    assert ok / n >= 0.99, (ok, n)
+
+
+def test_symbol_cut_by_a_wrapped_line_after_the_hyphen():
+    r = one("theo Quyết định số 1234/QĐ-\nUBND ngày 2/3/2021 của UBND tỉnh")
+    assert (r.symbol, r.date) == ("1234/QĐ-UBND", "2021-03-02")
+    r = one("Quyết định số 12/QĐ-UBND - Ban Chỉ đạo tỉnh")
+    assert r.symbol == "12/QĐ-UBND"

@@ -46,6 +46,7 @@ class CitationContext:
 
 # =========================================================================== text helpers
 
+@lru_cache(maxsize=16384)
 def fold(s: str) -> str:
     """Lower case, no diacritics, đ -> d: for comparing names and codes."""
     s = unicodedata.normalize("NFD", (s or "").replace("Đ", "D").replace("đ", "d").replace("Ð", "D"))
@@ -133,6 +134,7 @@ class Tables:
     stop_re: re.Pattern = field(default=None)
     type_word_re: re.Pattern = field(default=None)
     level_re: re.Pattern = field(default=None)
+    level_end_re: re.Pattern = field(default=None)
     notdoc_re: re.Pattern = field(default=None)
     tight_gap: re.Pattern = field(default=None)
 
@@ -163,14 +165,18 @@ def tables() -> Tables:
         else:
             suffix[fold_code(r[0])] = s
 
-    orgs, direct = {}, set()
+    orgs, direct, printed, direct_printed = {}, set(), [], []
     for r in _read_tsv("citation_orgs.tsv"):
         canon = r[0]
         aliases = [a for a in (r[1] if len(r) > 1 else canon).split("|") if a] + [canon]
         for a in aliases:
             orgs[fold(a)] = canon
+            printed.append(a)
             if a.startswith("Bộ ") and not canon.startswith("Bộ Chính"):
                 orgs[fold("Sở " + a[3:])] = "Sở " + canon[3:]
+                printed.append("Sở " + a[3:])
+        if len(r) > 2 and "direct" in r[2]:
+            direct_printed.extend(aliases)
         if len(r) > 2 and "direct" in r[2]:
             direct.add(fold(canon))
     vocab: dict[str, list] = {}
@@ -200,64 +206,28 @@ def tables() -> Tables:
     t.type_word_re = re.compile(r"(?:" + _alt([f for f in plain_forms + named_forms if f[0].isupper()]) + r")(?!\w)")
     t.header_re = re.compile(r"(?<!\w)(?i:các)\s+(?P<type>(?i:" + _alt(plain_forms + named_forms) + r"))"
                              r"\s+(?:của|do)\s+(?P<org>[^:;.\n\t]{3,150}?)\s*:\s*$")
-    known = sorted(orgs, key=len, reverse=True)
-    t.org_known = re.compile(r"(?:" + "|".join(_fold_regex(a) for a in known) + r")(?!\w)", re.I)
-    t.org_direct = re.compile(r"(?:" + _alt(vocab_direct_aliases(orgs, direct) + ["Hội nghị"]) + r")(?!\w)")
+    t.org_known = re.compile(r"(?:" + _alt(printed) + r")(?!\w)", re.I)
+    t.org_direct = re.compile(r"(?:" + _alt(direct_printed + ["Hội nghị"]) + r")(?!\w)")
     t.org_head = re.compile(r"(?:" + _alt(t.heads) + r")(?!\w)")
     t.stop_re = re.compile(r"(?:" + _alt(t.stops) + r")(?![\w/])")
     t.level_re = re.compile(r"(?:" + _alt(t.levels) + r")(?!\w)")
+    t.level_end_re = re.compile(r"(?<!\w)(" + _alt(t.levels) + r")$")
     t.notdoc_re = re.compile(r"(?<!\w)(?:" + _alt(t.notdoc) + r")(?:\s+(?i:s[ốo])\s*:?)?\s*$")
     t.tight_gap = re.compile(r"^\s*(?:" + _alt(t.connectors) + r")?\s*$")
     return t
 
 
-def vocab_direct_aliases(orgs: dict, direct: set) -> list[str]:
-    """Printed aliases (reconstructed from the table) of the bodies that may follow a date directly."""
-    out = []
-    for r in _read_tsv("citation_orgs.tsv"):
-        if fold(r[0]) in direct:
-            out.extend(a for a in (r[1] if len(r) > 1 else r[0]).split("|") if a)
-            out.append(r[0])
-    return out
-
-
-def _fold_regex(alias_folded: str) -> str:
-    """A regex matching the printed forms of a folded alias (diacritics and case free)."""
-    out = []
-    for ch in alias_folded:
-        if ch == " ":
-            out.append(r"\s+")
-        elif ch.isalpha():
-            out.append(_VARIANTS.get(ch, re.escape(ch)))
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
-
-
-def _build_variants() -> dict:
-    groups: dict[str, set] = {}
-    for cp in range(0x41, 0x1EFA):
-        c = chr(cp)
-        if not c.isalpha():
-            continue
-        f = fold(c)
-        if len(f) == 1 and f.isascii():
-            groups.setdefault(f, set()).update({c.lower()})
-    return {k: "[" + "".join(sorted(v)) + "]" for k, v in groups.items()}
-
-
-_VARIANTS = _build_variants()
-
-
 # =========================================================================== stage 1: symbols
 
 _CODE = r"[A-ZĐÐ][A-ZĐÐ0-9&]*[a-z]{0,2}[A-ZĐÐ0-9&]*"
+# between codes: "-" or "/"; "QĐ- UBND" (a line wrapped after the hyphen) only before an all-capital code
+_JOIN = r"(?:[-/]|-\s(?=[A-ZĐÐ][A-ZĐÐ0-9&]+(?![\w/])))"
 SYMBOL_RE = re.compile(
     r"(?<![\w/.\-])(?P<num>\d{1,5}[a-z]?)"
     r"(?:"
-    r"\s?/\s?(?P<year>(?:19|20)\d{2})\s?/\s?(?P<c1>" + _CODE + r"(?:[-/]" + _CODE + r")*)"
-    r"|\s?/\s?(?P<c2>" + _CODE + r"(?:[-/]" + _CODE + r")*)"
-    r"|-(?P<pt>" + _CODE + r")/(?P<pi>" + _CODE + r"(?:-" + _CODE + r")*)"
+    r"\s?/\s?(?P<year>(?:19|20)\d{2})\s?/\s?(?P<c1>" + _CODE + r"(?:" + _JOIN + _CODE + r")*)"
+    r"|\s?/\s?(?P<c2>" + _CODE + r"(?:" + _JOIN + _CODE + r")*)"
+    r"|-(?P<pt>" + _CODE + r")/(?P<pi>" + _CODE + r"(?:" + _JOIN + _CODE + r")*)"
     r")(?![\w/])"
 )
 
@@ -281,11 +251,11 @@ def find_symbols(text: str) -> list[SymbolMatch]:
         raw = m.group(0)
         symbol = re.sub(r"\s+", "", raw).replace("Ð", "Đ")
         if m.group("c1") is not None:
-            codes, party = re.split(r"[-/]", m.group("c1")), False
+            codes, party = re.split(r"[-/]\s?", m.group("c1")), False
         elif m.group("c2") is not None:
-            codes, party = re.split(r"[-/]", m.group("c2")), False
+            codes, party = re.split(r"[-/]\s?", m.group("c2")), False
         else:
-            codes, party = [m.group("pt")] + m.group("pi").split("-"), True
+            codes, party = [m.group("pt")] + re.split(r"[-/]\s?", m.group("pi")), True
         fc = [fold_code(c) for c in codes]
         if fc[0] in t.type_by_code and (len(fc) > 1 or party):
             type_code, issuers = fc[0], tuple(fc[1:])
@@ -511,6 +481,12 @@ def read_title(text: str, pos: int, limit: int) -> tuple[Optional[str], int, int
 def canonical_issuer(raw: str, ctx: CitationContext) -> Optional[str]:
     """A printed issuer as a full canonical name: abbreviations expanded, "(UBND)" and "khóa XII"
     dropped, known names spelled as in the table, "tỉnh"/"Tỉnh ủy" completed with the plan's province."""
+    return _canonical_issuer(raw, ctx.issuer, ctx.province, ctx.issuer_kind, ctx.own_number)
+
+
+@lru_cache(maxsize=4096)
+def _canonical_issuer(raw: str, *ctx_fields) -> Optional[str]:
+    ctx = CitationContext(*ctx_fields)
     t = tables()
     s = re.sub(r"\s+", " ", raw).strip(" ,;:")
     for rx, rep in t.fixes:
@@ -536,7 +512,7 @@ def _complete_place(s: str, ctx: CitationContext) -> str:
     low = fold(s)
     if re.search(r"(?:tinh|thanh) uy$", low) and prov:
         return s + " " + prov
-    m = re.search(r"(?<!\w)(" + "|".join(re.escape(x) for x in sorted(t.levels, key=len, reverse=True)) + r")$", s)
+    m = t.level_end_re.search(s)
     if m:
         level = m.group(1)
         name = _plan_place(level, ctx)
