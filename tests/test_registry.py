@@ -1,0 +1,123 @@
+"""Registry: status by --as-of, JSON shape, CSV/XLSX round trips, bad input."""
+import csv
+import hashlib
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kehoach.corpus.registry import (RegistryError, parse_as_of, read_csv, read_registry, read_xlsx,
+                                     registry_from_extractions, registry_rows, task_status, write_csv,
+                                     write_registry, write_xlsx)
+from kehoach.models import Extraction
+
+GOLD = Path("/work/shared/eval/gold")
+pytestmark = pytest.mark.skipif(not GOLD.exists(), reason="shared eval data not mounted")
+
+
+class HashEmbedder:
+    """A cheap deterministic bag-of-syllables embedder (the registry does not need a good one)."""
+    name, dim = "hash-test", 256
+
+    def embed_passages(self, texts):
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().split():
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1
+        n = np.linalg.norm(out, axis=1, keepdims=True)
+        n[n == 0] = 1
+        return out / n
+
+    def embed_query(self, text):
+        return self.embed_passages([text])[0]
+
+
+@pytest.fixture(scope="module")
+def exts():
+    return [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in sorted(GOLD.glob("*.json"))]
+
+
+@pytest.fixture(scope="module")
+def reg(exts):
+    return registry_from_extractions(exts, HashEmbedder(), date(2022, 1, 1))
+
+
+def test_status_by_as_of():
+    d = {"text": "trước ngày 15/8/2021", "date": "2021-08-15", "recurrence": None, "day": None}
+    assert task_status(d, date(2021, 8, 15)) == "open"
+    assert task_status(d, date(2021, 8, 16)) == "overdue"
+    month = dict(d, date="2021-08")                 # a partly blank date runs to the end of its period
+    assert task_status(month, date(2021, 8, 20)) == "open"
+    assert task_status(month, date(2021, 9, 1)) == "overdue"
+    assert task_status(dict(d, date="2021"), date(2021, 12, 31)) == "open"
+    assert task_status({"text": "Thường xuyên", "date": None, "recurrence": "continuous", "day": None},
+                       date(2030, 1, 1)) == "recurring"
+    assert task_status(None, date(2030, 1, 1)) == "open"
+    assert parse_as_of("2021-08") == date(2021, 8, 31)
+    with pytest.raises(RegistryError):
+        parse_as_of("15/8/2021")
+
+
+def test_registry_shape_and_status_follow_as_of(exts, reg):
+    n_tasks = sum(len(e.tasks) for e in exts)
+    assert sum(len(c["tasks"]) for c in reg["clusters"]) == n_tasks        # singletons are entries too
+    assert any(len(c["tasks"]) == 1 for c in reg["clusters"])
+    for c in reg["clusters"]:
+        assert c["id"] and c["label"]
+        for t in c["tasks"]:
+            assert {"source", "task_id", "text", "lead", "support", "deadline", "plan", "status"} <= set(t)
+            assert set(t["plan"]) == {"number", "issuer", "date"}
+    dated = [t for c in reg["clusters"] for t in c["tasks"]
+             if t["deadline"] and t["deadline"]["date"] and not t["deadline"]["recurrence"]]
+    assert dated
+    later = registry_from_extractions(exts, HashEmbedder(), date(2100, 1, 1))
+    assert all(t["status"] == "overdue" for c in later["clusters"] for t in c["tasks"]
+               if t["deadline"] and t["deadline"]["date"] and not t["deadline"]["recurrence"])
+    assert any(t["status"] == "recurring" for c in later["clusters"] for t in c["tasks"])
+
+
+def _strip(r):
+    return [[{k: t[k] for k in ("source", "task_id", "text", "lead", "support", "deadline", "plan", "status")}
+             for t in c["tasks"]] for c in r["clusters"]]
+
+
+def test_csv_round_trip(reg, tmp_path):
+    p = tmp_path / "reg.csv"
+    write_registry(reg, "csv", str(p))
+    back = read_csv(p)
+    assert _strip(back) == _strip(reg)
+    assert [c["id"] for c in back["clusters"]] == [c["id"] for c in reg["clusters"]]
+    assert len(list(csv.reader(io.StringIO(p.read_text("utf-8"))))) == len(registry_rows(reg)) + 1
+
+
+def test_xlsx_round_trip_and_sheet(reg, tmp_path):
+    from openpyxl import load_workbook
+    p = tmp_path / "reg.xlsx"
+    write_xlsx(reg, p)
+    assert _strip(read_xlsx(p)) == _strip(reg)
+    assert _strip(read_registry(p)) == _strip(reg)
+    ws = load_workbook(p).active
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref.startswith("A1:")
+    assert ws.column_dimensions["I"].width > ws.column_dimensions["A"].width   # the task text column is wide
+    assert ws.max_row == len(registry_rows(reg)) + 1
+
+
+def test_bad_registry_files(tmp_path):
+    p = tmp_path / "other.csv"
+    p.write_text("a,b\n1,2\n", "utf-8")
+    with pytest.raises(RegistryError) as e:
+        read_csv(p)
+    assert "other.csv" in str(e.value)
+    x = tmp_path / "broken.xlsx"
+    x.write_bytes(b"not a zip")
+    with pytest.raises(RegistryError) as e:
+        read_xlsx(x)
+    assert "broken.xlsx" in str(e.value)
+    with pytest.raises(RegistryError):
+        read_registry(tmp_path / "missing.csv")
+    with pytest.raises(RegistryError):
+        write_registry({"clusters": []}, "xlsx", None)
