@@ -60,7 +60,7 @@ def one(text, ctx=PROV):
 def test_symbol_shapes(sentence, typ, number, symbol):
     r = one(sentence)
     assert (r.type, r.number, r.symbol) == (typ, number, symbol)
-    assert r.text.startswith(sentence[r.span.start:r.span.start + 5])
+    assert re.match(r"(?i)(?:văn bản|" + typ + r")\b", r.text)     # the mention opens at the type word
     assert sentence[r.span.start:r.span.end] == r.text
 
 
@@ -387,3 +387,17 @@ def test_symbol_cut_by_a_wrapped_line_after_the_hyphen():
     assert (r.symbol, r.date) == ("1234/QĐ-UBND", "2021-03-02")
     r = one("Quyết định số 12/QĐ-UBND - Ban Chỉ đạo tỉnh")
     assert r.symbol == "12/QĐ-UBND"
+
+
+def test_abbreviated_type_words():
+    rs = refs("theo QĐ số 1234/QĐ-UBND ngày 2/3/2021 của UBND tỉnh; VB số 55/UBND-VX và CV số 12/SNV-CCHC.")
+    assert [(r.type, r.symbol) for r in rs] == [
+        ("Quyết định", "1234/QĐ-UBND"), ("Công văn", "55/UBND-VX"), ("Công văn", "12/SNV-CCHC")]
+    assert rs[0].text == "QĐ số 1234/QĐ-UBND ngày 2/3/2021 của UBND tỉnh"
+
+
+def test_table_with_one_cell_a_line():
+    text = "1\nTriển khai Quyết định số\n2760/QĐ-UBND\nngày 09/11/2023\ncủa UBND tỉnh\nSở Nội vụ\nQuý IV/2024"
+    r = one(text)
+    assert (r.type, r.symbol, r.date, r.issuer) == (
+        "Quyết định", "2760/QĐ-UBND", "2023-11-09", "Ủy ban nhân dân tỉnh Lâm Đồng")

@@ -310,7 +310,12 @@ def read_type(text: str, sym: SymbolMatch, floor: int) -> Optional[tuple[int, Op
         return None
     if t.notdoc_re.search(window):
         return None
-    w = re.search(r"(\w+)\s+(?i:s[ốo])\s*:?\s*$", window)
+    w = re.search(r"(?<!\w)(\w+)\s+(?i:s[ốo])\s*:?\s*$", window)
+    if w and fold_code(w.group(1)) in t.type_by_code and w.group(1).isupper():   # "QĐ số 12/QĐ-UBND"
+        typ = t.type_by_code[fold_code(w.group(1))]
+        if typ == "Công văn" and implied:
+            typ = implied
+        return lo + w.start(), typ, True
     if w and w.group(1).lower() not in ("và", "hoặc"):
         return None
     if implied is None:
@@ -356,8 +361,8 @@ def read_date(text: str, pos: int) -> tuple[Optional[str], int]:
     return (f"{y:04d}-{mo:02d}" if 1 <= mo <= 12 else None), m.end()
 
 
-_ORDINAL = re.compile(r"\s+lần\s+thứ\s+[^\s,;:.()]+(?=\s)")
-_TOKEN = re.compile(r"\s*(\([^()\n\t]{1,14}\)|T[Pp]\.|TX\.|[^\s,;:.()“”\"\t\n–\-]+|[,;:.()“”\"\t\n–\-])")
+_ORDINAL = re.compile(r"[^\S\n\t]+lần\s+thứ\s+[^\s,;:.()]+(?=\s)")
+_TOKEN = re.compile(r"[^\S\n\t]*(\([^()\n\t]{1,14}\)|T[Pp]\.|TX\.|[^\s,;:.()“”\"\t\n–\-]+|[,;:.()“”\"\t\n–\-])")
 
 
 def parse_org(text: str, pos: int, direct: bool = False) -> Optional[tuple[str, int]]:
@@ -416,7 +421,7 @@ def parse_org(text: str, pos: int, direct: bool = False) -> Optional[tuple[str, 
 def _place_tail(text: str, pos: int) -> int:
     """Extend a name over "tỉnh X" / "thành phố X" (capitalised place words)."""
     t = tables()
-    m = re.match(r"\s+", text[pos:pos + 3])
+    m = re.match(r"[^\S\n\t]+", text[pos:pos + 3])
     if not m:
         return pos
     lv = t.level_re.match(text, pos + m.end())
@@ -429,7 +434,7 @@ def _place_tail(text: str, pos: int) -> int:
         end = lv.end()
     j = end
     while True:
-        w = re.match(r"\s+([A-ZĐÀ-Ỹ][^\s,;:.()]*)", text[j:j + 40])
+        w = re.match(r"[^\S\n\t]+([A-ZĐÀ-Ỹ][^\s,;:.()]*)", text[j:j + 40])
         if not w or t.type_word_re.match(text, j + w.start(1)) or t.org_head.match(text, j + w.start(1)):
             break
         j += w.end()
