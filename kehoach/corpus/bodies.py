@@ -141,6 +141,7 @@ def clean(name: str) -> str:
     return re.sub(r"\s+", " ", s)
 
 
+@lru_cache(maxsize=32768)
 def expand(name: str) -> str:
     """Abbreviations expanded ("UBND tỉnh" -> "Ủy ban nhân dân tỉnh"), name aliases applied."""
     s = clean(name)
@@ -155,6 +156,7 @@ def expand(name: str) -> str:
     return s[:1].upper() + s[1:] if s else s
 
 
+@lru_cache(maxsize=32768)
 def kind_and_scope(name: str) -> tuple[str, str]:
     f = _fold(expand(name))
     for pat, kind, scope in _kinds():
@@ -307,6 +309,7 @@ def _key(canonical: str, province: Optional[str], locality: Optional[str], plan_
     return "".join(parts)
 
 
+@lru_cache(maxsize=65536)
 def resolve(name: str, scope: PlanScope) -> BodyRef:
     """Resolve one owner name in the scope of its plan."""
     surface = clean(name)

@@ -361,6 +361,9 @@ class Corpus:
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         self.conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def __enter__(self) -> "Corpus":
         return self
@@ -379,37 +382,33 @@ class Corpus:
             finally:
                 self._lock_depth -= 1
             return
-        fd = os.open(str(self.home / LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
+        if self._lock_fd is None:
+            self._lock_fd = os.open(str(self.home / LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._lock_fd
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
-                print(f"kehoach: waiting for another kehoach process (pid {holder}) writing to {self.home} ...",
-                      file=sys.stderr, flush=True)
-                deadline = time.monotonic() + self.lock_timeout
-                while True:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() > deadline:
-                            raise CorpusLockedError(
-                                f"{self.home}: corpus is locked by another kehoach process (pid {holder}) "
-                                f"for more than {self.lock_timeout:.0f} s") from None
-                        time.sleep(0.05)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
-            self._lock_fd = fd
-            self._lock_depth = 1
-            try:
-                yield
-            finally:
-                self._lock_depth = 0
-                self._lock_fd = None
-                fcntl.flock(fd, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+            print(f"kehoach: waiting for another kehoach process (pid {holder}) writing to {self.home} ...",
+                  file=sys.stderr, flush=True)
+            deadline = time.monotonic() + self.lock_timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise CorpusLockedError(
+                            f"{self.home}: corpus is locked by another kehoach process (pid {holder}) "
+                            f"for more than {self.lock_timeout:.0f} s") from None
+                    time.sleep(0.05)
+        os.pwrite(fd, str(os.getpid()).ljust(16).encode(), 0)   # who holds it, for the waiting message
+        self._lock_depth = 1
+        try:
+            yield
         finally:
-            os.close(fd)
+            self._lock_depth = 0
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     @contextmanager
     def _transaction(self):
