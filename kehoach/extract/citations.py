@@ -560,6 +560,9 @@ def plan_is_provincial(ctx: CitationContext) -> bool:
     if not ctx.issuer or not ctx.province:
         return ctx.issuer_kind == "ubnd_tinh"
     t = tables()
+    if re.match(r"(?:Ban Thường vụ |Ban Chấp hành Đảng bộ )?(?:Tỉnh ủy|Thành ủy)\s", ctx.issuer):
+        party = re.sub(r"^.*?(?:Tỉnh ủy|Thành ủy)\s+", "", ctx.issuer)
+        return ctx.issuer.find("Tỉnh ủy") >= 0 or fold(party) in t.central_cities
     lv = t.level_re.search(ctx.issuer)
     if not lv:
         return False
