@@ -401,3 +401,21 @@ def test_table_with_one_cell_a_line():
     r = one(text)
     assert (r.type, r.symbol, r.date, r.issuer) == (
         "Quyết định", "2760/QĐ-UBND", "2023-11-09", "Ủy ban nhân dân tỉnh Lâm Đồng")
+
+
+@pytest.mark.parametrize("issuer, province, provincial", [
+    ("Ủy ban nhân dân tỉnh Quảng Bình", "Quảng Bình", True),
+    ("Văn phòng Ủy ban nhân dân tỉnh Quảng Bình", "Quảng Bình", True),
+    ("Sở Xây dựng tỉnh Tây Ninh", "Tây Ninh", True),
+    ("Tỉnh ủy Quảng Bình", "Quảng Bình", True),
+    ("Ủy ban nhân dân thành phố Đà Nẵng", "Đà Nẵng", True),
+    ("Ủy ban nhân dân thành phố Đồng Hới", "Quảng Bình", False),
+    ("Ủy ban nhân dân xã Bố Trạch", "Quảng Bình", False),
+    ("Bộ Nội vụ", None, False),
+])
+def test_which_plans_own_a_bare_ubnd_code(issuer, province, provincial):
+    ctx = CitationContext(issuer, province, None, None)
+    r = one("Thực hiện Quyết định số 901/QĐ-UBND ngày 11/4/2024.", ctx)
+    assert (r.issuer is not None) == provincial
+    if provincial:
+        assert r.issuer.startswith("Ủy ban nhân dân ") and r.issuer.endswith(province)
