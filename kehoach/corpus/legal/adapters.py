@@ -18,6 +18,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -105,6 +106,7 @@ def parse_day(cell: str | None, what: str) -> Optional[str]:
     return d
 
 
+@lru_cache(maxsize=None)
 def _status_words() -> dict[str, str]:
     return {fold(w): s for w, s in load_tsv("legal_status_words.tsv")}
 

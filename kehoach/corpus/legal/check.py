@@ -107,6 +107,10 @@ def check_plan(p: PlanInput, reg: Registry, as_of: _dt.date, idx: dict[str, list
     for r in ex.legal_refs:
         if r.symbol:
             groups.setdefault((symbol_key(r.symbol), r.date or ""), []).append(r)
+    tasks_of: dict[str, list[Task]] = {}
+    for t in ex.tasks:
+        for rid in t.legal_refs:
+            tasks_of.setdefault(rid, []).append(t)
     refs_out = []
     for refs in groups.values():
         ref = next((r for r in refs if r.issuer), refs[0])
@@ -140,7 +144,8 @@ def check_plan(p: PlanInput, reg: Registry, as_of: _dt.date, idx: dict[str, list
                     entry.update(status="period_ended", since=(end + _dt.timedelta(days=1)).isoformat())
                     entry["evidence"] = entry["evidence"] + [{"kind": "rule", "where": at,
                                                               "text": f"{title} (period ended {end.isoformat()})"}]
-        entry["tasks"] = [_task_brief(t) for t in ex.tasks if ids & set(t.legal_refs)]
+        relying = {id(t): t for rid in ids for t in tasks_of.get(rid, ())}
+        entry["tasks"] = [_task_brief(t) for t in ex.tasks if id(t) in relying]
         refs_out.append(entry)
     return {"source": ex.source, "number": ex.document.number, "type": ex.document.type,
             "date": ex.document.date, "title": ex.document.title, "refs": refs_out,

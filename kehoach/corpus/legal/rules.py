@@ -99,6 +99,7 @@ def _reorg():
     return deps, provs, dists
 
 
+@lru_cache(maxsize=65536)
 def body_fate(name: str, as_of: _dt.date) -> Optional[BodyFate]:
     """How ``name`` fared in the 2025 reorganisation when, on ``as_of``, it no longer exists."""
     f = fold(name)

@@ -36,15 +36,20 @@ def load_tsv(name: str) -> tuple[tuple[str, ...], ...]:
 
 # ------------------------------------------------------------------ names
 
+@lru_cache(maxsize=65536)
 def fold(s: str) -> str:
     """Comparable form of a name: NFC, one tone convention, lower case, dashes and
     commas as spaces, "UBND"/"HĐND" expanded, whitespace collapsed."""
     s = normalize_tones(unicodedata.normalize("NFC", s or "")).translate(_DASHES).casefold()
-    s = re.sub(r"\bubnd\b", "ủy ban nhân dân", s)
-    s = re.sub(r"\bhđnd\b", "hội đồng nhân dân", s)
-    s = re.sub(r"\btp\.\s*", "thành phố ", s)
-    s = re.sub(r"[-,;:()*]+", " ", s)
-    return re.sub(r"\s+", " ", s).strip()
+    s = _UBND.sub("ủy ban nhân dân", s)
+    s = _HDND.sub("hội đồng nhân dân", s)
+    s = _TP.sub("thành phố ", s)
+    s = _PUNCT.sub(" ", s)
+    return _WS.sub(" ", s).strip()
+
+
+_UBND, _HDND, _TP = re.compile(r"\bubnd\b"), re.compile(r"\bhđnd\b"), re.compile(r"\btp\.\s*")
+_PUNCT, _WS = re.compile(r"[-,;:()*]+"), re.compile(r"\s+")
 
 
 # ------------------------------------------------------------------ symbols
@@ -52,6 +57,7 @@ def fold(s: str) -> str:
 _NUM_SPACE_CODE = re.compile(r"^(\d+[a-zA-Z]?)\s+(?=[^\d\s/-])")
 
 
+@lru_cache(maxsize=65536)
 def clean_symbol(s: str | None) -> str:
     """The symbol as it should be shown: NFC, one Đ, plain dashes, no spaces, no trailing punctuation.
     "1977 /QĐ-UBND" -> "1977/QĐ-UBND"; "1830 QĐ-UBND" -> "1830/QĐ-UBND"."""
@@ -61,6 +67,7 @@ def clean_symbol(s: str | None) -> str:
     return s.strip(".,;:)(*")
 
 
+@lru_cache(maxsize=65536)
 def symbol_key(s: str | None) -> str:
     """The symbol as compared: upper case, Đ -> D, leading zeros of the number dropped."""
     s = clean_symbol(s).upper().replace("Đ", "D")
@@ -180,14 +187,20 @@ def _province_names() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(names.items(), key=lambda kv: -len(kv[0])))
 
 
+@lru_cache(maxsize=None)
+def _province_patterns() -> tuple[tuple[re.Pattern, str], ...]:
+    return tuple((re.compile(r"\b(?:tỉnh|thành phố)\s+" + re.escape(k) + r"\b"), d) for k, d in _province_names())
+
+
+@lru_cache(maxsize=16384)
 def province_in(name: str | None) -> Optional[str]:
     """The province (old or current name) a body's or a sentence's name mentions after
     "tỉnh"/"thành phố", e.g. "Hội đồng nhân dân tỉnh Kiên Giang" -> "Kiên Giang"."""
     if not name:
         return None
     f = fold(name)
-    for key, disp in _province_names():
-        if re.search(r"\b(?:tỉnh|thành phố)\s+" + re.escape(key) + r"\b", f):
+    for pat, disp in _province_patterns():
+        if pat.search(f):
             return disp
     return None
 
@@ -195,8 +208,8 @@ def province_in(name: str | None) -> Optional[str]:
 def provinces_in(text: str) -> list[str]:
     f = fold(text)
     out = []
-    for key, disp in _province_names():
-        if re.search(r"\b(?:tỉnh|thành phố)\s+" + re.escape(key) + r"\b", f) and disp not in out:
+    for pat, disp in _province_patterns():
+        if pat.search(f) and disp not in out:
             out.append(disp)
     return out
 

@@ -1,0 +1,49 @@
+"""Legal check over many plans: import both real tables, then check N plans built from the
+seeds' gold records and texts (each copy a distinct plan), and print figures.
+
+    .venv/bin/python benchmarks/bench_legal.py [N]   (default 1000)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+import tracemalloc
+from dataclasses import replace
+from pathlib import Path
+
+from kehoach.corpus.legal import PlanInput, Registry, check, import_file
+from kehoach.ingest import read
+from kehoach.models import Extraction
+
+SHARED = Path("/work/shared")
+
+
+def main(n: int = 1000) -> None:
+    t0 = time.perf_counter()
+    reg = Registry()
+    for f in sorted((SHARED / "data" / "legal-status").glob("*.csv")):
+        import_file(reg, f)
+    t_import = time.perf_counter() - t0
+    seeds = []
+    for g in sorted((SHARED / "eval" / "gold").glob("*.json")):
+        ex = Extraction.from_dict(json.loads(g.read_text(encoding="utf-8")))
+        seeds.append((ex, read(SHARED / "seeds" / (g.stem + ".txt")).text))
+    plans = [PlanInput(replace(ex, source=f"{ex.source}#{i}"), text)
+             for i in range(n) for ex, text in [seeds[i % len(seeds)]]]
+    tracemalloc.start()
+    t1 = time.perf_counter()
+    rep = check(plans, reg, dt.date(2026, 1, 1))
+    t_check = time.perf_counter() - t1
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    s = rep["summary"]
+    print(f"registry: {len(reg)} documents from the two real tables, imported in {t_import:.2f} s")
+    print(f"check: {s['plans']} plans, {s['refs']} cited documents in {t_check:.2f} s "
+          f"({1000 * t_check / max(1, s['plans']):.2f} ms/plan), peak traced memory {peak / 2**20:.0f} MiB")
+    print(f"statuses: {s['statuses']}; bodies that no longer exist: {s['bodies']}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
