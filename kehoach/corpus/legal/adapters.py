@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Optional
 
 from kehoach.corpus.legal.registry import Change, Registry, Relation, StatusFact, STATUSES, RELATION_KINDS, INVERSE
 from kehoach.corpus.legal.symbols import (Citation, clean_symbol, find_citations, fold, load_tsv, parse_date,
@@ -370,7 +370,3 @@ def apply_row(registry: Registry, res: RowResult, source: str, change: Change) -
     for kind, other_spec, date, text in res.relations:   # "row document <kind> other"
         other = up(other_spec)
         registry.add_relation(Relation(doc.id, kind, other.id, date, source, text), change)
-
-
-def iter_formats() -> Iterator[str]:
-    yield from FORMATS

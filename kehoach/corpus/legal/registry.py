@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime as _dt
 import sqlite3
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Optional
+from typing import Callable, Optional
 
 from kehoach.corpus.legal.symbols import (clean_symbol, date_prefix_agrees, fold, province_in,
-                                          symbol_key, symbol_year, to_date, type_of_symbol)
+                                          symbol_key, to_date, type_of_symbol)
 
 STATUSES = ("in_force", "partly_expired", "expired", "replaced", "abolished", "amended",
             "not_yet_in_force", "period_ended", "unknown")
