@@ -1,0 +1,79 @@
+"""Ingest speed and memory: PDF pages/s and DOCX docs/s over generated plans, plus the
+real corpus files. Prints figures; asserts nothing.
+
+    python benchmarks/bench_ingest.py [-n 200] [--dir DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_corpus import make_corpus  # noqa: E402
+from kehoach.ingest.docx import read_docx  # noqa: E402
+from kehoach.ingest.pdf import read_pdf  # noqa: E402
+
+
+def bench(paths: list[Path], reader, label: str) -> None:
+    datas = [(p, p.read_bytes()) for p in paths]
+    t0, c0 = time.perf_counter(), time.process_time()
+    pages = tables = 0
+    table_pages = 0
+    for p, d in datas:
+        doc = reader(d, str(p), hashlib.sha256(d).hexdigest())
+        pages += doc.pages or 0
+        tables += len(doc.tables)
+        table_pages += len(doc.meta.get("table_pages", []))
+    wall = time.perf_counter() - t0
+    dt = time.process_time() - c0      # CPU time of this process: the machine may be shared
+    n = len(datas)
+    line = f"{label:<22} {n:4d} docs  cpu {dt:6.2f} s (wall {wall:6.2f} s)  {n / dt:7.1f} docs/s"
+    if pages:
+        line += f"  {pages:5d} pages  {pages / dt:7.1f} pages/s  ({table_pages} pages with tables)"
+    print(line + f"  {tables} tables")
+
+
+def peak(paths: list[Path], reader, label: str) -> None:
+    big = max(paths, key=lambda p: p.stat().st_size)
+    d = big.read_bytes()
+    tracemalloc.start()
+    reader(d, str(big), "x")
+    _, top = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"{label:<22} python heap peak on the largest file ({big.stat().st_size // 1024} KiB): {top / 2**20:.1f} MiB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=200)
+    ap.add_argument("--dir")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(a.dir or tmp)
+        t0 = time.perf_counter()
+        paths = make_corpus(out, a.n, ("docx", "pdf"))
+        print(f"generated {len(paths)} files in {time.perf_counter() - t0:.1f} s")
+        pdfs = sorted(p for p in paths if p.suffix == ".pdf")
+        docxs = sorted(p for p in paths if p.suffix == ".docx")
+        bench(pdfs, read_pdf, "generated PDF")
+        bench(docxs, read_docx, "generated DOCX")
+        corpus = Path("/work/shared/corpus")
+        if corpus.exists():
+            bench(sorted((corpus / "pdf").glob("*.pdf")) * 10, read_pdf, "corpus PDF x10")
+            bench(sorted((corpus / "docx").glob("*.docx")) * 10, read_docx, "corpus DOCX x10")
+        peak(pdfs, read_pdf, "PDF")
+        peak(docxs, read_docx, "DOCX")
+    print(f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
