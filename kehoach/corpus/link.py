@@ -96,6 +96,18 @@ class Lexicon:
     bigrams: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _vec: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
     postings: dict[str, set] = field(default_factory=dict)
+    _idf: dict[str, float] = field(default_factory=dict)
+    _mass: dict[tuple[str, str], float] = field(default_factory=dict)
+    _n_at_clear: int = 0
+
+    def _changed(self) -> None:
+        """IDF-derived caches are kept until the corpus size moves by more than 10 %:
+        IDF barely changes below that, and re-adding a batch stays O(batch)."""
+        if abs(self.n - self._n_at_clear) > 0.1 * max(self._n_at_clear, 1) or self.n < 50:
+            self._vec.clear()
+            self._idf.clear()
+            self._mass.clear()
+            self._n_at_clear = self.n
 
     def add(self, keys: Sequence[str], segmented: Sequence[Sequence[str]]) -> None:
         for k, words in zip(keys, segmented):
@@ -109,7 +121,7 @@ class Lexicon:
             for t in terms:
                 self.postings.setdefault(t, set()).add(k)
             self.n += 1
-        self._vec.clear()
+        self._changed()
 
     def remove(self, keys: Iterable[str]) -> None:
         for k in keys:
@@ -121,10 +133,23 @@ class Lexicon:
             for t in terms:
                 self.postings.get(t, set()).discard(k)
             self.n -= 1
-        self._vec.clear()
+            for c in (self._vec, self._mass):
+                c.pop((k, "w"), None)
+                c.pop((k, "b"), None)
+        self._changed()
 
     def idf(self, term: str) -> float:
-        return math.log((self.n + 1) / (self.df.get(term, 0) + 1)) + 1.0
+        x = self._idf.get(term)
+        if x is None:
+            x = self._idf[term] = math.log((self.n + 1) / (self.df.get(term, 0) + 1)) + 1.0
+        return x
+
+    def mass(self, key: str, which: str) -> float:
+        m = self._mass.get((key, which))
+        if m is None:
+            terms = set(self.words[key] if which == "w" else self.bigrams[key])
+            m = self._mass[(key, which)] = sum(self.idf(t) for t in terms)
+        return m
 
     def vector(self, key: str, which: str) -> dict[str, float]:
         v = self._vec.get((key, which))
@@ -162,11 +187,13 @@ class Lexicon:
     def cover(self, a: str, b: str, which: str) -> float:
         """IDF mass of the shared terms over the IDF mass of the smaller text's terms
         (containment: a short indicator inside a long task scores high)."""
-        ta, tb = set(self.words[a] if which == "w" else self.bigrams[a]), set(self.words[b] if which == "w" else self.bigrams[b])
-        if not ta or not tb:
+        va, vb = self.vector(a, which), self.vector(b, which)
+        if not va or not vb:
             return 0.0
-        shared = sum(self.idf(t) for t in ta & tb)
-        return shared / min(sum(self.idf(t) for t in ta), sum(self.idf(t) for t in tb))
+        if len(va) > len(vb):
+            va, vb = vb, va
+        shared = sum(self.idf(t) for t in va if t in vb)
+        return shared / max(min(self.mass(a, which), self.mass(b, which)), 1e-9)
 
     def shared(self, a: str, b: str, top: int = 6) -> list[str]:
         """The shared words that weigh most (evidence shown to people)."""
@@ -363,8 +390,9 @@ class Linker:
         for i, t in enumerate(tasks):
             self.tasks[t.key] = t
             self.row[t.key] = start + i
-        self._feats.clear()        # IDF changed
-        self._probs.clear()
+        if self.lex._n_at_clear == self.lex.n:   # IDF snapshot moved: features are recomputed
+            self._feats.clear()
+            self._probs.clear()
         return self._candidates_of(tasks, vectors) if search else []
 
     def search(self, keys: Sequence[str]) -> list[tuple[str, str]]:
