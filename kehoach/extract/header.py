@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from kehoach.extract.bodies import canonical, starts_with_body
+from kehoach.extract.bodies import canonical, expand_abbreviations, starts_with_body
 from kehoach.extract.data import rows
 from kehoach.models import Block, DocumentInfo, IngestedDocument, Signer
 
@@ -57,7 +57,7 @@ def doc_kind(text: str) -> Optional[str]:
 
 def sentence_case_name(s: str) -> str:
     """'ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ' -> 'Ủy ban nhân dân tỉnh Quảng Trị'."""
-    words = s.split()
+    words = expand_abbreviations(s).split()
     out = []
     cap_next = True
     place = False
@@ -73,6 +73,8 @@ def sentence_case_name(s: str) -> str:
         elif lw in ("sở", "cục", "ban", "bộ"):
             cap_next = True
     s2 = " ".join(out)
+    s2 = re.sub(r"(?i)\bủy ban nhân dân\b", "Ủy ban nhân dân", s2)
+    s2 = re.sub(r"(?i)\bhội đồng nhân dân\b", "Hội đồng nhân dân", s2)
     s2 = re.sub(r"^Ủy Ban", "Ủy ban", s2)
     s2 = re.sub(r"^Văn phòng ủy ban", "Văn phòng Ủy ban", s2)
     s2 = s2.replace("ủy ban nhân dân", "Ủy ban nhân dân") if s2.startswith("Văn phòng") else s2
@@ -281,6 +283,10 @@ def _issuer_from_letterhead(lines: list[str]) -> Optional[str]:
     if not lines:
         return None
     last = lines[-1]
+    if len(lines) >= 2 and re.fullmatch(r"VĂN PHÒNG|THANH TRA", last):
+        # "UBND TỈNH X / VĂN PHÒNG" is the Văn phòng of that UBND
+        parent = sentence_case_name(" ".join(lines[:-1]))
+        return sentence_case_name(last) + " " + parent if last == "VĂN PHÒNG" else sentence_case_name(last) + _parent_place(lines[:-1])
     if len(lines) >= 2 and re.match(r"^(SỞ|VĂN PHÒNG|BAN|PHÒNG|TRUNG TÂM|CHI CỤC|CỤC|THANH TRA|BỘ)\b", last):
         return sentence_case_name(last) + _parent_place(lines[:-1])
     return sentence_case_name(" ".join(lines))
