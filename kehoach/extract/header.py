@@ -61,17 +61,20 @@ def sentence_case_name(s: str) -> str:
     out = []
     cap_next = True
     place = False
-    for w in words:
+    in_dept = False
+    for k, w in enumerate(words):
         lw = w.lower()
+        nxt = words[k + 1].lower() if k + 1 < len(words) else ""
         if place or cap_next:
             out.append(lw[:1].upper() + lw[1:])
         else:
             out.append(lw)
-        cap_next = lw in ("sở", "ban", "phòng", "cục", "trung", "văn", "và") and False
-        if lw in ("tỉnh", "phố", "huyện", "quận", "xã", "phường", "trấn", "khu"):
+        cap_next = False
+        if lw in ("tỉnh", "phố", "huyện", "quận", "xã", "phường", "trấn", "khu") and nxt not in ("hội", "viên"):
             place = True
-        elif lw in ("sở", "cục", "ban", "bộ"):
+        elif lw in ("sở", "cục", "bộ") or (in_dept and (lw in ("và", "-") or w.endswith(","))):
             cap_next = True
+            in_dept = True
     s2 = " ".join(out)
     s2 = re.sub(r"(?i)\bủy ban nhân dân\b", "Ủy ban nhân dân", s2)
     s2 = re.sub(r"(?i)\bhội đồng nhân dân\b", "Hội đồng nhân dân", s2)
