@@ -155,9 +155,11 @@ def build_outline(blocks: list[Block], start: int, end: int) -> Outline:
 
 def _sections_and_zones(out: Outline) -> None:
     has_roman = any(n.mtype == ("roman",) for n in out.nodes)
+    # with no roman parts, the text before the first list item is the preamble (căn cứ, authority line)
+    first_item = next((i for i, n in enumerate(out.nodes) if n.kind == "item"), len(out.nodes))
     for i, n in enumerate(out.nodes):
         path_roman, path_num, path_letter, dieu = None, None, None, None
-        zone = "task" if not has_roman else "preamble"
+        zone = "task" if not has_roman and i >= first_item else "preamble"
         own = n.kind == "item" and (n.children or n.mtype[0] in ("letter", "roman", "dieu")
                                     or (n.mtype[0] == "num" and n.mtype[1] == 1))
         chain = out.ancestors(i) + ([i] if own else [])

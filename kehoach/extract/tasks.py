@@ -38,6 +38,9 @@ def is_non_task(text: str) -> bool:
 
 def _actionable(text: str) -> bool:
     words = text.split()
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters) and len(text) < 120:
+        return False  # an upper-case heading or authority line
     return len(words) >= 4
 
 

@@ -1,0 +1,107 @@
+"""Unit tests of the extraction stages one family at a time: bodies, owners, header, outline,
+and a Quyết định that issues a plan (2025 two-level local government, web-portal text)."""
+from pathlib import Path
+
+import pytest
+
+from kehoach.extract import extract
+from kehoach.extract.bodies import bodies, canonical, kind_of
+from kehoach.extract.header import issuer_kind, sentence_case_name
+from kehoach.extract.outline import build_outline, parse_marker
+from kehoach.extract.owners import heading_owner, leading_owner, owner_declaration, support_in
+from kehoach.ingest import read
+from kehoach.ingest.builder import DocBuilder
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Phòng Tư pháp và Trung tâm Phục vụ hành chính công xã", ["Phòng Tư pháp", "Trung tâm Phục vụ hành chính công xã"]),
+    ("Trung tâm Xúc tiến đầu tư, thương mại và Du lịch", ["Trung tâm Xúc tiến đầu tư, thương mại và Du lịch"]),
+    ("các phòng, ban, Ủy ban nhân dân xã, phường", ["Các phòng, ban", "Ủy ban nhân dân xã, phường"]),
+    ("Sở Tài chính, Sở TT&TT, Công an tỉnh và các cơ quan có liên quan",
+     ["Sở Tài chính", "Sở Thông tin và Truyền thông", "Công an tỉnh", "Các cơ quan có liên quan"]),
+    ("- Các cơ quan chuyên môn thuộc UBND tỉnh - UBND các xã, phường", ["Các cơ quan chuyên môn thuộc Ủy ban nhân dân tỉnh", "Ủy ban nhân dân các xã, phường"]),
+    ("Văn phòng HĐND và UBND huyện; Phòng Văn hóa và Thông tin", ["Văn phòng Hội đồng nhân dân và Ủy ban nhân dân huyện", "Phòng Văn hóa và Thông tin"]),
+])
+def test_lists_of_bodies_split_at_body_boundaries_only(text, expected):
+    assert bodies(text) == expected
+
+
+def test_canonical_names_drop_leader_titles_and_expand_abbreviations():
+    assert canonical("Thủ trưởng các sở, ban, ngành") == "Các sở, ban, ngành"
+    assert canonical("Giao Văn phòng UBND tỉnh") == "Văn phòng Ủy ban nhân dân tỉnh"
+    assert canonical("Chủ tịch UBND các xã") == "Ủy ban nhân dân các xã"
+    assert kind_of("Các cơ quan liên quan") == "generic" and kind_of("Sở Nội vụ") == "so"
+
+
+@pytest.mark.parametrize("heading,owners", [
+    ("b) Sở Tài chính có trách nhiệm:", ["Sở Tài chính"]),
+    ("3.1. Công an tỉnh", ["Công an tỉnh"]),
+    ("2. Trách nhiệm của Ủy ban nhân dân các xã, phường", ["Ủy ban nhân dân các xã, phường"]),
+    ("III. TRÁCH NHIỆM CỦA CÁC CƠ QUAN, ĐƠN VỊ", ["Các cơ quan, đơn vị"]),
+    ("a) Đối với chỉ số cải cách thể chế", []),
+    ("1. Nâng cao chất lượng dịch vụ công trực tuyến", []),
+])
+def test_heading_owners(heading, owners):
+    t = heading[parse_marker(heading)[2]:]
+    assert heading_owner(t) == owners
+
+
+def test_owner_lines_and_leading_owners():
+    assert owner_declaration("Cơ quan chủ trì: Phòng Tài chính - Kế hoạch.") == ("lead", ["Phòng Tài chính - Kế hoạch"])
+    assert owner_declaration("Đơn vị phối hợp: Các phòng chuyên môn") == ("support", ["Các phòng chuyên môn"])
+    assert leading_owner("Giao Sở Y tế chủ trì, phối hợp với các đơn vị liên quan tổ chức tiêm chủng.")[0] == ["Sở Y tế"]
+    assert leading_owner("Sở Xây dựng, Sở Giao thông vận tải: Rà soát quy hoạch.")[0] == ["Sở Xây dựng", "Sở Giao thông vận tải"]
+    assert leading_owner("Trên cơ sở kết quả rà soát, Ủy ban nhân dân các xã chủ động bố trí kinh phí.")[0] == ["Ủy ban nhân dân các xã"]
+    assert leading_owner("Tiêu chí thành phần công khai: Các phòng chuyên môn chủ động cập nhật.")[0] == ["Các phòng chuyên môn"]
+    assert leading_owner("Theo dõi, đôn đốc các cơ quan, đơn vị thực hiện kế hoạch.") == ([], False)
+    who, person = leading_owner("Người đứng đầu các cơ quan, đơn vị phải trực tiếp chỉ đạo.")
+    assert who == ["Các cơ quan, đơn vị"] and person
+    assert support_in("Sở Nội vụ chủ trì, phối hợp với Sở Tài chính, Văn phòng UBND tỉnh và các cơ quan liên quan tham mưu") == \
+        ["Sở Tài chính", "Văn phòng Ủy ban nhân dân tỉnh", "Các cơ quan liên quan"]
+
+
+def test_header_names_and_issuer_levels():
+    assert sentence_case_name("SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH") == "Sở Văn hóa, Thể thao và Du lịch"
+    assert sentence_case_name("VĂN PHÒNG UBND TỈNH ĐỒNG THÁP") == "Văn phòng Ủy ban nhân dân tỉnh Đồng Tháp"
+    assert issuer_kind("Ủy ban nhân dân thành phố Hà Nội") == "ubnd_tinh"
+    assert issuer_kind("Ủy ban nhân dân thành phố Trà Vinh") == "ubnd_huyen"
+    assert issuer_kind("Ủy ban nhân dân phường Long Xuyên") == "ubnd_xa"
+
+
+def _outline(lines):
+    b = DocBuilder()
+    for ln in lines:
+        b.para(ln)
+    doc = b.build("x", "0" * 64, "txt")
+    return build_outline(doc.blocks, 0, len(doc.blocks))
+
+
+def test_outline_sections_nest_by_marker_and_depth():
+    out = _outline(["I. MỤC TIÊU", "1. Mục tiêu chung", "II. NHIỆM VỤ", "1. Nhiệm vụ chung", "1.1. Cải cách thể chế",
+                    "a) Rà soát văn bản", "- Rà soát các văn bản quy phạm pháp luật hết hiệu lực.",
+                    "1.2. Hiện đại hóa", "- Số hóa hồ sơ thủ tục hành chính."])
+    by_text = {n.text: n for n in out.nodes}
+    dash1 = by_text["Rà soát các văn bản quy phạm pháp luật hết hiệu lực."]
+    dash2 = by_text["Số hóa hồ sơ thủ tục hành chính."]
+    assert dash1.section == "II.1.1.a" and dash1.zone == "task"
+    assert dash2.section == "II.1.2"
+    assert by_text["Mục tiêu chung"].zone == "objective"
+
+
+def test_quyet_dinh_issuing_a_plan_yields_the_plans_tasks():
+    ex = extract(read(DATA / "quyet_dinh_ban_hanh_ke_hoach.txt"))
+    d = ex.document
+    assert (d.type, d.number, d.date, d.issuer) == ("Quyết định", "1520/QĐ-UBND", "2025-08-12", "Ủy ban nhân dân tỉnh An Giang")
+    assert d.signer.name == "Nguyễn Thị Minh Thúy" and d.signer.title == "Phó Chủ tịch"
+    texts = [t.text for t in ex.tasks]
+    assert not any(t.startswith(("Căn cứ", "CHỦ TỊCH", "Quyết định này", "Ban hành kèm theo")) for t in texts)
+    first = ex.tasks[0]
+    assert first.lead == ["Văn phòng Ủy ban nhân dân tỉnh"] and first.support == ["Sở Khoa học và Công nghệ"]
+    assert first.deadline.date == "2025-09-30"
+    xa = [t for t in ex.tasks if t.lead == ["Ủy ban nhân dân các xã, phường, đặc khu"]]
+    assert len(xa) == 2
+    last = ex.tasks[-1]
+    assert last.lead == ["Sở Nội vụ"] and last.deadline.date == "2025-12-31"
+    assert {r.symbol for r in ex.legal_refs} >= {"72/2025/QH15", "118/2025/NĐ-CP"}
