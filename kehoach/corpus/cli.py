@@ -12,8 +12,9 @@ from kehoach.corpus.home import resolve_home
 from kehoach.corpus.store import Corpus, CorpusError
 
 # modules whose ``update(corpus, added_plan_ids, removed_plan_ids)`` keeps an index in step with
-# the store; each is called after ``add`` when importable and defining ``update``
-CHANGE_HOOKS = ["kehoach.corpus.link", "kehoach.search.index"]
+# the store; each is called after ``add`` when importable and defining ``update`` (the search
+# index needs none: it compares ``Corpus.generation()`` and rebuilds when stale)
+CHANGE_HOOKS = ["kehoach.corpus.link"]
 
 
 def open_corpus(args, *, readonly: bool = False) -> Corpus:
