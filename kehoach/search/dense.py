@@ -52,13 +52,12 @@ class DenseIndex:
     With a filter mask the candidates are scored directly with numpy (the subset
     is what the user asked for, usually small)."""
 
-    def __init__(self, vectors: np.ndarray, threads: Optional[int] = None):
+    def __init__(self, vectors: np.ndarray, threads: int = 1):
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.n, self.dim = self.vectors.shape if self.vectors.ndim == 2 else (0, 0)
+        self.threads = max(1, int(threads))
         self._index = None
         if faiss is not None and self.n:
-            if threads:
-                faiss.omp_set_num_threads(threads)
             self._index = faiss.IndexFlatIP(self.dim)
             self._index.add(self.vectors)
 
@@ -77,7 +76,14 @@ class DenseIndex:
             return cand[order], s[order]
         k = min(k, self.n)
         if self._index is not None:
-            D, I = self._index.search(q, k)
+            # one query: a single thread is fastest and leaves the cores to the query embedder
+            # (OpenMP threads spinning after a multi-threaded scan slow the next embedding down)
+            prev = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(self.threads)
+            try:
+                D, I = self._index.search(q, k)
+            finally:
+                faiss.omp_set_num_threads(prev)
             keep = I[0] >= 0
             return I[0][keep].astype(np.int64), D[0][keep]
         s = self.vectors @ q[0]
