@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from kehoach.extract.bodies import canonical, expand_abbreviations, starts_with_body
@@ -104,15 +105,20 @@ def _province_of(name: str) -> Optional[str]:
     if m:
         return m.group("p")
     m = CITY_IN.search(name)
-    if m and m.group("p") in {r[0] for r in rows("central_cities.tsv")}:
+    if m and m.group("p") in _central():
         return m.group("p")
     return None
+
+
+@lru_cache(maxsize=1)
+def _central() -> frozenset:
+    return frozenset(r[0] for r in rows("central_cities.tsv"))
 
 
 def issuer_kind(issuer: Optional[str]) -> Optional[str]:
     if not issuer:
         return None
-    central = {r[0] for r in rows("central_cities.tsv")}
+    central = _central()
     m = re.match(r"^Ủy ban nhân dân\s+(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s*(.*)$", issuer)
     if m:
         lvl, place = m.group(1), m.group(2)
@@ -128,10 +134,15 @@ def issuer_kind(issuer: Optional[str]) -> Optional[str]:
     return "other"
 
 
+@lru_cache(maxsize=1)
+def _posts() -> dict[str, str]:
+    return {a: b for a, b in rows("signer_posts.tsv")}
+
+
 def _signature(blocks: list[Block], start: int, end: int) -> tuple[Signer, list[int]]:
     """Find the signature block in blocks[start:end]: posts in upper case, then a name."""
     posts: list[tuple[int, str]] = []
-    table = {a: b for a, b in rows("signer_posts.tsv")}
+    table = _posts()
     i = start
     while i < end:
         t = blocks[i].text.strip().strip("*").strip()
@@ -301,9 +312,14 @@ def _parent_place(parent: list[str]) -> str:
     return (" " + m.group(0)) if m else ""
 
 
-def _issuer_from_preamble(blocks: list[Block], start: int, end: int) -> Optional[str]:
+@lru_cache(maxsize=1)
+def _preamble_rx() -> re.Pattern:
     verbs = "|".join(re.escape(r[0]) for r in rows("issuer_verbs.tsv"))
-    rx = re.compile(rf"(?:^|[,;:.]\s+|\)\s*,?\s*)(?P<who>[^,;:.()]{{3,120}}?)\s+(?:{verbs})\b")
+    return re.compile(rf"(?:^|[,;:.]\s+|\)\s*,?\s*)(?P<who>[^,;:.()]{{3,120}}?)\s+(?:{verbs})\b")
+
+
+def _issuer_from_preamble(blocks: list[Block], start: int, end: int) -> Optional[str]:
+    rx = _preamble_rx()
     for i in range(start, end):
         if blocks[i].kind != "para":
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from kehoach.extract.data import rows
@@ -88,6 +89,7 @@ def parse_marker(text: str) -> tuple[Optional[tuple], Optional[str], int]:
     return None, None, 0
 
 
+@lru_cache(maxsize=1)
 def _zone_words():
     return [(z, w) for z, w in rows("zones.tsv")]
 

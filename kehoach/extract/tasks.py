@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Optional
 
 from kehoach.extract import owners as own
@@ -27,6 +28,7 @@ class Context:
     excluded_spans: list[tuple[int, int]] = field(default_factory=list)   # citation spans (absolute)
 
 
+@lru_cache(maxsize=1)
 def _non_task_patterns():
     return [re.compile(r[0], re.I) for r in rows("non_tasks.tsv")]
 

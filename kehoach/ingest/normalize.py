@@ -29,8 +29,16 @@ def _move_tone(m: re.Match) -> str:
     return m.group(4) + m.group(6) + m.group(5)
 
 
+# old-style syllables as they look in NFC text ("hoá", "thuỷ"): only then is the NFD rewrite needed
+_OLD_NFC = re.compile(r"[oO][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ]|[uU][ỳýỷỹỵỲÝỶỸỴ]")
+
+
 def normalize_tones(s: str) -> str:
     """NFC text with the tone mark on the main vowel of oa/oe/uy syllables."""
+    if not unicodedata.is_normalized("NFC", s):
+        s = unicodedata.normalize("NFC", s)
+    if not _OLD_NFC.search(s):
+        return s
     d = unicodedata.normalize("NFD", s)
     # keep circumflex/breve/horn on their vowel: only plain o+a/e and u+y pairs are rewritten
     d = _OLD_TONE.sub(_move_tone, d)

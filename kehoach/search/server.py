@@ -6,8 +6,8 @@ Routes
   GET /api/who?q=...          ranked owners with evidence tasks
   GET /api/plans              the plans of the corpus
   GET /api/plans/{ref}        one plan: info, extraction records and normalized text (spans index into it)
-  GET /api/registry           the bodies/commitments registry (``kehoach.corpus.registry``), 501 when absent
-  GET /api/legal/{ref}        legal status of a plan's references (``kehoach.corpus.legal``), 501 when absent
+  GET /api/registry           the commitments registry (``kehoach.corpus.registry``), 501 when absent
+  GET /api/legal/{ref}        legal status of a plan's citations (``kehoach.corpus.legal.check``), 501 when absent
 
 Inputs are untrusted: lengths and ranges are validated (422/400), no route maps a
 parameter to a file path, responses are JSON (the page builds DOM with textContent)
@@ -64,8 +64,8 @@ class CorpusBackend:
         from kehoach.search.service import open_corpus
         return open_corpus(self.home, readonly=readonly)
 
-    def call(self, fn, *args):
-        c = self._corpus(readonly=True)
+    def call(self, fn, *args, readonly: bool = True):
+        c = self._corpus(readonly=readonly)
         try:
             return fn(c, *args)
         finally:
@@ -116,8 +116,8 @@ class MemoryBackend:
     def index(self) -> SearchIndex:
         return self._index
 
-    def call(self, fn, *args):
-        raise NotImplementedError
+    def call(self, fn, *args, readonly: bool = True):
+        raise NotImplementedError("in-memory records have no corpus database")
 
     def _info(self, pid: int) -> dict:
         ex = self.extractions[pid]
@@ -141,22 +141,32 @@ class MemoryBackend:
 
 # ---------------------------------------------------------------- optional stages
 
-REGISTRY_FUNCS = [("kehoach.corpus.registry", "registry"), ("kehoach.corpus.registry", "build_registry"),
-                  ("kehoach.corpus.registry", "clusters"), ("kehoach.corpus.link", "registry")]
-LEGAL_FUNCS = [("kehoach.corpus.legal", "check_plan"), ("kehoach.corpus.legal", "check"),
-               ("kehoach.corpus.legal.check", "check_plan"), ("kehoach.corpus.legal.status", "check_plan")]
+def registry_report(corpus, as_of: Optional[str] = None) -> dict:
+    """The commitments registry (``kehoach.corpus.registry.registry_from_corpus``)."""
+    import datetime as _dt
+    from kehoach.corpus.registry import parse_as_of, registry_from_corpus
+    return registry_from_corpus(corpus, parse_as_of(as_of) if as_of else _dt.date.today())
 
 
-def find_function(candidates: list[tuple[str, str]]) -> Optional[Callable]:
-    for mod, name in candidates:
+def legal_report(corpus, plan_id: int, as_of: Optional[str] = None) -> dict:
+    """Legal status of a plan's citations (``kehoach.corpus.legal.check.check``), like ``kehoach legal check``."""
+    import datetime as _dt
+    from kehoach.corpus.legal.check import PlanInput, check
+    from kehoach.corpus.legal.registry import Registry, ensure_schema
+    ensure_schema(corpus.conn, corpus.ensure_schema)
+    reg = Registry.load(corpus.conn)
+    everything = {p.id: PlanInput(corpus.extraction(p.id), corpus.text(p.id)) for p in corpus.plans()}
+    day = _dt.date.fromisoformat(as_of) if as_of else _dt.date.today()
+    return check([everything[plan_id]], reg, day, corpus=list(everything.values()))
+
+
+def available(*modules: str) -> bool:
+    for m in modules:
         try:
-            m = importlib.import_module(mod)
+            importlib.import_module(m)
         except ImportError:
-            continue
-        fn = getattr(m, name, None)
-        if callable(fn):
-            return fn
-    return None
+            return False
+    return True
 
 
 def _jsonable(x):
@@ -241,24 +251,26 @@ def create_app(backend: Backend):
             raise HTTPException(404, f"no plan {ref!r}")
         return got
 
-    @app.get("/api/registry", summary="Registry of bodies and commitments (when the corpus stage provides it)")
-    def api_registry():
-        fn = find_function(REGISTRY_FUNCS)
-        if fn is None or isinstance(backend, MemoryBackend):
+    as_of_q = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="status date (default today)")
+
+    @app.get("/api/registry", summary="Registry of commitments across plans (when the corpus stage provides it)")
+    def api_registry(as_of: Optional[str] = as_of_q):
+        if isinstance(backend, MemoryBackend) or not available("kehoach.corpus.registry"):
             raise HTTPException(501, "registry not available in this build")
-        return {"registry": _jsonable(backend.call(fn))}
+        return {"registry": _jsonable(backend.call(registry_report, as_of, readonly=False))}
 
     @app.get("/api/legal/{ref}", summary="Legal status of the documents a plan cites (when available)")
-    def api_legal(ref: str):
+    def api_legal(ref: str, as_of: Optional[str] = as_of_q):
         if len(ref) > 300:
             raise HTTPException(400, "bad plan reference")
-        fn = find_function(LEGAL_FUNCS)
-        if fn is None or isinstance(backend, MemoryBackend):
+        if isinstance(backend, MemoryBackend) or not available("kehoach.corpus.legal.check",
+                                                                "kehoach.corpus.legal.registry"):
             raise HTTPException(501, "legal status check not available in this build")
         got = backend.plan(ref)
         if got is None:
             raise HTTPException(404, f"no plan {ref!r}")
-        return {"plan": got["plan"], "legal": _jsonable(backend.call(fn, got["plan"]["id"]))}
+        return {"plan": got["plan"], "legal": _jsonable(backend.call(legal_report, got["plan"]["id"], as_of,
+                                                                     readonly=False))}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page():
