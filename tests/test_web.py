@@ -179,3 +179,24 @@ def test_page_end_to_end(live_server):
         wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "Lỗi"))
     finally:
         drv.quit()
+
+
+def test_corpus_backend_on_a_stored_corpus(tmp_path):
+    """The same API over a real corpus home (store + generation-checked index, lexical only)."""
+    from fastapi.testclient import TestClient
+    from kehoach.corpus.store import Corpus
+    from kehoach.search.fixtures import store_records
+    from kehoach.search.server import CorpusBackend
+    records = load_records(sorted(GOLD.glob("*.json"))[:2], SHARED / "seeds")
+    with Corpus(tmp_path) as c:
+        ids = store_records(c, records[:1])
+    client = TestClient(create_app(CorpusBackend(tmp_path, embedder=None)))
+    plans = client.get("/api/plans").json()["plans"]
+    assert [p["id"] for p in plans] == ids
+    one = client.get(f"/api/plans/{ids[0]}").json()
+    assert one["text"] == records[0][1] and one["extraction"]["tasks"]
+    before = client.get("/api/search", params={"q": "thủ tục hành chính", "limit": 50}).json()["hits"]
+    with Corpus(tmp_path) as c:                       # the corpus changes: the server notices
+        store_records(c, records[1:2])
+    after = client.get("/api/search", params={"q": "thủ tục hành chính", "limit": 50}).json()["hits"]
+    assert {h["plan"]["id"] for h in after} > {h["plan"]["id"] for h in before}
