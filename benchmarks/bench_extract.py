@@ -49,6 +49,8 @@ def main() -> None:
     paths = make_corpus(out, a.n, formats=fmts)
     print(f"generated {len(paths)} plans in {time.perf_counter() - t0:.1f} s ({out})")
     extract(read(ROOT / "kehoach" / "samples" / "001_4224283dfe2b5ee5.txt"))   # warm tables and imports
+    from kehoach.extract.nlp import pipeline
+    pipeline()   # the spaCy pipeline is loaded lazily, on the first standard body name that holds a verb
     tracemalloc.start()
     for fmt in fmts:
         ps = [p for p in paths if p.suffix == "." + fmt]

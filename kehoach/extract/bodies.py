@@ -139,20 +139,31 @@ def canonical(name: str) -> str:
     return s
 
 
+def _standard_name_end(s: str) -> int:
+    """Length of a standard body name (spaCy EntityRuler over the gazetteer) at the start of ``s``."""
+    from kehoach.extract.nlp import body_at_start, may_hold_body
+    return body_at_start(s) if may_hold_body(s) else 0
+
+
+def _first_stop(s: str):
+    low = s[0].lower() + s[1:] if s else s
+    skip = _standard_name_end(s)
+    return _stops().search(low, skip)
+
+
 def is_body_phrase(s: str, max_words: int = 16) -> bool:
-    """A clean body name: starts with a body head and holds no verb of the owner stop list."""
+    """A clean body name: starts with a body head and holds no verb of the owner stop list
+    (a verb inside a standard name, "Phòng Quản lý xây dựng", does not count)."""
     s = s.strip()
     if not s or len(s.split()) > max_words or not starts_with_body(_LEADER.sub("", s)):
         return False
-    low = s[0].lower() + s[1:]
-    m = _stops().search(low)
-    return m is None
+    return _first_stop(s) is None
 
 
 def owner_phrase_end(s: str) -> int:
     """Length of the owner phrase at the start of ``s``: it ends at the first verb,
     modal or preposition of the stop list (lower case) or at ':'."""
-    m = _stops().search(s[0].lower() + s[1:] if s else s)
+    m = _first_stop(s)
     end = m.start() if m else len(s)
     colon = s.find(":")
     if 0 <= colon < end:

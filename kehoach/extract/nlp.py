@@ -1,0 +1,92 @@
+"""spaCy annotation layer for Vietnamese administrative text.
+
+A blank Vietnamese pipeline (no pyvi) with a tokenizer that splits syllables and
+punctuation while keeping character offsets, and an EntityRuler whose patterns
+come from data tables:
+- BODY: the standard body names of ``body_gazetteer.tsv`` (phrase patterns, case-insensitive),
+  so that an owner phrase is never cut inside a name that holds a verb
+  ("Phòng Quản lý xây dựng", "Ban Quản lý dự án đầu tư xây dựng");
+- DOC: document type words followed by "số" and a symbol ("Quyết định số 641/QĐ-BNV").
+Spans carry character offsets into the text they were made from.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from kehoach.extract.data import rows
+
+_TOKEN = re.compile(r"\d+(?:[/.,-]\d+)*(?:/[\wĐđ&.-]+)?|[\wĐđ&]+(?:[-/][\wĐđ&]+)*|[^\w\s]", re.U)
+
+
+class SyllableTokenizer:
+    """Whitespace/punctuation tokenizer that keeps symbols ("641/QĐ-BNV") and dates whole."""
+
+    def __init__(self, vocab):
+        self.vocab = vocab
+
+    def __call__(self, text):
+        from spacy.tokens import Doc
+        words, spaces = [], []
+        for m in _TOKEN.finditer(text):
+            words.append(m.group(0))
+            end = m.end()
+            spaces.append(end < len(text) and text[end].isspace())
+        # spaCy rebuilds the text from words + single spaces: keep offsets by normalising spaces first
+        return Doc(self.vocab, words=words, spaces=spaces)
+
+
+@lru_cache(maxsize=1)
+def pipeline():
+    import spacy
+    nlp = spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}})
+    nlp.tokenizer = SyllableTokenizer(nlp.vocab)
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    patterns = [{"label": "BODY", "pattern": r[0]} for r in rows("body_gazetteer.tsv")]
+    types = sorted({r[0] for r in rows("doc_kinds.tsv")} | {"Nghị định", "Thông tư", "Luật", "Công văn"})
+    for t in types:
+        words = [{"LOWER": w.lower()} for w in t.split()]
+        patterns.append({"label": "DOC", "pattern": words + [{"LOWER": "số", "OP": "?"},
+                                                             {"TEXT": {"REGEX": r"^\d+[-/]"}}]})
+    ruler.add_patterns(patterns)
+    return nlp
+
+
+def _canon_spaces(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+@lru_cache(maxsize=4096)
+def entities(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, label) of the BODY and DOC spans in ``text`` (offsets into ``text``;
+    runs of white space count as one, as in normalized text)."""
+    t = _canon_spaces(text)
+    doc = pipeline()(t)
+    return tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
+
+
+def body_at_start(text: str) -> int:
+    """Length of a standard body name at the very start of ``text`` (0 when none)."""
+    head = text[:160]
+    for s, e, label in entities(head):
+        if label == "BODY" and s == 0:
+            return e
+    return 0
+
+
+@lru_cache(maxsize=1)
+def _verbful_prefixes() -> tuple[str, ...]:
+    """First two words of the gazetteer names that hold a lower-case verb-like word: only
+    phrases starting so need the spaCy pass (keeps extraction fast)."""
+    from kehoach.extract.bodies import _stops
+    out = set()
+    for (name,) in (r[:1] for r in rows("body_gazetteer.tsv")):
+        w = name.lower().split()
+        if len(w) > 2 and _stops().search(name[0].lower() + name[1:]):
+            out.add(" ".join(w[:2]))
+    return tuple(sorted(out))
+
+
+def may_hold_body(text: str) -> bool:
+    low = text[:40].lower()
+    return low.startswith(_verbful_prefixes())
