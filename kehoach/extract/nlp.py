@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from kehoach.extract.data import rows
 
-_TOKEN = re.compile(r"\d+(?:[/.,-]\d+)*(?:/[\wĐđ&.-]+)?|[\wĐđ&]+(?:[-/][\wĐđ&]+)*|[^\w\s]", re.U)
+_TOKEN = re.compile(r"\d+(?:[/.,-]\d+)*(?:/[\wĐđ&-]+(?:\.[\wĐđ&-]+)*)?|[\wĐđ&]+(?:[-/][\wĐđ&]+)*|[^\w\s]", re.U)
 
 
 class SyllableTokenizer:
