@@ -165,3 +165,186 @@ def test_image_only_pdf():
     with pytest.raises(IngestError) as e:
         read_pdf(buf.getvalue(), "scan.pdf", "x")
     assert str(e.value) == "scan.pdf: scanned PDF with no text layer: needs OCR first"
+
+
+# ---------------------------------------------------------------- fast table reader vs pdfplumber
+
+def _both_readers(data: bytes) -> list[tuple[int, object, list]]:
+    """(page, fast reader's tables or the Unsure it raised, pdfplumber's tables) per ruled page."""
+    import pdfplumber
+    import pypdfium2 as pdfium
+    from kehoach.ingest.pdf import Unsure, fast_page_tables, page_tables, ruled_page
+    pdf = pdfium.PdfDocument(data)
+    out = []
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as doc:
+            for i in range(len(pdf)):
+                page = pdf[i]
+                if not ruled_page(page):
+                    continue
+                try:
+                    fast = fast_page_tables(page, i + 1)
+                except Unsure as e:
+                    fast = e
+                out.append((i + 1, fast, page_tables(doc.pages[i], i + 1)))
+    finally:
+        pdf.close()
+    return out
+
+
+def _assert_same_tables(data: bytes, min_tables: int = 1) -> None:
+    pages = _both_readers(data)
+    assert pages, "no ruled page"
+    n = 0
+    for page, fast, slow in pages:
+        assert isinstance(fast, list), f"page {page}: fast reader unsure: {fast}"
+        assert len(fast) == len(slow), page
+        for a, b in zip(fast, slow):
+            assert a.rows == b.rows, (page, [(x, y) for x, y in zip(a.rows, b.rows) if x != y][:1])
+            assert all(abs(x - y) < 0.01 for x, y in zip(a.bbox, b.bbox)), (a.bbox, b.bbox)
+        n += len(fast)
+    assert n >= min_tables
+
+
+@pytest.mark.parametrize("stem,ntables", [("003_12050e55d6d4d6a9", 3), ("004_5709e56b5db05d79", 4)])
+def test_fast_tables_equal_pdfplumber_on_corpus(stem, ntables):
+    _assert_same_tables((CORPUS / f"{stem}.pdf").read_bytes(), ntables)
+
+
+def _reportlab_table(rows, style, size=None) -> bytes:
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, TableStyle
+    F.register_fonts()
+    cell = ParagraphStyle("c", fontName="DejaVu", fontSize=9, leading=11)
+    t = LongTable([[Paragraph(F._esc(c).replace("\n", "<br/>"), cell) for c in r] for r in rows], repeatRows=1)
+    t.setStyle(TableStyle(style))
+    buf = io.BytesIO()
+    SimpleDocTemplate(buf, pagesize=size or landscape(A4), leftMargin=50, rightMargin=50,
+                      topMargin=50, bottomMargin=50).build([t])
+    return buf.getvalue()
+
+
+def _seed_table(stem="004_5709e56b5db05d79", n=12):
+    rows = F.seed_table_rows(F.seed_text(stem))
+    return rows[0], [r for r in rows[1:] if len(r) == len(rows[0])][:n]
+
+
+@needs_fonts
+def test_fast_tables_equal_pdfplumber_on_generated_plan():
+    text = F.seed_text("003_12050e55d6d4d6a9")
+    rows = F.seed_table_rows(text)
+    body = ([r[:4] for r in rows[1:] if r[0].isdigit()] * 3)[:30]
+    data = F.make_pdf(F.seed_paragraphs(text)[3:8], [rows[0][:4]] + body, after=["Trên đây là Kế hoạch."])
+    _assert_same_tables(data, 2)          # the table runs over two pages
+
+
+@needs_fonts
+@pytest.mark.parametrize("extra", [
+    [("SPAN", (0, 1), (-1, 1))],                              # a group title across the row
+    [("SPAN", (2, 2), (2, 6)), ("SPAN", (4, 1), (5, 3))],     # a lead unit down several rows; a block
+    [("BACKGROUND", (0, 0), (-1, 0), "#dddddd")],             # a shaded header (filled rectangle)
+], ids=["hspan", "vspan", "shaded"])
+def test_fast_tables_equal_pdfplumber_with_merged_cells(extra):
+    from reportlab.lib import colors
+    head, body = _seed_table()
+    grid = [("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+    rows = [head, ["I. NHÓM NHIỆM VỤ CHUNG"] + [""] * (len(head) - 1)] + body
+    _assert_same_tables(_reportlab_table(rows, grid + extra))
+    if extra[0][0] == "SPAN":
+        from kehoach.ingest.pdf import fast_page_tables
+        import pypdfium2 as pdfium
+        pdf = pdfium.PdfDocument(_reportlab_table(rows, grid + extra))
+        (t,) = fast_page_tables(pdf[0], 1)
+        if extra[0][1] == (0, 1):
+            assert t.rows[1] == ["I. NHÓM NHIỆM VỤ CHUNG"] + [""] * (len(head) - 1)
+        else:                       # a vertically merged cell gives its text to the rows it covers
+            assert len({r[2] for r in t.rows[2:7]}) == 1 and t.rows[2][2]
+
+
+@needs_fonts
+@pytest.mark.parametrize("mode", ["thin_rects", "cell_boxes", "merged_last_row"])
+def test_fast_tables_equal_pdfplumber_on_drawn_borders(mode):
+    """Borders as Word-style thin filled rectangles, as a box per cell, or with the inner
+    vertical missing in the last row."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+    F.register_fonts()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    c.setFont("DejaVu", 9)
+    xs, ys = [60, 100, 330, 450, 540], [760, 730, 690, 650, 600]
+    texts = [["STT", "Nội dung", "Chủ trì", "Thời gian"], ["1", "Rà soát thủ tục", "Sở Tư pháp", "Quý I"],
+             ["2", "Tập huấn cán bộ", "Sở Nội vụ", "2025"], ["3", "Kiểm tra liên ngành", "Các sở", "Hằng năm"]]
+    for i, r in enumerate(texts):
+        for j, s in enumerate(r):
+            c.drawString(xs[j] + 3, ys[i] - 12, s)
+    if mode == "thin_rects":
+        for y in ys:
+            c.rect(xs[0], y - 0.25, xs[-1] - xs[0], 0.5, stroke=0, fill=1)
+        for x in xs:
+            c.rect(x - 0.25, ys[-1], 0.5, ys[0] - ys[-1], stroke=0, fill=1)
+    elif mode == "cell_boxes":
+        for i in range(4):
+            for j in range(4):
+                c.rect(xs[j], ys[i + 1], xs[j + 1] - xs[j], ys[i] - ys[i + 1])
+    else:
+        for y in ys:
+            c.line(xs[0], y, xs[-1], y)
+        for x in xs:
+            c.line(x, ys[0], x, ys[-2] if x == xs[3] else ys[-1])
+    c.showPage()
+    c.save()
+    _assert_same_tables(buf.getvalue())
+
+
+@needs_fonts
+def test_irregular_grid_goes_to_pdfplumber():
+    """A table nested in a cell: the fast reader is unsure, pdfplumber reads the page."""
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+    F.register_fonts()
+    cell = ParagraphStyle("c", fontName="DejaVu", fontSize=9, leading=11)
+    grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)])
+    inner = Table([["a", "b"], ["c", "d"]], colWidths=[40, 40], style=grid)
+    outer = Table([[Paragraph("Nhiệm vụ", cell), inner], [Paragraph("Rà soát", cell), Paragraph("Sở Tư pháp", cell)]],
+                  colWidths=[150, 120], style=grid)
+    buf = io.BytesIO()
+    SimpleDocTemplate(buf).build([outer])
+    ((_, fast, slow),) = _both_readers(buf.getvalue())
+    assert not isinstance(fast, list)
+    doc = read_pdf(buf.getvalue(), "nested.pdf", "x")
+    (t,) = doc.tables
+    assert [h for h in [t.header] if h] + [doc.blocks[i].cells for i in t.rows] == slow[0].rows
+
+
+# ---------------------------------------------------------------- grid stages alone
+
+def test_grid_cells_merges_and_unsure():
+    from kehoach.ingest.pdf import Ruling, Unsure, grid_cells, snap_rulings, table_grid
+    xs, ys = [0.0, 50.0, 100.0, 150.0], [0.0, 20.0, 40.0, 60.0]
+    frame = [Ruling("h", ys[0], 0, 150), Ruling("h", ys[-1], 0, 150),
+             Ruling("v", xs[0], 0, 60), Ruling("v", xs[-1], 0, 60.4)]
+    inner = [Ruling("h", 20.0, 0, 150), Ruling("h", 40.0, 0, 50),              # row 2 right: merged down
+             Ruling("v", 50.0, 0, 60), Ruling("v", 100.0, 0, 20), Ruling("v", 101.0, 0, 19)]
+    (cells,) = grid_cells(snap_rulings(frame + inner))
+    grid = table_grid(cells)
+    assert len(grid) == 3 and len(grid[0]) == 3
+    assert grid[1][2] is None and grid[2][1:] == [None, None]     # covered from the left / from above
+    assert grid[1][1][2:] == (150.0, 60.0)                        # one cell: two columns, two rows
+    assert grid[0][1][2] == grid[0][2][0] == 100.5                # 100 and 101 snapped to their mean
+    with pytest.raises(Unsure):                                   # a rule stopping mid-cell
+        grid_cells(snap_rulings(frame + inner + [Ruling("v", 75.0, 20, 30)]))
+    with pytest.raises(Unsure):                                   # no closed frame
+        grid_cells(snap_rulings(frame[:3] + inner))                 # (the right side missing)
+    assert grid_cells(snap_rulings([Ruling("h", 5.0, 0, 100)])) == []   # an underline: no table
+
+
+def test_cell_text_lines_and_words():
+    from kehoach.ingest.pdf import Char, cell_text
+
+    def word(s, x, top, w=5.0):
+        return [Char(ch, x + k * w, top, x + (k + 1) * w, top + 9) for k, ch in enumerate(s)]
+    chars = word("Sở", 10, 100) + word("Tư", 24, 100.5) + word("pháp", 10, 112) + [Char(" ", 30, 112, 33, 121)] + word("x", 33, 112)
+    assert cell_text(chars[::-1]) == "Sở Tư\npháp x"        # gap > 3 pt splits; a space splits; order by x

@@ -667,6 +667,18 @@ def fill_grid(grid: list[list[Optional[Cell]]], chars: list[Char]) -> list[list[
     return rows
 
 
+def fast_page_tables(page, number: int) -> list[PTable]:
+    """``grid_tables`` on a pypdfium2 page alone (its own text page): for tests and
+    benchmarks that compare the two readers. Raises Unsure like grid_tables."""
+    tp = page.get_textpage()
+    try:
+        chars: list[Char] = []
+        page_segments(page, tp, chars)
+    finally:
+        tp.close()
+    return grid_tables(page, page.get_size()[1], chars, number)
+
+
 def grid_tables(page, height: float, chars: list[Char], number: int) -> list[PTable]:
     """The fast reader: a ruled page's tables from its path objects and characters.
     Raises Unsure when the page's grid is irregular (pdfplumber then reads it)."""
