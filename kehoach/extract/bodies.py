@@ -54,6 +54,12 @@ def _compounds():
     return [expand_abbreviations(r[0]).lower() for r in rows("body_compounds.tsv")]
 
 
+def head_length(s: str) -> int:
+    """Length of the body head word(s) at the start of ``s`` (0 when none)."""
+    m = _heads()[0].match(s.lstrip())
+    return m.end() + (len(s) - len(s.lstrip())) if m else 0
+
+
 def starts_with_body(s: str) -> bool:
     return bool(_heads()[0].match(s.lstrip()))
 

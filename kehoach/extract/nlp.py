@@ -90,3 +90,21 @@ def _verbful_prefixes() -> tuple[str, ...]:
 def may_hold_body(text: str) -> bool:
     low = text[:40].lower()
     return low.startswith(_verbful_prefixes())
+
+
+@lru_cache(maxsize=2048)
+def verb_offset(text: str, after: int = 0) -> int | None:
+    """Offset of the first verb (underthesea POS tag V) that starts at or after ``after``:
+    the fallback that ends an owner phrase when no word of the owner stop list does
+    ("Sở Y tế | nâng cấp ..."). underthesea is imported on first use (it is slow to import)."""
+    from underthesea import pos_tag
+    head = text[:240]
+    pos = 0
+    for word, tag in pos_tag(head):
+        i = head.find(word, pos)
+        if i < 0:
+            continue
+        pos = i + len(word)
+        if tag == "V" and i >= after:
+            return i
+    return None

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from kehoach.extract.bodies import _starts_item, bodies, canonical, is_body_phrase, kind_of, owner_phrase_end, starts_with_body
+from kehoach.extract.bodies import (_starts_item, bodies, canonical, head_length, is_body_phrase, kind_of,
+                                    owner_phrase_end, starts_with_body)
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
 _RESP_OF = re.compile(r"(?:^|\b)trách nhiệm(?:\s+(?:chung|cụ thể))?\s+của\s+(?P<who>.+?)\s*:?\s*$", re.I)
@@ -101,6 +102,13 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         if not starts_with_body(_strip_role(seg)):
             continue
         end = owner_phrase_end(seg)
+        if end >= len(seg) or len(seg[:end].split()) > 12:
+            # no known verb ends the phrase: ask the POS tagger, past the body's head word
+            from kehoach.extract.nlp import verb_offset
+            head = head_length(_strip_role(seg))
+            v = verb_offset(seg, head + (len(seg) - len(_strip_role(seg))))
+            if v is not None and v < end:
+                end = v
         cand = seg[:end].strip(" ,")
         if not cand or len(cand.split()) > 20 or end >= len(seg):
             continue
