@@ -105,3 +105,15 @@ def test_quyet_dinh_issuing_a_plan_yields_the_plans_tasks():
     last = ex.tasks[-1]
     assert last.lead == ["Sở Nội vụ"] and last.deadline.date == "2025-12-31"
     assert {r.symbol for r in ex.legal_refs} >= {"72/2025/QH15", "118/2025/NĐ-CP"}
+
+
+def test_chi_thi_directives_with_posts_standing_for_bodies():
+    ex = extract(read(DATA / "chi_thi.txt"))
+    assert ex.document.type == "Chỉ thị" and ex.document.number == "05/CT-UBND"
+    assert ex.document.title == "Về tăng cường kỷ luật, kỷ cương hành chính trong giải quyết thủ tục hành chính"
+    assert ex.document.signer.name == "Trần Trí Quang" and ex.document.signer.title == "Chủ tịch"
+    leads = [t.lead for t in ex.tasks]
+    assert leads[:2] == [["Các sở, ban, ngành tỉnh"]] * 2
+    assert ["Ủy ban nhân dân các xã, phường"] in leads and ["Văn phòng Ủy ban nhân dân tỉnh"] in leads
+    assert ex.tasks[1].deadline.recurrence == "quarterly"
+    assert not any(t.text.startswith(("Yêu cầu", "Thời gian qua")) for t in ex.tasks)

@@ -234,8 +234,9 @@ def parse_header(doc: IngestedDocument) -> tuple[DocumentInfo, Layout]:
             if b.kind != "para" or (not first_ok and _STOP_TITLE.match(t)) or MOTTO.search(t) or (parts and _is_upper(t)) \
                     or (parts and (len(" ".join(parts)) > 350 or parts[-1].endswith("."))):
                 break
-            if t.startswith("(") and parts:
-                break
+            if parts and (t.startswith("(") or t.endswith(":") or len(t) > 160
+                          or re.search(r"[.;]\s+\S", t)):
+                break  # a title goes on in short lines; a sentence or a "...:" line is the preamble
             parts.append(t)
             j += 1
         info.title = re.sub(r"\s+", " ", " ".join(parts)).strip() or None

@@ -120,8 +120,17 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     return [], False
 
 
+_ROLE = re.compile(
+    r"^(?:(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng)\s+(?=các\b|cơ quan\b|đơn vị\b)"
+    r"|(?:Chủ tịch|chủ tịch)\s+(?=UBND\b|Ủy ban nhân dân\b)"
+    r"|(?:Giám đốc|giám đốc)\s+(?=các sở\b|Sở\b|sở\b|Trung tâm\b|Công an\b)"
+    r"|(?:Chánh Văn phòng|Chánh văn phòng)\s+(?=UBND\b|Ủy ban nhân dân\b|HĐND\b|Hội đồng nhân dân\b)"
+    r"|(?:Chánh Văn phòng|Chánh văn phòng)(?=\s*[,;:]|$))")
+
+
 def _strip_role(s: str) -> str:
-    return re.sub(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng)\s+(?=các\b|cơ quan\b|đơn vị\b)", "", s.strip())
+    """'Chủ tịch UBND các xã' -> 'UBND các xã': a post standing for its body."""
+    return _ROLE.sub("", s.strip())
 
 
 def support_in(text: str) -> list[str]:
