@@ -23,8 +23,7 @@ SHARED = Path("/work/shared")
 def main(n: int = 1000) -> None:
     t0 = time.perf_counter()
     reg = Registry()
-    for f in sorted((SHARED / "data" / "legal-status").glob("*.csv")):
-        import_file(reg, f)
+    reports = [import_file(reg, f) for f in sorted((SHARED / "data" / "legal-status").glob("*.csv"))]
     t_import = time.perf_counter() - t0
     seeds = []
     for g in sorted((SHARED / "eval" / "gold").glob("*.json")):
@@ -38,6 +37,8 @@ def main(n: int = 1000) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     s = rep["summary"]
     print(f"registry: {len(reg)} documents from the two real tables, imported in {t_import:.2f} s")
+    for r in reports:
+        print(f"  {Path(r.path).name} ({r.format}): {r.imported}/{r.rows} rows imported, {len(r.errors)} refused")
     print(f"check: {s['plans']} plans, {s['refs']} cited documents in {t_check:.2f} s "
           f"({1000 * t_check / max(1, s['plans']):.2f} ms/plan), process peak RSS {peak / 2**20:.0f} MiB")
     print(f"statuses: {s['statuses']}; bodies that no longer exist: {s['bodies']}")

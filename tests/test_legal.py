@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -85,6 +86,30 @@ def test_an_giang_sentence_beats_parsed_column(tmp_path):
     assert rep.imported == 1 and rep.warnings and "99/1999/NQ-HĐND" in rep.warnings[0][1]
     assert reg.find("99/1999/NQ-HĐND") == []
     assert reg.find(row["van_ban_goc_hoac_du_kien"].split("số ")[1].split()[0])
+
+
+def test_an_giang_rows_with_a_number_are_all_read():
+    # the sentences are read by the extraction's citation stage: "Quyết định Số ...", "NQ số ...",
+    # "Nghị Quyết số ... 29/5/2025" are citations too; a row is only refused when it names no number at all
+    rows = {}
+    with AG.open(encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        prev = reader.line_num
+        for cells in reader:
+            start, prev = prev + 1, reader.line_num
+            if any(c.strip() for c in cells):
+                rows[start] = dict(zip(header, cells))
+    rep = import_file(Registry(), AG)
+    refused = {n for n, _ in rep.errors}
+    numbered = {n for n, r in rows.items() if re.search(r"\d+\s*/\s*(?:\d{4}\s*/\s*)?[A-ZĐ]", r["van_ban_goc_hoac_du_kien"])}
+    assert refused and refused == set(rows) - numbered
+    assert rep.imported == len(numbered)
+    reg = Registry()
+    import_file(reg, AG)
+    kg = reg.find("22/2013/QĐ-UBND", province="Kiên Giang")     # "Quyết định Số 22/2013/QĐ-UBND ngày 10/9/2013 ..."
+    assert [(d.type, d.date_issued, d.issuer) for d in kg] == [
+        ("Quyết định", "2013-09-10", "Ủy ban nhân dân tỉnh Kiên Giang")]
 
 
 def test_an_giang_pending_rows_are_not_facts(both):

@@ -23,9 +23,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from kehoach.corpus.legal.registry import Change, Registry, Relation, StatusFact, STATUSES, RELATION_KINDS, INVERSE
-from kehoach.corpus.legal.symbols import (Citation, clean_symbol, find_citations, fold, load_tsv, parse_date,
-                                          parse_period_end, provinces_in, to_date)
+from kehoach.corpus.legal.symbols import (clean_symbol, fold, load_tsv, parse_date, parse_period_end, province_in,
+                                          provinces_in, to_date)
 from kehoach.errors import KehoachError
+from kehoach.extract.citations import CitationContext, find_citations
+from kehoach.ingest.normalize import clean_inline
+from kehoach.models import LegalRef
 
 
 class LegalImportError(KehoachError):
@@ -171,19 +174,36 @@ def _first_symbol(cell: str | None) -> Optional[str]:
     return clean_symbol(first) or None
 
 
-def _spec(c: Citation, sentence: str) -> DocSpec:
-    prov = c.province
-    if prov is None:
-        found = provinces_in(sentence)
-        prov = found[0] if len(found) == 1 else None
-    return DocSpec(c.symbol, type=c.type, issuer=c.issuer, province=prov, date_issued=c.date,
-                   title=sentence[c.end:].strip(" .") or None)
+@dataclass
+class Sentence:
+    """A table sentence read by the extraction's citation stage: its normalized text, the one
+    province it names (the context its citations are completed with) and its citations."""
+    text: str
+    province: Optional[str]
+    refs: list[LegalRef]
+
+    @property
+    def lead(self) -> Optional[LegalRef]:
+        """The citation the sentence opens with (the row's own document), None for a planned document."""
+        first = self.refs[0] if self.refs else None
+        return first if first is not None and first.span is not None and first.span.start <= 3 else None
 
 
-def _opening(sentence: str) -> tuple[Optional[Citation], list[Citation]]:
-    cits = find_citations(sentence)
-    lead = cits[0] if cits and cits[0].start <= 3 else None
-    return lead, cits
+def read_sentence(sentence: str | None) -> Sentence:
+    """"Nghị quyết số 02/2021/NQ-HĐND ngày 06 tháng 10 năm 2021 của Hội đồng nhân dân tỉnh Kiên Giang ..."
+    -> its citations (``kehoach.extract.citations.find_citations``), with the sentence's province as context."""
+    text = clean_inline(sentence or "")
+    found = provinces_in(text)
+    province = found[0] if len(found) == 1 else None
+    ctx = CitationContext(None, province, None, None) if province else None
+    return Sentence(text, province, find_citations(text, ctx) if text else [])
+
+
+def _spec(ref: LegalRef, s: Sentence) -> DocSpec:
+    end = ref.span.end if ref.span is not None else len(s.text)
+    return DocSpec(clean_symbol(ref.symbol), type=ref.type, issuer=ref.issuer,
+                   province=province_in(ref.issuer) or s.province, date_issued=ref.date,
+                   title=s.text[end:].strip(" .") or None)
 
 
 _FATE = [(re.compile(r"đã (?:bị )?(?:bãi bỏ|hủy bỏ)", re.I), "abolished"),
@@ -194,8 +214,8 @@ _FATE = [(re.compile(r"đã (?:bị )?(?:bãi bỏ|hủy bỏ)", re.I), "abolish
 def parse_an_giang(row: dict) -> RowResult:
     """One row of the An Giang tracking table. The sentences decide; the regex-parsed
     so_hieu_goc / so_hieu_ket_qua columns are only checked against them."""
-    sentence = (row.get("van_ban_goc_hoac_du_kien") or "").strip()
-    lead, cits = _opening(sentence)
+    sent = read_sentence(row.get("van_ban_goc_hoac_du_kien"))
+    lead, cits = sent.lead, sent.refs
     done = (row.get("trang_thai_xu_ly") or "").strip() == "da_xu_ly"
     action = fold(row.get("hinh_thuc_xu_ly") or "")
     result = (row.get("van_ban_ket_qua") or "").strip()
@@ -204,24 +224,25 @@ def parse_an_giang(row: dict) -> RowResult:
         # a planned document ("Nghị quyết về việc ... (thay thế Nghị quyết số ...)"): only the cited ones exist
         if not cits:
             raise RowError("no document number in the sentence (a planned document)")
-        return RowResult(None, others=[_spec(c, sentence) for c in cits])
-    res = RowResult(_spec(lead, sentence))
+        return RowResult(None, others=[_spec(c, sent) for c in cits])
+    res = RowResult(_spec(lead, sent))
     col = _first_symbol(row.get("so_hieu_goc"))
-    if col and clean_symbol(col) != lead.symbol:
-        res.warnings.append(f"so_hieu_goc {col!r} differs from the sentence's {lead.symbol!r}: used the sentence")
-    res.others = [_spec(c, sentence) for c in cits[1:]]
+    if col and clean_symbol(col) != res.doc.symbol:
+        res.warnings.append(f"so_hieu_goc {col!r} differs from the sentence's {res.doc.symbol!r}: used the sentence")
+    res.others = [_spec(c, sent) for c in cits[1:]]
     if not done:
         return res                       # pending: what will happen is not a fact yet
-    rlead, rcits = _opening(result)
-    rdoc = rlead or (rcits[0] if rcits else None)
+    rsent = read_sentence(result)
+    rdoc = rsent.lead or (rsent.refs[0] if rsent.refs else None)
     rcol = _first_symbol(row.get("so_hieu_ket_qua"))
-    if rcol and rdoc and clean_symbol(rcol) != rdoc.symbol:
-        res.warnings.append(f"so_hieu_ket_qua {rcol!r} differs from the sentence's {rdoc.symbol!r}: used the sentence")
+    if rcol and rdoc and clean_symbol(rcol) != clean_symbol(rdoc.symbol):
+        res.warnings.append(f"so_hieu_ket_qua {rcol!r} differs from the sentence's {clean_symbol(rdoc.symbol)!r}: "
+                            "used the sentence")
     if action.startswith("thay thế") or action.startswith("bãi bỏ"):
         if rdoc is None:
             raise RowError(f"'{row.get('hinh_thuc_xu_ly')}' without a document number in van_ban_ket_qua")
         kind = "replaced_by" if action.startswith("thay thế") else "abolished_by"
-        res.relations.append((kind, _spec(rdoc, result), rdoc.date, result))
+        res.relations.append((kind, _spec(rdoc, rsent), rdoc.date, result))
     elif action.startswith("hết hiệu lực"):
         observed = (rdoc.date if rdoc else None) or when
         res.statuses.append(("expired", None, observed, result or row.get("hinh_thuc_xu_ly", "")))

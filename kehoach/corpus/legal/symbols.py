@@ -1,9 +1,11 @@
-"""Small pure helpers shared by the legal stages: document symbols, dates,
-folded names, data tables, and citations inside a sentence.
+"""Small pure helpers shared by the legal stages: registry keys of document symbols, dates,
+folded names, provinces, and the legal data tables.
 
 A document's symbol (số ký hiệu) is what identifies it: "02/2021/NQ-HĐND".
 ``clean_symbol`` gives the form to show, ``symbol_key`` the form to compare
-(upper case, Đ -> D, no leading zeros, no spaces).
+(upper case, Đ -> D, no leading zeros, no spaces). Reading a symbol's parts (its year, the type
+its code implies) and finding citations in a sentence is the extraction's citation stage
+(``kehoach.extract.citations``); nothing here parses citations.
 """
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, NamedTuple, Optional
+from typing import Optional
 
+from kehoach.extract.citations import SymbolMatch, find_symbols, read_type
 from kehoach.ingest.normalize import normalize_tones
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -74,25 +77,27 @@ def symbol_key(s: str | None) -> str:
     return re.sub(r"^0+(?=\d)", "", s)
 
 
-_SYM_PARTS = re.compile(r"^\d+[A-Za-z]?(?:/(\d{4}))?[/-]([A-Za-zĐđ]+)")
+@lru_cache(maxsize=65536)
+def _symbol_match(s: str | None) -> Optional[SymbolMatch]:
+    """The citation stage's reading of a symbol that opens ``s`` (None when ``s`` opens with none)."""
+    s = clean_symbol(s)
+    for m in find_symbols(s):
+        return m if m.start == 0 else None
+    return None
 
 
 def symbol_year(s: str | None) -> Optional[int]:
-    m = _SYM_PARTS.match(clean_symbol(s))
-    return int(m.group(1)) if m and m.group(1) else None
-
-
-@lru_cache(maxsize=None)
-def _type_codes() -> dict[str, str]:
-    return {code.upper().replace("Đ", "D"): name for code, name in load_tsv("legal_doc_types.tsv")}
+    """The year a symbol carries ("02/2021/NQ-HĐND" -> 2021), None for a yearless one ("127/KH-UBND")."""
+    m = _symbol_match(s)
+    return int(m.year) if m and m.year else None
 
 
 def type_of_symbol(s: str | None) -> Optional[str]:
-    """The document type its symbol tells ("02/2021/NQ-HĐND" -> "Nghị quyết"), None when unknown."""
-    m = _SYM_PARTS.match(clean_symbol(s))
-    if not m:
-        return None
-    return _type_codes().get(m.group(2).upper().replace("Đ", "D"))
+    """The document type its symbol tells ("02/2021/NQ-HĐND" -> "Nghị quyết"), None when unknown:
+    the citation stage's typing of a symbol printed without a type word."""
+    m = _symbol_match(s)
+    got = read_type(clean_symbol(s), m, 0) if m else None
+    return got[1] if got else None
 
 
 # ------------------------------------------------------------------ dates
@@ -205,84 +210,18 @@ def province_in(name: str | None) -> Optional[str]:
     return None
 
 
-def provinces_in(text: str) -> list[str]:
-    f = fold(text)
-    out = []
-    for pat, disp in _province_patterns():
-        if pat.search(f) and disp not in out:
-            out.append(disp)
-    return out
-
-
-# ------------------------------------------------------------------ citations in a sentence
-
-class Citation(NamedTuple):
-    type: Optional[str]
-    symbol: str
-    date: Optional[str]
-    issuer: Optional[str]
-    province: Optional[str]
-    start: int
-    end: int
-
-
 @lru_cache(maxsize=None)
-def _citation_re() -> re.Pattern:
-    names = sorted({name for _, name in load_tsv("legal_doc_types.tsv")}, key=len, reverse=True)
-    types = "|".join(re.escape(n) for n in names)
-    return re.compile(
-        r"(?P<type>" + types + r")\s+(?:số\s*)?"
-        r"(?P<sym>\d+[a-zA-Z]?\s*(?:/\s*\d{4}\s*)?[/-]\s*[A-Za-zĐđÐ][\w.Đđ&]*(?:\s*[-/]\s*[\wĐđ&.]+)*)"
-        r"(?P<date>\s*,?\s*ngày\s+(?:\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}))?"
-        r"(?P<issuer>\s*(?:của|do)\s+[^,.;()\n]{1,120})?",
-    )
+def _any_province() -> re.Pattern:
+    # no name is a word-prefix of another, so one alternation finds each mention exactly once
+    names = "|".join(re.escape(k) for k, _ in _province_names())
+    return re.compile(r"\b(?:tỉnh|thành phố)\s+(" + names + r")\b")
 
 
-def find_citations(text: str) -> list[Citation]:
-    """Citations "Nghị quyết số 02/2021/NQ-HĐND ngày 06 tháng 10 năm 2021 của Hội đồng nhân dân tỉnh Kiên Giang"
-    in one sentence, with the issuer's province when it is written."""
-    out = []
-    for m in _citation_re().finditer(unicodedata.normalize("NFC", text)):
-        issuer, used = _trim_issuer(m.group("issuer"))
-        end = m.start("issuer") + used if issuer else max(m.end("sym"), m.end("date") if m.group("date") else 0)
-        out.append(Citation(m.group("type"), clean_symbol(m.group("sym")), parse_date(m.group("date")),
-                            expand_issuer(issuer) if issuer else None, province_in(issuer),
-                            m.start(), end))
+def provinces_in(text: str) -> list[str]:
+    """Every province ``text`` names after "tỉnh"/"thành phố", in the order written, each once."""
+    disp = dict(_province_names())
+    out: list[str] = []
+    for m in _any_province().finditer(fold(text)):
+        if disp[m.group(1)] not in out:
+            out.append(disp[m.group(1)])
     return out
-
-
-_BODY = re.compile(r"^(?:của|do)\s+((?:(?:Thường trực|Ban Thường vụ|Chủ tịch)\s+)?"
-                   r"(?:Hội đồng nhân dân|HĐND|Ủy ban nhân dân|Uỷ ban nhân dân|UBND)"
-                   r"(?:\s+(?:tỉnh|thành phố|TP\.?))?)")
-
-
-def _trim_issuer(s: str | None) -> tuple[Optional[str], int]:
-    """"của Hội đồng nhân dân tỉnh Kiên Giang quy định ..." -> ("Hội đồng nhân dân tỉnh Kiên Giang", chars used)."""
-    s = s or ""
-    lead = len(s) - len(s.lstrip())
-    m = _BODY.match(s[lead:])
-    if not m:
-        return None, 0
-    base = end = lead + m.end()
-    for w in re.finditer(r"\s*(\S+)", s[base:]):
-        if not (w.group(1)[0].isupper() or w.group(1) == "-"):
-            break
-        end = base + w.end()
-    used = s[:end]
-    return re.sub(r"\s+", " ", used[lead:]).split(" ", 1)[1].rstrip(" -"), end
-
-
-def expand_issuer(s: str) -> str:
-    s = re.sub(r"\bUBND\b", "Ủy ban nhân dân", s)
-    s = re.sub(r"\bHĐND\b", "Hội đồng nhân dân", s)
-    s = re.sub(r"\bUỷ ban\b", "Ủy ban", s)
-    return re.sub(r"\s+", " ", s).strip()
-
-
-def iter_clauses(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of the sentences/clauses of ``text`` (broken at . ; newline)."""
-    start = 0
-    for m in re.finditer(r"[.;]\s|\n", text):
-        yield start, m.start()
-        start = m.end()
-    yield start, len(text)
