@@ -212,8 +212,6 @@ def parse_header(doc: IngestedDocument) -> tuple[DocumentInfo, Layout]:
                 number_idx = i
                 num = m.group("num").strip()
                 info.number = (num + "/" + m.group("sym")).replace(" ", "") if re.search(r"\d", num) else None
-                if not info.type:
-                    sym = m.group("sym")
                 continue
         if info.date is None and info.type is None:
             m = DATE_LINE.match(t)

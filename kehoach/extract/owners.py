@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from kehoach.extract.bodies import (_starts_item, bodies, canonical, head_length, is_body_phrase, kind_of,
-                                    owner_phrase_end, starts_with_body)
+from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, starts_with_body)
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
 _RESP_OF = re.compile(r"(?:^|\b)trách nhiệm(?:\s+(?:chung|cụ thể))?\s+của\s+(?P<who>.+?)\s*:?\s*$", re.I)

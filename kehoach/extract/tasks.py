@@ -12,9 +12,8 @@ from typing import Callable, Optional
 from kehoach.extract import owners as own
 from kehoach.extract.bodies import bodies, kind_of
 from kehoach.extract.data import rows
-from kehoach.extract.outline import Node, Outline
-from kehoach.ingest.normalize import ends_sentence
-from kehoach.models import Block, Deadline, IngestedDocument, Span, Target, Task
+from kehoach.extract.outline import Outline
+from kehoach.models import Deadline, IngestedDocument, Span, Target, Task
 
 DeadlineFn = Callable[..., Optional[Deadline]]
 
@@ -100,7 +99,10 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         if n.kind == "para":
             prev = _previous_task_sibling(out, i, resolved)
             if prev is not None:
-                lead, support = resolved[prev][0], resolved[prev][1] if not own.support_in(nodes[prev].text) else support
+                # the owner block goes on; its support too, unless it was the previous item's own "phối hợp với"
+                lead = resolved[prev][0]
+                if not own.support_in(nodes[prev].text):
+                    support = resolved[prev][1]
         elif n.kind == "item" and n.parent is not None and not nodes[n.parent].is_heading and n.parent in resolved:
             lead = resolved[n.parent][0]
         mine, person = own.leading_owner(text)
@@ -185,7 +187,6 @@ def table_tasks(ctx: Context, section_of: Callable[[int], str], in_appendix: Cal
         prev_lead: list[str] = []
         parent_text: Optional[str] = None
         parent_num: Optional[str] = None
-        first_block = doc.blocks[tab.rows[0]]
         base = section_of(tab.rows[0])
         appendix = in_appendix(tab.rows[0])
         if appendix and not re.search(r"\d", base.replace("PL", "")):
