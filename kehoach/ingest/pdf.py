@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import re
 import statistics
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple, Optional
@@ -162,6 +163,8 @@ def page_segments(page, textpage, sink: Optional[list["Char"]] = None) -> list[S
     breaks, where the text jumps back or to another baseline, and at wide gaps (columns).
     pdfium's own word spacing (generated spaces) is kept. ``sink`` (for the table reader)
     receives every character the PDF draws, spaces included, with its box."""
+    import ctypes
+
     import pypdfium2.raw as R
     h = page.get_size()[1]
     raw = textpage.raw
@@ -172,7 +175,7 @@ def page_segments(page, textpage, sink: Optional[list["Char"]] = None) -> list[S
     if len(text) != n:   # characters outside the BMP: read them one by one
         text = "".join(chr(R.FPDFText_GetUnicode(raw, i) or 32) for i in range(n))
     rect = R.FS_RECTF()
-    descents: dict = {}
+    origin = (ctypes.c_double(), ctypes.c_double())
     out: list[Seg] = []
     chars: list[str] = []
     first = -1
@@ -201,12 +204,12 @@ def page_segments(page, textpage, sink: Optional[list["Char"]] = None) -> list[S
                 chars.append(" ")
             if sink is not None and not R.FPDFText_IsGenerated(raw, i):
                 R.FPDFText_GetLooseCharBox(raw, i, rect)
-                sink.append(char_box(R, raw, i, " ", rect, h, descents))
+                sink.append(char_box(R, raw, i, " ", rect, h, origin))
             continue
         R.FPDFText_GetLooseCharBox(raw, i, rect)
         cl, ct, cr, cb = rect.left, rect.top, rect.right, rect.bottom
         if sink is not None:
-            sink.append(char_box(R, raw, i, ch, rect, h, descents))
+            sink.append(char_box(R, raw, i, ch, rect, h, origin))
         if chars:
             ch_h = max(ct - cb, 1.0)
             run_h = max(top - bottom, 1.0)
@@ -225,26 +228,15 @@ def page_segments(page, textpage, sink: Optional[list["Char"]] = None) -> list[S
     return out
 
 
-def char_box(R, raw, index: int, ch: str, rect, height: float, descents: dict) -> "Char":
-    """A character's box as pdfminer draws it: across, pdfium's loose box (the advance);
-    up and down, from the baseline by the font's descent to one font size above it (the
-    same for every glyph of a font, so a line's characters share one top)."""
-    import ctypes
-    size = R.FPDFText_GetFontSize(raw, index)
-    ox, oy = ctypes.c_double(), ctypes.c_double()
+def char_box(R, raw, index: int, ch: str, rect, height: float, origin: tuple) -> "Char":
+    """A character's box for the table reader: across, pdfium's loose box (the advance,
+    as pdfminer's); up and down, one font size above the baseline. pdfium's loose box
+    follows each glyph's outline, so accents would push a letter's top several points up
+    and split words; from the baseline every glyph of a line shares one top."""
+    ox, oy = origin
     R.FPDFText_GetCharOrigin(raw, index, ox, oy)
-    obj = R.FPDFText_GetTextObject(raw, index)
-    key = ctypes.cast(obj, ctypes.c_void_p).value
-    ratio = descents.get(key)
-    if ratio is None:
-        ratio = 0.0
-        if key:
-            d = ctypes.c_float()
-            if R.FPDFFont_GetDescent(R.FPDFTextObj_GetFont(obj), 1000.0, d):
-                ratio = min(d.value, -d.value) / 1000.0      # negative, as pdfminer forces it
-        descents[key] = ratio
-    low = oy.value + ratio * size
-    return Char(ch, rect.left, height - low - size, rect.right, height - low)
+    low = oy.value
+    return Char(ch, rect.left, height - low - R.FPDFText_GetFontSize(raw, index), rect.right, height - low)
 
 
 def _bold_name(R, raw, index: int) -> bool:
@@ -657,12 +649,17 @@ def cell_text(chars: list[Char]) -> str:
 
 
 def fill_grid(grid: list[list[Optional[Cell]]], chars: list[Char]) -> list[list[Optional[str]]]:
+    """Each cell's text from the characters whose centre lies in it (left/top edges
+    inclusive, as pdfplumber); characters keep the page's stream order."""
+    by_y = sorted(((c.top + c.bottom) / 2, k) for k, c in enumerate(chars))
+    ys = [y for y, _ in by_y]
     rows = []
     for row in grid:
         present = [c for c in row if c is not None]
-        rbox = (min(c[0] for c in present), min(c[1] for c in present),
-                max(c[2] for c in present), max(c[3] for c in present))
-        row_chars = [ch for ch in chars if _in_box(ch, rbox)]
+        x0, x1 = min(c[0] for c in present), max(c[2] for c in present)
+        lo, hi = bisect_left(ys, min(c[1] for c in present)), bisect_left(ys, max(c[3] for c in present))
+        row_chars = [chars[k] for _, k in sorted(by_y[lo:hi], key=lambda t: t[1])]
+        row_chars = [ch for ch in row_chars if x0 <= (ch.x0 + ch.x1) / 2 < x1]
         rows.append([None if c is None else cell_text([ch for ch in row_chars if _in_box(ch, c)]) for c in row])
     return rows
 
