@@ -46,10 +46,17 @@ def test_segment_expands_abbreviations():
 def test_gold_links_precision_and_known_pairs(linker):
     named = load_gold_links(SHARED / "links.json")
     clusters = linker.clusters()
-    assert sorted(k for c in clusters for k in c) == sorted(linker.tasks)     # a partition of all tasks
+    assert {k for c in clusters for k in c} == set(linker.tasks)          # every task is in a cluster
+    assert len({frozenset(c) for c in clusters}) == len(clusters)          # no cluster twice
+    multi = [set(c) for c in clusters if len(c) > 1]
+    assert not any(a < b for a in multi for b in multi)                    # none inside another
     tp, fp, fn = pair_counts(clusters, named, linker.tasks)
-    assert tp / max(tp + fp, 1) >= 0.85
-    assert tp >= 12                                     # a real share of the 59 gold pairs
+    p, r = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    assert p >= 0.85
+    assert 2 * p * r / (p + r) >= 0.7                   # most of the gold pairs, not a token share
+    # a task may serve several commitments: the gold task in three gold groups is in 2+ clusters
+    shared = [k for k, cs in named.items() if len(cs) >= 2 and k in linker.tasks]
+    assert shared and any(sum(k in c for c in multi) >= 2 for k in shared)
     # every predicted multi-task cluster spans at least two plans
     for c in clusters:
         if len(c) > 1:

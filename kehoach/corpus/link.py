@@ -7,14 +7,21 @@ Pipeline of small stages, each usable alone:
 3. ``NeighbourIndex`` — faiss nearest neighbours on the embeddings (exact
    ``IndexFlatIP`` for small corpora, ``IndexHNSWFlat`` past ``HNSW_MIN``), so
    the candidates of a new task cost O(k log n), not O(n);
-4. ``pair_features`` — the evidence of one pair: embedding cosine, IDF-weighted
-   overlap of words and of word bigrams (what separates "công khai thủ tục hành
-   chính" from "công khai kết quả đánh giá"), indicator/metric agreement, owners;
-5. ``LinkModel`` — a logistic model over the features, fitted on the gold links
+4. ``split_clauses`` — a long task states several commitments, one a clause
+   (split at ";" and sentence ends); each clause is embedded (cached by text
+   hash) and segmented, so two tasks that share ONE clause's topic can match;
+5. ``pair_features`` — the evidence of one pair: embedding cosine of the tasks and
+   of their best clause pair, IDF-weighted overlap of words and of word bigrams,
+   whole and best clause pair (what separates "công khai thủ tục hành chính" from
+   "công khai kết quả đánh giá"), the rarest shared word, indicator/task kind;
+6. ``LinkModel`` — a logistic model over the features, fitted on the gold links
    (``fit_link_model``; numbers kept in ``kehoach/data/link_model.json``);
-6. ``cluster_links`` — average-linkage agglomeration with a cluster-level
-   criterion (mean probability over all cross-plan member pairs, and no member
-   pair below a floor), so chains of unrelated tasks do not merge.
+7. ``commitment_clusters`` — overlapping clusters ("commitments"): each strong
+   link (p >= ``link_threshold``) seeds a cluster that grows greedily by the task
+   whose mean probability to all cross-plan members is highest, while that mean
+   stays >= ``cluster_threshold`` and no member pair is below ``floor``. A task
+   may serve several commitments (a partition would cap recall); clusters
+   contained in another are dropped; tasks in none are singletons.
 
 ``update(corpus, added, removed)`` keeps the links of a corpus current: only the
 new tasks are embedded (cached) and searched; edges are stored with their evidence.
@@ -63,6 +70,27 @@ def link_text(text: str) -> str:
     return " ".join(t.split())
 
 
+_CLAUSE_CUT = re.compile(r"\s*;\s*|(?<=[.:!?])\s+(?=[\"“(]?[A-ZĐÀ-Ỹ0-9])")
+MIN_CLAUSE_WORDS = 4
+
+
+def split_clauses(text: str) -> list[str]:
+    """The clauses of a task's text (``link_text`` applied): cut at ";" and at a sentence
+    end (". ", ": " before a capital or a digit); a piece shorter than ``MIN_CLAUSE_WORDS``
+    words joins the previous one. One clause (the whole text) when nothing cuts."""
+    t = link_text(text)
+    out: list[str] = []
+    for piece in _CLAUSE_CUT.split(t):
+        piece = piece.strip(" ;")
+        if not piece:
+            continue
+        if out and (len(piece.split()) < MIN_CLAUSE_WORDS or len(out[-1].split()) < MIN_CLAUSE_WORDS):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out or [t]
+
+
 def tasks_from_extraction(ext, plan: str | None = None) -> list[LinkTask]:
     """LinkTasks of one ``Extraction`` (plan key: ``plan`` or the source's stem)."""
     pk = plan if plan is not None else Path(ext.source).stem
@@ -94,6 +122,7 @@ class Lexicon:
     n: int = 0
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)      # key -> content words
     bigrams: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    clauses: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)   # key -> content words per clause
     _vec: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
     postings: dict[str, set] = field(default_factory=dict)
     _idf: dict[str, float] = field(default_factory=dict)
@@ -109,11 +138,14 @@ class Lexicon:
             self._mass.clear()
             self._n_at_clear = self.n
 
-    def add(self, keys: Sequence[str], segmented: Sequence[Sequence[str]]) -> None:
-        for k, words in zip(keys, segmented):
+    def add(self, keys: Sequence[str], segmented: Sequence[Sequence[str]],
+            clauses: Sequence[Sequence[Sequence[str]]] | None = None) -> None:
+        """``clauses``: the segmented words of each task's clauses (default: one clause, the task)."""
+        for i, (k, words) in enumerate(zip(keys, segmented)):
             if k in self.words:
                 self.remove([k])
             cw = tuple(content_words(words))
+            self.clauses[k] = [tuple(content_words(c)) for c in clauses[i]] if clauses is not None else [cw]
             bg = tuple(f"{a}+{b}" for a, b in zip(cw, cw[1:]))
             self.words[k], self.bigrams[k] = cw, bg
             terms = set(cw) | set(bg)
@@ -128,6 +160,9 @@ class Lexicon:
             cw, bg = self.words.pop(k, None), self.bigrams.pop(k, None)
             if cw is None:
                 continue
+            for i in range(len(self.clauses.pop(k, ()))):
+                self._vec.pop((k, f"w{i}"), None)
+                self._vec.pop((k, f"b{i}"), None)
             terms = set(cw) | set(bg)
             self.df.subtract(terms)
             for t in terms:
@@ -154,7 +189,13 @@ class Lexicon:
     def vector(self, key: str, which: str) -> dict[str, float]:
         v = self._vec.get((key, which))
         if v is None:
-            terms = self.words[key] if which == "w" else self.bigrams[key]
+            if which == "w":
+                terms = self.words[key]
+            elif which == "b":
+                terms = self.bigrams[key]
+            else:                       # "w3" / "b3": words / bigrams of clause 3
+                cw = self.clauses[key][int(which[1:])]
+                terms = cw if which[0] == "w" else tuple(f"{a}+{b}" for a, b in zip(cw, cw[1:]))
             tf = Counter(terms)
             v = {t: (1 + math.log(c)) * self.idf(t) for t, c in tf.items()}
             norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
@@ -195,23 +236,50 @@ class Lexicon:
         shared = sum(self.idf(t) for t in va if t in vb)
         return shared / max(min(self.mass(a, which), self.mass(b, which)), 1e-9)
 
+    def clause_cosines(self, a: str, b: str) -> tuple[float, float]:
+        """The best word and the best bigram tf-idf cosine over pairs of clauses of a and b
+        (task-level IDF): one shared clause is enough, whatever else the tasks say."""
+        best_w = best_b = 0.0
+        for i in range(len(self.clauses[a])):
+            for j in range(len(self.clauses[b])):
+                best_w = max(best_w, _dot(self.vector(a, f"w{i}"), self.vector(b, f"w{j}")))
+                best_b = max(best_b, _dot(self.vector(a, f"b{i}"), self.vector(b, f"b{j}")))
+        return best_w, best_b
+
+    def rarest_shared(self, a: str, b: str) -> float:
+        """IDF of the rarest shared word over the IDF of a word seen once (0..1]; 0 when none."""
+        sa, sb = self.words[a], self.words[b]
+        shared = set(sa) & set(sb)
+        if not shared:
+            return 0.0
+        top = math.log((self.n + 1) / 2) + 1.0
+        return max(self.idf(t) for t in shared) / top
+
     def shared(self, a: str, b: str, top: int = 6) -> list[str]:
         """The shared words that weigh most (evidence shown to people)."""
         sa, sb = set(self.words[a]), set(self.words[b])
         return sorted(sa & sb, key=lambda t: -self.idf(t))[:top]
 
 
+def _dot(va: dict[str, float], vb: dict[str, float]) -> float:
+    if len(va) > len(vb):
+        va, vb = vb, va
+    return float(sum(x * vb.get(t, 0.0) for t, x in va.items()))
+
+
 # --------------------------------------------------------------------------- features and model
 
-FEATURES = ["cos", "lex", "bigram", "cover", "bigram_cover", "both_indicator", "mixed_kind", "metric", "owner"]
+FEATURES = ["cos", "lex", "bigram", "cover", "bigram_cover", "both_indicator", "mixed_kind", "metric", "owner",
+            "clause_cos", "clause_lex", "clause_bigram", "rare"]
 
 
 def _owner_set(t: LinkTask) -> set[str]:
     return {x.casefold() for x in t.lead}
 
 
-def pair_features(a: LinkTask, b: LinkTask, cos: float, lex: Lexicon) -> np.ndarray:
-    """The evidence of one pair, in ``FEATURES`` order."""
+def pair_features(a: LinkTask, b: LinkTask, cos: float, lex: Lexicon, clause_cos: float | None = None) -> np.ndarray:
+    """The evidence of one pair, in ``FEATURES`` order (``clause_cos``: best cosine of a
+    clause pair; the task cosine when not given)."""
     both_ind = float(a.kind == "indicator" and b.kind == "indicator")
     mixed = float((a.kind == "indicator") != (b.kind == "indicator"))
     metric = 0.0
@@ -222,8 +290,11 @@ def pair_features(a: LinkTask, b: LinkTask, cos: float, lex: Lexicon) -> np.ndar
         metric = len(ma & mb) / max(1, min(len(ma), len(mb)))
     oa, ob = _owner_set(a), _owner_set(b)
     owner = float(bool(oa & ob))
+    cl_w, cl_b = lex.clause_cosines(a.key, b.key)
     return np.array([cos, lex.cosine(a.key, b.key, "w"), lex.cosine(a.key, b.key, "b"),
-                     lex.cover(a.key, b.key, "w"), lex.cover(a.key, b.key, "b"), both_ind, mixed, metric, owner], dtype=np.float64)
+                     lex.cover(a.key, b.key, "w"), lex.cover(a.key, b.key, "b"), both_ind, mixed, metric, owner,
+                     max(cos, cos if clause_cos is None else clause_cos), cl_w, cl_b, lex.rarest_shared(a.key, b.key)],
+                    dtype=np.float64)
 
 
 @dataclass
@@ -359,6 +430,7 @@ class Linker:
         self.lex = Lexicon()
         self.index = NeighbourIndex(dim or embedder.dim, hnsw_min=hnsw_min)
         self.candidates: set[tuple[str, str]] = set()
+        self.clause_vectors: dict[str, np.ndarray] = {}     # key -> (clauses x dim), tasks of 2+ clauses
         self._feats: dict[tuple[str, str], np.ndarray] = {}
         self._probs: dict[tuple[str, str], float] = {}
 
@@ -380,11 +452,30 @@ class Linker:
             return []
         tasks = [tasks[i] for i in fresh]
         texts = [link_text(t.text) for t in tasks]
-        if vectors is None:
+        given = vectors is not None
+        flat_vecs = None
+        # clauses: embedded and segmented only for tasks of 2+ clauses (one clause is the task itself);
+        # with given vectors (no embedder) a task is one clause
+        clauses = [split_clauses(t.text) if not given else [x] for t, x in zip(tasks, texts)]
+        multi = [c if len(c) > 1 else [] for c in clauses]
+        flat = [c for cs in multi for c in cs]
+        if not given:
             vectors = self.embedder.embed_passages(texts)
+            flat_vecs = self.embedder.embed_passages(flat) if flat else None
         else:
             vectors = np.asarray(vectors, dtype=np.float32)[fresh]
-        self.lex.add([t.key for t in tasks], self.segmenter.segment_many(texts))
+        seg = self.segmenter.segment_many(texts + flat)
+        seg_tasks, seg_flat = seg[:len(texts)], seg[len(texts):]
+        seg_clauses, pos = [], 0
+        for i, cs in enumerate(multi):
+            if cs:
+                seg_clauses.append(seg_flat[pos:pos + len(cs)])
+                if flat_vecs is not None:
+                    self.clause_vectors[tasks[i].key] = flat_vecs[pos:pos + len(cs)]
+                pos += len(cs)
+            else:
+                seg_clauses.append([seg_tasks[i]])
+        self.lex.add([t.key for t in tasks], seg_tasks, seg_clauses)
         start = len(self.index)
         self.index.add([t.key for t in tasks], vectors)
         for i, t in enumerate(tasks):
@@ -438,6 +529,7 @@ class Linker:
         keys = set(keys)
         for k in keys:
             self.tasks.pop(k, None)
+            self.clause_vectors.pop(k, None)
         self.lex.remove(keys)
         self.candidates = {p for p in self.candidates if p[0] not in keys and p[1] not in keys}
         self._feats.clear()
@@ -448,11 +540,20 @@ class Linker:
         v = self.index.vectors
         return float(v[self.row[a]] @ v[self.row[b]])
 
+    def _clause_matrix(self, key: str) -> np.ndarray:
+        m = self.clause_vectors.get(key)
+        return m if m is not None else self.index.vectors[self.row[key]][None, :]
+
+    def clause_cosine(self, a: str, b: str) -> float:
+        """The best cosine over pairs of clauses (a task of one clause is its own vector)."""
+        return float((self._clause_matrix(a) @ self._clause_matrix(b).T).max())
+
     def features(self, a: str, b: str) -> np.ndarray:
         pair = (a, b) if a < b else (b, a)
         f = self._feats.get(pair)
         if f is None:
-            f = pair_features(self.tasks[pair[0]], self.tasks[pair[1]], self.cosine(a, b), self.lex)
+            f = pair_features(self.tasks[pair[0]], self.tasks[pair[1]], self.cosine(a, b), self.lex,
+                              self.clause_cosine(a, b))
             self._feats[pair] = f
         return f
 
@@ -481,8 +582,69 @@ class Linker:
 
     # ---- clusters
     def clusters(self) -> list[list[str]]:
-        return cluster_links(list(self.tasks), self.links(evidence=False), self.prob, self.tasks,
-                             self.model.cluster_threshold, self.model.floor)
+        """Overlapping commitments (``commitment_clusters``) and a singleton for every task in none."""
+        m = self.model
+        links = self.links(threshold=min(m.link_threshold, m.cluster_threshold), evidence=False)
+        return commitment_clusters(list(self.tasks), links, self.prob, self.tasks,
+                                   m.link_threshold, m.cluster_threshold, m.floor)
+
+
+def commitment_clusters(keys: Sequence[str], links: Iterable[Link], prob, tasks: dict[str, LinkTask],
+                        seed_threshold: float, threshold: float, floor: float) -> list[list[str]]:
+    """Overlapping clusters of tasks that state one commitment.
+
+    Every link with probability >= ``seed_threshold`` whose two tasks are not yet
+    together in a cluster seeds one (strongest first). The cluster grows greedily:
+    among the tasks linked (p >= ``threshold``) to a member, the one with the highest
+    mean probability to the cross-plan members joins while that mean is >= ``threshold``
+    and none of those pairs is below ``floor``. Same-plan pairs never count. Clusters
+    contained in another are dropped; every task in no cluster is a singleton.
+    Cost: one cluster per strong link at most, each growth step reads the candidates
+    of its members (bounded by k), so it follows the number of strong links.
+    """
+    nb: dict[str, set[str]] = {}
+    seeds = []
+    for l in links:
+        if l.a not in tasks or l.b not in tasks:
+            continue
+        if l.prob >= threshold:
+            nb.setdefault(l.a, set()).add(l.b)
+            nb.setdefault(l.b, set()).add(l.a)
+        if l.prob >= seed_threshold:
+            seeds.append((-l.prob, l.a, l.b))
+    seeds.sort()
+    found: list[frozenset] = []
+    together: dict[str, set[int]] = {}          # task -> clusters it is in
+    for _, a, b in seeds:
+        if together.get(a, set()) & together.get(b, set()):
+            continue
+        members = [a, b]
+        inside = {a, b}
+        while True:
+            best, best_score = None, threshold
+            for x in sorted(set().union(*(nb.get(m, ()) for m in members)) - inside):
+                px = tasks[x].plan
+                ps = [prob(x, o) for o in members if tasks[o].plan != px]
+                if not ps or min(ps) < floor:
+                    continue
+                score = sum(ps) / len(ps)
+                if score >= best_score and (best is None or score > best_score):
+                    best, best_score = x, score
+            if best is None:
+                break
+            members.append(best)
+            inside.add(best)
+        c = frozenset(members)
+        if c in found:
+            continue
+        for k in c:
+            together.setdefault(k, set()).add(len(found))
+        found.append(c)
+    kept = [c for c in found if not any(c < o for o in found)]
+    out = [sorted(c) for c in kept]
+    covered = set().union(*kept) if kept else set()
+    out += [[k] for k in keys if k not in covered]
+    return out
 
 
 def cluster_links(keys: Sequence[str], links: Iterable[Link], prob, tasks: dict[str, LinkTask],
@@ -634,21 +796,27 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-THRESHOLD_GRID = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
-FLOOR_GRID = [0.02, 0.05, 0.1, 0.2, 0.3]
+SEED_GRID = [0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998]
+THRESHOLD_GRID = [0.5, 0.7, 0.8, 0.9, 0.95]
+FLOOR_GRID = [0.02, 0.1, 0.3]
+
+
+def _f_beta(p: float, r: float, beta: float) -> float:
+    b2 = beta * beta
+    return (1 + b2) * p * r / (b2 * p + r) if p + r else 0.0
 
 
 def fit_link_model(linker: Linker, named: dict[str, set[str]], *, folds: int = 5, l2: float = 1.0,
-                   min_precision: float = 0.85, embedder: str = "e5") -> tuple[LinkModel, dict]:
+                   beta: float = 0.5, embedder: str = "e5") -> tuple[LinkModel, dict]:
     """Fit the pair model and the clustering thresholds on gold links, with cross-validation by cluster.
 
     Gold clusters are dealt round-robin into ``folds`` folds; a task belongs to the
     fold of its first cluster. For each fold the logistic model is fitted on pairs
     of tasks outside the fold, the whole corpus is clustered with it for every
-    (cluster_threshold, floor) of the grid, and the pairs that involve the fold's
-    tasks are counted. The grid point with the best pooled F1 among those with
-    pooled precision >= ``min_precision`` (else the best F0.5) is kept; the final
-    weights are fitted on all pairs.
+    (link_threshold, cluster_threshold, floor) of the grid, and the pairs that involve
+    the fold's tasks are counted. The grid point with the best pooled F-beta
+    (``beta`` = 0.5: precision weighs twice recall; ties go to the stricter point)
+    is kept; the final weights are fitted on all pairs.
     """
     keys = sorted(k for k in named if k in linker.tasks)
     pairs = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:] if linker.tasks[a].plan != linker.tasks[b].plan]
@@ -658,12 +826,13 @@ def fit_link_model(linker: Linker, named: dict[str, set[str]], *, folds: int = 5
     fold_of_cluster = {c: i % folds for i, c in enumerate(cids)}
     fold_of_task = {k: fold_of_cluster[min(named[k])] for k in keys}
 
-    def model_from(Xs, ys, th=0.5, fl=0.1):
+    def model_from(Xs, ys, g=(0.99, 0.9, 0.1)):
         w, b, m, sc = fit_logistic(Xs, ys, l2=l2)
         return LinkModel(weights=w.tolist(), bias=b, mean=m.tolist(), scale=sc.tolist(),
-                         link_threshold=th, cluster_threshold=th, floor=fl, embedder=embedder)
+                         link_threshold=g[0], cluster_threshold=g[1], floor=g[2], embedder=embedder)
 
-    counts = {(th, fl): [0, 0, 0] for th in THRESHOLD_GRID for fl in FLOOR_GRID}
+    grid = [(s, t, f) for s in SEED_GRID for t in THRESHOLD_GRID if t <= s for f in FLOOR_GRID]
+    counts = {g: [0, 0, 0] for g in grid}
     saved = linker.model
     for f in range(folds):
         test = {k for k in keys if fold_of_task[k] == f}
@@ -671,27 +840,24 @@ def fit_link_model(linker: Linker, named: dict[str, set[str]], *, folds: int = 5
             continue
         tr = np.array([a not in test and b not in test for a, b in pairs])
         base = model_from(X[tr], y[tr])
-        for th in THRESHOLD_GRID:
-            for fl in FLOOR_GRID:
-                linker.set_model(LinkModel(**{**base.__dict__, "link_threshold": th, "cluster_threshold": th, "floor": fl}))
-                tp, fp, fn = pair_counts(linker.clusters(), named, linker.tasks, only=test)
-                c = counts[(th, fl)]
-                c[0] += tp; c[1] += fp; c[2] += fn
+        for g in grid:
+            linker.set_model(LinkModel(**{**base.__dict__, "link_threshold": g[0], "cluster_threshold": g[1],
+                                          "floor": g[2]}))
+            tp, fp, fn = pair_counts(linker.clusters(), named, linker.tasks, only=test)
+            c = counts[g]
+            c[0] += tp; c[1] += fp; c[2] += fn
     linker.set_model(saved)
-    table = {k: _prf(*v) for k, v in counts.items()}
-    ok = [k for k, v in table.items() if v[0] >= min_precision]
-    if ok:
-        best = max(ok, key=lambda k: (table[k][2], table[k][0]))
-    else:
-        best = max(table, key=lambda k: (1.25 * table[k][0] * table[k][1] / max(0.25 * table[k][0] + table[k][1], 1e-9)))
-    model = model_from(X, y, th=best[0], fl=best[1])
+    table = {g: _prf(*v) for g, v in counts.items()}
+    best = max(grid, key=lambda g: (round(_f_beta(table[g][0], table[g][1], beta), 6), g))
+    model = model_from(X, y, best)
     p, r, f1 = table[best]
-    report = {"pairs": int(len(y)), "positive_pairs": int(y.sum()), "folds": folds, "l2": l2,
+    report = {"pairs": int(len(y)), "positive_pairs": int(y.sum()), "folds": folds, "l2": l2, "beta": beta,
               "cv_precision": round(p, 3), "cv_recall": round(r, 3), "cv_f1": round(f1, 3),
-              "cluster_threshold": best[0], "floor": best[1],
-              "grid": {f"{k[0]}/{k[1]}": [round(x, 3) for x in v] for k, v in table.items()}}
-    model.note = ("fitted by kehoach.corpus.link.fit_link_model on the gold links; thresholds chosen by "
-                  f"{folds}-fold cross-validation by gold cluster")
+              "link_threshold": best[0], "cluster_threshold": best[1], "floor": best[2],
+              "grid": {"/".join(map(str, g)): [round(x, 3) for x in v] for g, v in table.items()}}
+    model.note = ("fitted by kehoach.corpus.link.fit_link_model on the gold links; thresholds (link_threshold seeds "
+                  "a commitment, cluster_threshold grows it, floor) chosen by "
+                  f"{folds}-fold cross-validation by gold cluster, best F{beta}")
     return model, report
 
 
@@ -768,6 +934,7 @@ def _main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default=None, help="sqlite file for the embedding/segmentation cache")
     ap.add_argument("--out", default=str(MODEL_PATH))
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--l2", type=float, default=1.0)
     a = ap.parse_args(argv)
     exts = [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in sorted(Path(a.gold_dir).glob("*.json"))]
     emb = CachedEmbedder(get_embedder(a.model), a.cache)
@@ -775,10 +942,10 @@ def _main(argv: list[str] | None = None) -> int:
     n = len(FEATURES)
     linker = Linker(emb, LinkModel([0.0] * n, 0.0, [0.0] * n, [1.0] * n), segmenter=seg)
     linker.add([t for e in exts for t in tasks_from_extraction(e)])
-    model, report = fit_link_model(linker, load_gold_links(a.links), folds=a.folds, embedder=emb.name)
+    model, report = fit_link_model(linker, load_gold_links(a.links), folds=a.folds, l2=a.l2, embedder=emb.name)
     grid = report.pop("grid")
     grid = {k: "P={} R={} F1={}".format(*v) for k, v in grid.items()}
-    model.save(a.out, extra={"cv": report, "cv_grid_threshold/floor": grid})
+    model.save(a.out, extra={"cv": report, "cv_grid_link/cluster/floor": grid})
     print(json.dumps(report, ensure_ascii=False))
     return 0
 
