@@ -246,9 +246,10 @@ class Lexicon:
                 best_b = max(best_b, _dot(self.vector(a, f"b{i}"), self.vector(b, f"b{j}")))
         return best_w, best_b
 
-    def rarest_shared(self, a: str, b: str) -> float:
-        """IDF of the rarest shared word over the IDF of a word seen once (0..1]; 0 when none."""
-        sa, sb = self.words[a], self.words[b]
+    def rarest_shared(self, a: str, b: str, which: str = "w") -> float:
+        """IDF of the rarest shared word (``which="b"``: word bigram) over the IDF of a term
+        seen once (0..1]; 0 when none."""
+        sa, sb = (self.words[a], self.words[b]) if which == "w" else (self.bigrams[a], self.bigrams[b])
         shared = set(sa) & set(sb)
         if not shared:
             return 0.0
@@ -270,7 +271,7 @@ def _dot(va: dict[str, float], vb: dict[str, float]) -> float:
 # --------------------------------------------------------------------------- features and model
 
 FEATURES = ["cos", "lex", "bigram", "cover", "bigram_cover", "both_indicator", "mixed_kind", "metric", "owner",
-            "clause_cos", "clause_lex", "clause_bigram", "rare"]
+            "clause_cos", "clause_lex", "clause_bigram", "rare", "rare_bigram"]
 
 
 def _owner_set(t: LinkTask) -> set[str]:
@@ -293,7 +294,8 @@ def pair_features(a: LinkTask, b: LinkTask, cos: float, lex: Lexicon, clause_cos
     cl_w, cl_b = lex.clause_cosines(a.key, b.key)
     return np.array([cos, lex.cosine(a.key, b.key, "w"), lex.cosine(a.key, b.key, "b"),
                      lex.cover(a.key, b.key, "w"), lex.cover(a.key, b.key, "b"), both_ind, mixed, metric, owner,
-                     max(cos, cos if clause_cos is None else clause_cos), cl_w, cl_b, lex.rarest_shared(a.key, b.key)],
+                     max(cos, cos if clause_cos is None else clause_cos), cl_w, cl_b, lex.rarest_shared(a.key, b.key),
+                     lex.rarest_shared(a.key, b.key, "b")],
                     dtype=np.float64)
 
 
