@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from kehoach.corpus.embed import CachedEmbedder, get_embedder
-from kehoach.corpus.link import (Linker, LinkModel, NeighbourIndex, PlanRef, citation_links, load_gold_links,
-                                 normalize_symbol, pair_counts, tasks_from_extraction)
+from kehoach.corpus.link import (FEATURES, Linker, LinkModel, NeighbourIndex, PlanRef, citation_links, load_gold_links,
+                                 normalize_symbol, pair_counts, split_clauses, tasks_from_extraction)
 from kehoach.corpus.segment import SegmentCache, segment
 from kehoach.models import Extraction
 
@@ -125,3 +125,33 @@ def test_citation_links(gold_exts):
     links = citation_links(plans)
     assert [(l["from"], l["to"], l["ref"]) for l in links] == [("citing", "target", "r1")]
     assert normalize_symbol(" 116 / kh - ubnd") == "116/KH-UBND"
+
+
+def test_split_clauses():
+    text = ("*Tiêu chí thành phần công khai TTHC:* Đảm bảo 100% TTHC được công bố, công khai. "
+            "Trong đó chú ý dẫn chiếu Thông tư số 01/2013/TT-BXD; thực hiện nghiêm việc xin lỗi tổ chức, cá nhân khi có hồ sơ trễ hạn;")
+    cl = split_clauses(text)
+    assert cl[0] == "Tiêu chí thành phần công khai TTHC:"
+    assert cl[-1] == "thực hiện nghiêm việc xin lỗi tổ chức, cá nhân khi có hồ sơ trễ hạn"
+    assert any("01/2013/TT-BXD" in c for c in cl)           # no cut inside a document symbol
+    assert split_clauses("Tỷ lệ công bố, công khai TTHC đúng hạn.") == ["Tỷ lệ công bố, công khai TTHC đúng hạn."]
+    # pieces under four words join their neighbour
+    assert split_clauses("Rà soát; cập nhật; công khai các TTHC đúng quy định") == [
+        "Rà soát cập nhật", "công khai các TTHC đúng quy định"]
+
+
+def test_one_shared_clause_links_a_long_task(linker):
+    """A long task whose last clause is the apology-letter commitment meets the short apology tasks
+    of other plans (gold group 'apology letters'), though the rest of its text is about online services."""
+    named = load_gold_links(SHARED / "links.json")
+    long_task = next(k for k, cs in named.items() if len(cs) >= 3)
+    assert len(split_clauses(linker.tasks[long_task].text)) >= 3
+    partners = [k for k, cs in named.items() if k != long_task and cs & named[long_task]
+                and linker.tasks[k].plan != linker.tasks[long_task].plan and "xin lỗi" in linker.tasks[k].text]
+    assert partners
+    clusters = [set(c) for c in linker.clusters() if long_task in c]
+    assert any(k in c for k in partners for c in clusters)
+    # the clause evidence is stronger than the whole-text evidence for such a pair
+    k = partners[0]
+    f = dict(zip(FEATURES, linker.features(long_task, k)))
+    assert f["clause_lex"] > f["lex"]

@@ -28,7 +28,6 @@ new tasks are embedded (cached) and searched; edges are stored with their eviden
 """
 from __future__ import annotations
 
-import heapq
 import json
 import math
 import re
@@ -306,9 +305,9 @@ class LinkModel:
     bias: float
     mean: list[float]
     scale: list[float]
-    link_threshold: float = 0.5        # a pair is a link (an edge) at or above this probability
-    cluster_threshold: float = 0.5     # clusters merge when the mean member-pair probability reaches this
-    floor: float = 0.1                 # ... and no cross-plan member pair is below this
+    link_threshold: float = 0.5        # a pair is a link at or above this probability; a link seeds a commitment
+    cluster_threshold: float = 0.5     # a task joins a commitment while its mean probability to the members reaches this
+    floor: float = 0.1                 # ... and none of its cross-plan member pairs is below this
     features: list[str] = field(default_factory=lambda: list(FEATURES))
     embedder: str = "e5"
     note: str = ""
@@ -647,69 +646,6 @@ def commitment_clusters(keys: Sequence[str], links: Iterable[Link], prob, tasks:
     covered = set().union(*kept) if kept else set()
     out += [[k] for k in keys if k not in covered]
     return out
-
-
-def cluster_links(keys: Sequence[str], links: Iterable[Link], prob, tasks: dict[str, LinkTask],
-                  threshold: float, floor: float) -> list[list[str]]:
-    """Average-linkage agglomeration over the link graph.
-
-    Two clusters merge when (i) a link joins them, (ii) the mean probability over
-    all their cross-plan member pairs is >= ``threshold`` and (iii) no such pair
-    is below ``floor``. The best pair merges first. Same-plan members never count
-    (a plan may state one commitment twice). Cost: each merge evaluates
-    |A|x|B| pairs, so clusters stay small unless the evidence is dense.
-    """
-    cid = {k: i for i, k in enumerate(keys)}
-    members: dict[int, list[str]] = {i: [k] for i, k in enumerate(keys)}
-    adj: dict[int, set[int]] = {}
-    heap = []
-    for l in links:
-        if l.a not in cid or l.b not in cid:
-            continue
-        ca, cb = cid[l.a], cid[l.b]
-        adj.setdefault(ca, set()).add(cb)
-        adj.setdefault(cb, set()).add(ca)
-        heapq.heappush(heap, (-l.prob, ca, cb))
-
-    def linkage(A: list[str], B: list[str]) -> float | None:
-        total, n = 0.0, 0
-        for x in A:
-            px = tasks[x].plan
-            for y in B:
-                if tasks[y].plan == px:
-                    continue
-                p = prob(x, y)
-                if p < floor:
-                    return None
-                total += p
-                n += 1
-        return total / n if n else None
-
-    alive = set(members)
-    while heap:
-        negp, ca, cb = heapq.heappop(heap)
-        if ca not in alive or cb not in alive or ca == cb:
-            continue
-        s = linkage(members[ca], members[cb])
-        if s is None or s < threshold:
-            continue
-        if s < -negp - 1e-12 and heap and -heap[0][0] > s:
-            heapq.heappush(heap, (-s, ca, cb))   # stale priority: another pair may now be better
-            continue
-        # merge cb into ca
-        members[ca].extend(members.pop(cb))
-        alive.discard(cb)
-        for k in members[ca]:
-            cid[k] = ca
-        nb = (adj.pop(ca, set()) | adj.pop(cb, set())) - {ca, cb}
-        adj[ca] = nb
-        for o in nb:
-            adj[o].discard(cb)
-            adj[o].add(ca)
-            s2 = linkage(members[ca], members[o])
-            if s2 is not None and s2 >= threshold:
-                heapq.heappush(heap, (-s2, ca, o))
-    return [members[i] for i in sorted(alive)]
 
 
 # --------------------------------------------------------------------------- the corpus side

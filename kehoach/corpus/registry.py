@@ -1,6 +1,8 @@
 """The task registry: one entry per cluster of linked tasks (singletons too), with
 owners, deadlines and a status relative to a date; written as JSON, CSV or XLSX
-(a sheet people can filter) and read back from CSV/XLSX.
+(a sheet people can filter) and read back from CSV/XLSX. Clusters are the linker's
+overlapping commitments: a task that serves several commitments (one clause each)
+is listed in each of them, so it has one row per cluster in CSV/XLSX.
 
 Subcommands (``register(sub)``, called by ``kehoach.corpus.cli``):
 
