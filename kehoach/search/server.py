@@ -185,7 +185,7 @@ def _jsonable(x):
 # ---------------------------------------------------------------- the app
 
 def create_app(backend: Backend):
-    from fastapi import FastAPI, HTTPException, Query, Request
+    from fastapi import Depends, FastAPI, HTTPException, Query, Request
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
     app = FastAPI(title="kehoach", version=_version(), docs_url=None, redoc_url=None,
@@ -207,35 +207,28 @@ def create_app(backend: Backend):
     Q = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="query, any language, accents optional")
     Short = dict(max_length=200)
 
-    def filters(province, issuer, owner, plan, year, type_, deadline_before, deadline_after, indicators) -> Filters:
-        return Filters(province=province, issuer=issuer, owner=owner, plan=plan, year=year, type=type_,
+    date_re = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+
+    def filter_params(province: Optional[str] = Query(None, **Short), issuer: Optional[str] = Query(None, **Short),
+                      owner: Optional[str] = Query(None, **Short), plan: Optional[str] = Query(None, **Short),
+                      year: Optional[int] = Query(None, ge=1900, le=2200), type: Optional[str] = Query(None, **Short),
+                      deadline_before: Optional[str] = Query(None, pattern=date_re),
+                      deadline_after: Optional[str] = Query(None, pattern=date_re),
+                      indicators: bool = False) -> Filters:
+        """The filters shared by /api/search and /api/who (a FastAPI dependency)."""
+        return Filters(province=province, issuer=issuer, owner=owner, plan=plan, year=year, type=type,
                        deadline_before=deadline_before, deadline_after=deadline_after,
                        indicators=indicators).validate()
-
-    date_re = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
     @app.get("/api/search", summary="Hybrid search over tasks")
     def api_search(q: str = Q, limit: int = Query(10, ge=1, le=200),
                    mode: str = Query("hybrid", pattern="^(hybrid|lexical|dense)$"),
-                   province: Optional[str] = Query(None, **Short), issuer: Optional[str] = Query(None, **Short),
-                   owner: Optional[str] = Query(None, **Short), plan: Optional[str] = Query(None, **Short),
-                   year: Optional[int] = Query(None, ge=1900, le=2200), type: Optional[str] = Query(None, **Short),
-                   deadline_before: Optional[str] = Query(None, pattern=date_re),
-                   deadline_after: Optional[str] = Query(None, pattern=date_re),
-                   indicators: bool = False):
-        f = filters(province, issuer, owner, plan, year, type, deadline_before, deadline_after, indicators)
+                   f: Filters = Depends(filter_params)):
         return backend.index().search(q, limit=limit, filters=f, mode=mode).to_dict()
 
     @app.get("/api/who", summary="Which bodies own the tasks about a topic")
-    def api_who(q: str = Q, limit: int = Query(10, ge=1, le=50),
-                province: Optional[str] = Query(None, **Short), issuer: Optional[str] = Query(None, **Short),
-                owner: Optional[str] = Query(None, **Short), plan: Optional[str] = Query(None, **Short),
-                year: Optional[int] = Query(None, ge=1900, le=2200), type: Optional[str] = Query(None, **Short),
-                deadline_before: Optional[str] = Query(None, pattern=date_re),
-                deadline_after: Optional[str] = Query(None, pattern=date_re),
-                indicators: bool = False):
+    def api_who(q: str = Q, limit: int = Query(10, ge=1, le=50), f: Filters = Depends(filter_params)):
         from kehoach.search.who import who
-        f = filters(province, issuer, owner, plan, year, type, deadline_before, deadline_after, indicators)
         return who(backend.index(), q, limit=limit, filters=f).to_dict()
 
     @app.get("/api/plans", summary="The plans of the corpus")
