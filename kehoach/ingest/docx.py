@@ -441,24 +441,24 @@ def _table_borderless(tbl, styles: Styles) -> bool:
     return True
 
 
-def _iter_cells(tr) -> Iterator:
-    for ch in tr:
-        if ch.tag == _TC:
+def _iter_children(parent, tag) -> Iterator:
+    """Children with ``tag`` (rows of a table, cells of a row), looking through content
+    controls and custom XML that Word wraps around them."""
+    for ch in parent:
+        if ch.tag == tag:
             yield ch
         elif ch.tag in (_SDT, _CUSTOM_XML):
             inner = ch.find(_SDT_CONTENT) if ch.tag == _SDT else ch
             if inner is not None:
-                yield from _iter_cells(inner)
+                yield from _iter_children(inner, tag)
+
+
+def _iter_cells(tr) -> Iterator:
+    return _iter_children(tr, _TC)
 
 
 def _iter_rows(tbl) -> Iterator:
-    for ch in tbl:
-        if ch.tag == _TR:
-            yield ch
-        elif ch.tag in (_SDT, _CUSTOM_XML):
-            inner = ch.find(_SDT_CONTENT) if ch.tag == _SDT else ch
-            if inner is not None:
-                yield from _iter_rows(inner)
+    return _iter_children(tbl, _TR)
 
 
 def _cell_paras(tc, ctx: _Ctx) -> list[_P]:

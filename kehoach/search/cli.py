@@ -75,15 +75,19 @@ def _plan_label(p: dict) -> str:
     return " · ".join(b for b in bits if b)
 
 
+def _write_json(obj) -> int:
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
 def cmd_search(args) -> int:
     _check_limit(args.limit)
     f = filters_from_args(args)
     res = _index(args).search(args.query, limit=args.limit, filters=f, mode=args.mode)
     out = sys.stdout
     if args.format == "json":
-        json.dump(res.to_dict(), out, ensure_ascii=False, indent=1)
-        out.write("\n")
-        return 0
+        return _write_json(res.to_dict())
     if not res.hits:
         out.write("no results\n")
         return 0
@@ -108,9 +112,7 @@ def cmd_who(args) -> int:
     res = who(_index(args), args.query, limit=args.limit, filters=f, mode=args.mode)
     out = sys.stdout
     if args.format == "json":
-        json.dump(res.to_dict(), out, ensure_ascii=False, indent=1)
-        out.write("\n")
-        return 0
+        return _write_json(res.to_dict())
     if not res.owners:
         out.write("no owners found\n")
         return 0

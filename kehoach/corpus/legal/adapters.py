@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from kehoach.corpus.legal.registry import Change, Registry, Relation, StatusFact, STATUSES, RELATION_KINDS, INVERSE
+from kehoach.corpus.legal.registry import Change, DocSpec, Registry, Relation, StatusFact, STATUSES, RELATION_KINDS, INVERSE
 from kehoach.corpus.legal.symbols import (clean_symbol, fold, load_tsv, parse_date, parse_period_end, province_in,
                                           provinces_in, to_date)
 from kehoach.errors import KehoachError
@@ -38,18 +38,6 @@ class LegalImportError(KehoachError):
 
 class RowError(ValueError):
     """A row that cannot be parsed; the message is the reason."""
-
-
-@dataclass
-class DocSpec:
-    symbol: str
-    type: Optional[str] = None
-    issuer: Optional[str] = None
-    province: Optional[str] = None
-    date_issued: Optional[str] = None
-    date_effective: Optional[str] = None
-    date_expiry: Optional[str] = None
-    title: Optional[str] = None
 
 
 @dataclass
@@ -375,9 +363,7 @@ def import_file(registry: Registry, path: str | Path, fmt: Optional[str] = None)
 
 def apply_row(registry: Registry, res: RowResult, source: str, change: Change) -> None:
     def up(d: DocSpec):
-        return registry.upsert(d.symbol, type=d.type, issuer=d.issuer, province=d.province,
-                               date_issued=d.date_issued, date_effective=d.date_effective,
-                               date_expiry=d.date_expiry, title=d.title, source=source, change=change)
+        return registry.upsert_spec(d, source=source, change=change)
 
     for other in res.others:
         up(other)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sqlite3
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Optional
 
 from kehoach.corpus.legal.symbols import (clean_symbol, date_prefix_agrees, fold, province_in,
@@ -31,9 +31,13 @@ INVERSE = {"replaced_by": "replaces", "amended_by": "amends", "abolished_by": "a
 RELATION_STATUS = {"replaces": "replaced", "abolishes": "abolished", "amends": "amended"}
 
 
+_DOC_COLUMNS = ("id", "symbol", "type", "issuer", "province", "date_issued", "date_effective", "date_expiry",
+                "title", "source")
+
+
 @dataclass
-class LegalDoc:
-    id: int
+class DocSpec:
+    """A document as a source names it: its identity and dates."""
     symbol: str
     type: Optional[str] = None
     issuer: Optional[str] = None
@@ -42,6 +46,12 @@ class LegalDoc:
     date_effective: Optional[str] = None
     date_expiry: Optional[str] = None
     title: Optional[str] = None
+
+
+@dataclass
+class LegalDoc(DocSpec):
+    """A document of the registry."""
+    id: int = 0
     source: str = ""                 # where the document was first seen (file:line or plan span)
 
     @property
@@ -139,6 +149,9 @@ class Registry:
         """Documents with this symbol that nothing rules out (date, province)."""
         return [self.docs[i] for i in self.by_key.get(symbol_key(symbol), ())
                 if compatible(self.docs[i], date, province) is not False]
+
+    def upsert_spec(self, spec: DocSpec, *, source: str = "", change: Optional[Change] = None) -> LegalDoc:
+        return self.upsert(**{f.name: getattr(spec, f.name) for f in fields(DocSpec)}, source=source, change=change)
 
     def upsert(self, symbol: str, *, type: Optional[str] = None, issuer: Optional[str] = None,
                province: Optional[str] = None, date_issued: Optional[str] = None,
@@ -278,9 +291,8 @@ class Registry:
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> "Registry":
         r = cls()
-        for row in conn.execute("SELECT id, symbol, type, issuer, province, date_issued, date_effective, "
-                                "date_expiry, title, source FROM legal_docs ORDER BY id"):
-            d = LegalDoc(*row)
+        for row in conn.execute(f"SELECT {', '.join(_DOC_COLUMNS)} FROM legal_docs ORDER BY id"):
+            d = LegalDoc(**dict(zip(_DOC_COLUMNS, row)))
             r.docs[d.id] = d
             r.by_key.setdefault(d.key, []).append(d.id)
             r._next_id = max(r._next_id, d.id + 1)
