@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from kehoach.extract.citations import CitationContext, find_citations
+from kehoach.extract.deadlines import parse_deadline
 from kehoach.extract.header import Layout, issuer_kind, parse_header
 from kehoach.extract.outline import Outline, build_outline
+from kehoach.extract.targets import parse_target
 from kehoach.extract.tasks import Context, body_tasks, table_tasks
 from kehoach.models import Extraction, IngestedDocument, LegalRef
 
@@ -24,29 +27,9 @@ def _plan_year(date: Optional[str], text: str) -> Optional[int]:
 
 
 def _citations(doc: IngestedDocument, info) -> list[LegalRef]:
-    try:
-        from kehoach.extract.citations import CitationContext, find_citations
-    except ImportError:  # pragma: no cover - stage not installed
-        return []
     ctx = CitationContext(issuer=info.issuer, province=info.province, issuer_kind=issuer_kind(info.issuer),
                           own_number=info.number)
     return find_citations(doc.text, ctx, page_at=doc.page_at)
-
-
-def _deadline_fn():
-    try:
-        from kehoach.extract.deadlines import parse_deadline
-        return parse_deadline
-    except ImportError:  # pragma: no cover
-        return lambda *a, **k: None
-
-
-def _target_fn():
-    try:
-        from kehoach.extract.targets import parse_target
-        return parse_target
-    except ImportError:  # pragma: no cover
-        return None
 
 
 def _ranges(doc: IngestedDocument, lay: Layout) -> tuple[tuple[int, int], list[tuple[int, int]], Optional[int]]:
@@ -69,7 +52,7 @@ def extract(doc: IngestedDocument) -> Extraction:
     info, lay = parse_header(doc)
     refs = _citations(doc, info)
     year = _plan_year(info.date, doc.text)
-    ctx = Context(doc=doc, plan_year=year, deadline=_deadline_fn(), target=_target_fn(),
+    ctx = Context(doc=doc, plan_year=year, deadline=parse_deadline, target=parse_target,
                   excluded_spans=[(r.span.start, r.span.end) for r in refs if r.span])
     _, ranges, appendix = _ranges(doc, lay)
     tasks = []

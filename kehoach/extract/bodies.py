@@ -122,6 +122,11 @@ def split_bodies(s: str) -> list[str]:
     return [p.strip(" .,:;") for p in parts if p.strip(" .,:;")]
 
 
+@lru_cache(maxsize=1)
+def _name_fixes() -> list[tuple[re.Pattern, str]]:
+    return [(re.compile(rf"\b{re.escape(bad)}\b"), good) for bad, good in rows("body_name_fixes.tsv")]
+
+
 _LEADER = re.compile(
     r"^(?:Giao cho|Giao|giao|Đề nghị|đề nghị|Yêu cầu|yêu cầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng|Người đứng đầu|người đứng đầu|"
     r"Giám đốc|giám đốc|Chánh|chánh)\s+(?=(?:các|Các|cơ quan|Cơ quan|Sở|sở|Văn phòng|Phòng|phòng|đơn vị|Đơn vị|Ban|ban|Trung tâm)\b)")
@@ -138,7 +143,8 @@ def canonical(name: str) -> str:
         s = _LEADER.sub("", s)
         s = _CHU_TICH.sub("", s)
     s = expand_abbreviations(s)
-    s = re.sub(r"\bCông Thông tin điện tử\b", "Cổng Thông tin điện tử", s)
+    for rx, good in _name_fixes():
+        s = rx.sub(good, s)
     s = re.sub(r"\s+", " ", s).strip(" .,;:")
     if s[:1].islower():
         s = s[0].upper() + s[1:]

@@ -15,15 +15,12 @@ from kehoach.extract.data import rows
 from kehoach.extract.outline import Outline
 from kehoach.models import Deadline, IngestedDocument, Span, Target, Task
 
-DeadlineFn = Callable[..., Optional[Deadline]]
-
-
 @dataclass
 class Context:
     doc: IngestedDocument
     plan_year: Optional[int]
-    deadline: DeadlineFn
-    target: Optional[Callable[..., Optional[Target]]] = None
+    deadline: Callable[..., Optional[Deadline]]      # extract.deadlines.parse_deadline
+    target: Optional[Callable[..., Optional[Target]]] = None   # extract.targets.parse_target
     excluded_spans: list[tuple[int, int]] = field(default_factory=list)   # citation spans (absolute)
 
 
@@ -47,10 +44,7 @@ def _actionable(text: str) -> bool:
 
 def _deadline(ctx: Context, text: str, start: int, cell: bool = False) -> Optional[Deadline]:
     excl = [(a - start, b - start) for a, b in ctx.excluded_spans if b > start and a < start + len(text)]
-    try:
-        return ctx.deadline(text, ctx.plan_year, exclude=excl, cell=cell)
-    except TypeError:
-        return ctx.deadline(text, ctx.plan_year)
+    return ctx.deadline(text, ctx.plan_year, exclude=excl, cell=cell)
 
 
 # ---------------------------------------------------------------- body tasks
@@ -59,6 +53,12 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
     nodes = out.nodes
     tasks: list[Task] = []
     resolved: dict[int, tuple[list[str], list[str]]] = {}   # node -> (lead, support) of a task node
+    heading_owners: dict[int, list[str]] = {}                 # node -> owners its heading names (once per node)
+
+    def heading_owner_of(a: int) -> list[str]:
+        if a not in heading_owners:
+            heading_owners[a] = own.heading_owner(nodes[a].text)
+        return heading_owners[a]
 
     def context_owners(i: int) -> tuple[list[str], list[str]]:
         """Owners from headings and owner lines above node i."""
@@ -67,7 +67,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         for a in out.ancestors(i):
             an = nodes[a]
             if an.is_heading:
-                h = own.heading_owner(an.text)
+                h = heading_owner_of(a)
                 if h:
                     lead, support = h, []
             # owner lines ("* Cơ quan chủ trì: X") among the children of this ancestor, before the path

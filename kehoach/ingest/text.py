@@ -122,6 +122,13 @@ def join_lines(parts: list[str]) -> str:
     return out
 
 
+def _fit(cells: list[str], n: int) -> list[str]:
+    """A row of exactly n cells: pad a short one, fold the extra lines of a long one into its last cell."""
+    if len(cells) <= n:
+        return cells + [""] * (n - len(cells))
+    return cells[:n - 1] + [" ".join(cells[n - 1:])]
+
+
 def _pipe_table_rows(segs: list[list[str]]) -> list[list[str]] | None:
     """Rows of a table written one cell a line between ``|`` lines. Two layouts
     exist in copied web text: a ``|`` line between rows (each line a cell), or a
@@ -130,8 +137,7 @@ def _pipe_table_rows(segs: list[list[str]]) -> list[list[str]] | None:
         return None
     n = len(segs[0])
     if n >= 2 and sum(len(s) == n for s in segs) >= 0.6 * len(segs):
-        return [s if len(s) == n else (s + [""] * n)[:n] if len(s) < n else s[: n - 1] + [" ".join(s[n - 1:])]
-                for s in segs]
+        return [_fit(s, n) for s in segs]
     cells = [" ".join(s) for s in segs]
     width = 0
     while width < len(cells) and _HEADER_WORDS.match(cells[width].strip()):
