@@ -1,0 +1,30 @@
+"""Where the tests find their data: the vendored copy in ``tests/data/shared`` (same layout as the
+project's shared yardstick folder), or the folder named by ``KEHOACH_SHARED``.
+
+``need(rel)`` returns a path and fails the test, naming the data, when it is missing: a golden
+test never passes by collecting nothing.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(os.environ.get("KEHOACH_SHARED") or Path(__file__).resolve().parent / "data" / "shared")
+
+
+def need(rel: str) -> Path:
+    """``SHARED / rel``, failing the calling test when it does not exist."""
+    p = SHARED / rel
+    if not p.exists():
+        pytest.fail(f"test data missing: {p} (vendored under tests/data/shared; see its README)")
+    return p
+
+
+def files(rel: str, pattern: str) -> list[Path]:
+    """The files matching ``pattern`` in ``SHARED / rel``; fails when there are none."""
+    found = sorted(need(rel).glob(pattern))
+    if not found:
+        pytest.fail(f"test data missing: no {pattern} in {SHARED / rel}")
+    return found
