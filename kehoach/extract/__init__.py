@@ -15,7 +15,8 @@ from kehoach.extract.deadlines import parse_deadline
 from kehoach.extract.header import Layout, issuer_kind, parse_header
 from kehoach.extract.outline import Outline, build_outline
 from kehoach.extract.targets import parse_target
-from kehoach.extract.tasks import Context, body_tasks, table_tasks
+from kehoach.extract.tables import table_tasks
+from kehoach.extract.tasks import Context, body_tasks
 from kehoach.models import Extraction, IngestedDocument, LegalRef
 
 
