@@ -13,7 +13,7 @@ from kehoach.extract import owners as own
 from kehoach.extract.bodies import kind_of
 from kehoach.extract.data import rows
 from kehoach.extract.outline import Outline
-from kehoach.models import Deadline, IngestedDocument, Span, Task
+from kehoach.models import Deadline, IngestedDocument, Span, Target, Task
 
 @dataclass
 class Context:
