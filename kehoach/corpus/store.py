@@ -19,6 +19,7 @@ body_aliases, task_bodies, meta (the change ``generation``).
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import glob
 import hashlib
@@ -253,6 +254,24 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_RECOVER = "restore a backup, or move the file away and add the plans again"
+
+
+def _check_file(db: Path) -> None:
+    """Refuse an existing database file that cannot be a corpus: empty, or not SQLite."""
+    try:
+        size = db.stat().st_size
+    except FileNotFoundError:
+        return
+    if size == 0:
+        raise CorpusError(f"{db}: empty file where the corpus database should be; {_RECOVER}")
+    with open(db, "rb") as f:
+        head = f.read(len(_SQLITE_MAGIC))
+    if head != _SQLITE_MAGIC:
+        raise CorpusError(f"{db}: not an SQLite database (bad header); {_RECOVER}")
+
+
 def discover(paths: Sequence[str]) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
     """Files to add from files, folders (recursive, .txt/.docx/.pdf, hidden entries skipped) and
     globs. Returns ((as given, resolved path) in order without repeats, (arg, reason) failures)."""
@@ -261,7 +280,14 @@ def discover(paths: Sequence[str]) -> tuple[list[tuple[str, Path]], list[tuple[s
     seen: set[Path] = set()
 
     def take(given: str, p: Path) -> None:
-        rp = p.resolve()
+        try:
+            rp = p.resolve(strict=True)
+        except RuntimeError:            # Python < 3.13 raises this for a symlink loop
+            bad.append((given, "symbolic link loop"))
+            return
+        except OSError as e:
+            bad.append((given, _link_reason(p, e)))
+            return
         if rp not in seen:
             seen.add(rp)
             found.append((given, rp))
@@ -291,9 +317,23 @@ def discover(paths: Sequence[str]) -> tuple[list[tuple[str, Path]], list[tuple[s
                     walk(h, hp)
                 elif hp.is_file():
                     take(h, hp)
+        elif p.is_symlink():
+            bad.append((arg, _link_reason(p, None)))
         else:
             bad.append((arg, "no such file"))
     return found, bad
+
+
+def _link_reason(p: Path, err: Optional[OSError]) -> str:
+    """Why a path that exists as a name cannot be read: a symlink loop or a dangling link."""
+    if err is not None and err.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if p.is_symlink():
+        try:
+            os.stat(p)
+        except OSError as e:
+            return "symbolic link loop" if e.errno == errno.ELOOP else f"broken symbolic link (to {os.readlink(p)})"
+    return err.strerror.lower() if err is not None and err.strerror else "cannot be read"
 
 
 Extractor = Callable[[IngestedDocument], Extraction]
@@ -333,6 +373,7 @@ class Corpus:
         self._hooks: list[ChangeHook] = []
         self._lock_depth = 0
         self._lock_fd: Optional[int] = None
+        _check_file(self.db_path)
         if readonly:
             if not self.db_path.exists():
                 raise CorpusError(f"{self.home}: no corpus here yet (run 'kehoach add' first)")
@@ -353,10 +394,13 @@ class Corpus:
                     if self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                         self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            bad = [r[0] for r in self.conn.execute("PRAGMA quick_check(3)").fetchall()]
+            if bad != ["ok"]:
+                raise sqlite3.DatabaseError(" ".join(" ".join(bad).replace("*** in database main ***", "").split()))
             self.ensure_schema("store", STORE_MIGRATIONS)
         except sqlite3.DatabaseError as e:
             self.conn.close()
-            raise CorpusError(f"{self.db_path}: not a usable corpus database ({e})") from None
+            raise CorpusError(f"{self.db_path}: damaged corpus database ({e}); {_RECOVER}") from None
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:

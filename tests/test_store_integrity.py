@@ -1,0 +1,79 @@
+"""A corpus home that holds bad things: symlink loops among the plans, an empty or damaged database.
+Each is one line naming the file, the good files of the batch are still stored, and a damaged
+database is refused before anything is written into it."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kehoach.corpus.store import Corpus, discover
+from kehoach.corpus.store import CorpusError
+
+SAMPLES = Path(__file__).resolve().parent.parent / "kehoach" / "samples"
+SAMPLE = sorted(SAMPLES.glob("*.txt"))[0]
+
+
+def test_a_symlink_loop_in_a_folder_is_reported_and_the_good_files_still_found(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    shutil.copy(SAMPLE, d / SAMPLE.name)
+    (d / "a.txt").symlink_to("b.txt")
+    (d / "b.txt").symlink_to("a.txt")
+    (d / "c.txt").symlink_to("nowhere.txt")
+    found, bad = discover([str(d), str(d / "a.txt")])
+    assert [p.name for _, p in found] == [SAMPLE.name]
+    reasons = {Path(a).name: r for a, r in bad}
+    assert reasons["a.txt"] == reasons["b.txt"] == "symbolic link loop"
+    assert reasons["c.txt"].startswith("broken symbolic link")
+
+
+def test_add_with_a_symlink_loop_stores_the_good_file(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    shutil.copy(SAMPLE, d / SAMPLE.name)
+    (d / "a.txt").symlink_to("b.txt")
+    (d / "b.txt").symlink_to("a.txt")
+    r = subprocess.run([sys.executable, "-m", "kehoach", "--home", str(tmp_path / "H"), "add", str(d)],
+                       capture_output=True, text=True, timeout=300)
+    assert "symbolic link loop" in r.stderr
+    with Corpus(tmp_path / "H", readonly=True) as c:
+        assert [p.source for p in c.plans()] == [str(d / SAMPLE.name)]
+
+
+def test_an_empty_database_file_is_refused_not_opened_as_an_empty_corpus(tmp_path):
+    (tmp_path / "kehoach.sqlite3").write_bytes(b"")
+    with pytest.raises(CorpusError, match="empty file"):
+        Corpus(tmp_path)
+    with pytest.raises(CorpusError, match="empty file"):
+        Corpus(tmp_path, readonly=True)
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
+    (tmp_path / "kehoach.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(CorpusError, match="not an SQLite database"):
+        Corpus(tmp_path)
+
+
+def test_a_database_with_garbage_pages_is_refused_and_left_untouched(tmp_path):
+    with Corpus(tmp_path) as c:
+        c.add([str(p) for p in sorted(SAMPLES.glob("*.txt"))[:2]], progress=False)
+    db = tmp_path / "kehoach.sqlite3"
+    for extra in tmp_path.glob("kehoach.sqlite3-*"):
+        extra.unlink()
+    data = bytearray(db.read_bytes())
+    assert len(data) > 3 * 4096
+    data[8192:len(data) - 4096] = b"\x5a" * (len(data) - 4096 - 8192)
+    db.write_bytes(bytes(data))
+    before = db.read_bytes()
+    with pytest.raises(CorpusError, match=r"damaged corpus database .*restore a backup"):
+        Corpus(tmp_path)
+    assert db.read_bytes() == before
+    r = subprocess.run([sys.executable, "-m", "kehoach", "--home", str(tmp_path), "add", str(SAMPLE)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0
+    assert r.stderr.count("\n") == 1 and "damaged corpus database" in r.stderr
+    assert db.read_bytes() == before
