@@ -54,7 +54,7 @@ def test_an_empty_database_file_is_refused_not_opened_as_an_empty_corpus(tmp_pat
 
 def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
     (tmp_path / "kehoach.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(CorpusError, match="not an SQLite database"):
+    with pytest.raises(CorpusError, match="not a usable corpus database .not SQLite"):
         Corpus(tmp_path)
 
 

@@ -269,7 +269,7 @@ def _check_file(db: Path) -> None:
     with open(db, "rb") as f:
         head = f.read(len(_SQLITE_MAGIC))
     if head != _SQLITE_MAGIC:
-        raise CorpusError(f"{db}: not an SQLite database (bad header); {_RECOVER}")
+        raise CorpusError(f"{db}: not a usable corpus database (not SQLite: bad header); {_RECOVER}")
 
 
 def discover(paths: Sequence[str]) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
