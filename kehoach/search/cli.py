@@ -42,6 +42,9 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--embedder", default=None)
     p.add_argument("--no-dense", action="store_true", help="lexical search only (no embedding model)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="a Host header to answer besides the bind address and localhost (repeatable; "
+                        "the name users type when it is served behind a proxy)")
     p.set_defaults(func=cmd_serve)
 
 
@@ -129,4 +132,4 @@ def cmd_serve(args) -> int:
     from kehoach.corpus.home import resolve_home
     from kehoach.search.server import serve
     return serve(resolve_home(args.home), host=args.host, port=args.port,
-                 embedder=None if args.no_dense else (args.embedder or "e5"))
+                 embedder=None if args.no_dense else (args.embedder or "e5"), extra_hosts=args.allow_host)

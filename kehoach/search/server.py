@@ -184,7 +184,43 @@ def _jsonable(x):
 
 # ---------------------------------------------------------------- the app
 
-def create_app(backend: Backend):
+def valid_date(value: Optional[str], name: str, partial: bool = True) -> Optional[str]:
+    """``value`` when it is a real calendar date (ISO; "YYYY" or "YYYY-MM" too when ``partial``), else a 422."""
+    import datetime as _dt
+    import re
+    from fastapi import HTTPException
+    if value is None:
+        return None
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value)
+    try:
+        if not m or (not partial and not m.group(3)):
+            raise ValueError
+        y, mo, d = int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)
+        _dt.date(y, mo, d)
+    except ValueError:
+        raise HTTPException(422, f"{name}: not a date (expected {'YYYY[-MM[-DD]]' if partial else 'YYYY-MM-DD'})") \
+            from None
+    return value
+
+
+def valid_plan_ref(ref: str) -> str:
+    """A plan id (digits, at most 18 of them: SQLite's integer range), number ("116/KH-UBND") or source name."""
+    from fastapi import HTTPException
+    if len(ref) > 300 or any(ord(ch) < 32 or ord(ch) == 127 for ch in ref) \
+            or ("/" in ref and not _is_number_like(ref)) or (ref.isdigit() and len(ref) > 18):
+        raise HTTPException(400, "bad plan reference")
+    return ref
+
+
+def default_hosts(bind: str) -> list[str]:
+    """Host headers the server answers by default: its bind address and the loopback names (DNS rebinding guard)."""
+    hosts = {"localhost", "127.0.0.1", "::1", "[::1]"}
+    if bind not in ("0.0.0.0", "::", ""):
+        hosts.add(bind)
+    return sorted(hosts)
+
+
+def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
     from fastapi import Depends, FastAPI, HTTPException, Query, Request
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
@@ -199,9 +235,15 @@ def create_app(backend: Backend):
             resp.headers.setdefault(k, v)
         return resp
 
+    if allowed_hosts:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+
     @app.exception_handler(KehoachError)
     async def kehoach_error(request: Request, exc: KehoachError):
-        status = 400 if isinstance(exc, SearchError) else 500
+        # the corpus being unusable is the server's state (503); any other project error comes from the input
+        from kehoach.corpus.store import CorpusError
+        status = 503 if isinstance(exc, CorpusError) else 400
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     Q = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="query, any language, accents optional")
@@ -217,7 +259,8 @@ def create_app(backend: Backend):
                       indicators: bool = False) -> Filters:
         """The filters shared by /api/search and /api/who (a FastAPI dependency)."""
         return Filters(province=province, issuer=issuer, owner=owner, plan=plan, year=year, type=type,
-                       deadline_before=deadline_before, deadline_after=deadline_after,
+                       deadline_before=valid_date(deadline_before, "deadline_before"),
+                       deadline_after=valid_date(deadline_after, "deadline_after"),
                        indicators=indicators).validate()
 
     @app.get("/api/search", summary="Hybrid search over tasks")
@@ -237,9 +280,7 @@ def create_app(backend: Backend):
 
     @app.get("/api/plans/{ref}", summary="One plan: info, records, and its normalized text")
     def api_plan(ref: str):
-        if len(ref) > 300 or "/" in ref and not _is_number_like(ref):
-            raise HTTPException(400, "bad plan reference")
-        got = backend.plan(ref)
+        got = backend.plan(valid_plan_ref(ref))
         if got is None:
             raise HTTPException(404, f"no plan {ref!r}")
         return got
@@ -250,12 +291,13 @@ def create_app(backend: Backend):
     def api_registry(as_of: Optional[str] = as_of_q):
         if isinstance(backend, MemoryBackend) or not available("kehoach.corpus.registry"):
             raise HTTPException(501, "registry not available in this build")
-        return {"registry": _jsonable(backend.call(registry_report, as_of, readonly=False))}
+        return {"registry": _jsonable(backend.call(registry_report, valid_date(as_of, "as_of", partial=False),
+                                                   readonly=False))}
 
     @app.get("/api/legal/{ref}", summary="Legal status of the documents a plan cites (when available)")
     def api_legal(ref: str, as_of: Optional[str] = as_of_q):
-        if len(ref) > 300:
-            raise HTTPException(400, "bad plan reference")
+        valid_plan_ref(ref)
+        as_of = valid_date(as_of, "as_of", partial=False)
         if isinstance(backend, MemoryBackend) or not available("kehoach.corpus.legal.check",
                                                                 "kehoach.corpus.legal.registry"):
             raise HTTPException(501, "legal status check not available in this build")
@@ -297,7 +339,8 @@ def _version() -> str:
         return "0"
 
 
-def serve(home: Path, host: str = "127.0.0.1", port: int = 8000, embedder: Optional[str] = "e5") -> int:
+def serve(home: Path, host: str = "127.0.0.1", port: int = 8000, embedder: Optional[str] = "e5",
+          extra_hosts: Optional[list[str]] = None) -> int:
     import uvicorn
     if not 0 < port < 65536:
         raise SearchError(f"--port must be 1..65535, got {port}")
@@ -305,5 +348,6 @@ def serve(home: Path, host: str = "127.0.0.1", port: int = 8000, embedder: Optio
     backend.index()   # build or load before the first request
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("serving on %s: reachable from other machines", host)
-    uvicorn.run(create_app(backend), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(backend, allowed_hosts=default_hosts(host) + list(extra_hosts or ())),
+                host=host, port=port, log_level="warning")
     return 0
