@@ -77,3 +77,37 @@ def test_a_database_with_garbage_pages_is_refused_and_left_untouched(tmp_path):
     assert r.returncode != 0
     assert r.stderr.count("\n") == 1 and "damaged corpus database" in r.stderr
     assert db.read_bytes() == before
+
+
+def test_check_finds_text_edited_in_place_and_a_changed_source(tmp_path):
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    for p in sorted(SAMPLES.glob("*.txt"))[:2]:
+        shutil.copy(p, plans / p.name)
+    home = tmp_path / "H"
+    with Corpus(home) as c:
+        c.add([str(plans)], progress=False)
+        assert c.verify() == []
+        c.conn.execute("UPDATE plans SET text = replace(text, 'Ủy ban', 'Uy ban') WHERE id = 1")
+    (plans / sorted(p.name for p in plans.iterdir())[1]).write_text("changed", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "kehoach", "--home", str(home), "check"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1
+    lines = r.stdout.splitlines()
+    assert any(ln.startswith("plan     1") and "edited after they were written" in ln for ln in lines)
+    assert any(ln.startswith("plan     2") and "source file changed" in ln for ln in lines)
+    assert "2 plans checked, 2 problems" in r.stderr
+
+
+def test_backup_is_a_usable_copy(tmp_path):
+    home = tmp_path / "H"
+    with Corpus(home) as c:
+        c.add([str(SAMPLE)], progress=False)
+        dest = c.backup(tmp_path)
+    with Corpus(dest.parent / "restored", readonly=False) as fresh:
+        pass
+    (dest.parent / "restored" / "kehoach.sqlite3").unlink()
+    shutil.copy(dest, dest.parent / "restored" / "kehoach.sqlite3")
+    with Corpus(dest.parent / "restored", readonly=True) as c:
+        assert [p.source for p in c.plans()] == [str(SAMPLE)]
+        assert c.verify() == []

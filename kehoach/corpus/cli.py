@@ -171,6 +171,31 @@ def cmd_show(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- check, backup
+
+def cmd_check(args) -> int:
+    corpus = open_corpus(args, readonly=True)
+    try:
+        problems = corpus.verify()
+        n = len(corpus.plans())
+    finally:
+        corpus.close()
+    for pid, source, why in problems:
+        print(f"plan {pid:>5}  {source}: {why}" if pid else f"{source}: {why}")
+    print(f"{n} plans checked, {len(problems)} problems", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_backup(args) -> int:
+    corpus = open_corpus(args, readonly=True)
+    try:
+        dest = corpus.backup(args.dest)
+    finally:
+        corpus.close()
+    print(dest)
+    return 0
+
+
 # --------------------------------------------------------------------------- registration
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -196,6 +221,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--refs", action="store_true", help="also list the legal references")
     p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("check", help="verify every stored plan against its checksums and its source file")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("backup", help="write an online copy of the corpus database")
+    p.add_argument("dest", metavar="DEST", help="a new file, or a folder to put a dated copy in")
+    p.set_defaults(func=cmd_backup)
 
     try:
         registry = importlib.import_module("kehoach.corpus.registry")

@@ -127,7 +127,20 @@ STORE_MIGRATIONS: list[str] = [
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
     INSERT INTO meta(key, value) VALUES ('generation', '0');
     """,
+    # v2: a checksum of what is stored for a plan (its normalized text and extraction), so that
+    # ``kehoach check`` finds rows edited in place
+    """
+    ALTER TABLE plans ADD COLUMN record_sha256 TEXT;
+    """,
 ]
+
+
+def record_checksum(text: str, extraction_json: str) -> str:
+    """SHA-256 over a plan's stored normalized text and extraction JSON."""
+    h = hashlib.sha256(text.encode("utf-8"))
+    h.update(b"\x00")
+    h.update(extraction_json.encode("utf-8"))
+    return h.hexdigest()
 
 _PLAN_COLS = "id, source, path, sha256, number, type, issuer, date, title, province, task_count, added_at, " \
              "place, territory, ref_count, format, updated_at"
@@ -653,6 +666,7 @@ class Corpus:
                       task_count=len(ext.tasks), ref_count=len(ext.legal_refs),
                       extraction=_j(ext.to_dict()), text=doc.text,
                       warnings=_j(list(doc.warnings) + list(ext.warnings)), updated_at=now)
+        header["record_sha256"] = record_checksum(header["text"], header["extraction"])
         if old_id is None:
             header["added_at"] = now
             cols = ", ".join(header)
@@ -876,8 +890,47 @@ class Corpus:
             args += (role,)
         return [(f"{p}:{t}", r) for p, t, r in self.conn.execute(sql + " ORDER BY plan_id, task_id", args)]
 
+    def verify(self) -> list[tuple[int, str, str]]:
+        """(plan id, source, problem) for every stored plan that does not check out: its stored text or
+        records edited since they were written, or its source file changed or gone. Empty when all is well."""
+        problems: list[tuple[int, str, str]] = []
+        ok = self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if ok != "ok":
+            problems.append((0, str(self.db_path), f"database integrity check: {ok}"))
+        for pid, source, path, sha, text, ext, rsha in self.conn.execute(
+                "SELECT id, source, path, sha256, text, extraction, record_sha256 FROM plans ORDER BY id"):
+            if rsha is None:
+                problems.append((pid, source, "no record checksum (stored by an older version: add it again)"))
+            elif record_checksum(text, ext) != rsha:
+                problems.append((pid, source, "stored text or records were edited after they were written"))
+            try:
+                now = _file_sha256(Path(path))
+            except FileNotFoundError:
+                problems.append((pid, source, f"source file is gone ({path})"))
+                continue
+            except OSError as e:
+                problems.append((pid, source, f"source file cannot be read ({e.strerror})"))
+                continue
+            if now != sha:
+                problems.append((pid, source, "source file changed since it was added (add it again to update)"))
+        return problems
+
+    def backup(self, dest: Path | str) -> Path:
+        """An online, consistent copy of the database (SQLite's backup API) at ``dest`` (a file or a folder)."""
+        dest = Path(dest)
+        if dest.is_dir():
+            dest = dest / f"kehoach-{time.strftime('%Y%m%d-%H%M%S')}.sqlite3"
+        if dest.exists():
+            raise CorpusError(f"{dest}: exists already; choose a new name")
+        target = sqlite3.connect(str(dest))
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
+        return dest
+
     def integrity(self) -> dict:
-        """Counts and SQLite's integrity check (used by tests and ``list --check``)."""
+        """Counts and SQLite's integrity check (used by tests; ``kehoach check`` runs ``verify``)."""
         c = self.conn
         return {"integrity": c.execute("PRAGMA integrity_check").fetchone()[0],
                 "plans": c.execute("SELECT COUNT(*) FROM plans").fetchone()[0],
