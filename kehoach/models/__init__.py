@@ -170,6 +170,7 @@ class Task:
     targets: list[Target] = field(default_factory=list)
     legal_refs: list[str] = field(default_factory=list)
     span: Optional[Span] = None
+    product: Optional[str] = None           # a task table's "Sản phẩm" / "Kết quả dự kiến" cell (expected output)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind, "section": self.section, "text": self.text,
@@ -177,7 +178,8 @@ class Task:
                 "deadline": asdict(self.deadline) if self.deadline else None,
                 "targets": [asdict(t) for t in self.targets],
                 "legal_refs": list(self.legal_refs),
-                "span": self.span.to_dict() if self.span else None}
+                "span": self.span.to_dict() if self.span else None,
+                "product": self.product}
 
 
 @dataclass
