@@ -34,12 +34,13 @@ def test_utf8_utf16_and_windows_1258_read_the_same(tmp_path):
     ("KÕ ho¹ch cña Uû ban nh©n d©n tØnh vµ c¸c së ngµy 5 th¸ng 7 n¨m 2025", "TCVN3"),
     ("Keá hoaïch cuûa UÛy ban nhaân daân tænh vaø caùc sôû ngaøy 5 thaùng 7 naêm 2025", "VNI"),
 ])
-def test_legacy_font_encodings_are_refused_with_their_name(tmp_path, legacy, name):
-    p = tmp_path / "old.txt"
-    p.write_text(legacy * 3, "utf-8")
-    with pytest.raises(IngestError) as e:
-        read(p)
-    assert name in str(e.value) and "old.txt" in str(e.value)
+def test_legacy_font_encodings_are_converted_with_a_warning_naming_them(tmp_path, legacy, name):
+    for data, fname in ((legacy * 3).encode("utf-8"), "misread.txt"), ((legacy * 3).encode("latin-1"), "old.txt"):
+        p = tmp_path / fname
+        p.write_bytes(data)
+        doc = read(p)
+        assert "hoạch của" in doc.text and "nhân dân tỉnh và các sở ngày 5 tháng 7 năm 2025" in doc.text
+        assert any(name in w for w in doc.warnings)
 
 
 def test_bad_inputs_name_the_file_and_the_reason(tmp_path):

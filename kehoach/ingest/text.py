@@ -4,7 +4,7 @@ the two-column letterhead flattened with lone ``|`` lines, tables one cell a
 line between ``|`` lines).
 
 Encodings: UTF-8 (with or without BOM), UTF-16 with BOM, Windows-1258; legacy
-TCVN3 (ABC) and VNI font encodings are detected and refused with a clear message.
+TCVN3 (ABC) and VNI font encodings are detected and converted (ingest/legacy.py).
 """
 from __future__ import annotations
 
@@ -53,7 +53,11 @@ def detect_legacy(text: str) -> str | None:
     return None
 
 
-def decode(data: bytes, source: str) -> str:
+def decode(data: bytes, source: str, warnings: list[str] | None = None) -> str:
+    """Bytes of a text file -> Unicode. UTF-8 (BOM or not), UTF-16 with BOM, Windows-1258;
+    text typed in a TCVN3 (ABC) or VNI font (8-bit, or already mis-read into UTF-8) is
+    converted with the standard tables (``ingest/legacy.py``) and a note added to ``warnings``."""
+    from kehoach.ingest import legacy
     if data.startswith(b"\xef\xbb\xbf"):
         text = data[3:].decode("utf-8", errors="replace")
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -64,15 +68,17 @@ def decode(data: bytes, source: str) -> str:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            try:
-                text = data.decode("cp1258")
-            except UnicodeDecodeError:
-                raise IngestError(source, "text is neither UTF-8 nor Windows-1258; if it was typed with a "
-                                          "TCVN3 (ABC) or VNI font, convert it to Unicode first") from None
-    legacy = detect_legacy(text)
-    if legacy:
-        raise IngestError(source, f"text is in the legacy {legacy} font encoding, not Unicode: "
-                                  f"convert it to Unicode (e.g. with UniKey's converter) first")
+            raw = legacy.bytes_view(data)          # 8-bit legacy font codes are Latin-1 code points
+            if legacy.detect(raw):
+                text = raw
+            else:
+                try:
+                    text = data.decode("cp1258")
+                except UnicodeDecodeError:
+                    raise IngestError(source, "text is neither UTF-8, Windows-1258, TCVN3 nor VNI") from None
+    text, enc = legacy.convert_text(text)
+    if enc and warnings is not None:
+        warnings.append(legacy.warning(enc))
     return text
 
 
@@ -210,11 +216,13 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
 
 
 def read_text(data: bytes, source: str, sha256: str) -> IngestedDocument:
-    text = decode(data, source)
+    warnings: list[str] = []
+    text = decode(data, source, warnings)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     pages = text.split("\f")
     b = DocBuilder()
     for pno, page_text in enumerate(pages, 1):
         lines = [_strip_emphasis(x) for x in page_text.split("\n")]
         _feed(b, lines, pno if len(pages) > 1 else None)
-    return b.build(source, sha256, "txt", pages=len(pages) if len(pages) > 1 else None)
+    return b.build(source, sha256, "txt", pages=len(pages) if len(pages) > 1 else None,
+                   warnings=warnings)

@@ -1,0 +1,166 @@
+"""Layout recovery for text copied from legal portals.
+
+Portals lay a plan out as (measured on the copies in ``shared/real/web``):
+- paragraphs separated by a blank line, the first line of each cut short (a
+  dozen to fifty characters, at a word boundary) and the rest hard-wrapped at
+  about 80 columns: so a blank-line group is one paragraph, whatever the case
+  of its next line ("I. MỤC" / "ĐÍCH, YÊU CẦU", "a) Đối với các sở, ban, ngành," /
+  "UBND các xã, phường");
+- a list marker sometimes alone on its line ("1." then the heading);
+- two paragraphs or list items in one group only when the line before ends a
+  sentence (or is short: not wrapped) and the next starts a list marker
+  ("Nơi nhận:" / "- Bộ Nội vụ;"); a marker at the start of a wrapped line
+  ("... cấp độ" / "1. Cấp ngay ...") is the paragraph going on;
+- the letterhead's two columns flattened one cell a line between lone ``|``
+  lines, each cell's first line cut short too ("ỦY BAN NHÂN" / "DÂN ",
+  "CỘNG HÒA XÃ" / "HỘI CHỦ NGHĨA VIỆT NAM", "Số:" / "2820/QĐ-UBND",
+  "Đắk Lắk, ngày 18" / "tháng 11 năm 2025"); a line that ends in a space ends a
+  line of the original (a ``<br>``).
+
+Pure functions over lines; the TXT reader keeps the provenance (the builder
+puts the joined text into the document and the spans follow from it).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from kehoach.extract.data import rows
+from kehoach.ingest.normalize import ends_sentence, is_item_start
+
+# a list marker with nothing after it: "1.", "III.", "a)", "2.1."
+BARE_MARKER = re.compile(r"^(?:[IVXLC]{1,6}|\d{1,3}(?:\.\d{1,3}){0,4}|[a-zđ])[.)]$")
+# a rule under a letterhead cell: "-------", "_____", "***"
+RULE = re.compile(r"^[-_=*~.–—]{3,}$")
+# a wrapped line reaches at least this share of the wrap width
+WRAPPED_SHARE = 0.75
+
+
+def is_bare_marker(line: str) -> bool:
+    return bool(BARE_MARKER.match(line.strip()))
+
+
+def blank_separated(lines: list[str]) -> bool:
+    """True when the text separates its paragraphs by blank lines and wraps them
+    (portal layout): blank-line groups are short, and some lines are wrapped."""
+    groups, size, sizes = 0, 0, []
+    for ln in lines:
+        if ln.strip():
+            size += 1
+        elif size:
+            sizes.append(size)
+            size = 0
+    if size:
+        sizes.append(size)
+    groups = len(sizes)
+    if groups < 5:
+        return False
+    multi = sum(1 for s in sizes if s >= 2)
+    sizes.sort()
+    # most groups span a few lines (a one-paragraph-a-line text has groups of one line,
+    # where joining inside a group changes nothing anyway)
+    return sizes[len(sizes) // 2] <= 12 and multi >= 0.2 * groups
+
+
+def join_in_group(prev: str, cur: str, prev_first: bool, width: int) -> bool:
+    """Inside a blank-line group: does ``cur`` go on the paragraph ``prev`` is in?"""
+    p, c = prev.rstrip(), cur.strip()
+    if is_bare_marker(p):
+        return not is_item_start(c) and not is_bare_marker(c)
+    wrapped = bool(width) and len(p) >= WRAPPED_SHARE * width
+    if is_item_start(c) or is_bare_marker(c):
+        # a marker at the start of a wrapped line whose sentence goes on is not an item
+        return wrapped and not ends_sentence(p) and not re.match(r"^[-+*•]\s", c)
+    if prev_first or wrapped:
+        return True
+    if ends_sentence(p):
+        return False
+    return True
+
+
+def group_paragraphs(lines: list[str], width: int) -> list[tuple[int, int]]:
+    """(first, last) line index pairs of the paragraphs of blank-line separated text."""
+    out: list[tuple[int, int]] = []
+    start = None
+    for i, ln in enumerate(lines):
+        if not ln.strip():
+            if start is not None:
+                out.append((start, i - 1))
+                start = None
+            continue
+        if start is None:
+            start = i
+            continue
+        if not join_in_group(lines[i - 1], ln, i - 1 == start, width):
+            out.append((start, i - 1))
+            start = i
+    if start is not None:
+        out.append((start, len(lines) - 1))
+    return out
+
+
+# ---------------------------------------------------------------- letterhead cells
+
+@lru_cache(maxsize=1)
+def fixed_phrases() -> tuple[str, ...]:
+    """Letterhead phrases a cell may cut anywhere (Quốc hiệu, Tiêu ngữ, body heads), lower case."""
+    out = [r[0].lower() for r in rows("letterhead_phrases.tsv")]
+    out += [r[0].lower() for r in rows("body_heads.tsv") if " " in r[0]]
+    return tuple(out)
+
+
+def _cut_phrase(a: str, b: str) -> bool:
+    """``a`` ends inside a fixed phrase that ``a + b`` goes on with."""
+    a_l, ab = a.lower().strip(), (a.strip() + " " + b.strip()).lower()
+    for ph in fixed_phrases():
+        if ph.startswith(a_l + " ") and (ab.startswith(ph) or ph.startswith(ab)):
+            return True
+        # "CỘNG HÒA XÃ HỘI" / "CHỦ NGHĨA VIỆT NAM": both halves inside one phrase
+        if ab == ph or (ph.startswith(ab) and len(ab) > len(a_l)):
+            return True
+    return False
+
+
+_DATE = re.compile(r",\s*ngày\b|\bngày\s*\d*$|^(?:ngày\s+)?\d{0,2}\s*tháng\b", re.I)
+_NUMBER = re.compile(r"^Số\s*:?\s*$|^Số\s*:\s*\S*[-/]$", re.I)
+
+
+def cell_lines(raw: list[str]) -> list[str]:
+    """The lines of one letterhead/signature cell (raw lines between two ``|``, trailing
+    spaces kept) rejoined where the portal cut them: the texts of its blocks.
+
+    A raw line joins the block before it when that block is one raw line that did not
+    end the original line and either this line does (it ends in a space: "ỦY BAN NHÂN" /
+    "DÂN ") or the two make one letterhead field (``_joins``)."""
+    out: list[str] = []
+    hard = True        # the previous raw line ended a line of the original
+    single = False     # the last block is a single raw line
+    for ln in raw:
+        s = ln.strip()
+        if not s:
+            hard = True
+            continue
+        if out and not hard and not RULE.match(s) and not RULE.match(out[-1]) \
+                and ((single and _hard_end(ln)) or _joins(out[-1], s)):
+            out[-1] = out[-1] + " " + s
+            single = False
+        else:
+            out.append(s)
+            single = True
+        hard = _hard_end(ln)
+    return out
+
+
+def _hard_end(line: str) -> bool:
+    """The raw line ends with a space: a line break of the original (``<br>``)."""
+    return line.endswith((" ", "\t", "\u00a0"))
+
+
+def _joins(a: str, b: str) -> bool:
+    if _NUMBER.match(a):
+        return True                       # "Số:" / "2820/QĐ-UBND"
+    if _DATE.search(a) and re.match(r"^(?:\d{1,2}\s+)?tháng\b|^\d", b, re.I):
+        return True                       # "Đắk Lắk, ngày 18" / "tháng 11 năm 2025"
+    if re.search(r",\s*ngày\b", b) and not re.search(r"ngày|[.;:]$", a) and len(a) <= 30 and not a.isupper():
+        return True                       # "Thành phố Hồ" / "Chí Minh, ngày 19 tháng 11 năm 2025"
+    return _cut_phrase(a, b)
