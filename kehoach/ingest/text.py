@@ -16,6 +16,7 @@ from importlib import resources
 from kehoach.errors import IngestError
 from kehoach.ingest.builder import _HEADER_WORDS, DocBuilder, looks_like_header
 from kehoach.ingest.normalize import join_wrapped, wrap_width
+from kehoach.ingest.webtext import blank_separated, cell_lines, group_paragraphs
 from kehoach.models import IngestedDocument
 
 _PIPE = re.compile(r"^\s*\|\s*$")
@@ -155,9 +156,44 @@ def _pipe_table_rows(segs: list[list[str]]) -> list[list[str]] | None:
     return [cells[i:i + width] for i in range(0, len(cells), width)]
 
 
-def _feed_paragraphs(b: DocBuilder, lines: list[str], page: int | None) -> None:
-    width = wrap_width(lines)
-    if width:
+def _raw_segments(lines: list[str]) -> list[list[str]]:
+    """Pieces between lone '|' lines, raw (blank lines and trailing spaces kept)."""
+    segs: list[list[str]] = []
+    cur: list[str] = []
+    for ln in lines:
+        if _PIPE.match(ln):
+            if any(x.strip() for x in cur):
+                segs.append(cur)
+            cur = []
+        else:
+            cur.append(ln)
+    if any(x.strip() for x in cur):
+        segs.append(cur)
+    return segs
+
+
+class _Layout:
+    """What the reader knows of a page's layout: wrap width, blank-line paragraphs,
+    where the document's title (its kind: KẾ HOẠCH, QUYẾT ĐỊNH...) is."""
+
+    def __init__(self, lines: list[str]) -> None:
+        plain = [x for x in lines if not _PIPE.match(x)]
+        self.width = wrap_width(plain)
+        self.blank = blank_separated(plain)
+        self.title_at = next((k for k, x in enumerate(lines[:120]) if _DOC_TITLE.match(x.strip())), -1)
+
+
+def _feed_paragraphs(b: DocBuilder, lines: list[str], page: int | None, lay: "_Layout | None" = None,
+                     head: bool = False) -> None:
+    if head:  # letterhead cells before the title: short fields, cut where the portal cut them
+        for t in cell_lines(lines):
+            b.para(t, page)
+        return
+    width = lay.width if lay is not None and lay.width else wrap_width(lines)
+    if lay is not None and lay.blank:
+        for first, last in group_paragraphs(lines, width):
+            b.para(join_lines(lines[first:last + 1]), page)
+    elif width:
         for first, last in join_wrapped(lines, width):
             b.para(join_lines(lines[first:last + 1]), page)
     else:
@@ -166,20 +202,25 @@ def _feed_paragraphs(b: DocBuilder, lines: list[str], page: int | None) -> None:
                 b.para(ln, page)
 
 
+_SIGN_CELL = re.compile(r"^(?:KT|TM|TL|TUQ|Q)\s*\.|^(?:CHỦ TỊCH|PHÓ CHỦ TỊCH|GIÁM ĐỐC|PHÓ GIÁM ĐỐC|BỘ TRƯỞNG|THỨ TRƯỞNG)\b")
+
+
 def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
     """Split a page's lines into paragraph runs, tab tables and ``|`` tables."""
     i, n = 0, len(lines)
+    lay = _Layout(lines)
     seen_title = False
     para_run: list[str] = []
 
     def flush():
         if para_run:
-            _feed_paragraphs(b, para_run, page)
+            _feed_paragraphs(b, para_run, page, lay, head=not seen_title and i <= lay.title_at)
             para_run.clear()
 
     while i < n:
         ln = lines[i]
-        if _DOC_TITLE.match(ln.strip()):
+        if not seen_title and _DOC_TITLE.match(ln.strip()):
+            flush()
             seen_title = True
         if "\t" in ln and len([c for c in ln.split("\t")]) >= 3:
             flush()
@@ -206,8 +247,12 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
                     b.row(r, page, header=(k == 0))
             else:  # letterhead columns or a layout table: its pieces are paragraphs
                 flush()
-                for s in segs:
-                    _feed_paragraphs(b, s, page)
+                for s in _raw_segments(region):
+                    first = next(x.strip() for x in s if x.strip())
+                    if not seen_title or _SIGN_CELL.match(first):
+                        _feed_paragraphs(b, s, page, lay, head=True)
+                    else:
+                        _feed_paragraphs(b, s, page, lay)
             i = last_pipe + 1
             continue
         para_run.append(ln)
