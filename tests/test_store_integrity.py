@@ -111,3 +111,19 @@ def test_backup_is_a_usable_copy(tmp_path):
     with Corpus(dest.parent / "restored", readonly=True) as c:
         assert [p.source for p in c.plans()] == [str(SAMPLE)]
         assert c.verify() == []
+
+
+def test_a_text_that_is_no_plan_is_left_out_with_its_own_exit_status(tmp_path):
+    lorem = tmp_path / "lorem.txt"
+    lorem.write_text("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 50, encoding="utf-8")
+    home = tmp_path / "H"
+    cmd = [sys.executable, "-m", "kehoach", "--home", str(home), "add"]
+    r = subprocess.run(cmd + [str(lorem), str(SAMPLE)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 3, r.stderr
+    assert f"{lorem}: not a plan:" in r.stderr and "--accept-any" in r.stderr
+    with Corpus(home, readonly=True) as c:
+        assert [p.source for p in c.plans()] == [str(SAMPLE)]
+    r = subprocess.run(cmd + ["--accept-any", str(lorem)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    with Corpus(home, readonly=True) as c:
+        assert len(c.plans()) == 2

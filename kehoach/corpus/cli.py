@@ -50,7 +50,8 @@ def cmd_add(args) -> int:
         def log(line: str) -> None:
             print(f"kehoach: {line}", file=sys.stderr, flush=True)
 
-        report = corpus.add(args.paths, progress=not quiet, debug=bool(getattr(args, "debug", False)), log=log)
+        report = corpus.add(args.paths, progress=not quiet, debug=bool(getattr(args, "debug", False)), log=log,
+                            accept_any=bool(getattr(args, "accept_any", False)))
     finally:
         corpus.close()
     for msg in report.hook_errors:
@@ -208,6 +209,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no per-file lines")
     p.add_argument("--verbose", "-v", action="store_true", help="also list unchanged files")
     p.add_argument("--no-index", action="store_true", help="store only; do not update the link/search indices")
+    p.add_argument("--accept-any", action="store_true",
+                   help="also store files that read as no administrative document (exit status 3 otherwise)")
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("list", help="list the stored plans (number, issuer, date, task count)")

@@ -37,7 +37,7 @@ from typing import Callable, Iterator, Optional, Sequence
 from kehoach.corpus import bodies as B
 from kehoach.corpus.home import DB_NAME, LOCK_NAME
 from kehoach.corpus.progress import Progress
-from kehoach.errors import KehoachError
+from kehoach.errors import KehoachError, NotAPlanError
 from kehoach.models import Extraction, IngestedDocument
 
 
@@ -207,6 +207,7 @@ class AddReport:
     unchanged: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, path of the same content)
     failed: list[tuple[str, str]] = field(default_factory=list)      # (path, reason)
+    not_plans: list[tuple[str, str]] = field(default_factory=list)   # (path, reason): read, but no plan in it
     hook_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -216,7 +217,10 @@ class AddReport:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.ok else 1
+        """0 all stored; 1 a file could not be read or stored; 3 only files that are not plans were left out."""
+        if not self.ok:
+            return 1
+        return EXIT_NOT_A_PLAN if self.not_plans else 0
 
     def summary(self) -> str:
         parts = [f"{len(self.added)} added", f"{len(self.replaced)} replaced", f"{len(self.unchanged)} unchanged"]
@@ -224,6 +228,8 @@ class AddReport:
             parts.append(f"{len(self.duplicates)} duplicate")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
+        if self.not_plans:
+            parts.append(f"{len(self.not_plans)} not a plan")
         return ", ".join(parts) + f" in {self.seconds:.1f} s"
 
     def to_dict(self) -> dict:
@@ -358,6 +364,19 @@ def default_extractor() -> Extractor:
     except ImportError as e:  # the extraction stage is not installed/built
         raise CorpusError(f"extraction stage unavailable ({e})") from None
     return extract
+
+
+EXIT_NOT_A_PLAN = 3
+
+
+def not_a_plan(ext: Extraction) -> Optional[str]:
+    """Why an extraction reads as no administrative document, or None. Nghị định 30/2020/NĐ-CP gives
+    every document a tên loại, a số/ký hiệu and a date line; a text with none of them, no task and no
+    citation of another document is not a plan (lorem ipsum, a random file, mis-decoded bytes)."""
+    d = ext.document
+    if d.type or d.number or d.date or ext.tasks or ext.legal_refs:
+        return None
+    return "no document type, number or date line, no task and no cited document"
 
 
 def ingest_and_extract(path: Path, source: str, extract: Optional[Extractor] = None
@@ -543,11 +562,13 @@ class Corpus:
 
     # ------------------------------------------------------------------ adding
     def add(self, paths: Sequence[str], *, progress: bool = True, debug: bool = False,
-            log: Optional[Callable[[str], None]] = None, extract: Optional[Extractor] = None) -> AddReport:
+            log: Optional[Callable[[str], None]] = None, extract: Optional[Extractor] = None,
+            accept_any: bool = False) -> AddReport:
         """Ingest, extract and store files, folders and globs (see the module doc).
 
         ``extract`` replaces ``kehoach.extract.extract`` (an ``IngestedDocument -> Extraction``
-        callable); ``log`` receives the one-line failure and skip messages."""
+        callable); ``log`` receives the one-line failure and skip messages. A file with text that
+        reads as no administrative document (``not_a_plan``) is not stored unless ``accept_any``."""
         t0 = time.perf_counter()
         report = AddReport()
         files, bad = discover(paths)
@@ -565,7 +586,7 @@ class Corpus:
                 for given, path in files:
                     bar.update(0, note=given)
                     try:
-                        outcome = self._add_one(given, path, known, extract)
+                        outcome = self._add_one(given, path, known, extract, accept_any)
                     except KeyboardInterrupt:
                         raise
                     except Exception as e:
@@ -576,7 +597,7 @@ class Corpus:
                             reason = str(e) if isinstance(e, KehoachError) else f"{type(e).__name__}: {e}"
                             if reason.startswith(given + ": ") or reason.startswith(str(path) + ": "):
                                 reason = reason.split(": ", 1)[1]
-                        report.failed.append((given, reason))
+                        (report.not_plans if isinstance(e, NotAPlanError) else report.failed).append((given, reason))
                         note(f"{given}: {reason}")
                     else:
                         kind, plan_id, other = outcome
@@ -603,8 +624,8 @@ class Corpus:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _add_one(self, given: str, path: Path, known: dict[str, str], extract: Optional[Extractor] = None
-                 ) -> tuple[str, Optional[int], Optional[str]]:
+    def _add_one(self, given: str, path: Path, known: dict[str, str], extract: Optional[Extractor] = None,
+                 accept_any: bool = False) -> tuple[str, Optional[int], Optional[str]]:
         """One file -> ("added"|"replaced"|"unchanged"|"duplicate", plan id, other path)."""
         spath = str(path)
         if not path.is_file():
@@ -617,6 +638,10 @@ class Corpus:
         if other is not None:
             return self._duplicate(spath, sha, known)
         doc, ext = ingest_and_extract(path, given, extract)
+        if not accept_any:
+            why = not_a_plan(ext)
+            if why:
+                raise NotAPlanError(given, f"not a plan: {why} (add it with --accept-any to store it anyway)")
         kind, plan_id, other_path = self.store(given, path, doc, ext)
         known[spath] = doc.sha256
         return kind, plan_id, other_path
