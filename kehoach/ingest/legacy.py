@@ -206,3 +206,20 @@ def convert_text(text: str) -> tuple[str, Optional[str]]:
 
 def warning(enc: str, where: str = "") -> str:
     return f"text{(' ' + where) if where else ''} was in the legacy {enc} font encoding: converted to Unicode"
+
+
+def convert_pdf_page(info) -> Optional[str]:
+    """A PDF page (``pdf.PageInfo``) whose text layer is in a legacy font encoding: its
+    runs and table cells converted in place; the encoding, or None. Detected per page, on
+    the page's words."""
+    segs = [s for ln in info.lines for s in ln.segs]
+    text = " ".join(s.text for s in segs) + " " + " ".join(
+        c or "" for t in info.tables for r in t.rows for c in r)
+    enc = detect(text)
+    if enc is None:
+        return None
+    for s in segs:
+        s.text = to_unicode(s.text, enc)
+    for t in info.tables:
+        t.rows = [[to_unicode(c, enc) if c else c for c in r] for r in t.rows]
+    return enc

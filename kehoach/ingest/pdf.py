@@ -137,6 +137,7 @@ class PageInfo:
     lines: list[Line] = field(default_factory=list)
     tables: list[PTable] = field(default_factory=list)
     chars: int = 0
+    ocr: Optional[dict] = None       # set when the page was read by OCR (ingest/ocr.py)
 
 
 # --------------------------------------------------------------------------- open
@@ -159,6 +160,12 @@ def _open(data: bytes, source: str):
 
 # --------------------------------------------------------------------------- text runs
 
+# A gap between two letters of a run wider than the run's usual letter gap by this share
+# of the letters' height is a word space (pdfplumber splits words at a gap too). Some PDFs
+# move to the next word instead of drawing a space, or draw a space that overlaps its
+# neighbours, which pdfium leaves out of the text ("banChỉ" for "ban Chỉ").
+WORD_GAP = 0.12
+
 def page_segments(page, textpage, sink: Optional[list[Char]] = None) -> list[Seg]:
     """Text runs of a page from pdfium's character stream: a run ends at pdfium's line
     breaks, where the text jumps back or to another baseline, and at wide gaps (columns).
@@ -180,6 +187,7 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None) -> list[Seg
     out: list[Seg] = []
     chars: list[str] = []
     first = -1
+    pitch = 0.0                      # the run's usual gap between letters (tracking, overlap)
     x0 = top = x1 = bottom = 0.0     # the run's box (PDF coordinates: top > bottom)
 
     def close() -> None:
@@ -218,8 +226,17 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None) -> list[Seg
             gap = cl - x1
             if not same_line or gap < -0.5 * ch_h or gap > 1.2 * max(ch_h, run_h):
                 close()
+            elif chars[-1] != " " and gap - pitch > WORD_GAP * ch_h:
+                # a word space the PDF draws as a shift (or a space glyph pdfium drops)
+                chars.append(" ")
+                if sink is not None:      # before this letter, on its line
+                    cur = sink[-1]
+                    sink.insert(len(sink) - 1, Char(" ", x1, cur.top, cl, cur.bottom))
+            else:
+                pitch = min(max(gap, -0.1 * ch_h), 0.1 * ch_h)
         if not chars:
             first = i
+            pitch = 0.0
             x0, top, x1, bottom = cl, ct, cr, cb
         else:
             x0, x1 = min(x0, cl), max(x1, cr)
@@ -1082,13 +1099,17 @@ def read_pdf(data: bytes, source: str, sha256: str) -> IngestedDocument:
             b.para(text, page, style, joinable=False)
     meta = {"reader": "pypdfium2+pdfplumber",
             "table_pages": [p.number for p in pages if p.tables]}
+    if any(p.ocr for p in pages):
+        meta["ocr"] = [p.ocr for p in pages if p.ocr]
     return b.build(source, sha256, "pdf", pages=len(pages), meta=meta, warnings=warnings)
 
 
 def _read_pages(pdf, data: bytes, source: str) -> tuple[list[PageInfo], list[str]]:
+    from kehoach.ingest import legacy, ocr
     pages: list[PageInfo] = []
     warnings: list[str] = []
     ruled: list[int] = []
+    scanned: list[int] = []          # pages with no usable text layer: OCR
     for i in range(len(pdf)):
         page = pdf[i]
         try:
@@ -1106,9 +1127,11 @@ def _read_pages(pdf, data: bytes, source: str) -> tuple[list[PageInfo], list[str
                     info.tables = grid_tables(page, h, sink, i + 1)
                 except Exception:        # Unsure, or a path pdfium would not describe
                     ruled.append(i)
+            if ocr.needs_ocr(page, chars):
+                scanned.append(i)
         finally:
             page.close()
-        if not info.chars:
+        if not info.chars and i not in scanned:
             warnings.append(f"page {i + 1} has no text layer (scanned image?): its text is missing")
         pages.append(info)
     if ruled:                        # grids the fast reader is unsure of
@@ -1119,4 +1142,9 @@ def _read_pages(pdf, data: bytes, source: str) -> tuple[list[PageInfo], list[str
                     pages[i].tables = page_tables(doc.pages[i], i + 1)
         except Exception as e:  # pdfminer can choke on odd files pdfium reads: keep the text
             warnings.append(f"tables not read ({type(e).__name__}): table text kept as lines")
+    for p in pages:                  # TCVN3 / VNI font text layers
+        enc = legacy.convert_pdf_page(p)
+        if enc:
+            warnings.append(legacy.warning(enc, f"on page {p.number}"))
+    ocr.fill_pages(pdf, pages, scanned, source, warnings)
     return pages, warnings
