@@ -16,7 +16,7 @@ from importlib import resources
 from kehoach.errors import IngestError
 from kehoach.ingest.builder import _HEADER_WORDS, DocBuilder, looks_like_header
 from kehoach.ingest.normalize import join_wrapped, wrap_width
-from kehoach.ingest.webtext import blank_separated, cell_lines, group_paragraphs
+from kehoach.ingest.webtext import blank_separated, bounded_rows, cell_lines, group_paragraphs
 from kehoach.models import IngestedDocument
 
 _PIPE = re.compile(r"^\s*\|\s*$")
@@ -236,10 +236,23 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
             while j < n and (j - last_pipe) <= 12:
                 if _PIPE.match(lines[j]):
                     last_pipe = j
+                elif j == last_pipe + 1 and not lines[j].strip():
+                    k = j
+                    while k < n and not lines[k].strip():
+                        k += 1
+                    if k < n and not _PIPE.match(lines[k]):
+                        break   # blank lines after a "|", then text: the pipe layout ends here
                 j += 1
             region = lines[i:last_pipe + 1]
             segs = _segments(region)
-            rows = _pipe_table_rows(segs) if seen_title else None
+            rows = None
+            if seen_title and (i == 0 or not lines[i - 1].strip()):
+                # the table opens with its own "|": every row does, so rows are bounded
+                rows = bounded_rows([join_lines(s) for s in segs])
+                if rows and not looks_like_header(rows[0]):
+                    rows = None
+            if rows is None and seen_title:
+                rows = _pipe_table_rows(segs)
             if rows and looks_like_header(rows[0]):
                 flush()
                 b.table()

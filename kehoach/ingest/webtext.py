@@ -164,3 +164,38 @@ def _joins(a: str, b: str) -> bool:
     if re.search(r",\s*ngày\b", b) and not re.search(r"ngày|[.;:]$", a) and len(a) <= 30 and not a.isupper():
         return True                       # "Thành phố Hồ" / "Chí Minh, ngày 19 tháng 11 năm 2025"
     return _cut_phrase(a, b)
+
+
+# ---------------------------------------------------------------- tables one cell a line
+
+# the first cell of a table row: its number (STT) or a group's numeral/letter
+ROW_START = re.compile(r"^(?:\d{1,3}(?:\.\d{1,2})*\.?|[IVXLC]{1,5}\.?|[a-zđ][.)]?)$")
+
+
+def bounded_rows(cells: list[str]) -> list[list[str]] | None:
+    """Rows of a table written as ``|`` + one cell a line, each cell followed by ``|``:
+    every row opens with its own ``|``, so a row boundary reads as an empty cell.
+
+    The header row has no empty cell: its cells up to the first empty one give the
+    width. An empty cell ends the row when the row is full, or when the row has two
+    cells or more and the next cell starts a row (a number, a group numeral): rows
+    under a merged (rowspan/colspan) cell are shorter than the header."""
+    n = next((k for k, c in enumerate(cells) if not c.strip()), 0)
+    if n < 2:
+        return None
+    rows: list[list[str]] = []
+    row: list[str] = []
+    for k, c in enumerate(cells):
+        nxt = cells[k + 1].strip() if k + 1 < len(cells) else ""
+        if not c.strip() and row and (len(row) >= n or (len(row) >= 2 and ROW_START.match(nxt))):
+            rows.append(row)
+            if all(x.strip() for x in row):   # a full row (the column numbers "1 2 ... 8") widens
+                n = max(n, len(row))
+            row = []
+            continue
+        row.append(c)
+    if any(x.strip() for x in row):
+        rows.append(row)
+    if len(rows) < 2:
+        return None
+    return rows
