@@ -38,6 +38,7 @@ from kehoach.corpus import bodies as B
 from kehoach.corpus.home import DB_NAME, LOCK_NAME
 from kehoach.corpus.progress import Progress
 from kehoach.errors import KehoachError, NotAPlanError
+from kehoach.ingest import SUFFIXES
 from kehoach.models import Extraction, IngestedDocument
 
 
@@ -54,7 +55,7 @@ class AmbiguousPlanError(CorpusError):
 
 
 # file types ``add`` picks up when walking a folder (explicit files of any type are tried)
-FOLDER_SUFFIXES = (".txt", ".docx", ".pdf")
+FOLDER_SUFFIXES = SUFFIXES   # every format ingest reads (kehoach.ingest.READERS)
 
 STORE_MIGRATIONS: list[str] = [
     # v1
@@ -292,7 +293,7 @@ def _check_file(db: Path) -> None:
 
 
 def discover(paths: Sequence[str]) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
-    """Files to add from files, folders (recursive, .txt/.docx/.pdf, hidden entries skipped) and
+    """Files to add from files, folders (recursive, the FOLDER_SUFFIXES, hidden entries skipped) and
     globs. Returns ((as given, resolved path) in order without repeats, (arg, reason) failures)."""
     found: list[tuple[str, Path]] = []
     bad: list[tuple[str, str]] = []
