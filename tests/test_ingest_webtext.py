@@ -1,0 +1,134 @@
+"""Layout recovery for text copied from portals (ingest/webtext.py), on real snippets of
+the plans in real/web and on every real web file."""
+import re
+
+import pytest
+
+from kehoach.ingest import read
+from kehoach.ingest.webtext import bounded_rows, cell_lines, group_paragraphs
+from tests.shared import files
+
+# the letterhead of 2820/QĐ-UBND (Thành phố Hồ Chí Minh), as the portal flattened it
+LETTERHEAD_2820 = ("|\nỦY BAN NHÂN\nDÂN \nTHÀNH PHỐ HỒ CHÍ MINH\n--------\n|\nCỘNG HÒA XÃ\nHỘI CHỦ NGHĨA VIỆT NAM\n"
+                   "Độc lập - Tự do - Hạnh phúc\n---------------\n|\n|\nSố:\n2820/QĐ-UBND\n|\nThành phố Hồ\n"
+                   "Chí Minh, ngày 19 tháng 11 năm 2025\n|\n\n\nQUYẾT ĐỊNH\n\n")
+
+
+def paragraphs(text: str, width: int = 80) -> list[str]:
+    lines = text.split("\n")
+    return [" ".join(x.strip() for x in lines[a:b + 1]) for a, b in group_paragraphs(lines, width)]
+
+
+def blocks_of(tmp_path, text: str) -> list[str]:
+    p = tmp_path / "plan.txt"
+    p.write_text(text, "utf-8")
+    return [b.text for b in read(p).blocks]
+
+
+def test_a_list_marker_alone_on_its_line_joins_its_heading():
+    # 0129/KH-UBND (Đắk Lắk)
+    assert paragraphs("I.\nĐÁNH GIÁ TÌNH HÌNH THIỆT HẠI\n\n2.\nXác định khu vực ưu tiên cứu trợ\n") == [
+        "I. ĐÁNH GIÁ TÌNH HÌNH THIỆT HẠI", "2. Xác định khu vực ưu tiên cứu trợ"]
+
+
+def test_a_heading_wrapped_over_lines_is_one_block():
+    # 0129/KH-UBND, 0124/KH-UBND, 0125/KH-UBND
+    assert paragraphs("II. MỤC\nTIÊU\n") == ["II. MỤC TIÊU"]
+    assert paragraphs("III. ĐỐI TƯỢNG,\nTIÊU CHÍ THI ĐUA VÀ HÌNH THỨC KHEN THƯỞNG\n") == [
+        "III. ĐỐI TƯỢNG, TIÊU CHÍ THI ĐUA VÀ HÌNH THỨC KHEN THƯỞNG"]
+    assert paragraphs("1. Đối tượng\nthi đua\n") == ["1. Đối tượng thi đua"]
+
+
+def test_a_paragraph_whose_first_line_is_cut_short_is_one_block():
+    # 0124/KH-UBND: the first line stops at 30 characters, the rest wraps at 80
+    text = ("a) Đối với các sở, ban, ngành,\nUBND các xã, phường\n\n"
+            "- Hoàn thành vượt mức các chỉ\ntiêu phát triển kinh tế - xã hội năm 2025, bảo đảm ổn định chính trị, giữ vững\n"
+            "quốc phòng, an ninh, trật tự, an toàn xã hội.\n")
+    assert paragraphs(text) == [
+        "a) Đối với các sở, ban, ngành, UBND các xã, phường",
+        "- Hoàn thành vượt mức các chỉ tiêu phát triển kinh tế - xã hội năm 2025, bảo đảm ổn định chính trị, "
+        "giữ vững quốc phòng, an ninh, trật tự, an toàn xã hội."]
+
+
+def test_a_number_at_the_start_of_a_wrapped_line_goes_on_with_the_sentence():
+    # 0129/KH-UBND: "... cấp độ" / "1. Cấp ngay ..." is one paragraph, not a new item
+    text = ("- Giai đoạn khẩn cấp\n(0-48 giờ): Tổ chức lực lượng, phương tiện tiếp cận ngay các vùng ngập sâu,\n"
+            "chia cắt bằng ca nô, xuồng máy, phương tiện cơ động, ưu tiên các địa bàn cấp độ\n"
+            "1. Cấp ngay mì tôm, lương khô, nước uống, thuốc men thiết yếu, sữa và một số\nnhu yếu phẩm cơ bản khác.\n")
+    (one,) = paragraphs(text)
+    assert "cấp độ 1. Cấp ngay mì tôm" in one
+
+
+def test_list_items_in_one_group_are_never_joined():
+    # 0124/KH-UBND, the recipients: one item a line, an item's wrapped "(b/c);" stays with it
+    text = ("Nơi nhận:\n- Ban Thi đua - Khen thưởng Trung ương\n(b/c);\n- TT. Tỉnh ủy; TT. HĐND tỉnh (b/c);\n"
+            "- CT, PCT UBND tỉnh;\n- Lưu: VT, NV (V-10b).\n")
+    assert paragraphs(text) == ["Nơi nhận:", "- Ban Thi đua - Khen thưởng Trung ương (b/c);",
+                                "- TT. Tỉnh ủy; TT. HĐND tỉnh (b/c);", "- CT, PCT UBND tỉnh;", "- Lưu: VT, NV (V-10b)."]
+
+
+@pytest.mark.parametrize("raw,want", [
+    (["ỦY BAN NHÂN", "DÂN ", "THÀNH PHỐ CẦN THƠ", "--------"], ["ỦY BAN NHÂN DÂN", "THÀNH PHỐ CẦN THƠ", "--------"]),
+    (["ỦY BAN NHÂN DÂN", "TỈNH ĐẮK LẮK", "-------"], ["ỦY BAN NHÂN DÂN", "TỈNH ĐẮK LẮK", "-------"]),
+    (["BỘ VĂN HÓA, THỂ", "THAO ", "VÀ DU LỊCH", "-------"], ["BỘ VĂN HÓA, THỂ THAO", "VÀ DU LỊCH", "-------"]),
+    (["CỘNG HÒA XÃ HỘI", "CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"],
+     ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]),
+    (["CỘNG HÒA XÃ", "HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"],
+     ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]),
+    (["Số:", "2820/QĐ-UBND"], ["Số: 2820/QĐ-UBND"]),
+    (["Đắk Lắk, ngày 18", "tháng 11 năm 2025"], ["Đắk Lắk, ngày 18 tháng 11 năm 2025"]),
+    (["Cần Thơ, ngày", "19 tháng 11 năm 2025"], ["Cần Thơ, ngày 19 tháng 11 năm 2025"]),
+    (["KT. CHỦ TỊCH ", "PHÓ CHỦ TỊCH", "Đào Mỹ"], ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Đào Mỹ"]),
+    (["TM. ỦY BAN NHÂN", "DÂN ", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Lâm Văn Bi"],
+     ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Lâm Văn Bi"]),
+])
+def test_letterhead_and_signature_cells_are_rejoined_where_the_portal_cut_them(raw, want):
+    assert cell_lines(raw) == want
+
+
+def test_the_flattened_letterhead_gives_issuer_motto_number_and_date_blocks(tmp_path):
+    body = "TRIỂN KHAI QUYẾT ĐỊNH SỐ\n06/QĐ-TTG NGÀY 02 THÁNG 01 NĂM 2025\n\n" + "\n\n".join(
+        f"Căn cứ Luật số\n{k}/2024/QH15 ngày 29 tháng 11 năm 2024 về việc quản lý và sử dụng nguồn lực của\nnhà nước;"
+        for k in range(10, 20)) + "\n"
+    got = blocks_of(tmp_path, LETTERHEAD_2820 + body)
+    assert got[:10] == ["ỦY BAN NHÂN DÂN", "THÀNH PHỐ HỒ CHÍ MINH", "--------", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                        "Độc lập - Tự do - Hạnh phúc", "---------------", "Số: 2820/QĐ-UBND",
+                        "Thành phố Hồ Chí Minh, ngày 19 tháng 11 năm 2025", "QUYẾT ĐỊNH",
+                        "TRIỂN KHAI QUYẾT ĐỊNH SỐ 06/QĐ-TTG NGÀY 02 THÁNG 01 NĂM 2025"]
+
+
+def test_a_table_whose_rows_open_with_their_own_pipe_is_rebuilt_row_by_row():
+    # 2820/QĐ-UBND, Phụ lục: a group row (merged across), then task rows, one under a rowspan cell
+    lines = ("|\nTT\n|\nNhiệm vụ\n|\nCơ quan chủ trì\n|\nCơ quan phối hợp\n|\nThời gian dự kiến hoàn thành\n|\n"
+             "Kết quả dự kiến\n|\nNguồn kinh phí\n|\n|\nI\n|\nHoàn thiện thể chế\n|\n|\n1\n|\nPhối hợp rà soát, sửa đổi Luật\n"
+             "Quy hoạch.\n|\nSở Tài chính\n|\nCác sở, ngành\n|\nQuý IV/2025\n|\nLuật Quy hoạch\n|\nChi thường xuyên\n|\n|\n"
+             "2\n|\nPhối hợp xây dựng nội dung\n|\nSở Tài chính\n|\nCác sở, ngành\n|\nNăm 2025 - 2026\n|\nNghị định\n|\n")
+    cells, cur = [], None
+    for ln in lines.split("\n")[1:]:
+        if ln == "|":
+            cells.append(" ".join(cur or []))
+            cur = []
+        elif ln:
+            cur = (cur or []) + [ln]
+    rows = bounded_rows(cells)
+    assert [r[0] for r in rows] == ["TT", "I", "1", "2"]
+    assert rows[1] == ["I", "Hoàn thiện thể chế"]
+    assert rows[2][1:5] == ["Phối hợp rà soát, sửa đổi Luật Quy hoạch.", "Sở Tài chính", "Các sở, ngành", "Quý IV/2025"]
+    assert rows[3][4] == "Năm 2025 - 2026"
+
+
+@pytest.mark.parametrize("path", files("real/web", "*.txt"), ids=lambda p: p.stem)
+def test_every_real_web_file_gives_exact_spans_and_recovered_paragraphs(path):
+    doc = read(path)
+    for b in doc.blocks:
+        assert doc.text[b.start:b.end] == b.text
+    paras = [b.text for b in doc.blocks if b.kind == "para"]
+    # no list marker is left alone, the motto is one block, the date line is whole
+    assert not [t for t in paras if re.fullmatch(r"(?:[IVXLC]{1,6}|\d{1,3}(?:\.\d{1,3})*|[a-zđ])[.)]", t)]
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in paras
+    assert any(re.search(r", ngày \d{1,2} tháng \d{1,2} năm \d{4}$", t) for t in paras[:12])
+    # the document's title (after its kind) is one block: the next block is not its wrapped tail
+    kind = next(i for i, t in enumerate(paras) if re.match(r"^(KẾ HOẠCH|QUYẾT ĐỊNH|CHỈ THỊ)$", t))
+    title = paras[kind + 1]
+    assert len(title) > 40 and not (paras[kind + 2].isupper() and len(paras[kind + 2]) < 40
+                                    and not re.match(r"^(ỦY BAN|BỘ TRƯỞNG)", paras[kind + 2]))
