@@ -91,8 +91,9 @@ def needs_ocr(page, n_chars: int) -> bool:
     return any(o.type == R.FPDF_PAGEOBJ_IMAGE for o in page.get_objects(max_depth=2))
 
 
-def render(pdf, index: int, dpi: int = DPI):
+def render(pdf, index: int, dpi: Optional[int] = None):
     """One page as a grayscale PIL image at ``dpi``."""
+    dpi = dpi or DPI
     with _RENDER_LOCK:
         page = pdf[index]
         try:
@@ -101,11 +102,11 @@ def render(pdf, index: int, dpi: int = DPI):
             page.close()
 
 
-def ocr_image(image, psm: int = PSM, lang: str = LANG) -> list[Word]:
+def ocr_image(image, psm: Optional[int] = None, lang: str = LANG) -> list[Word]:
     """Tesseract's words on an image, with boxes (pixels) and confidences."""
     import pytesseract
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")   # parallel pages, not threads inside one
-    d = pytesseract.image_to_data(image, lang=lang, config=f"--psm {psm}",
+    d = pytesseract.image_to_data(image, lang=lang, config=f"--psm {psm or PSM}",
                                   output_type=pytesseract.Output.DICT)
     out: list[Word] = []
     for i, t in enumerate(d["text"]):
@@ -123,11 +124,11 @@ def confidence(words: list[Word]) -> float:
     return sum(c * k for c, k in scored) / n if n else 0.0
 
 
-def word_segments(words: list[Word], dpi: int = DPI) -> list:
+def word_segments(words: list[Word], dpi: Optional[int] = None) -> list:
     """Words -> ``pdf.Seg`` runs in points: one per Tesseract line, cut where the gap
     between two words is wider than 1.5 line heights (two columns on one baseline)."""
     from kehoach.ingest.pdf import Seg
-    k = 72.0 / dpi
+    k = 72.0 / (dpi or DPI)
     lines: dict[tuple[int, int, int], list[Word]] = {}
     for w in words:
         lines.setdefault(w.line, []).append(w)
@@ -152,7 +153,7 @@ def word_segments(words: list[Word], dpi: int = DPI) -> list:
     return segs
 
 
-def ocr_page(pdf, index: int, dpi: int = DPI, psm: int = PSM) -> PageOcr:
+def ocr_page(pdf, index: int, dpi: Optional[int] = None, psm: Optional[int] = None) -> PageOcr:
     import time
     t0 = time.perf_counter()
     words = ocr_image(render(pdf, index, dpi), psm)
@@ -173,10 +174,11 @@ def _progress(source: str, total: int) -> Callable[[PageOcr], None]:
     return report
 
 
-def ocr_pages(pdf, indices: list[int], source: str = "", workers: int = WORKERS,
-              dpi: int = DPI, psm: int = PSM, progress: bool = True) -> dict[int, PageOcr]:
+def ocr_pages(pdf, indices: list[int], source: str = "", workers: Optional[int] = None,
+              dpi: Optional[int] = None, psm: Optional[int] = None, progress: bool = True) -> dict[int, PageOcr]:
     """OCR the pages at ``indices`` (0-based) of an open pypdfium2 document, in parallel;
-    page index -> PageOcr. Raises IngestError when Tesseract cannot run."""
+    page index -> PageOcr. Raises IngestError when Tesseract cannot run. Unset arguments
+    take the module's ``WORKERS``, ``DPI``, ``PSM`` at call time."""
     if not indices:
         return {}
     why = available()
@@ -184,7 +186,7 @@ def ocr_pages(pdf, indices: list[int], source: str = "", workers: int = WORKERS,
         raise IngestError(source, f"scanned PDF with no text layer needs OCR, but {why}")
     report = _progress(source, len(indices)) if progress else None
     out: dict[int, PageOcr] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(indices)))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(workers or WORKERS, len(indices)))) as pool:
         futures = {pool.submit(ocr_page, pdf, i, dpi, psm): i for i in indices}
         from concurrent.futures import as_completed
         for f in as_completed(futures):

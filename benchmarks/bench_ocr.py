@@ -1,0 +1,136 @@
+"""OCR accuracy and speed on the seed PDFs turned into scans.
+
+Each seed PDF (``corpus/pdf``) is rendered to page images at 200 and 300 dpi, clean and
+with mild scan damage (skew of 0.8 degrees, Gaussian noise sigma 12 gray levels, 0.2% salt
+and pepper), saved as an image-only PDF and read back through ``kehoach.ingest.read``
+(which OCRs it, rendering at the scan's resolution). Reported per condition:
+
+- CER: Levenshtein distance between the OCR'd document text and the text-layer document
+  text (both through the same layout reader; NFC, whitespace collapsed), over the
+  text-layer length;
+- pages/s with ``ocr.WORKERS`` parallel pages;
+- with ``--score``: the extraction ``overall`` of the OCR'd seeds (``kehoach extract`` +
+  the shared scorer) next to the text-layer one.
+
+    nice .venv/bin/python benchmarks/bench_ocr.py [--shared DIR] [--dpi 200 300] [--score]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+from PIL import Image
+
+from kehoach.ingest import ocr, read
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SHARED = HERE.parent / "tests" / "data" / "shared"
+
+
+def damage(img: Image.Image, rng: random.Random) -> Image.Image:
+    """Mild scan damage: a small rotation, sensor noise and a few specks."""
+    img = img.rotate(rng.choice((-0.8, 0.8)), resample=Image.BICUBIC, expand=False, fillcolor=255)
+    a = np.asarray(img, dtype=np.float32)
+    nr = np.random.default_rng(rng.randrange(1 << 30))
+    a = a + nr.normal(0, 12, a.shape)
+    specks = nr.random(a.shape)
+    a[specks < 0.001] = 0
+    a[specks > 0.999] = 255
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "L")
+
+
+def scan(pdf_path: Path, out: Path, dpi: int, noisy: bool, seed: int = 0) -> int:
+    """The PDF as an image-only PDF at ``dpi``; number of pages."""
+    rng = random.Random(seed)
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    images = []
+    for i in range(len(pdf)):
+        img = pdf[i].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        images.append(damage(img, rng) if noisy else img)
+    images[0].save(out, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return len(images)
+
+
+def norm(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+def cer(ocr_text: str, ref: str) -> float:
+    from rapidfuzz.distance import Levenshtein
+    a, b = norm(ocr_text), norm(ref)
+    return Levenshtein.distance(a, b) / max(1, len(b))
+
+
+def score(gold: Path, files: list[Path], scorer: Path) -> dict:
+    out = subprocess.run([sys.executable, "-m", "kehoach", "extract", *map(str, files), "--format", "jsonl"],
+                         capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+        f.write(out)
+    res = subprocess.run([sys.executable, str(scorer), "extract", str(gold), f.name],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(res.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=Path(os.environ.get("KEHOACH_SHARED") or DEFAULT_SHARED))
+    ap.add_argument("--dpi", type=int, nargs="+", default=[300, 200])
+    ap.add_argument("--noise", choices=("both", "clean", "noisy"), default="both")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N seed PDFs")
+    ap.add_argument("--score", action="store_true", help="also score extraction on the clean 300 dpi scans")
+    args = ap.parse_args()
+    seeds = sorted((args.shared / "corpus" / "pdf").glob("*.pdf"))
+    if args.limit:
+        seeds = seeds[:args.limit]
+    refs = {p.stem: read(p).text for p in seeds}
+    noises = {"both": (False, True), "clean": (False,), "noisy": (True,)}[args.noise]
+    tmp = Path(tempfile.mkdtemp(prefix="bench_ocr_"))
+    print(f"{len(seeds)} seed PDFs, {ocr.WORKERS} parallel pages, psm {ocr.PSM}, Tesseract {ocr.LANG}")
+    for dpi in args.dpi:
+        for noisy in noises:
+            d = tmp / f"{dpi}{'n' if noisy else ''}"
+            d.mkdir()
+            ocr.DPI = dpi
+            pages, chars, errs, t = 0, 0, 0.0, 0.0
+            per = []
+            confs = []
+            for p in seeds:
+                out = d / p.name
+                pages += scan(p, out, dpi, noisy)
+                t0 = time.perf_counter()
+                doc = read(out)
+                t += time.perf_counter() - t0
+                c = cer(doc.text, refs[p.stem])
+                n = len(norm(refs[p.stem]))
+                chars += n
+                errs += c * n
+                per.append(f"{p.stem[:3]} {c:.2%}")
+                confs += [r["confidence"] for r in doc.meta.get("ocr", [])]
+            print(f"{dpi} dpi {'noisy' if noisy else 'clean'}: CER {errs / chars:.2%} ({', '.join(per)}); "
+                  f"mean confidence {sum(confs) / max(1, len(confs)):.1f}; "
+                  f"{pages} pages in {t:.0f} s = {pages / t:.2f} pages/s", flush=True)
+            if args.score and dpi == 300 and not noisy:
+                gold, scorer = args.shared / "eval" / "gold", args.shared / "eval" / "score.py"
+                env_dpi = ocr.DPI
+                s_ocr = score(gold, sorted(d.glob("*.pdf")), scorer)
+                s_txt = score(gold, seeds, scorer)
+                ocr.DPI = env_dpi
+                print(f"  extraction overall: OCR'd {s_ocr['overall']:.3f} vs text layer {s_txt['overall']:.3f}; "
+                      f"task_f1 {s_ocr['task_f1']:.3f} vs {s_txt['task_f1']:.3f}; "
+                      f"doc fields {json.dumps(s_ocr['doc_field_acc'])}", flush=True)
+    ocr.DPI = 300
+
+
+if __name__ == "__main__":
+    main()
