@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from kehoach.errors import IngestError
+from kehoach.ingest import legacy
 from kehoach.ingest.builder import DocBuilder, looks_like_header
 from kehoach.ingest.layout import layout_hits
 from kehoach.ingest.normalize import clean_inline, ends_sentence, is_item_start
@@ -307,6 +308,8 @@ class _Ctx:
     page: int = 1
     table_depth: int = 0
     extra: list = field(default_factory=list)   # text-box paragraphs waiting to be emitted
+    legacy_font: Optional[tuple] = None          # the default font's legacy encoding (ingest/legacy.py)
+    legacy: set = field(default_factory=set)     # legacy encodings converted
 
     @property
     def cur_page(self) -> Optional[int]:
@@ -330,7 +333,7 @@ def _runs_text(el, ctx: _Ctx, out: list[str], fmt: list[tuple[bool, bool]], defa
             for rc in ch:
                 rt = rc.tag
                 if rt == _TEXT:
-                    t = rc.text or ""
+                    t = legacy.docx_run_text(rc.text or "", rpr, ctx.legacy_font, ctx.legacy)
                     out.append(t)
                     if t.strip():
                         fmt.append((b, i))
@@ -594,6 +597,38 @@ def _emit_table(b: DocBuilder, t: _T) -> None:
 
 # ------------------------------------------------------------------- entry point
 
+# Bounds on what a DOCX may unzip to, checked on the zip directory before anything is
+# decompressed (python-docx reads every part into memory; zipfile stops a member at its
+# declared size, so the declared sizes bound the real ones). A 300-page plan with
+# scanned annexes unzips to ~60 MiB, its document.xml to ~15 MiB, at ratios under 30.
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
+MAX_XML_PART_BYTES = 128 * 1024 * 1024
+MAX_ZIP_ENTRIES = 10_000
+MAX_RATIO = 200             # uncompressed / compressed, for members over RATIO_MIN_BYTES
+RATIO_MIN_BYTES = 1024 * 1024
+
+
+def check_zip_bounds(z: zipfile.ZipFile, source: str) -> None:
+    """Refuse a zip bomb: too many entries, too much unzipped data, a part that inflates
+    by more than ``MAX_RATIO``, or an XML part too large to parse."""
+    infos = z.infolist()
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise IngestError(source, f"DOCX has {len(infos)} zip entries (limit {MAX_ZIP_ENTRIES}): not a Word document, "
+                                  "or a zip bomb")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(1, info.compress_size):
+            raise IngestError(source, f"DOCX part {info.filename} inflates {info.file_size // max(1, info.compress_size)}x "
+                                      f"(limit {MAX_RATIO}x): a zip bomb")
+        if info.filename.lower().endswith((".xml", ".rels")) and info.file_size > MAX_XML_PART_BYTES:
+            raise IngestError(source, f"DOCX part {info.filename} is {info.file_size // 2 ** 20} MiB of XML "
+                                      f"(limit {MAX_XML_PART_BYTES // 2 ** 20} MiB)")
+    if total > MAX_UNZIPPED_BYTES:
+        raise IngestError(source, f"DOCX unzips to {total // 2 ** 20} MiB (limit {MAX_UNZIPPED_BYTES // 2 ** 20} MiB): "
+                                  "a zip bomb or not a Word document")
+
+
 def _open(data: bytes, source: str):
     if data[:4] == b"\xd0\xcf\x11\xe0":
         raise IngestError(source, "encrypted or legacy Word file (OLE container, not a DOCX): "
@@ -605,6 +640,7 @@ def _open(data: bytes, source: str):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
+            check_zip_bounds(z, source)
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise IngestError(source, f"not a valid DOCX file ({e})") from None
     if "[Content_Types].xml" not in names:
@@ -633,7 +669,7 @@ def read_docx(data: bytes, source: str, sha256: str) -> IngestedDocument:
     styles = Styles(_part_root(lambda: document.part._styles_part))
     numbering = Numbering(_part_root(lambda: document.part.numbering_part))
     rendered_breaks = sum(1 for _ in body.iter(_q("lastRenderedPageBreak")))
-    ctx = _Ctx(styles, numbering, use_pages=rendered_breaks > 0)
+    ctx = _Ctx(styles, numbering, use_pages=rendered_breaks > 0, legacy_font=legacy.docx_default_font(document))
     items = _join_broken(list(_walk(body, ctx)))
 
     b = DocBuilder()
@@ -646,4 +682,5 @@ def read_docx(data: bytes, source: str, sha256: str) -> IngestedDocument:
     props = document.core_properties
     if props.title:
         meta["title_property"] = props.title
-    return b.build(source, sha256, "docx", pages=ctx.page if ctx.use_pages else None, meta=meta)
+    return b.build(source, sha256, "docx", pages=ctx.page if ctx.use_pages else None, meta=meta,
+                   warnings=[legacy.warning(e, "in legacy-font runs") for e in sorted(ctx.legacy)])

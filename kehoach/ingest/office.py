@@ -41,10 +41,11 @@ _CANDIDATES = ("soffice", "libreoffice", "/usr/lib/libreoffice/program/soffice",
 
 
 def soffice() -> Optional[str]:
-    """The LibreOffice executable (``KEHOACH_SOFFICE`` overrides), or None."""
+    """The LibreOffice executable, or None. ``KEHOACH_SOFFICE``, when set, is the only
+    one tried (a path or a command name)."""
     env = os.environ.get("KEHOACH_SOFFICE")
-    for c in ((env,) if env else ()) + _CANDIDATES:
-        found = shutil.which(c) if c else None
+    for c in (env,) if env else _CANDIDATES:
+        found = shutil.which(c)
         if found:
             return found
     return None

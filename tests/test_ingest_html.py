@@ -1,0 +1,131 @@
+"""HTML reader: real pages saved from the national legal database (vbpl), and pages
+written here to pin the table, layout and chrome rules."""
+from __future__ import annotations
+
+import pytest
+
+from kehoach.errors import IngestError
+from kehoach.extract import extract
+from kehoach.ingest import read
+from tests.shared import files
+
+
+def _spans_ok(doc) -> None:
+    for b in doc.blocks:
+        assert doc.text[b.start:b.end] == b.text
+
+
+@pytest.mark.parametrize("page", files("real/html", "*.html"), ids=lambda p: p.name)
+def test_real_vbpl_pages_give_the_document_without_the_site_around_it(page):
+    doc = read(page)
+    _spans_ok(doc)
+    assert doc.format == "html"
+    # the site's menu, tab bar and table of contents are not document text
+    for chrome in ("TRANG CHỦ", "GIỚI THIỆU", "Mục lục", "Tải về", "Lược đồ", "Thuộc tính"):
+        assert chrome not in doc.text
+    rec = extract(doc).to_dict()
+    d = rec["document"]
+    assert d["type"] == "Quyết định"
+    assert d["number"] and "QĐ-TTg" in d["number"]
+    assert d["date"] and d["issuer"]
+    assert rec["tasks"], "a decision with articles has tasks"
+    # the letterhead table is read as paragraphs, not as a table row
+    assert any(b.kind == "para" and b.text.startswith("Số:") for b in doc.blocks)
+    assert doc.text.rstrip().endswith(tuple("abcdefghijklmnopqrstuvwxyzàáảãạđơưôêâăíìóòúùýỳ.)/"))
+    assert not any(b.kind == "row" and "CỘNG HÒA" in b.text for b in doc.blocks)
+
+
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Cổng thông tin</title>
+<script>var menu = "Kế hoạch giả";</script><style>p {{color: red}}</style></head>
+<body>
+<nav><ul><li><a href="/">Trang chủ</a></li><li><a href="/vb">Văn bản</a></li><li><a href="/lh">Liên hệ</a></li></ul></nav>
+<div class="header">Cổng thông tin điện tử tỉnh <a href="/">Bình Định</a></div>
+<div class="main"><div class="content">
+<table style="border: none"><tr>
+  <td><p align="center"><b>ỦY BAN NHÂN DÂN<br>TỈNH BÌNH ĐỊNH</b></p><p align="center">Số: 45/KH-UBND</p></td>
+  <td><p align="center"><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM<br>Độc lập - Tự do - Hạnh phúc</b></p>
+      <p align="center"><i>Bình Định, ngày 5 tháng 3 năm 2025</i></p></td></tr></table>
+<p style="text-align:center"><strong>KẾ HOẠCH</strong></p>
+<p style="text-align:center"><strong>Triển khai chuyển đổi số năm 2025</strong></p>
+<p><b>I. MỤC ĐÍCH, YÊU CẦU</b></p>
+<p>Nâng cao hiệu quả chuyển đổi số trong các cơ quan nhà nước trên địa bàn tỉnh, bảo đảm
+   đồng bộ và thống nhất.</p>
+<p><b>II. NHIỆM VỤ</b></p>
+<ol><li>Sở Khoa học và Công nghệ chủ trì tham mưu triển khai nền tảng số, hoàn thành trước ngày 30/6/2025.</li>
+<li>Sở Nội vụ rà soát thủ tục hành chính, thời gian thực hiện trong năm 2025.</li></ol>
+<p style="display:none">Văn bản ẩn không thuộc nội dung</p>
+<table border="1">
+ <thead><tr><th>STT</th><th>Nhiệm vụ</th><th>Cơ quan chủ trì</th><th>Thời gian hoàn thành</th></tr></thead>
+ <tbody>
+ <tr><td colspan="4">Nhóm nhiệm vụ về hạ tầng số</td></tr>
+ <tr><td>1</td><td>Nâng cấp mạng diện rộng của tỉnh</td><td rowspan="2">Sở Khoa học và Công nghệ</td><td>Quý II/2025</td></tr>
+ <tr><td>2</td><td>Xây dựng trung tâm dữ liệu tỉnh</td><td>Năm 2025</td></tr>
+ </tbody>
+</table>
+<table border="0"><tr><td><p><b>Nơi nhận:</b></p><p>- Như trên;</p><p>- Lưu: VT.</p></td>
+<td><p align="center"><b>TM. ỦY BAN NHÂN DÂN<br>CHỦ TỊCH</b></p><p align="center"><b>Nguyễn Văn A</b></p></td></tr></table>
+</div></div>
+<div class="related"><h3><a href="/1">Văn bản liên quan</a></h3><ul>{related}</ul></div>
+<footer>Bản quyền thuộc Cổng thông tin điện tử tỉnh Bình Định. Địa chỉ: 01 Trần Phú.</footer>
+</body></html>
+"""
+RELATED = "".join(f'<li><a href="/vb/{k}">Kế hoạch số {k}/KH-UBND về chuyển đổi số của tỉnh năm 2024</a></li>'
+                  for k in range(30))
+
+
+def _page(tmp_path, html: str, name: str = "page.html"):
+    p = tmp_path / name
+    p.write_bytes(html.encode("utf-8"))
+    return p
+
+
+def test_portal_page_keeps_paragraphs_and_tables_and_drops_menus_scripts_and_footer(tmp_path):
+    doc = read(_page(tmp_path, PAGE.format(related=RELATED)))
+    _spans_ok(doc)
+    text = doc.text
+    for gone in ("Trang chủ", "Liên hệ", "var menu", "color: red", "Văn bản ẩn", "Bản quyền", "Văn bản liên quan",
+                 "Cổng thông tin điện tử tỉnh Bình"):
+        assert gone not in text
+    paras = [b.text for b in doc.blocks if b.kind == "para"]
+    # layout tables (letterhead, signature) are paragraphs, <br> starts a line
+    assert paras[:4] == ["ỦY BAN NHÂN DÂN", "TỈNH BÌNH ĐỊNH", "Số: 45/KH-UBND", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"]
+    assert "Nơi nhận:" in paras and "Nguyễn Văn A" in paras
+    # source line wraps are whitespace; list items get their marker
+    assert ("Nâng cao hiệu quả chuyển đổi số trong các cơ quan nhà nước trên địa bàn tỉnh, bảo đảm đồng bộ và thống nhất."
+            in paras)
+    assert any(p.startswith("1. Sở Khoa học và Công nghệ chủ trì") for p in paras)
+    assert any(p.startswith("2. Sở Nội vụ") for p in paras)
+    # the real table: header row, a colspan group title, a rowspan carried down
+    assert len(doc.tables) == 1
+    rows = [b for b in doc.blocks if b.kind == "row"]
+    assert rows[0].header and rows[0].cells == ["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Thời gian hoàn thành"]
+    assert rows[1].cells == ["Nhóm nhiệm vụ về hạ tầng số", "", "", ""]
+    assert rows[2].cells == ["1", "Nâng cấp mạng diện rộng của tỉnh", "Sở Khoa học và Công nghệ", "Quý II/2025"]
+    assert rows[3].cells == ["2", "Xây dựng trung tâm dữ liệu tỉnh", "Sở Khoa học và Công nghệ", "Năm 2025"]
+    rec = extract(doc).to_dict()
+    assert rec["document"]["number"] == "45/KH-UBND"
+    assert rec["document"]["date"] == "2025-03-05"
+    assert rec["document"]["signer"]["name"] == "Nguyễn Văn A"
+    leads = [t["lead"] for t in rec["tasks"]]
+    assert ["Sở Khoa học và Công nghệ"] in leads
+
+
+def test_page_without_a_document_is_one_clear_error(tmp_path):
+    chrome = ("<html><body><nav>" + "".join(f'<a href="/{k}">Mục {k}</a>' for k in range(50)) +
+              "</nav><div><p>Trang không tồn tại.</p></div><ul>" + RELATED + "</ul></body></html>")
+    with pytest.raises(IngestError, match=r"empty\.html: no document in the HTML page"):
+        read(_page(tmp_path, chrome, "empty.html"))
+    viewer = '<html><body><h1>Văn bản gốc</h1><iframe src="/files/qd-45.pdf"></iframe></body></html>'
+    with pytest.raises(IngestError, match="embedded PDF"):
+        read(_page(tmp_path, viewer, "viewer.htm"))
+
+
+def test_encoding_from_meta_charset_and_page_named_txt(tmp_path):
+    body = PAGE.format(related="").replace('<meta charset="utf-8">', '<meta charset="utf-16">')
+    p = tmp_path / "page16.html"
+    p.write_bytes(body.encode("utf-16"))
+    assert "Số: 45/KH-UBND" in read(p).text
+    # a page saved with a .txt name is still read as HTML (by its content)
+    q = _page(tmp_path, PAGE.format(related=""), "page.txt")
+    doc = read(q)
+    assert doc.format == "html" and "<td>" not in doc.text
