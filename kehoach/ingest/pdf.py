@@ -164,7 +164,7 @@ def _open(data: bytes, source: str):
 # of the letters' height is a word space (pdfplumber splits words at a gap too). Some PDFs
 # move to the next word instead of drawing a space, or draw a space that overlaps its
 # neighbours, which pdfium leaves out of the text ("banChỉ" for "ban Chỉ").
-WORD_GAP = 0.12
+WORD_GAP = 0.15
 
 def page_segments(page, textpage, sink: Optional[list[Char]] = None) -> list[Seg]:
     """Text runs of a page from pdfium's character stream: a run ends at pdfium's line
