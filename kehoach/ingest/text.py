@@ -16,7 +16,8 @@ from importlib import resources
 from kehoach.errors import IngestError
 from kehoach.ingest.builder import _HEADER_WORDS, DocBuilder, looks_like_header
 from kehoach.ingest.normalize import join_wrapped, wrap_width
-from kehoach.ingest.webtext import blank_separated, bounded_rows, cell_lines, group_paragraphs
+from kehoach.ingest.webtext import (blank_separated, bounded_rows, cell_lines, group_paragraphs, lead_cell,
+                                    pipe_region_end)
 from kehoach.models import IngestedDocument
 
 _PIPE = re.compile(r"^\s*\|\s*$")
@@ -232,17 +233,7 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
             continue
         if _PIPE.match(ln):
             # a run of lines with lone "|" separators
-            j, last_pipe = i, i
-            while j < n and (j - last_pipe) <= 12:
-                if _PIPE.match(lines[j]):
-                    last_pipe = j
-                elif j == last_pipe + 1 and not lines[j].strip():
-                    k = j
-                    while k < n and not lines[k].strip():
-                        k += 1
-                    if k < n and not _PIPE.match(lines[k]):
-                        break   # blank lines after a "|", then text: the pipe layout ends here
-                j += 1
+            last_pipe = pipe_region_end(lines, i)
             region = lines[i:last_pipe + 1]
             segs = _segments(region)
             rows = None
@@ -252,7 +243,15 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
                 if rows and not looks_like_header(rows[0]):
                     rows = None
             if rows is None and seen_title:
-                rows = _pipe_table_rows(segs)
+                lead = lead_cell(para_run)
+                if lead and lead <= 3:
+                    # the first cell was written before the first "|" ("STT" / "|" / "Nội dung" ...)
+                    with_lead = _pipe_table_rows([[x.strip() for x in para_run[-lead:]]] + segs)
+                    if with_lead and looks_like_header(with_lead[0]):
+                        del para_run[-lead:]
+                        rows = with_lead
+                if rows is None:
+                    rows = _pipe_table_rows(segs)
             if rows and looks_like_header(rows[0]):
                 flush()
                 b.table()

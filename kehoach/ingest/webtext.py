@@ -199,3 +199,38 @@ def bounded_rows(cells: list[str]) -> list[list[str]] | None:
     if len(rows) < 2:
         return None
     return rows
+
+
+PIPE = re.compile(r"^\s*\|\s*$")
+# a cell longer than this many lines is not a cell: the "|" layout has ended
+MAX_CELL_LINES = 60
+
+
+def pipe_region_end(lines: list[str], i: int) -> int:
+    """Index of the last ``|`` line of the cell-a-line layout that opens at line ``i``.
+
+    Between two ``|`` lines there is one cell: lines of text with no blank line among
+    them, or one blank line (an empty cell). Blank lines after a ``|`` followed by
+    text end the layout (the paragraph after a table or a letterhead)."""
+    n, last = len(lines), i
+    j = i + 1
+    while j < n:
+        ln = lines[j]
+        if PIPE.match(ln):
+            last = j
+        elif not ln.strip():
+            if not (j == last + 1 and j + 1 < n and PIPE.match(lines[j + 1])):
+                break
+        elif j - last > MAX_CELL_LINES:
+            break
+        j += 1
+    return last
+
+
+def lead_cell(run: list[str]) -> int:
+    """How many lines at the end of ``run`` (the lines before a ``|`` line) form the cell
+    written before the first ``|``: back to the last blank line."""
+    k = len(run)
+    while k > 0 and run[k - 1].strip() and not PIPE.match(run[k - 1]):
+        k -= 1
+    return len(run) - k
