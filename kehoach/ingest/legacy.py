@@ -223,3 +223,37 @@ def convert_pdf_page(info) -> Optional[str]:
     for t in info.tables:
         t.rows = [[to_unicode(c, enc) if c else c for c in r] for r in t.rows]
     return enc
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _rfonts_name(rpr) -> Optional[str]:
+    f = rpr.find(_W + "rFonts") if rpr is not None else None
+    if f is None:
+        return None
+    return f.get(_W + "ascii") or f.get(_W + "hAnsi")
+
+
+def docx_default_font(document) -> Optional[tuple[str, bool]]:
+    """The legacy encoding of a DOCX's default font (docDefaults, then the Normal style), if any."""
+    try:
+        root = document.part._styles_part.element
+    except Exception:
+        return None
+    name = _rfonts_name(root.find(f"{_W}docDefaults/{_W}rPrDefault/{_W}rPr"))
+    for st in root.iter(_W + "style"):
+        if st.get(_W + "styleId") == "Normal":
+            name = _rfonts_name(st.find(_W + "rPr")) or name
+    return font_encoding(name)
+
+
+def docx_run_text(text: str, rpr, default: Optional[tuple[str, bool]], seen: set[str]) -> str:
+    """A DOCX run's text, converted when the run (or, without its own font, the document's
+    default font) is a legacy font; the encoding is added to ``seen``."""
+    name = _rfonts_name(rpr)
+    enc = font_encoding(name) if name else default
+    if enc is None or not text:
+        return text
+    seen.add(enc[0])
+    return to_unicode(text, enc[0], enc[1])
