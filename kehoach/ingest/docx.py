@@ -597,6 +597,38 @@ def _emit_table(b: DocBuilder, t: _T) -> None:
 
 # ------------------------------------------------------------------- entry point
 
+# Bounds on what a DOCX may unzip to, checked on the zip directory before anything is
+# decompressed (python-docx reads every part into memory; zipfile stops a member at its
+# declared size, so the declared sizes bound the real ones). A 300-page plan with
+# scanned annexes unzips to ~60 MiB, its document.xml to ~15 MiB, at ratios under 30.
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
+MAX_XML_PART_BYTES = 128 * 1024 * 1024
+MAX_ZIP_ENTRIES = 10_000
+MAX_RATIO = 200             # uncompressed / compressed, for members over RATIO_MIN_BYTES
+RATIO_MIN_BYTES = 1024 * 1024
+
+
+def check_zip_bounds(z: zipfile.ZipFile, source: str) -> None:
+    """Refuse a zip bomb: too many entries, too much unzipped data, a part that inflates
+    by more than ``MAX_RATIO``, or an XML part too large to parse."""
+    infos = z.infolist()
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise IngestError(source, f"DOCX has {len(infos)} zip entries (limit {MAX_ZIP_ENTRIES}): not a Word document, "
+                                  "or a zip bomb")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(1, info.compress_size):
+            raise IngestError(source, f"DOCX part {info.filename} inflates {info.file_size // max(1, info.compress_size)}x "
+                                      f"(limit {MAX_RATIO}x): a zip bomb")
+        if info.filename.lower().endswith((".xml", ".rels")) and info.file_size > MAX_XML_PART_BYTES:
+            raise IngestError(source, f"DOCX part {info.filename} is {info.file_size // 2 ** 20} MiB of XML "
+                                      f"(limit {MAX_XML_PART_BYTES // 2 ** 20} MiB)")
+    if total > MAX_UNZIPPED_BYTES:
+        raise IngestError(source, f"DOCX unzips to {total // 2 ** 20} MiB (limit {MAX_UNZIPPED_BYTES // 2 ** 20} MiB): "
+                                  "a zip bomb or not a Word document")
+
+
 def _open(data: bytes, source: str):
     if data[:4] == b"\xd0\xcf\x11\xe0":
         raise IngestError(source, "encrypted or legacy Word file (OLE container, not a DOCX): "
@@ -608,6 +640,7 @@ def _open(data: bytes, source: str):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
+            check_zip_bounds(z, source)
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise IngestError(source, f"not a valid DOCX file ({e})") from None
     if "[Content_Types].xml" not in names:
