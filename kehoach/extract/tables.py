@@ -177,6 +177,20 @@ def _deadline_outside_periods(ctx: Context, text: str, start: int, cell: bool = 
     return _deadline(ctx, "".join(keep), start, cell=cell)
 
 
+_ASIDE = re.compile(r"\s*\([^()]*\)")
+
+
+def _deadline_cell(ctx: Context, cell: str) -> Optional[Deadline]:
+    """A Thời gian cell's deadline; a condition in brackets ("Năm 2026 (sau khi Chính phủ
+    ban hành Nghị định ...)") is set aside when the whole cell does not read as one."""
+    d = _deadline_outside_periods(ctx, cell, 0, cell=True)
+    if d is None and "(" in cell:
+        bare = _ASIDE.sub("", cell).strip()
+        if bare and bare != cell:
+            d = _deadline_outside_periods(ctx, bare, 0, cell=True)
+    return d
+
+
 def _task_from_row(ctx: Context, row: _Row, state: _TableState, header_year: Optional[int]) -> Task:
     """One task or indicator from a body row, with what its group and the rows above pass down."""
     b = row.block
@@ -207,7 +221,7 @@ def _task_from_row(ctx: Context, row: _Row, state: _TableState, header_year: Opt
         t = ctx.target(named, row.cell("value"), row.cell("unit") or None, header_year)
         if t:
             kind, targets, full = "indicator", [t], named
-    deadline = _deadline_outside_periods(ctx, time_cell, 0, cell=True) if time_cell else None
+    deadline = _deadline_cell(ctx, time_cell) if time_cell else None
     if deadline is None and kind == "indicator" and header_year:
         deadline = Deadline(text=f"năm {header_year}", date=f"{header_year}-12-31")
     if deadline is None:
