@@ -5,12 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
-if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null 2>&1; then
+# System packages (Debian), one apt step as root: LibreOffice reads .doc/.rtf/.odt, Tesseract with its
+# Vietnamese model reads scanned PDFs; --with-browser adds chromium for the web page test.
+APT_PKGS="libreoffice-writer-nogui tesseract-ocr tesseract-ocr-vie"
+[ "${1:-}" = "--with-browser" ] && APT_PKGS="$APT_PKGS chromium chromium-driver"
+MISSING=""
+for pkg in $APT_PKGS; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || MISSING="$MISSING $pkg"
+done
+if [ -n "$MISSING" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
-      || echo "install.sh: could not install chromium; the browser test will be skipped" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $MISSING >/dev/null) \
+      || echo "install.sh: could not install$MISSING (.doc/.rtf/.odt, scanned PDFs or the browser test need them)" >&2
   else
-    echo "install.sh: --with-browser needs root and apt-get; skipping" >&2
+    echo "install.sh: installing$MISSING needs root and apt-get; without them .doc/.rtf/.odt and scanned PDFs are refused" >&2
   fi
 fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
