@@ -146,3 +146,20 @@ def test_docx_reader_refuses_a_bomb_given_as_bytes(tmp_path):
         z.writestr("word/document.xml", b" " * (130 * 2 ** 20))
     with pytest.raises(IngestError, match="bomb|MiB of XML"):
         read_docx(buf.getvalue(), "x.docx", "0")
+
+
+def test_password_protected_doc_is_one_line(tmp_path):
+    """A Word 97-2003 file with the FIB's fEncrypted bit set (what Word writes for a .doc
+    with a password) is refused before LibreOffice would stop at a password prompt."""
+    import olefile
+    from kehoach.ingest.office import soffice
+    if soffice() is None:
+        pytest.skip("LibreOffice not installed")
+    from tests.test_ingest_office import _convert
+    doc = _convert(need(DOCX), "doc", tmp_path)
+    with olefile.OleFileIO(str(doc), write_mode=True) as ole:
+        fib = bytearray(ole.openstream("WordDocument").read())
+        fib[11] |= 0x01                                   # flags word at offset 10, bit 8: fEncrypted
+        ole.write_stream("WordDocument", bytes(fib))
+    with pytest.raises(IngestError, match=rf"{doc.name}: password-protected Office file"):
+        read(doc)

@@ -46,6 +46,9 @@ MIN_DOCUMENT_CHARS = 200
 # not make a grid of millions of cells.
 MAX_COLSPAN = 100
 MAX_ROWSPAN = 1000
+# lxml's tree takes ~10x the page's bytes; a saved page is ~1 MiB (most of it scripts and
+# styles), one with inline images a few MiB.
+MAX_HTML_BYTES = 64 * 1024 * 1024
 
 _BLOCK = frozenset("""address article aside blockquote body caption center dd details dialog dir div dl dt
 fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html legend li main menu nav ol p pre
@@ -427,6 +430,8 @@ def _embedded_document(root) -> bool:
 
 
 def read_html(data: bytes, source: str, sha256: str) -> IngestedDocument:
+    if len(data) > MAX_HTML_BYTES:
+        raise IngestError(source, f"HTML page of {len(data) // 2 ** 20} MiB (limit {MAX_HTML_BYTES // 2 ** 20} MiB)")
     root = _parse(data, source)
     title_el = root.find(".//title")
     title = clean_inline(title_el.text_content()) if title_el is not None else ""
