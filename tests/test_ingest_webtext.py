@@ -132,3 +132,32 @@ def test_every_real_web_file_gives_exact_spans_and_recovered_paragraphs(path):
     title = paras[kind + 1]
     assert len(title) > 40 and not (paras[kind + 2].isupper() and len(paras[kind + 2]) < 40
                                     and not re.match(r"^(ỦY BAN|BỘ TRƯỞNG)", paras[kind + 2]))
+
+
+def test_an_upper_case_heading_is_not_joined_to_the_mixed_case_line_under_it():
+    assert paragraphs("KẾ HOẠCH\nTriển khai chính quyền địa phương hai cấp\n") == [
+        "KẾ HOẠCH", "Triển khai chính quyền địa phương hai cấp"]
+    # 0124/KH-UBND: an upper-case heading wrapped over two lines stays one
+    assert paragraphs("IV. TỔ CHỨC\nTHỰC HIỆN\n") == ["IV. TỔ CHỨC THỰC HIỆN"]
+
+
+def test_a_table_whose_first_cell_comes_before_its_first_pipe(tmp_path):
+    # the layout of the re-laid seeds (shared/eval/webstyle.py): each cell followed by "|",
+    # an empty cell as a blank line, no "|" opening a row
+    head = LETTERHEAD_2820 + "KẾ HOẠCH\n\n" + "\n\n".join(
+        f"{k}. Nội dung\nthứ {k} của kế hoạch được triển khai trên địa bàn thành phố theo đúng quy định của\npháp luật."
+        for k in range(1, 9)) + "\n\nPHỤ LỤC\n\n"
+    table = ("STT\n|\nCác nhiệm vụ\n|\nĐơn vị chủ trì\n|\nThời gian\n|\nChỉ số PCI (Chỉ số Năng lực cạnh tranh cấp\n"
+             "tỉnh)\n|\n\n|\n\n|\n\n|\n1\n|\nChủ trì phối hợp các cơ quan liên quan duy trì\nkiểm soát chất lượng.\n|\n"
+             "Phòng Quản lý xây dựng\n|\nThường xuyên\n|\n\nTrên đây là Kế hoạch.\n")
+    p = tmp_path / "plan.txt"
+    p.write_text(head + table, "utf-8")
+    doc = read(p)
+    rows = [b.cells for b in doc.blocks if b.kind == "row"]
+    assert rows == [["STT", "Các nhiệm vụ", "Đơn vị chủ trì", "Thời gian"],
+                    ["Chỉ số PCI (Chỉ số Năng lực cạnh tranh cấp tỉnh)", "", "", ""],
+                    ["1", "Chủ trì phối hợp các cơ quan liên quan duy trì kiểm soát chất lượng.",
+                     "Phòng Quản lý xây dựng", "Thường xuyên"]]
+    assert doc.blocks[-1].text == "Trên đây là Kế hoạch."
+    for b in doc.blocks:
+        assert doc.text[b.start:b.end] == b.text

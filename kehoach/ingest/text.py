@@ -87,6 +87,8 @@ def decode(data: bytes, source: str, warnings: list[str] | None = None) -> str:
 # ---------------------------------------------------------------- lines -> builder
 
 def _strip_emphasis(line: str) -> str:
+    if "*" not in line:
+        return line
     m = _BULLET.match(line)
     head = ""
     if m:
@@ -123,11 +125,15 @@ def join_lines(parts: list[str]) -> str:
         p = p.strip()
         if not out:
             out = p
-        elif re.search(r"[\w]/$|[\wĐđ][-/]$", out) and re.match(r"^[A-ZĐ0-9]", p) and not re.search(r"\s-$", out):
+        elif out[-1] in "-/" and _CUT_SYMBOL.search(out) and _SYMBOL_REST.match(p) and not out.endswith((" -", "\t-")):
             out += p
         else:
             out += " " + p
     return out
+
+
+_CUT_SYMBOL = re.compile(r"[\wĐđ][-/]$")
+_SYMBOL_REST = re.compile(r"^[A-ZĐ0-9]")
 
 
 def _fit(cells: list[str], n: int) -> list[str]:

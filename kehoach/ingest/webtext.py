@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kehoach.extract.data import rows
 from kehoach.ingest.normalize import ends_sentence, is_item_start
 
 # a list marker with nothing after it: "1.", "III.", "a)", "2.1."
@@ -71,11 +70,18 @@ def join_in_group(prev: str, cur: str, prev_first: bool, width: int) -> bool:
     if is_item_start(c) or is_bare_marker(c):
         # a marker at the start of a wrapped line whose sentence goes on is not an item
         return wrapped and not ends_sentence(p) and not re.match(r"^[-+*•]\s", c)
+    if _upper_line(p) and not wrapped and c[:1].isupper() and not c.isupper():
+        return False   # "KẾ HOẠCH" / "Triển khai ...", "II. NHIỆM VỤ" / "Sở Nội vụ ...": a heading ends
     if prev_first or wrapped:
         return True
     if ends_sentence(p):
         return False
     return True
+
+
+def _upper_line(s: str) -> bool:
+    """An upper-case line of two words or more ("KẾ HOẠCH", "II. MỤC TIÊU")."""
+    return s.isupper() and len(re.findall(r"[^\W\d_]{2,}", s)) >= 2
 
 
 def group_paragraphs(lines: list[str], width: int) -> list[tuple[int, int]]:
@@ -104,6 +110,7 @@ def group_paragraphs(lines: list[str], width: int) -> list[tuple[int, int]]:
 @lru_cache(maxsize=1)
 def fixed_phrases() -> tuple[str, ...]:
     """Letterhead phrases a cell may cut anywhere (Quốc hiệu, Tiêu ngữ, body heads), lower case."""
+    from kehoach.extract.data import rows  # the project's one TSV loader (imported late: ingest stays a leaf)
     out = [r[0].lower() for r in rows("letterhead_phrases.tsv")]
     out += [r[0].lower() for r in rows("body_heads.tsv") if " " in r[0]]
     return tuple(out)
