@@ -141,9 +141,9 @@ class _TableState:
 
     def section(self, stt: str) -> str:
         parts = [self.base]
-        if self.group_label:
-            parts.append(self.group_label)
         num = _ROWNUM.match(stt)
+        if self.group_label and not (num and num.group("n").startswith(self.group_label + ".")):
+            parts.append(self.group_label)           # "1.1" under group "1." is "PL.1.1", not "PL.1.1.1"
         if num:
             parts.append(num.group("n"))
         elif self.parent_num:

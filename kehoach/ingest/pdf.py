@@ -188,6 +188,7 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None) -> list[Seg
     chars: list[str] = []
     first = -1
     pitch = 0.0                      # the run's usual gap between letters (tracking, overlap)
+    pending_space = False            # pdfium generated a space before the next letter
     x0 = top = x1 = bottom = 0.0     # the run's box (PDF coordinates: top > bottom)
 
     def close() -> None:
@@ -211,14 +212,25 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None) -> list[Seg
         if ch.isspace():
             if chars:
                 chars.append(" ")
-            if sink is not None and not R.FPDFText_IsGenerated(raw, i):
-                R.FPDFText_GetLooseCharBox(raw, i, rect)
-                sink.append(char_box(R, raw, i, " ", rect, h, origin))
+            if sink is not None:
+                if R.FPDFText_IsGenerated(raw, i):
+                    pending_space = True      # boxed once the next letter is known
+                else:
+                    R.FPDFText_GetLooseCharBox(raw, i, rect)
+                    sink.append(char_box(R, raw, i, " ", rect, h, origin))
             continue
         R.FPDFText_GetLooseCharBox(raw, i, rect)
         cl, ct, cr, cb = rect.left, rect.top, rect.right, rect.bottom
         if sink is not None:
-            sink.append(char_box(R, raw, i, ch, rect, h, origin))
+            cur = char_box(R, raw, i, ch, rect, h, origin)
+            prev = sink[-1] if sink else None
+            if pending_space and prev is not None and abs(prev.top - cur.top) < 0.5 * (cur.bottom - cur.top) \
+                    and prev.x1 <= cur.x0:
+                # a space pdfium generated where the PDF draws one (or moves on): the table
+                # reader sees it as pdfplumber sees the drawn space
+                sink.append(Char(" ", prev.x1, cur.top, cur.x0, cur.bottom))
+            pending_space = False
+            sink.append(cur)
         if chars:
             ch_h = max(ct - cb, 1.0)
             run_h = max(top - bottom, 1.0)
