@@ -79,6 +79,9 @@ def test_list_items_in_one_group_are_never_joined():
     (["Đắk Lắk, ngày 18", "tháng 11 năm 2025"], ["Đắk Lắk, ngày 18 tháng 11 năm 2025"]),
     (["Cần Thơ, ngày", "19 tháng 11 năm 2025"], ["Cần Thơ, ngày 19 tháng 11 năm 2025"]),
     (["KT. CHỦ TỊCH ", "PHÓ CHỦ TỊCH", "Đào Mỹ"], ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Đào Mỹ"]),
+    (["TM. ỦY BAN", "NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Trần Chí Hùng"],   # 159/KH-UBND
+     ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Trần Chí Hùng"]),
+    (["UBND TỈNH ĐẮK LẮK", "SỞ NỘI VỤ", "-----"], ["UBND TỈNH ĐẮK LẮK", "SỞ NỘI VỤ", "-----"]),
     (["TM. ỦY BAN NHÂN", "DÂN ", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Lâm Văn Bi"],
      ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Lâm Văn Bi"]),
 ])

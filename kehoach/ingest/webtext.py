@@ -117,14 +117,16 @@ def fixed_phrases() -> tuple[str, ...]:
 
 
 def _cut_phrase(a: str, b: str) -> bool:
-    """``a`` ends inside a fixed phrase that ``a + b`` goes on with."""
-    a_l, ab = a.lower().strip(), (a.strip() + " " + b.strip()).lower()
-    for ph in fixed_phrases():
-        if ph.startswith(a_l + " ") and (ab.startswith(ph) or ph.startswith(ab)):
-            return True
-        # "CỘNG HÒA XÃ HỘI" / "CHỦ NGHĨA VIỆT NAM": both halves inside one phrase
-        if ab == ph or (ph.startswith(ab) and len(ab) > len(a_l)):
-            return True
+    """``a`` ends inside a fixed phrase that ``b`` goes on with ("TM. ỦY BAN" / "NHÂN DÂN",
+    "CỘNG HÒA XÃ" / "HỘI CHỦ NGHĨA VIỆT NAM")."""
+    words = a.lower().split()
+    b_l = b.lower().strip()
+    for k in range(len(words)):
+        tail = " ".join(words[k:])
+        joined = tail + " " + b_l
+        for ph in fixed_phrases():
+            if ph.startswith(tail + " ") and (joined.startswith(ph) or ph.startswith(joined)):
+                return True
     return False
 
 
