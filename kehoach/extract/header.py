@@ -1,9 +1,24 @@
-"""Header of a document: số hiệu, loại văn bản, issuer (province resolved),
-place and date, trích yếu (title), signer and the signer's own post.
+"""Header of a document by the national format standard (Nghị định 30/2020/NĐ-CP, Phụ lục I):
+số hiệu, loại văn bản, issuer (province resolved), place and date, trích yếu (title), signer and
+the signer's own post.
 
-Works on the blocks of an IngestedDocument: a letterhead when there is one
-(DOCX/PDF, web text), else the preamble sentence ("<issuer> ban hành Kế hoạch"),
-the closing sentence, the signature and the symbol's suffix.
+Stages, each one function over the blocks of an IngestedDocument:
+
+1. ``_head_lines`` - the lines above the document-kind line ("KẾ HOẠCH", "QUYẾT ĐỊNH"), whatever
+   the layout: one line a cell (web text, even with its "|" cell marks), pipe or DOCX table rows
+   (each distinct cell once: merged cells repeat), two PDF columns run together on one line.
+2. ``read_letterhead`` - Quốc hiệu and Tiêu ngữ (letterhead_mottos.tsv) removed wherever they
+   sit; "Số:" with its number on the next line; "<địa danh>, ngày ..." cut over lines; the
+   names of the parent and the issuing body (letterhead_units.tsv), each wrapped over lines;
+   a Công văn's "V/v ..." trích yếu.
+3. ``read_title`` - tên loại's trích yếu over every line it spans, up to the authority line of a
+   Quyết định ("ỦY BAN NHÂN DÂN TỈNH ...", "BỘ TRƯỞNG BỘ ..."), the preamble or a rule; an
+   upper-case title is given in sentence case (title_names.tsv).
+4. ``find_closing`` - "Nơi nhận" (or the signature) that ends the body, and the appendix.
+5. ``read_signature`` - quyền hạn (TM./KT./TL./TUQ./Q.), chức vụ, họ tên.
+
+The issuer falls back on the preamble ("<issuer> ban hành Kế hoạch"), the closing sentence and a
+"TM." line. Central bodies (central_bodies.tsv: Chính phủ, Thủ tướng, Bộ ...) have no province.
 """
 from __future__ import annotations
 
@@ -19,18 +34,24 @@ from kehoach.models import Block, DocumentInfo, IngestedDocument, Signer
 _UP = "A-ZĐÀ-Ỹ"
 NUMBER = re.compile(r"^\s*Số\s*(?:hiệu)?\s*[:.]?\s*(?P<num>[^\s/]*)\s*/\s*(?P<sym>[\w.\-Đđ&/]+)", re.I)
 DATE_LINE = re.compile(
-    r"^(?P<place>[^,\d]{2,40}?),?\s*ngày\s*(?P<d>\d{1,2})?\s*(?:/|tháng)\s*(?P<m>\d{1,2})?\s*(?:/|năm)\s*(?P<y>\d{4})",
+    r"^(?P<place>[^,\d]{0,60}?),?\s*ngày\s*(?P<d>\d{1,2})?[\s.…]*(?:/|tháng)\s*(?P<m>\d{1,2})?[\s.…]*(?:/|năm)\s*(?P<y>\d{4})",
     re.I)
+_DATE_START = re.compile(r"(?:^|,)\s*ngày\b(?:\s*[\d.…]*\s*(?:tháng|/|$))", re.I)
+_SEPARATOR = re.compile(r"^[-_=*.–—|\s]*$")
+_INNER_RULE = re.compile(r"\s*[-_=–—]{3,}\s*|\s*(?=\bSố\s*:)")
 MOTTO = re.compile(r"CỘNG HÒA XÃ HỘI|CỘNG HOÀ XÃ HỘI|Độc lập\s*-\s*Tự do|ĐẢNG CỘNG SẢN VIỆT NAM|^[-_=*.\s]{3,}$", re.I)
+_VV = re.compile(r"^V/v\b", re.I)
 _STOP_TITLE = re.compile(r"^(Căn cứ|Thực hiện|Theo|Xét|Để|Nhằm|Triển khai|Trên cơ sở|Năm \d{4}|Ngày \d|"
                          r"[IVX]+\.\s|Điều\s+\d|\d+\.\s|Kính gửi|Phần|PHẦN|I\s*-)")
-_POST_PREFIX = re.compile(r"^(TM|KT|TL|TUQ|Q|Q\.)\.?\s+(.*)$")
+_POST_PREFIX = re.compile(r"^(TM|KT|TL|TUQ|Q)\.?\s+(.*)$")
 _NAME = re.compile(rf"^[{_UP}][a-zà-ỹđ]*(?:\s+[{_UP}][a-zà-ỹđ]*){{1,5}}$")
 _NAME_UPPER = re.compile(rf"^[{_UP}]+(?:\s+[{_UP}]+){{1,5}}$")
 _PLACE_WORDS = r"(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu|TP\.|tp\.)"
 _PROPER = rf"[{_UP}][\wà-ỹđ]*(?:\s+[{_UP}][\wà-ỹđ]*){{0,3}}"
 PROVINCE_IN = re.compile(rf"\btỉnh\s+(?P<p>{_PROPER})")
 CITY_IN = re.compile(rf"\bthành phố\s+(?P<p>{_PROPER})")
+HEAD_LIMIT = 60        # blocks searched for the letterhead and the kind line
+TITLE_MAX_LINES = 8    # a trích yếu wrapped one line a block spans at most this many
 
 
 @dataclass
@@ -44,20 +65,72 @@ class Layout:
     embedded_plan: Optional[int] = None    # a Quyết định issuing a plan: the plan's title block
 
 
+@dataclass
+class Letterhead:
+    """What the letterhead (ô 1-4 of Phụ lục I) says."""
+    units: list[str] = field(default_factory=list)   # body names as printed, the parent body first
+    number: Optional[str] = None
+    has_number_line: bool = False
+    place: Optional[str] = None
+    date: Optional[str] = None
+    subject: Optional[str] = None                    # a Công văn's "V/v ..." trích yếu
+
+
+# --------------------------------------------------------------------------- vocabularies
+
 def _kinds() -> list[tuple[str, str]]:
     return sorted(rows("doc_kinds.tsv"), key=lambda r: -len(r[0]))
 
 
 def doc_kind(text: str) -> Optional[str]:
-    t = text.strip().rstrip(".:")
+    t = text.strip().strip("*").strip().rstrip(".:")
     for up, name in _kinds():
         if t == up:
             return name
     return None
 
 
+def _space_rx(pattern: str) -> str:
+    return pattern.replace(" ", r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _mottos() -> re.Pattern:
+    return re.compile("|".join(f"(?:{_space_rx(r[0])})" for r in rows("letterhead_mottos.tsv")), re.I)
+
+
+@lru_cache(maxsize=1)
+def _unit_heads() -> re.Pattern:
+    heads = sorted((r[0] for r in rows("letterhead_units.tsv")), key=len, reverse=True)
+    return re.compile(r"^(?:" + "|".join(re.escape(h) for h in heads) + r")(?![\wÀ-ỹ])")
+
+
+@lru_cache(maxsize=1)
+def _central_rx() -> re.Pattern:
+    return re.compile("|".join(f"(?:{r[0]})" for r in rows("central_bodies.tsv")))
+
+
+def is_central(issuer: Optional[str]) -> bool:
+    """A body of the central level (Chính phủ, Thủ tướng Chính phủ, a Bộ, ...): no province."""
+    return bool(issuer) and bool(_central_rx().match(issuer.lower()))
+
+
+@lru_cache(maxsize=1)
+def _national_names() -> dict[str, str]:
+    """Full names of national issuers by their lower-case form ("thủ tướng chính phủ")."""
+    return {r[1].lower(): r[1] for r in rows("issuer_suffixes.tsv") if len(r) > 2 and r[2] == "national"}
+
+
+@lru_cache(maxsize=1)
+def _posts() -> dict[str, str]:
+    return {a: b for a, b in rows("signer_posts.tsv")}
+
+
 def sentence_case_name(s: str) -> str:
     """'ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ' -> 'Ủy ban nhân dân tỉnh Quảng Trị'."""
+    known = _national_names().get(re.sub(r"\s+", " ", expand_abbreviations(s)).strip().lower())
+    if known:
+        return known
     words = expand_abbreviations(s).split()
     out = []
     cap_next = True
@@ -79,6 +152,7 @@ def sentence_case_name(s: str) -> str:
     s2 = " ".join(out)
     s2 = re.sub(r"(?i)\bủy ban nhân dân\b", "Ủy ban nhân dân", s2)
     s2 = re.sub(r"(?i)\bhội đồng nhân dân\b", "Hội đồng nhân dân", s2)
+    s2 = re.sub(r"(?i)\bchính phủ\b", "Chính phủ", s2)
     s2 = re.sub(r"^Ủy Ban", "Ủy ban", s2)
     s2 = re.sub(r"^Văn phòng ủy ban", "Văn phòng Ủy ban", s2)
     s2 = s2.replace("ủy ban nhân dân", "Ủy ban nhân dân") if s2.startswith("Văn phòng") else s2
@@ -134,117 +208,290 @@ def issuer_kind(issuer: Optional[str]) -> Optional[str]:
     return "other"
 
 
-@lru_cache(maxsize=1)
-def _posts() -> dict[str, str]:
-    return {a: b for a, b in rows("signer_posts.tsv")}
+# --------------------------------------------------------------------------- 1. lines of the header
+
+def _block_lines(b: Block) -> list[str]:
+    if b.kind == "row":
+        cells = b.cells if b.cells else b.text.split("\t")
+        out: list[str] = []
+        for c in cells:
+            out.extend(x for x in c.split("\n") if x.strip())
+        return out
+    return [x for x in b.text.split("\n") if x.strip()]
 
 
-def _signature(blocks: list[Block], start: int, end: int) -> tuple[Signer, list[int]]:
-    """Find the signature block in blocks[start:end]: posts in upper case, then a name."""
-    posts: list[tuple[int, str]] = []
-    table = _posts()
-    i = start
-    while i < end:
-        t = blocks[i].text.strip().strip("*").strip()
-        if blocks[i].kind == "para" and _is_upper(t) and (
-                _POST_PREFIX.match(t) or t in table or re.match(r"^(PHÓ|CHỦ TỊCH|GIÁM ĐỐC|TRƯỞNG|CHÁNH|BỘ TRƯỞNG)", t)):
-            run = [(i, t)]
-            j = i + 1
-            while j < end and blocks[j].kind == "para" and _is_upper(blocks[j].text) and len(blocks[j].text) < 60 \
-                    and not re.match(r"^(PHỤ LỤC|DANH MỤC|BIỂU)", blocks[j].text.strip()):
-                run.append((j, blocks[j].text.strip().strip("*").strip()))
-                j += 1
-            posts = run
-            break
-        i += 1
-    if not posts:
-        return Signer(), []
-    idx = [p[0] for p in posts]
-    post_lines = [p[1] for p in posts]
-    own = post_lines[-1]
-    kt = next((m.group(2) for m in (_POST_PREFIX.match(x) for x in post_lines) if m and m.group(1) == "KT"), None)
-    own_m = _POST_PREFIX.match(own)
-    if own_m:
-        own = own_m.group(2)
-    if own.startswith("PHÓ") and kt:
-        title = "Phó " + table.get(kt, sentence_case_name(kt))
-    else:
-        title = table.get(own) or sentence_case_name(own)
-    # the name: the next short block that reads like a personal name
-    name = None
-    j = idx[-1] + 1
-    while j < min(end, idx[-1] + 4):
-        t = blocks[j].text.strip().strip("*").strip()
-        if re.match(r"^\(?(Đã ký|đã ký|Ký|ký)", t) or not t:
-            j += 1
-            continue
-        if _NAME.match(t):
-            name = t
-        elif _NAME_UPPER.match(t) and not doc_kind(t) and not re.match(r"^(PHỤ LỤC|DANH MỤC)", t):
-            name = " ".join(w[:1] + w[1:].lower() for w in t.split())
-        if name:
-            idx.append(j)
-        break
-    return Signer(name=name, title=title), idx
+def _kind_at(blocks: list[Block], limit: int) -> tuple[Optional[int], Optional[str]]:
+    """The first block whose text (or first cell) is a document kind alone ("KẾ HOẠCH")."""
+    for i in range(limit):
+        lines = _block_lines(blocks[i])
+        if lines:
+            k = doc_kind(lines[0])
+            if k and all(not x.strip() or doc_kind(x) == k for x in lines[:1]):
+                return i, k
+    return None, None
 
 
-def parse_header(doc: IngestedDocument) -> tuple[DocumentInfo, Layout]:
-    blocks = doc.blocks
-    info = DocumentInfo()
-    lay = Layout()
-    n = len(blocks)
-    head_limit = min(n, 60)
-    letterhead: list[str] = []
-    number_idx = None
-    for i in range(head_limit):
-        b = blocks[i]
-        if b.kind != "para":
-            continue
-        t = b.text.strip()
-        if info.type is None:
-            k = doc_kind(t)
-            if k:
-                info.type, lay.title = k, i
-                continue
-        if number_idx is None and info.type is None:
+def _head_lines(blocks: list[Block], end: int) -> list[str]:
+    """The letterhead's lines, blocks[0:end], each distinct cell of a table once."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for b in blocks[:end]:
+        for line in _block_lines(b):
+            line = line.strip().strip("*|").strip()
+            if b.kind == "row":
+                if line in seen:
+                    continue
+                seen.add(line)
+            out.append(line)
+    return out
+
+
+# --------------------------------------------------------------------------- 2. letterhead
+
+def _clean_lines(lines: list[str]) -> list[str]:
+    """Mottos removed (even cut over lines), rules and cell marks dropped, two cells run together split."""
+    text = _mottos().sub("\n", "\n".join(lines))
+    out = []
+    for line in text.split("\n"):
+        for part in _INNER_RULE.split(line):
+            part = part.strip().strip("*|").strip()
+            if part and not _SEPARATOR.match(part):
+                out.append(part)
+    return out
+
+
+def read_letterhead(lines: list[str]) -> Letterhead:
+    """Read the letterhead from its lines (see the module's docstring)."""
+    lh = Letterhead()
+    lines = _clean_lines(lines)
+    upper: list[str] = []
+    pending: list[str] = []        # mixed-case fragments: the start of a place ("Thành phố Hồ")
+    i = 0
+    while i < len(lines):
+        t = lines[i]
+        if re.match(r"^Số\b", t, re.I) and not lh.has_number_line:
+            if "/" not in t and i + 1 < len(lines):
+                t = t + " " + lines[i + 1]
+                i += 1
+            lh.has_number_line = True
             m = NUMBER.match(t)
             if m:
-                number_idx = i
                 num = m.group("num").strip()
-                info.number = (num + "/" + m.group("sym")).replace(" ", "") if re.search(r"\d", num) else None
-                continue
-        if info.date is None and info.type is None:
+                lh.number = (num + "/" + m.group("sym")).replace(" ", "") if re.search(r"\d", num) else None
+            pending = []
+        elif _VV.match(t) and lh.subject is None:
+            parts = [t]
+            while i + 1 < len(lines) and not _is_upper(lines[i + 1]) and not _DATE_START.search(lines[i + 1]) \
+                    and not re.match(r"^(Kính gửi|Số\b)", lines[i + 1]):
+                parts.append(lines[i + 1])
+                i += 1
+            lh.subject = re.sub(r"\s+", " ", " ".join(parts)).strip()
+            pending = []
+        elif lh.date is None and _DATE_START.search(t):
+            k = i
+            while not re.search(r"\b(?:19|20)\d{2}\b", t) and k + 1 < len(lines) and k < i + 2:
+                k += 1
+                t = t + " " + lines[k]
+            t = " ".join(pending + [t]) if pending and not re.match(r"^[^,]{2,},", t) else t
             m = DATE_LINE.match(t)
             if m:
-                info.place = m.group("place").strip().strip(",")
-                info.date = parse_date(m.group("d"), m.group("m"), m.group("y"))
-                continue
-        if info.type is None and number_idx is None and not MOTTO.search(t) and _is_upper(t) and len(t) < 80:
-            letterhead.append(t)
-    # title
-    if lay.title is not None:
-        parts: list[str] = []
-        j = lay.title + 1
-        while j < n and len(parts) < 4:
-            b = blocks[j]
-            t = b.text.strip()
-            first_ok = not parts and not re.match(r"^(Căn cứ|Kính gửi|[IVX]+\.\s|Điều\s+\d)", t)
-            if b.kind != "para" or (not first_ok and _STOP_TITLE.match(t)) or MOTTO.search(t) or (parts and _is_upper(t)) \
-                    or (parts and (len(" ".join(parts)) > 350 or parts[-1].endswith("."))):
-                break
-            if parts and (t.startswith("(") or t.endswith(":") or len(t) > 160
-                          or re.search(r"[.;]\s+\S", t)):
-                break  # a title goes on in short lines; a sentence or a "...:" line is the preamble
-            parts.append(t)
+                lh.place = m.group("place").strip().strip(",").strip() or None
+                lh.date = parse_date(m.group("d"), m.group("m"), m.group("y"))
+                i = k
+            pending = []
+        elif _is_upper(t) and len(t) < 90:
+            upper.append(t)
+            pending = []
+        else:
+            pending.append(t)
+        i += 1
+    lh.units = _units(upper)
+    return lh
+
+
+def _units(lines: list[str]) -> list[str]:
+    """Body names from the letterhead's upper-case lines: a line starting with a body head
+    (letterhead_units.tsv) starts a name, other lines continue it; a name printed twice counts once."""
+    heads = _unit_heads()
+    units: list[str] = []
+    for t in lines:
+        m = heads.match(t)
+        if units and (not m or heads.fullmatch(units[-1])):
+            units[-1] = units[-1] + " " + t
+        else:
+            units.append(t)
+    out: list[str] = []
+    for u in units:
+        u = re.sub(r"\s+", " ", u).strip()
+        if not out or out[-1] != u:
+            out.append(u)
+    return out
+
+
+def _issuer_from_units(units: list[str]) -> Optional[str]:
+    """The issuing body: the last name; its parent gives the place ("UBND TỈNH X" / "SỞ Y")."""
+    if not units:
+        return None
+    last, parent = units[-1], units[:-1]
+    if parent and last == "VĂN PHÒNG":
+        return "Văn phòng " + sentence_case_name(" ".join(parent))
+    name = sentence_case_name(last)
+    if parent and not is_central(name) and not re.search(rf"\b{_PLACE_WORDS}\s+[{_UP}]", name):
+        name += _parent_place(parent)
+    return name
+
+
+def _parent_place(parent: list[str]) -> str:
+    p = sentence_case_name(" ".join(parent))
+    m = re.search(rf"\b(tỉnh|thành phố|huyện|quận|thị xã)\s+{_PROPER}", p)
+    return (" " + m.group(0)) if m else ""
+
+
+# --------------------------------------------------------------------------- 3. title
+
+def _title_line(b: Block) -> str:
+    lines = _block_lines(b)
+    return re.sub(r"\s+", " ", " ".join(lines)).strip().strip("*").strip() if lines else ""
+
+
+def _is_authority(t: str, units: list[str]) -> bool:
+    """The line naming the authority that issues a Quyết định, under its title
+    ("ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH", "BỘ TRƯỞNG BỘ VĂN HÓA, THỂ THAO VÀ DU LỊCH")."""
+    u = re.sub(r"\s+", " ", t).strip().rstrip(":").upper()
+    if any(u == x.upper() for x in units):
+        return True
+    posts = sorted(_posts(), key=len, reverse=True)
+    for p in posts:
+        if u.startswith(p + " ") and _unit_heads().match(u[len(p) + 1:]):
+            return True
+    return bool(re.match(r"^(ỦY BAN NHÂN DÂN|HỘI ĐỒNG NHÂN DÂN|CHÍNH PHỦ|THỦ TƯỚNG CHÍNH PHỦ)\b", u)) \
+        and len(u.split()) <= 8
+
+
+def read_title(blocks: list[Block], kind_at: int, units: list[str]) -> tuple[Optional[str], int]:
+    """The trích yếu under the kind line, over every line it spans; (title, first body block)."""
+    parts: list[str] = []
+    upper = False
+    j = kind_at + 1
+    n = len(blocks)
+    while j < n and len(parts) < TITLE_MAX_LINES:
+        t = _title_line(blocks[j])
+        if not t:
             j += 1
-        info.title = re.sub(r"\s+", " ", " ".join(parts)).strip() or None
-        lay.body_start = j
-    # closing and signature
-    closing = next((i for i in range(lay.body_start, n) if blocks[i].kind == "para"
-                    and re.match(r"^Nơi nhận\b", blocks[i].text.strip())), None)
+            continue
+        if not parts:
+            if re.match(r"^(Căn cứ|Kính gửi|[IVX]+\.\s|Điều\s+\d)", t) or MOTTO.search(t) or _SEPARATOR.match(t):
+                break
+            if blocks[j].kind == "row" and len(_block_lines(blocks[j])) > 1 and len(t) > 200:
+                break
+            parts.append(t)
+            upper = _is_upper(t)
+            j += 1
+            continue
+        if _STOP_TITLE.match(t) or MOTTO.search(t) or _SEPARATOR.match(t) or _is_authority(t, units):
+            break
+        if upper != _is_upper(t) or len(" ".join(parts)) > 400 or parts[-1].endswith("."):
+            break
+        if t.startswith("(") or t.endswith(":") or len(t) > 200 or re.search(r"[.;]\s+[A-ZĐÀ-Ỹa-zđ]", t) and not upper:
+            break  # a title goes on in short lines; a sentence or a "...:" line is the preamble
+        parts.append(t)
+        j += 1
+    title = re.sub(r"\s+", " ", " ".join(parts)).strip() or None
+    if title and upper:
+        title = sentence_case_title(title)
+    return title, j
+
+
+@lru_cache(maxsize=1)
+def _title_names() -> tuple[re.Pattern, dict[str, str]]:
+    names = [r[0] for r in rows("title_names.tsv")] + list(_national_names().values())
+    names = sorted(set(names), key=len, reverse=True)
+    mapping = {x.lower(): x for x in names}
+    rx = re.compile(r"(?<![\wÀ-ỹ])(?:" + "|".join(re.escape(x.lower()) for x in names) + r")(?![\wÀ-ỹ])")
+    return rx, mapping
+
+
+@lru_cache(maxsize=1)
+def _code_case() -> dict[str, str]:
+    """Codes of a số ký hiệu written in mixed case ("TTg"), by their upper-case form."""
+    out = {}
+    for r in rows("issuer_suffixes.tsv"):
+        for part in re.split(r"[-/]", r[0]):
+            if part and not part.startswith("~") and part != part.upper():
+                out[part.upper()] = part
+    return out
+
+
+_ROMAN = re.compile(r"^[IVXLC]+$")
+_VOWEL = re.compile("[AEIOUYĂÂÊÔƠƯÀ-ÃÈ-ÊÌÍÒ-ÕÙÚÝĨŨ\u1EA0-\u1EF9]", re.I)
+_PLACE_LEVEL = re.compile(r"(?<![\wÀ-ỹ])(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+"
+                          r"((?:[\wÀ-ỹ]+)(?:\s+[\wÀ-ỹ]+){0,3})")
+_PLACE_STOP = {"năm", "giai", "đoạn", "đến", "và", "trong", "từ", "theo", "về", "của", "cho", "tại", "trên",
+               "thời", "kỳ", "nhiệm", "lần", "với", "các", "những", "được", "đã", "để", "khóa"}
+
+
+def sentence_case_title(t: str) -> str:
+    """An upper-case trích yếu in sentence case: names, places, symbols and Roman numerals kept.
+
+    'BAN HÀNH KẾ HOẠCH TRIỂN KHAI QUYẾT ĐỊNH SỐ 06/QĐ-TTG ... CỦA THỦ TƯỚNG CHÍNH PHỦ' ->
+    'Ban hành Kế hoạch triển khai Quyết định số 06/QĐ-TTg ... của Thủ tướng Chính phủ'."""
+    codes = _code_case()
+    words = []
+    for w in t.split():
+        core = w.strip(",.;:()")
+        if core.upper() == "V/V":
+            words.append(w.replace(core, "V/v"))
+        elif re.search(r"\d", core) and "/" in core:      # a số ký hiệu: 06/QĐ-TTG -> 06/QĐ-TTg
+            words.append("-".join("/".join(codes.get(p, p) for p in q.split("/")) for q in w.split("-")))
+        elif _ROMAN.match(core) and len(core) >= 2 or _abbrev_like(core):
+            words.append(w)
+        else:
+            words.append(w.lower())
+    s = " ".join(words)
+    rx, mapping = _title_names()
+    s = rx.sub(lambda m: mapping[m.group(0)], s)
+    kinds = "|".join(re.escape(name.lower()) for _, name in _kinds())
+    cap = lambda m: m.group(1) + m.group(2)[:1].upper() + m.group(2)[1:]  # noqa: E731
+    s = re.sub(rf"(^|(?<![\wÀ-ỹ]))({kinds})(?=\s+số\b)", cap, s)
+    s = re.sub(rf"((?:^|(?<![\wÀ-ỹ]))(?:ban hành|phê duyệt|triển khai|thực hiện|thuộc)\s+)({kinds})(?![\wÀ-ỹ])", cap, s)
+
+    def place(m: re.Match) -> str:
+        out = []
+        for w in m.group(2).split():
+            if w.lower() in _PLACE_STOP or re.search(r"\d", w):
+                break
+            out.append(w[:1].upper() + w[1:])
+        rest = m.group(2).split()[len(out):]
+        return " ".join([m.group(1)] + out + rest)
+
+    s = _PLACE_LEVEL.sub(place, s)
+    return s[:1].upper() + s[1:]
+
+
+def _abbrev_like(core: str) -> bool:
+    """An abbreviation (UBND, HĐND, abbreviations.tsv) rather than a word of an upper-case line."""
+    if len(core) < 2 or not core.isupper():
+        return False
+    return core in _abbrev_keys() or not _VOWEL.search(core) \
+        or (len(core) >= 3 and core[0] in "AEIOUY" and not _VOWEL.search(core[1:]))
+
+
+@lru_cache(maxsize=1)
+def _abbrev_keys() -> frozenset:
+    return frozenset(r[0] for r in rows("abbreviations.tsv"))
+
+
+# --------------------------------------------------------------------------- 4. closing
+
+def find_closing(blocks: list[Block], lay: Layout) -> None:
+    """Set lay.closing ("Nơi nhận", else the signature), lay.signature, lay.appendix and
+    lay.embedded_plan (a Quyết định followed by the plan it issues)."""
+    n = len(blocks)
+    closing = next((i for i in range(lay.body_start, n)
+                    if any(re.match(r"^Nơi nhận\b", x.strip()) for x in _block_lines(blocks[i])[:2])), None)
     lay.closing = closing
     sig_from = closing if closing is not None else max(lay.body_start, n - 40)
-    info.signer, lay.signature = _signature(blocks, sig_from, n)
+    lay.signature = _signature_blocks(blocks, sig_from, n)
     if closing is None and lay.signature:
         lay.closing = lay.signature[0]
     after = (lay.signature[-1] + 1) if lay.signature else (closing + 1 if closing is not None else n)
@@ -253,34 +500,153 @@ def parse_header(doc: IngestedDocument) -> tuple[DocumentInfo, Layout]:
         if blocks[i].kind == "row" or re.match(r"^(PHỤ LỤC|Phụ lục|DANH MỤC|Danh mục|BIỂU|Biểu)\b", t):
             lay.appendix = i
             break
-        if doc_kind(t):  # a Quyết định followed by the plan it issues
+        if doc_kind(t):
             lay.embedded_plan = i
             lay.appendix = i
             break
-    # issuer
-    issuer = _issuer_from_letterhead(letterhead)
-    if not issuer:
-        issuer = _issuer_from_preamble(blocks, lay.body_start, min(n, lay.body_start + 12))
-    if not issuer:
-        issuer = _issuer_from_closing(blocks, lay)
-    if not issuer and lay.signature:
-        t = blocks[lay.signature[0]].text.strip()
+
+
+# --------------------------------------------------------------------------- 5. signature
+
+def _is_post_line(t: str) -> bool:
+    table = _posts()
+    return _is_upper(t) and bool(_POST_PREFIX.match(t) or t in table or any(t.startswith(p + " ") for p in table))
+
+
+_PDF_TAIL = re.compile(rf"(?<=[{_UP}])[a-zà-ỹ\[\]()|]{{1,3}}$")   # "PHÓ THỦ TƯỚNGy]": glyph junk of a PDF
+
+
+def _strip_junk(x: str) -> str:
+    return _PDF_TAIL.sub("", x) if _is_upper(x) else x
+
+
+def _sig_text(b: Block) -> list[str]:
+    """A block's lines for the signature; of a two-column row (Nơi nhận | signature) only the
+    cells that hold a post."""
+    cells = (b.cells if b.cells else b.text.split("\t")) if b.kind == "row" else [b.text]
+    cell_lines = [[_strip_junk(x.strip().strip("*|").strip()) for x in c.split("\n")] for c in cells]
+    cell_lines = [[x for x in c if x and not _SEPARATOR.match(x)] for c in cell_lines]
+    with_post = [c for c in cell_lines if any(_is_post_line(x) for x in c)]
+    return [x for c in (with_post or cell_lines) for x in c]
+
+
+def _signature_blocks(blocks: list[Block], start: int, end: int) -> list[int]:
+    idx: list[int] = []
+    for i in range(start, end):
+        lines = _sig_text(blocks[i])
+        if any(_is_post_line(x) for x in lines):
+            idx.append(i)
+            j = i + 1
+            while j < end and len(idx) < 8:
+                lines = _sig_text(blocks[j])
+                if not lines:
+                    j += 1
+                    continue
+                t = lines[-1]
+                if re.match(r"^(PHỤ LỤC|DANH MỤC|BIỂU|Phụ lục|Mẫu biểu)", t) or doc_kind(t):
+                    break
+                if _is_upper(t) and len(t) < 70 or re.match(r"^\(?(Đã ký|đã ký|Ký|ký)", t) \
+                        or _NAME.match(t) or _NAME_UPPER.match(t):
+                    idx.append(j)
+                    if _NAME.match(t) and not _is_upper(t):
+                        break
+                    j += 1
+                    continue
+                break
+            break
+    return idx
+
+
+def read_signature(blocks: list[Block], idx: list[int]) -> Signer:
+    """Quyền hạn, chức vụ, họ tên from the signature blocks.
+
+    Mandate lines (TM./KT./TL./TUQ., wrapped: "TM. ỦY BAN NHÂN" / "DÂN") come first, then the
+    signer's own post, then the name: "KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH" -> Phó Chủ tịch;
+    "TL. CHỦ TỊCH" / "CHÁNH VĂN PHÒNG" -> Chánh Văn phòng; "Q. GIÁM ĐỐC" -> Quyền Giám đốc;
+    "KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH THƯỜNG TRỰC" -> Phó Chủ tịch Thường trực."""
+    lines = [x for i in idx for x in _sig_text(blocks[i])]
+    start = next((k for k, x in enumerate(lines) if _is_post_line(x)), len(lines))
+    mandates: list[str] = []
+    own: Optional[str] = None
+    name = None
+    for t in lines[start:]:
+        if re.match(r"^\(?(Đã ký|đã ký|Ký|ký)", t):
+            continue
         m = _POST_PREFIX.match(t)
-        if m and m.group(1) == "TM":
-            issuer = sentence_case_name(m.group(2))
-    province = None
-    parent = letterhead[:-1] if len(letterhead) > 1 else []
-    for cand in ([issuer] if issuer else []) + [sentence_case_name(x) for x in parent]:
-        province = province or _province_of(cand or "")
-    if not province and info.place and not re.match(r"^(TP|tp|Thành phố|thành phố|Quận|Huyện|Thị xã)\b", info.place):
-        province = info.place.strip()
-    if not province:
-        counts: dict[str, int] = {}
-        for m in PROVINCE_IN.finditer(doc.text[:50000]):
-            counts[m.group("p")] = counts.get(m.group("p"), 0) + 1
-        if counts:
-            province = max(counts, key=counts.get)
-    if issuer:
+        if own is None and _is_upper(t):
+            if m and m.group(1) != "Q":
+                two = re.match(r"^(.*?\S)\s+(PHÓ\s.+)$", t)     # "KT. CHÁNH VĂN PHÒNG PHÓ VĂN PHÒNG" on one line
+                if two and m.group(1) == "KT":
+                    mandates.append(two.group(1))
+                    own = two.group(2)
+                else:
+                    mandates.append(t)
+            elif _is_post_line(t) or not mandates or not mandates[-1].startswith("TM"):
+                own = t                            # after KT./TL./TUQ. comes the signer's own post
+            else:
+                mandates[-1] += " " + t            # "TM. ỦY BAN NHÂN" / "DÂN": the body wrapped over lines
+            continue
+        if _NAME.match(t):
+            name = t
+        elif _NAME_UPPER.match(t) and not doc_kind(t):
+            name = " ".join(w[:1] + w[1:].lower() for w in t.split())
+        break
+    if own is None and mandates:
+        own = mandates.pop()                      # "TM. ỦY BAN NHÂN DÂN" / "CHỦ TỊCH" has own; else the last
+    if own is None:
+        return Signer(name=name)
+    table = _posts()
+    acting = False
+    m = _POST_PREFIX.match(own)
+    if m:
+        acting, own = m.group(1) == "Q", m.group(2)
+    own = re.match(rf"^[{_UP}\s,.\-]*", own).group(0).strip(" ,.-") or own  # PDF junk after the post
+    kt = next((mm.group(2) for mm in (_POST_PREFIX.match(x) for x in mandates) if mm and mm.group(1) == "KT"), None)
+    if own in table or any(own.startswith(p + " ") for p in table):
+        title = table.get(own) or _post_name(own)
+    elif own.startswith("PHÓ") and kt:
+        title = "Phó " + table.get(kt, sentence_case_name(kt))
+    else:
+        title = _post_name(own)
+    if acting:
+        title = "Quyền " + title
+    return Signer(name=name, title=title)
+
+
+def _post_name(own: str) -> str:
+    """A post not in signer_posts.tsv: its known head ("GIÁM ĐỐC SỞ NỘI VỤ" -> "Giám đốc Sở Nội vụ")."""
+    table = _posts()
+    for p in sorted(table, key=len, reverse=True):
+        if own.startswith(p + " "):
+            return table[p] + " " + sentence_case_name(own[len(p) + 1:])
+    return sentence_case_name(own)
+
+
+# --------------------------------------------------------------------------- the header
+
+def parse_header(doc: IngestedDocument) -> tuple[DocumentInfo, Layout]:
+    blocks = doc.blocks
+    n = len(blocks)
+    info = DocumentInfo()
+    lay = Layout()
+    kind_at, kind = _kind_at(blocks, min(n, HEAD_LIMIT))
+    head_end = kind_at if kind_at is not None else _head_end(blocks, min(n, HEAD_LIMIT))
+    lh = read_letterhead(_head_lines(blocks, head_end))
+    info.number, info.place, info.date = lh.number, lh.place, lh.date
+    if kind_at is not None:
+        info.type, lay.title = kind, kind_at
+        info.title, lay.body_start = read_title(blocks, kind_at, lh.units)
+    else:
+        lay.body_start = head_end
+        if lh.subject:
+            info.type = "Công văn"
+            info.title = sentence_case_title(lh.subject) if _is_upper(lh.subject) else lh.subject
+    find_closing(blocks, lay)
+    info.signer = read_signature(blocks, lay.signature)
+    issuer = _issuer(blocks, lay, lh)
+    central = is_central(issuer)
+    province = None if central else _province(doc, issuer, lh, info.place)
+    if issuer and not central:
         issuer = _complete_issuer(issuer, province, info.place)
     info.issuer = issuer
     info.province = province
@@ -291,25 +657,51 @@ def parse_header(doc: IngestedDocument) -> tuple[DocumentInfo, Layout]:
     return info, lay
 
 
-def _issuer_from_letterhead(lines: list[str]) -> Optional[str]:
-    lines = [x.strip().strip("*").strip() for x in lines if x.strip() and not re.match(r"^[-_=.\s]+$", x)]
-    if not lines:
-        return None
-    last = lines[-1]
-    if len(lines) >= 2 and re.fullmatch(r"VĂN PHÒNG|THANH TRA", last):
-        # "UBND TỈNH X / VĂN PHÒNG" is the Văn phòng of that UBND
-        parent = sentence_case_name(" ".join(lines[:-1]))
-        return sentence_case_name(last) + " " + parent if last == "VĂN PHÒNG" else sentence_case_name(last) + _parent_place(lines[:-1])
-    if len(lines) >= 2 and re.match(r"^(SỞ|VĂN PHÒNG|BAN|PHÒNG|TRUNG TÂM|CHI CỤC|CỤC|THANH TRA|BỘ)\b", last):
-        return sentence_case_name(last) + _parent_place(lines[:-1])
-    return sentence_case_name(" ".join(lines))
+def _head_end(blocks: list[Block], limit: int) -> int:
+    """No kind line (a Công văn): the letterhead ends at "Kính gửi", the preamble or a long paragraph."""
+    for i in range(limit):
+        t = blocks[i].text.strip()
+        if re.match(r"^(Kính gửi|Căn cứ|Thực hiện)", t) or (len(t) > 200 and not _is_upper(t)):
+            return i
+    return min(limit, 12)
 
 
-def _parent_place(parent: list[str]) -> str:
-    p = sentence_case_name(" ".join(parent))
-    m = re.search(rf"\b(tỉnh|thành phố|huyện|quận|thị xã)\s+{_PROPER}", p)
-    return (" " + m.group(0)) if m else ""
+def _issuer(blocks: list[Block], lay: Layout, lh: Letterhead) -> Optional[str]:
+    issuer = _issuer_from_units(lh.units)
+    if not issuer:
+        issuer = _issuer_from_preamble(blocks, lay.body_start, min(len(blocks), lay.body_start + 12))
+    if not issuer:
+        issuer = _issuer_from_closing(blocks, lay)
+    if not issuer and lay.signature:
+        t = _sig_text(blocks[lay.signature[0]])
+        m = _POST_PREFIX.match(next((x for x in t if _POST_PREFIX.match(x)), ""))
+        if m and m.group(1) == "TM":
+            issuer = sentence_case_name(m.group(2))
+    return issuer
 
+
+def _province(doc: IngestedDocument, issuer: Optional[str], lh: Letterhead, place: Optional[str]) -> Optional[str]:
+    """The issuer's province: named in the issuer or its parent, else the place of the date line,
+    else the province the text names most."""
+    province = None
+    for cand in ([issuer] if issuer else []) + [sentence_case_name(x) for x in lh.units[:-1]]:
+        province = province or _province_of(cand or "")
+    if not province and place and not re.match(r"^(TP|tp|Thành phố|thành phố|Quận|Huyện|Thị xã)\b", place):
+        province = place.strip()
+    if not province and place:
+        m = re.match(r"^(?:Thành phố|thành phố|TP\.?)\s*(.+)$", place)
+        if m and m.group(1).strip() in _central():
+            province = m.group(1).strip()
+    if not province:
+        counts: dict[str, int] = {}
+        for m in PROVINCE_IN.finditer(doc.text[:50000]):
+            counts[m.group("p")] = counts.get(m.group("p"), 0) + 1
+        if counts:
+            province = max(counts, key=counts.get)
+    return province
+
+
+# --------------------------------------------------------------------------- issuer fallbacks
 
 @lru_cache(maxsize=1)
 def _preamble_rx() -> re.Pattern:
