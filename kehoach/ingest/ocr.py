@@ -40,6 +40,7 @@ PSM = 3
 LANG = "vie"
 WORKERS = 2
 LOW_CONFIDENCE = 75.0            # mean word confidence under which a page is flagged
+SIZE_SNAP = 0.15                 # word-box heights within 15% of the page's median: body size
 MIN_TEXT_CHARS = 20              # fewer characters than this on an image page: no usable text layer
 _RENDER_LOCK = threading.Lock()  # pdfium is not thread-safe
 
@@ -62,6 +63,7 @@ class PageOcr:
     confidence: float = 0.0      # mean word confidence, weighted by length (0-100)
     words: int = 0
     seconds: float = 0.0
+    tables: list = field(default_factory=list)   # pdf.PTable, from the scan's rulings
 
     def record(self) -> dict:
         return {"page": self.number, "confidence": round(self.confidence, 1), "words": self.words,
@@ -110,8 +112,8 @@ def ocr_image(image, psm: Optional[int] = None, lang: str = LANG) -> list[Word]:
                                   output_type=pytesseract.Output.DICT)
     out: list[Word] = []
     for i, t in enumerate(d["text"]):
-        t = (t or "").strip()
-        if not t:
+        t = (t or "").strip().strip("|")      # a table border read as a bar
+        if not t or not t.strip("_"):
             continue
         out.append(Word(t, d["left"][i], d["top"][i], d["width"][i], d["height"][i], float(d["conf"][i]),
                         (d["block_num"][i], d["par_num"][i], d["line_num"][i])))
@@ -126,39 +128,128 @@ def confidence(words: list[Word]) -> float:
 
 def word_segments(words: list[Word], dpi: Optional[int] = None) -> list:
     """Words -> ``pdf.Seg`` runs in points: one per Tesseract line, cut where the gap
-    between two words is wider than 1.5 line heights (two columns on one baseline)."""
+    between two words is wider than 1.5 line heights (two columns on one baseline).
+
+    Word boxes grow with accents (``Ấ`` is taller than ``a``), so a run's box is set from
+    its baseline (the median word bottom) and a size snapped to the page's body size when
+    within ``SIZE_SNAP``: the reader's paragraph rules compare sizes and line pitches."""
     from kehoach.ingest.pdf import Seg
     k = 72.0 / (dpi or DPI)
     lines: dict[tuple[int, int, int], list[Word]] = {}
     for w in words:
         lines.setdefault(w.line, []).append(w)
-    segs = []
+    runs: list[list[Word]] = []
     for ws in lines.values():
         ws.sort(key=lambda w: w.left)
         h = statistics.median(w.height for w in ws)
-        runs: list[list[Word]] = [[ws[0]]]
+        cur: list[Word] = [ws[0]]
         for w in ws[1:]:
-            prev = runs[-1][-1]
+            prev = cur[-1]
             if w.left - (prev.left + prev.width) > 1.5 * h:
-                runs.append([w])
+                runs.append(cur)
+                cur = [w]
             else:
-                runs[-1].append(w)
-        for r in runs:
-            x0 = min(w.left for w in r)
-            top = min(w.top for w in r)
-            x1 = max(w.left + w.width for w in r)
-            bottom = max(w.top + w.height for w in r)
-            size = statistics.median(w.height for w in r) * k
-            segs.append(Seg(x0 * k, top * k, x1 * k, bottom * k, " ".join(w.text for w in r), size))
+                cur.append(w)
+        runs.append(cur)
+    if not runs:
+        return []
+    sizes = [statistics.median(w.height for w in r) for r in runs]
+    body = statistics.median(sizes)
+    segs = []
+    for r, size in zip(runs, sizes):
+        if abs(size - body) <= SIZE_SNAP * body:
+            size = body
+        base = statistics.median(w.top + w.height for w in r)
+        x0 = min(w.left for w in r)
+        x1 = max(w.left + w.width for w in r)
+        segs.append(Seg(x0 * k, (base - size) * k, x1 * k, (base + 0.2 * size) * k,
+                        " ".join(w.text for w in r), size * k))
     return segs
+
+
+# A ruling in a scan: a straight run of dark pixels at least this long (points). Cell
+# borders span a cell (>= ~20 pt); letters' strokes are shorter (a 13 pt capital ~ 9 pt).
+MIN_H_RUN, MIN_V_RUN = 20.0, 12.0
+DARK = 160                      # gray level under which a pixel is ink
+
+
+def _runs(mask, min_len: int) -> list[tuple[int, int, int]]:
+    """(row, start, end) of each run of True along the rows of ``mask`` at least ``min_len`` long."""
+    import numpy as np
+    m = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
+    m[:, 1:-1] = mask
+    d = np.diff(m, axis=1)
+    rs, starts = np.nonzero(d == 1)
+    re_, ends = np.nonzero(d == -1)
+    keep = (ends - starts) >= min_len
+    return list(zip(rs[keep].tolist(), starts[keep].tolist(), ends[keep].tolist()))
+
+
+def image_rulings(image, dpi: Optional[int] = None) -> list:
+    """Table borders drawn in a scan as ``pdf.Ruling`` records (points): long runs of ink
+    along rows (horizontal) and columns (vertical); a one-pixel break (noise) is bridged."""
+    import numpy as np
+    from kehoach.ingest.pdf import Ruling
+    k = 72.0 / (dpi or DPI)
+    dark = np.asarray(image.convert("L")) < DARK
+    h = dark.copy()
+    h[:, 1:-1] |= dark[:, :-2] & dark[:, 2:]
+    v = dark.copy()
+    v[1:-1, :] |= dark[:-2, :] & dark[2:, :]
+    out = [Ruling("h", y * k, x0 * k, x1 * k) for y, x0, x1 in _runs(h, int(MIN_H_RUN / k))]
+    out += [Ruling("v", x * k, y0 * k, y1 * k) for x, y0, y1 in _runs(v.T, int(MIN_V_RUN / k))]
+    return out
+
+
+def word_chars(words: list[Word], dpi: Optional[int] = None) -> list:
+    """Words as ``pdf.Char`` boxes for the grid reader: one box a word, its line's top and
+    bottom (accents do not split lines), a space between words."""
+    from kehoach.ingest.pdf import Char
+    k = 72.0 / (dpi or DPI)
+    lines: dict[tuple[int, int, int], list[Word]] = {}
+    for w in words:
+        lines.setdefault(w.line, []).append(w)
+    out = []
+    for ws in lines.values():
+        ws.sort(key=lambda w: w.left)
+        top = min(w.top for w in ws) * k
+        bottom = max(w.top + w.height for w in ws) * k
+        for j, w in enumerate(ws):
+            if j:
+                p = ws[j - 1]
+                out.append(Char(" ", (p.left + p.width) * k, top, w.left * k, bottom))
+            out.append(Char(w.text, w.left * k, top, (w.left + w.width) * k, bottom))
+    return out
+
+
+def image_tables(image, words: list[Word], number: int, dpi: Optional[int] = None) -> list:
+    """Ruled tables of a scanned page: its rulings through the PDF reader's grid stages
+    (snap, cells, grid, fill), filled with the OCR'd words."""
+    from kehoach.ingest import pdf as P
+    rulings = image_rulings(image, dpi)
+    if not any(r.orient == "v" for r in rulings):
+        return []
+    chars = word_chars(words, dpi)
+    found = []
+    for cells in P.grid_cells(P.snap_rulings(rulings)):
+        grid = P.table_grid(cells)
+        bbox = (min(c[0] for c in cells), min(c[1] for c in cells),
+                max(c[2] for c in cells), max(c[3] for c in cells))
+        found.append((bbox, P.fill_grid(grid, chars), grid))
+    return P._keep_tables(found, number)
 
 
 def ocr_page(pdf, index: int, dpi: Optional[int] = None, psm: Optional[int] = None) -> PageOcr:
     import time
     t0 = time.perf_counter()
-    words = ocr_image(render(pdf, index, dpi), psm)
+    image = render(pdf, index, dpi)
+    words = ocr_image(image, psm)
+    try:
+        tables = image_tables(image, words, index + 1, dpi)
+    except Exception:           # an irregular grid: the table's text stays as lines
+        tables = []
     return PageOcr(index + 1, word_segments(words, dpi), confidence(words), len(words),
-                   time.perf_counter() - t0)
+                   time.perf_counter() - t0, tables)
 
 
 def _progress(source: str, total: int) -> Callable[[PageOcr], None]:
@@ -206,6 +297,7 @@ def fill_pages(pdf, pages: list, indices: list[int], source: str, warnings: list
         info = pages[i]
         info.lines = make_lines(p.segs, info.number)
         info.chars = len(p.segs)
+        info.tables = p.tables
         info.ocr = p.record()
         if not p.segs:
             warnings.append(f"page {info.number}: OCR found no text")
