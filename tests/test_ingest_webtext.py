@@ -164,3 +164,17 @@ def test_a_table_whose_first_cell_comes_before_its_first_pipe(tmp_path):
     assert doc.blocks[-1].text == "Trên đây là Kế hoạch."
     for b in doc.blocks:
         assert doc.text[b.start:b.end] == b.text
+
+
+def test_a_markdown_table_becomes_rows_with_its_header(tmp_path):
+    head = LETTERHEAD_2820 + "KẾ HOẠCH\n\nTriển khai nhiệm vụ\n\n"
+    table = ("| STT | Nhiệm vụ | Cơ quan chủ trì | Thời gian |\n| --- | --- | --- | --- |\n"
+             "| 1 | Rà soát, sửa đổi quy định về quy hoạch | Sở Tài chính | Quý IV/2025 |\n"
+             "| 2 | Xây dựng cơ sở dữ liệu | Sở Xây dựng | Năm 2026 |\n\nTrên đây là Kế hoạch.\n")
+    p = tmp_path / "plan.txt"
+    p.write_text(head + table, "utf-8")
+    doc = read(p)
+    rows = [(b.cells, b.header) for b in doc.blocks if b.kind == "row"]
+    assert rows == [(["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Thời gian"], True),
+                    (["1", "Rà soát, sửa đổi quy định về quy hoạch", "Sở Tài chính", "Quý IV/2025"], False),
+                    (["2", "Xây dựng cơ sở dữ liệu", "Sở Xây dựng", "Năm 2026"], False)]

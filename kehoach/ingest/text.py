@@ -16,8 +16,8 @@ from importlib import resources
 from kehoach.errors import IngestError
 from kehoach.ingest.builder import _HEADER_WORDS, DocBuilder, looks_like_header
 from kehoach.ingest.normalize import join_wrapped, wrap_width
-from kehoach.ingest.webtext import (blank_separated, bounded_rows, cell_lines, group_paragraphs, lead_cell,
-                                    pipe_region_end)
+from kehoach.ingest.webtext import (MD_ROW as _MD_ROW, blank_separated, bounded_rows, cell_lines, group_paragraphs,
+                                    lead_cell, markdown_rows, pipe_region_end)
 from kehoach.models import IngestedDocument
 
 _PIPE = re.compile(r"^\s*\|\s*$")
@@ -229,6 +229,18 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
         if not seen_title and _DOC_TITLE.match(ln.strip()):
             flush()
             seen_title = True
+        if seen_title and _MD_ROW.match(ln):
+            j = i
+            while j < n and _MD_ROW.match(lines[j]):
+                j += 1
+            rows = markdown_rows(lines[i:j])
+            if rows:
+                flush()
+                b.table()
+                for k, (cells, header) in enumerate(rows):
+                    b.row(cells, page, header=header or (k == 0 and looks_like_header(cells)))
+                i = j
+                continue
         if "\t" in ln and len([c for c in ln.split("\t")]) >= 3:
             flush()
             b.table()

@@ -243,3 +243,24 @@ def lead_cell(run: list[str]) -> int:
     while k > 0 and run[k - 1].strip() and not PIPE.match(run[k - 1]):
         k -= 1
     return len(run) - k
+
+
+# ---------------------------------------------------------------- markdown tables
+
+# a table row written on one line between pipes: "| 1 | Sở Nội vụ | Quý IV/2025 |"
+MD_ROW = re.compile(r"^\s*\|(?:[^|\n]*\|){2,}\s*$")
+_MD_RULE = re.compile(r"^\s*:?-{3,}:?\s*$")
+
+
+def markdown_rows(lines: list[str]) -> list[tuple[list[str], bool]] | None:
+    """(cells, is_header) of a run of one-line pipe rows; the row above a ``| --- |`` rule
+    is the header, the rule itself is dropped. None when the run is not a table (one row)."""
+    rows: list[tuple[list[str], bool]] = []
+    for ln in lines:
+        cells = [c.strip() for c in ln.strip()[1:-1].split("|")]
+        if all(_MD_RULE.match(c) for c in cells if c) and any(cells):
+            if rows:
+                rows[-1] = (rows[-1][0], True)
+            continue
+        rows.append((cells, False))
+    return rows if len(rows) >= 2 else None
