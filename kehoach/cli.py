@@ -1,4 +1,4 @@
-"""Command line: ``kehoach extract|add|list|show|registry|search|who|serve|legal ...``.
+"""Command line: ``kehoach extract|add|list|show|registry|search|who|serve|legal|eval ...``.
 
 Each stage registers its own subcommands (``register(subparsers)``); this module
 only holds the global options and the error policy: one clear line per error,
@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "kehoach.corpus.cli",
     "kehoach.corpus.legal.cli",
     "kehoach.search.cli",
+    "kehoach.eval.cli",
 ]
 
 
