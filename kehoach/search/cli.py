@@ -37,6 +37,23 @@ def register(sub) -> None:
     p = sub.add_parser("who", help="which bodies own the tasks about a topic")
     _common(p)
     p.set_defaults(func=cmd_who)
+    p = sub.add_parser("tasks", help="list tasks without a query: by owner, province, plan, kind, deadline, status",
+                       description="Dates are dd/mm/yyyy or yyyy-mm-dd (a month 12/2025 or a year 2025 also).")
+    p.add_argument("--owner", help="a body that leads or supports the task (Sở Y tế; accents optional)")
+    p.add_argument("--role", choices=["lead", "support"], help="with --owner: only as chủ trì (lead) or phối hợp")
+    p.add_argument("--province", help="plans of this province/city")
+    p.add_argument("--plan", help="one plan: id, number (116/KH-UBND), source path or file stem")
+    p.add_argument("--kind", help="document kind: Kế hoạch, Quyết định, Chỉ thị, ...")
+    p.add_argument("--from", dest="deadline_from", metavar="DATE", help="deadline on or after DATE")
+    p.add_argument("--to", dest="deadline_to", metavar="DATE", help="deadline on or before DATE")
+    p.add_argument("--status", help="overdue | due_soon | continuous | no_deadline | open (as of --as-of)")
+    p.add_argument("--within", type=int, default=30, help="due_soon: deadline within N days (default 30)")
+    p.add_argument("--as-of", dest="as_of", metavar="DATE", help="date for the status (default today)")
+    p.add_argument("--text", help="task text contains these words (accents optional)")
+    p.add_argument("--limit", type=int, default=None, help="at most N tasks")
+    p.add_argument("--format", choices=["table", "json", "csv", "xlsx"], default="table")
+    p.add_argument("--out", help="output file (required for xlsx; default stdout)")
+    p.set_defaults(func=cmd_tasks)
     p = sub.add_parser("serve", help="HTTP API and web page for the corpus")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000)
@@ -125,6 +142,46 @@ def cmd_who(args) -> int:
         for t in o.tasks[:3]:
             text = t["text"] if len(t["text"]) <= 110 else t["text"][:110] + "…"
             out.write(f"    - {t['task_id']} {text}\n")
+    return 0
+
+
+def cmd_tasks(args) -> int:
+    from kehoach.corpus.home import resolve_home
+    from kehoach.search import tasks as T
+    from kehoach.search.service import open_index
+    q = T.TaskQuery(owner=args.owner, role=args.role, province=args.province, plan=args.plan, kind=args.kind,
+                    deadline_from=args.deadline_from, deadline_to=args.deadline_to, status=args.status,
+                    within=args.within, as_of=args.as_of, text=args.text, limit=args.limit).normalized()
+    idx = open_index(resolve_home(args.home), embedder=None, dense=False)
+    rs = T.rows(T.select(idx.docs, q), q.as_of, q.within)
+    notes = q.notes()
+    if args.format == "xlsx" or (args.out and args.format == "csv"):
+        if not args.out:
+            raise SearchError("--format xlsx needs --out FILE")
+        data = T.xlsx_bytes(rs) if args.format == "xlsx" else T.csv_bytes(rs)
+        try:
+            with open(args.out, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise SearchError(f"{args.out}: cannot write ({e.strerror or e})") from None
+        print(f"{len(rs)} tasks -> {args.out}", file=sys.stderr)
+        return 0
+    if args.format == "csv":
+        sys.stdout.buffer.write(T.csv_bytes(rs))
+        sys.stdout.flush()
+        return 0
+    text = T.to_json(rs, q) + "\n" if args.format == "json" else T.table(rs)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text)
+        return 0
+    if args.format == "table":
+        if notes:
+            sys.stdout.write("lọc: " + "; ".join(notes) + "\n")
+        sys.stdout.write(text or "no tasks\n")
+        sys.stdout.write(f"{len(rs)} tasks\n" if rs else "")
+        return 0
+    sys.stdout.write(text)
     return 0
 
 

@@ -4,6 +4,7 @@ Routes
   GET /                       the page (Vietnamese), assets under /static/<name> (a fixed whitelist)
   GET /api/search?q=...       hybrid search with filters
   GET /api/who?q=...          ranked owners with evidence tasks
+  GET /api/tasks?owner=...    tasks without a query (owner, province, plan, kind, deadline range, status), JSON/CSV/XLSX
   GET /api/plans              the plans of the corpus
   GET /api/plans/{ref}        one plan: info, extraction records and normalized text (spans index into it)
   GET /api/registry           the commitments registry (``kehoach.corpus.registry``), 501 when absent
@@ -273,6 +274,42 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
     def api_who(q: str = Q, limit: int = Query(10, ge=1, le=50), f: Filters = Depends(filter_params)):
         from kehoach.search.who import who
         return who(backend.index(), q, limit=limit, filters=f).to_dict()
+
+    def _date_param(value: Optional[str], name: str, end: bool = False) -> Optional[str]:
+        """dd/mm/yyyy (or mm/yyyy) made ISO, then ``valid_date``."""
+        from kehoach.search.tasks import parse_date
+        if value is None:
+            return None
+        if len(value) > 20:
+            raise HTTPException(422, f"{name}: not a date")
+        iso = parse_date(value, name, end=end) if "/" in value or "." in value else value
+        return valid_date(iso, name)
+
+    @app.get("/api/tasks", summary="Tasks without a query: owner, province, plan, kind, deadline range, status")
+    def api_tasks(owner: Optional[str] = Query(None, **Short), role: Optional[str] = Query(None, pattern="^(lead|support)$"),
+                  province: Optional[str] = Query(None, **Short), plan: Optional[str] = Query(None, **Short),
+                  kind: Optional[str] = Query(None, **Short),
+                  deadline_from: Optional[str] = Query(None, max_length=20, description="dd/mm/yyyy or ISO"),
+                  deadline_to: Optional[str] = Query(None, max_length=20, description="dd/mm/yyyy or ISO"),
+                  status: Optional[str] = Query(None, pattern="^(overdue|due_soon|continuous|no_deadline|open)$"),
+                  within: int = Query(30, ge=0, le=3660), as_of: Optional[str] = Query(None, max_length=20),
+                  text: Optional[str] = Query(None, **Short), limit: int = Query(500, ge=1, le=100000),
+                  format: str = Query("json", pattern="^(json|csv|xlsx)$")):
+        from kehoach.search import tasks as T
+        q = T.TaskQuery(owner=owner, role=role, province=province, plan=plan, kind=kind,
+                        deadline_from=_date_param(deadline_from, "deadline_from"),
+                        deadline_to=_date_param(deadline_to, "deadline_to", end=True), status=status,
+                        within=within, as_of=_date_param(as_of, "as_of"), text=text, limit=limit).normalized()
+        rs = T.rows(T.select(backend.index().docs, q), q.as_of, q.within)
+        if format == "csv":
+            return Response(T.csv_bytes(rs), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="nhiem-vu.csv"'})
+        if format == "xlsx":
+            return Response(T.xlsx_bytes(rs),
+                            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            headers={"Content-Disposition": 'attachment; filename="nhiem-vu.xlsx"'})
+        return {"filters": {k: v for k, v in vars(q).items() if v not in (None, "")}, "notes": q.notes(),
+                "count": len(rs), "tasks": rs}
 
     @app.get("/api/plans", summary="The plans of the corpus")
     def api_plans():

@@ -1,0 +1,124 @@
+"""The tasks view (``kehoach tasks``, ``/api/tasks``) over a corpus of the seeds + the vendored real
+web plans, built once without embedding (lexical index only)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+
+from kehoach.search import tasks as T
+from tests.shared import need
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    from kehoach.corpus.store import Corpus
+    h = tmp_path_factory.mktemp("tasks_home")
+    with Corpus(h) as c:
+        rep = c.add([str(need("seeds")), str(need("real/web"))], progress=False)
+    assert len(rep.added) == 16, rep.summary()
+    return h
+
+
+@pytest.fixture(scope="module")
+def docs(home):
+    from kehoach.search.service import open_index
+    return open_index(home, embedder=None, dense=False).docs
+
+
+def test_dates_are_read_as_dd_mm_yyyy_or_iso():
+    assert T.parse_date("5/8/2021") == "2021-08-05"
+    assert T.parse_date("2021-08-05") == "2021-08-05"
+    assert T.parse_date("12/2025") == "2025-12-01"
+    assert T.parse_date("12/2025", end=True) == "2025-12-31"
+    assert T.parse_date("2025", end=True) == "2025-12-31"
+    with pytest.raises(T.TasksError):
+        T.parse_date("31/02/2025")
+
+
+def test_status_as_of_a_date():
+    d = date(2025, 12, 10)
+    assert T.status_of(None, d) == "no_deadline"
+    assert T.status_of({"date": None, "recurrence": "continuous"}, d) == "continuous"
+    assert T.status_of({"date": "2025-11-30"}, d) == "overdue"
+    assert T.status_of({"date": "2025-12"}, d) == "due_soon"
+    assert T.status_of({"date": "2026-06-30"}, d) == "open"
+    assert T.status_of({"date": "2025-12-25"}, d, within=5) == "open"
+
+
+def test_owner_filter_finds_the_health_department_tasks_of_the_flood_plan(docs):
+    got = T.select(docs, T.TaskQuery(owner="So Y te"))
+    assert got and all(any("Y tế" in n for n in d.lead + d.support) for d in got)
+    assert any(d.plan["number"] == "0129/KH-UBND" and d.plan["province"] == "Đắk Lắk" for d in got)
+    lead_only = T.select(docs, T.TaskQuery(owner="Sở Y tế", role="lead"))
+    assert lead_only and all(any("Y tế" in n for n in d.lead) for d in lead_only)
+
+
+def test_province_plan_and_kind_filters(docs):
+    cm = T.select(docs, T.TaskQuery(province="Cà Mau"))
+    assert cm and {d.plan["number"] for d in cm} == {"0204/KH-UBND"}
+    assert T.select(docs, T.TaskQuery(plan="0204/KH-UBND")) == cm
+    ct = T.select(docs, T.TaskQuery(kind="Chỉ thị"))
+    assert {d.plan["number"] for d in ct} == {"012/CT-UBND", "06/CT-UBND"}
+
+
+def test_deadline_range_and_status(docs):
+    dec = T.select(docs, T.TaskQuery(deadline_from="01/12/2025", deadline_to="31/12/2025"))
+    assert dec and all(T.deadline_end(d.deadline).strftime("%Y-%m") == "2025-12" for d in dec)
+    over = T.select(docs, T.TaskQuery(status="overdue", as_of="2026-01-01"))
+    assert over and all(T.deadline_end(d.deadline) < date(2026, 1, 1) for d in over)
+    cont = T.select(docs, T.TaskQuery(status="thường xuyên"))
+    assert cont and all((d.deadline or {}).get("recurrence") for d in cont)
+
+
+def test_every_row_carries_the_plan_number_title_and_province(docs):
+    rs = T.rows(T.select(docs, T.TaskQuery(province="Đắk Lắk")), "2025-12-01")
+    assert rs
+    for r in rs:
+        assert r["plan_number"] and r["plan_title"] and r["province"] == "Đắk Lắk"
+        assert r["status"] in T.STATUS_VI.values()
+
+
+def test_csv_has_a_bom_and_xlsx_has_real_dates_frozen_header_and_filter(docs):
+    from openpyxl import load_workbook
+    rs = T.rows(T.select(docs, T.TaskQuery(deadline_from="2025-12-01", deadline_to="2025-12-31")), "2025-12-01")
+    data = T.csv_bytes(rs)
+    assert data.startswith(b"\xef\xbb\xbf")
+    back = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert back[0][0] == "Số hiệu" and len(back) == len(rs) + 1
+    wb = load_workbook(io.BytesIO(T.xlsx_bytes(rs)))
+    ws = wb.active
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
+    col = T.FIELDS.index("deadline_date") + 1
+    assert ws.cell(2, col).value.year == 2025         # a real date, not text
+
+
+def test_cli_tasks_prints_the_filters_and_writes_xlsx(home, tmp_path, capsys):
+    from kehoach.cli import main
+    assert main(["--home", str(home), "tasks", "--owner", "Sở Y tế"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("lọc: cơ quan Sở Y tế") and "0129/KH-UBND · Đắk Lắk" in out
+    assert main(["--home", str(home), "tasks", "--province", "Cà Mau", "--format", "json"]) == 0
+    js = json.loads(capsys.readouterr().out)
+    assert js["count"] > 0 and js["notes"] == ["tỉnh Cà Mau"]
+    xl = tmp_path / "t.xlsx"
+    assert main(["--home", str(home), "tasks", "--kind", "Chỉ thị", "--format", "xlsx", "--out", str(xl)]) == 0
+    assert xl.stat().st_size > 1000
+    assert main(["--home", str(home), "tasks", "--from", "32/13/2025"]) == 1
+
+
+def test_api_tasks_json_csv_and_bad_dates(home):
+    from fastapi.testclient import TestClient
+    from kehoach.search.server import CorpusBackend, create_app
+    client = TestClient(create_app(CorpusBackend(home, embedder=None)))
+    r = client.get("/api/tasks", params={"owner": "Sở Y tế", "deadline_to": "31/12/2030"})
+    assert r.status_code == 200
+    r = client.get("/api/tasks", params={"province": "Cà Mau"})
+    js = r.json()
+    assert js["count"] > 0 and all(t["plan_number"] == "0204/KH-UBND" for t in js["tasks"])
+    r = client.get("/api/tasks", params={"province": "Cà Mau", "format": "csv"})
+    assert r.content.startswith(b"\xef\xbb\xbf") and "Trích yếu" in r.content.decode("utf-8-sig")
+    assert client.get("/api/tasks", params={"deadline_from": "2025-13-01"}).status_code in (400, 422)
