@@ -2,7 +2,8 @@
 
 Stages, each a small function over the WordprocessingML tree:
 
-1. ``_open``          bytes -> python-docx Document (clear IngestError on bad input)
+1. ``_open``          bytes -> python-docx Document (clear IngestError on bad input;
+                      ``check_zip_bounds`` refuses zip bombs from the zip directory)
 2. ``Styles`` / ``Numbering``  style inheritance (bold, centre, heading, list) and
                       list markers rendered from numbering.xml ("a)", "1.", "-")
 3. ``_walk_body``     w:p and w:tbl children of the body, in order -> items

@@ -31,7 +31,7 @@ from typing import Optional
 
 from kehoach.errors import IngestError
 from kehoach.ingest.builder import DocBuilder
-from kehoach.ingest.docx import _Cell, _emit_table, _join_broken, _P, _Row, _T
+from kehoach.ingest.docx import _Cell, _emit_table, _join_broken, _P, _Row, _T, format_number
 from kehoach.ingest.layout import layout_hits
 from kehoach.ingest.normalize import clean_inline, is_item_start
 from kehoach.models import IngestedDocument
@@ -289,10 +289,7 @@ class _Walker:
         if not isinstance(el.tag, str):
             return
         tag = el.tag
-        if tag == "br":
-            self.flush()
-            return
-        if tag == "hr":
+        if tag in ("br", "hr"):      # a line break starts a new line, as a soft break does in Word
             self.flush()
             return
         cst = _child_state(el, st)
@@ -330,7 +327,6 @@ class _Walker:
             self._counters[-1] += 1
         n = self._counters[-1]
         kind = parent.get("type") or "1"
-        from kehoach.ingest.docx import format_number
         fmt = {"a": "lowerLetter", "A": "upperLetter", "i": "lowerRoman", "I": "upperRoman"}.get(kind, "decimal")
         num = format_number(n, fmt)
         return f"{num})" if fmt == "lowerLetter" else f"{num}."
