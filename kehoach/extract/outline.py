@@ -91,7 +91,19 @@ def parse_marker(text: str) -> tuple[Optional[tuple], Optional[str], int]:
 
 @lru_cache(maxsize=1)
 def _zone_words():
-    return [(z, w) for z, w in rows("zones.tsv")]
+    return [(z, w) for z, w in rows("zones.tsv") if z != "owners"]
+
+
+@lru_cache(maxsize=1)
+def _owner_part_words():
+    return tuple(w for z, w in rows("zones.tsv") if z == "owners")
+
+
+def assigns_owners(text: str) -> bool:
+    """A heading of the part that assigns the work ("TỔ CHỨC THỰC HIỆN", "PHÂN CÔNG NHIỆM VỤ"):
+    its sub-headings name owners."""
+    t = text.strip().upper()
+    return any(w in t for w in _owner_part_words())
 
 
 def zone_of_heading(text: str, top: bool) -> Optional[str]:
@@ -101,6 +113,10 @@ def zone_of_heading(text: str, top: bool) -> Optional[str]:
         i = t.find(w)
         if i == 0 or (top and i > 0):
             hits.append((i, z))
+    if hits and all(z == "funding" for _, z in hits):
+        # KINH PHÍ: a part of its own says where the money comes from (not tasks); below a task heading it changes nothing
+        return "objective" if top and min(hits)[0] == 0 else None
+    hits = [(i, z) for i, z in hits if z != "funding"]
     if not hits:
         return None
     zones = {z for _, z in hits}

@@ -29,7 +29,7 @@ def _sentence_case(s: str) -> str:
 def heading_owner(text: str) -> list[str]:
     """Owners a heading gives to the items under it ("a) Sở Nội vụ có trách nhiệm:",
     "2.2. Văn phòng UBND tỉnh", "1. Trách nhiệm của các cơ quan ...", "Giao X:")."""
-    t = text.strip().rstrip("*").strip()
+    t = _owner_heading_text(text)
     m = _RESP.match(t)
     if m and starts_with_body(m.group("who")):
         return bodies(m.group("who"))
@@ -51,6 +51,31 @@ def heading_owner(text: str) -> list[str]:
     return []
 
 
+_REQUEST = re.compile(r"^(?:Đề nghị|đề nghị|Kính đề nghị)\s+(?=\S)")
+_ROLE_NOTE = re.compile(r"\s*\((?:cơ quan|đơn vị)\s+(?:chủ trì|thường trực|đầu mối|phối hợp)[^()]*\)\s*(?=:?\s*$)", re.I)
+
+
+def _owner_heading_text(text: str) -> str:
+    """'Đề nghị Ủy ban MTTQ tỉnh và ...:' -> the bodies asked; 'Sở Tài chính (cơ quan chủ trì)' -> 'Sở Tài chính'."""
+    t = text.strip().rstrip("*").strip()
+    t = _REQUEST.sub("", t)
+    return _ROLE_NOTE.sub("", t).strip()
+
+
+def part_heading_owner(text: str) -> list[str]:
+    """A sub-heading of a part that assigns the work (TỔ CHỨC THỰC HIỆN, PHÂN CÔNG ...) that is a noun
+    phrase naming bodies ("5. Các doanh nghiệp hoạt động trong lĩnh vực ... trên địa bàn Tỉnh",
+    "IV.4 Các tổ chức, cá nhân liên quan"): the owners of the items under it."""
+    t = _owner_heading_text(text).rstrip(":").strip()
+    if not t or ends_sentence_like(t) or len(t.split()) > 30 or not starts_with_body(t):
+        return []
+    return bodies(t)
+
+
+def ends_sentence_like(t: str) -> bool:
+    return t.endswith((".", ";", "!", "?"))
+
+
 def owner_declaration(text: str) -> Optional[tuple[str, list[str]]]:
     """'Cơ quan chủ trì: Phòng Nội vụ.' -> ('lead', [...]); 'Cơ quan phối hợp: ...' -> ('support', [...])."""
     m = _DECL.match(text.strip())
@@ -67,7 +92,7 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     "Sở Tư pháp tăng cường ...", "Căn cứ ..., các cơ quan, đơn vị chủ động ...".
     ``is_person_role`` is True for "Người đứng đầu các đơn vị ...", "Thủ trưởng ..."
     (a heading owner, when there is one, is preferred to those)."""
-    t = text.strip()
+    t = _REQUEST.sub("", text.strip())
     m = _GIAO.match(t)
     if m:
         rest = m.group("who")

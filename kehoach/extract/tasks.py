@@ -12,7 +12,7 @@ from typing import Callable, Optional
 from kehoach.extract import owners as own
 from kehoach.extract.bodies import kind_of
 from kehoach.extract.data import rows
-from kehoach.extract.outline import Outline
+from kehoach.extract.outline import Outline, assigns_owners
 from kehoach.models import Deadline, IngestedDocument, Span, Target, Task
 
 @dataclass
@@ -68,6 +68,8 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             an = nodes[a]
             if an.is_heading:
                 h = heading_owner_of(a)
+                if not h and an.parent is not None and assigns_owners(nodes[an.parent].text):
+                    h = own.part_heading_owner(an.text)
                 if h:
                     lead, support = h, []
             # owner lines ("* Cơ quan chủ trì: X") among the children of this ancestor, before the path
