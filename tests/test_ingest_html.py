@@ -129,3 +129,23 @@ def test_encoding_from_meta_charset_and_page_named_txt(tmp_path):
     q = _page(tmp_path, PAGE.format(related=""), "page.txt")
     doc = read(q)
     assert doc.format == "html" and "<td>" not in doc.text
+
+
+def test_web_archive_reads_like_the_page_it_holds(tmp_path):
+    """.mht/.mhtml (what browsers' "save as single file" and Word write): MIME
+    multipart/related, the page a base64 UTF-8 part here."""
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+    page = files("real/html", "doc_000288.html")[0]
+    want = read(page)
+    html = page.read_text("utf-8")
+    archive = MIMEMultipart("related")
+    archive["Subject"] = "Văn bản pháp luật"
+    part = MIMEText(html, "html", "utf-8")
+    part["Content-Location"] = "https://vbpl.vn/van-ban/49-2025-qd-ttg"
+    archive.attach(part)
+    p = tmp_path / "saved.mhtml"
+    p.write_bytes(archive.as_bytes())
+    got = read(p)
+    assert got.format == "mhtml"
+    assert got.text == want.text

@@ -1,4 +1,4 @@
-"""Ingest: a file (TXT, DOCX, PDF, HTML, .doc/.rtf/.odt) -> IngestedDocument
+"""Ingest: a file (TXT, DOCX, PDF, HTML/MHTML, .doc/.rtf/.odt) -> IngestedDocument
 (normalized text, blocks with page/char provenance, tables).
 
 ``read(path)`` is the one entry point. ``READERS`` maps each format to its reader:
@@ -75,6 +75,16 @@ def _read_html(data: bytes, source: str, digest: str, suffix: str) -> IngestedDo
     return read_html(data, source, digest)
 
 
+def _read_mhtml(data: bytes, source: str, digest: str, suffix: str) -> IngestedDocument:
+    from kehoach.ingest.html import read_mhtml
+    return read_mhtml(data, source, digest)
+
+
+def _looks_mhtml(head: bytes) -> bool:
+    h = head[:1024].lower()
+    return h.startswith((b"mime-version:", b"from:", b"content-type:", b"subject:", b"date:")) and b"multipart/related" in h
+
+
 def _read_office(data: bytes, source: str, digest: str, suffix: str) -> IngestedDocument:
     from kehoach.ingest.office import read_office
     return read_office(data, source, digest, suffix)
@@ -104,6 +114,7 @@ READERS: dict[str, Reader] = {
     "office": Reader("office", (".doc", ".dot", ".rtf", ".odt", ".ott", ".fodt", ".wpd", ".wps"), _read_office,
                      lambda h: h.startswith(_OLE) or h.startswith(b"{\\rtf"), needs="libreoffice-writer-nogui"),
     "html": Reader("html", (".html", ".htm", ".xhtml"), _read_html, _looks_html),
+    "mhtml": Reader("mhtml", (".mht", ".mhtml"), _read_mhtml, _looks_mhtml),
     "text": Reader("text", (".txt", ".text", ".md"), _read_text),
 }
 SUFFIXES: tuple[str, ...] = tuple(s for r in READERS.values() for s in r.suffixes)

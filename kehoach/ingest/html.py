@@ -457,3 +457,25 @@ def read_html(data: bytes, source: str, sha256: str) -> IngestedDocument:
     if title:
         meta["title_property"] = title
     return b.build(source, sha256, "html", meta=meta)
+
+
+def read_mhtml(data: bytes, source: str, sha256: str) -> IngestedDocument:
+    """A page saved as a web archive (.mht/.mhtml: MIME multipart/related, as browsers
+    and Word save it): its first text/html part, read as an HTML page."""
+    import email
+    from email import policy
+    msg = email.message_from_bytes(data, policy=policy.compat32)
+    for part in msg.walk():
+        if part.get_content_type() == "text/html":
+            html = part.get_payload(decode=True) or b""
+            charset = part.get_content_charset()
+            if charset and not html.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                try:
+                    html = html.decode(charset, errors="replace").encode("utf-8")
+                    html = b'<meta charset="utf-8">' + html
+                except LookupError:
+                    pass
+            doc = read_html(html, source, sha256)
+            doc.format = "mhtml"
+            return doc
+    raise IngestError(source, "web archive without an HTML page in it")
