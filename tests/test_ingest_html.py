@@ -149,3 +149,13 @@ def test_web_archive_reads_like_the_page_it_holds(tmp_path):
     got = read(p)
     assert got.format == "mhtml"
     assert got.text == want.text
+
+
+def test_folder_discovery_takes_every_suffix_the_readers_serve(tmp_path):
+    from kehoach.corpus.store import FOLDER_SUFFIXES, discover
+    from kehoach.ingest import READERS
+    assert set(FOLDER_SUFFIXES) == {s for r in READERS.values() for s in r.suffixes}
+    for name in ("page.html", "saved.mht", "old.doc", "plan.odt", "notes.md", "sheet.xyz"):
+        (tmp_path / name).write_text("x", "utf-8")
+    found, _ = discover([str(tmp_path)])
+    assert sorted(p.name for _, p in found) == ["notes.md", "old.doc", "page.html", "plan.odt", "saved.mht"]
