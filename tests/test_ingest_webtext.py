@@ -79,6 +79,8 @@ def test_list_items_in_one_group_are_never_joined():
     (["Đắk Lắk, ngày 18", "tháng 11 năm 2025"], ["Đắk Lắk, ngày 18 tháng 11 năm 2025"]),
     (["Cần Thơ, ngày", "19 tháng 11 năm 2025"], ["Cần Thơ, ngày 19 tháng 11 năm 2025"]),
     (["KT. CHỦ TỊCH ", "PHÓ CHỦ TỊCH", "Đào Mỹ"], ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Đào Mỹ"]),
+    (["Số: 123/UBND-VX", "V/v triển khai thực hiện", "kế hoạch phòng chống thiên tai"],   # a Công văn's number cell
+     ["Số: 123/UBND-VX", "V/v triển khai thực hiện kế hoạch phòng chống thiên tai"]),
     (["TM. ỦY BAN", "NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Trần Chí Hùng"],   # 159/KH-UBND
      ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Trần Chí Hùng"]),
     (["UBND TỈNH ĐẮK LẮK", "SỞ NỘI VỤ", "-----"], ["UBND TỈNH ĐẮK LẮK", "SỞ NỘI VỤ", "-----"]),
@@ -178,3 +180,13 @@ def test_a_markdown_table_becomes_rows_with_its_header(tmp_path):
     assert rows == [(["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Thời gian"], True),
                     (["1", "Rà soát, sửa đổi quy định về quy hoạch", "Sở Tài chính", "Quý IV/2025"], False),
                     (["2", "Xây dựng cơ sở dữ liệu", "Sở Xây dựng", "Năm 2026"], False)]
+
+
+def test_the_pipe_layout_ends_at_blank_lines_followed_by_text(tmp_path):
+    # 0204/KH-UBND: the signature cells, then the appendix title and its table
+    sig = ("|\nNơi nhận:\n- Sở Tài chính;\n- Lưu: VT, DT.\n|\nTM. ỦY BAN NHÂN\nDÂN \nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n"
+           "Lâm Văn Bi\n|\n\n \n\nMẫu biểu số 01\n\n|\nSTT\n|\nNội dung\n|\nĐơn vị tính\n|\n|\n1\n|\n"
+           "Tổng sản phẩm\n|\nTỷ đồng\n|\n")
+    got = blocks_of(tmp_path, LETTERHEAD_2820 + "QUYẾT ĐỊNH\n\nBan hành kế hoạch\n\n" + sig)
+    assert got[-7:] == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Lâm Văn Bi", "Mẫu biểu số 01",
+                        "STT\tNội dung\tĐơn vị tính", "1\tTổng sản phẩm\tTỷ đồng"]

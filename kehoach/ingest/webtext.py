@@ -172,6 +172,8 @@ def _joins(a: str, b: str) -> bool:
         return True                       # "Đắk Lắk, ngày 18" / "tháng 11 năm 2025"
     if re.search(r",\s*ngày\b", b) and not re.search(r"ngày|[.;:]$", a) and len(a) <= 30 and not a.isupper():
         return True                       # "Thành phố Hồ" / "Chí Minh, ngày 19 tháng 11 năm 2025"
+    if b[:1].islower() and not ends_sentence(a) and not RULE.match(a):
+        return True                       # "V/v triển khai thực hiện" / "kế hoạch số 45/KH-UBND"
     return _cut_phrase(a, b)
 
 
