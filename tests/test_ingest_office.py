@@ -102,3 +102,17 @@ def tempfile_dir() -> str:
 
 def test_soffice_is_found_on_this_machine():
     assert shutil.which(soffice() or "") is not None
+
+
+@pytest.mark.parametrize("stem", ["000_32de8ed23e57a435", "003_12050e55d6d4d6a9"])
+def test_html_written_by_a_word_processor_extracts_like_its_docx(tmp_path, stem):
+    """LibreOffice's HTML export of a seed (tables, letterhead table, lists): the HTML
+    reader must give the DOCX reader's tasks, owners and header."""
+    docx = need(f"corpus/docx/{stem}.docx")
+    want = extract(read(docx)).to_dict()
+    got = extract(read(_convert(docx, "html", tmp_path))).to_dict()
+    assert len(got["tasks"]) == len(want["tasks"])
+    for f in HEADER_FIELDS:
+        assert got["document"][f] == want["document"][f], f
+    assert [t["lead"] for t in got["tasks"]] == [t["lead"] for t in want["tasks"]]
+    assert [t["deadline"] for t in got["tasks"]] == [t["deadline"] for t in want["tasks"]]
