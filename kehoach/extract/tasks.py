@@ -34,6 +34,51 @@ def is_non_task(text: str) -> bool:
     return any(p.search(t) for p in _non_task_patterns())
 
 
+@lru_cache(maxsize=1)
+def _field_patterns() -> list[tuple[str, re.Pattern]]:
+    return [(f, re.compile(r"^\W{0,3}(?:" + lab + r")\W{0,3}\s*:\s*(?P<value>.*)$", re.I | re.S))
+            for f, lab in rows("task_fields.tsv") if f != "field"]
+
+
+def task_field(text: str) -> Optional[tuple[str, str]]:
+    """'Thời gian thực hiện: Quý IV/2025' -> ('deadline', 'Quý IV/2025'); 'Đơn vị chủ trì: Sở Nội vụ' ->
+    ('lead', 'Sở Nội vụ'); 'Sản phẩm: ...' -> ('product', ...). None for any other line."""
+    t = text.strip().replace("*", "")
+    for f, rx in _field_patterns():
+        m = rx.match(t)
+        if m:
+            return f, m.group("value").strip().rstrip(".;").strip()
+    return None
+
+
+def heading_context(out: Outline, i: int) -> str:
+    """The text of the headings above node i, outermost first ("NHIỆM VỤ > Nâng cao Chỉ số PCI")."""
+    parts = []
+    for a in out.ancestors(i):
+        an = out.nodes[a]
+        if an.is_heading:
+            t = " ".join(an.text.replace("*", " ").split()).rstrip(":").strip()
+            if t:
+                parts.append(t)
+    return " > ".join(parts)
+
+
+def _apply_field(ctx: Context, task: Task, name: str, value: str, start: int) -> None:
+    """A field line's value goes into the task above it."""
+    if not value:
+        return
+    if name == "deadline":
+        if task.deadline is None or task.deadline.date is None:
+            got = _deadline(ctx, value, start, cell=True)
+            task.deadline = got or Deadline(text=value, date=None, recurrence=None, day=None)
+    elif name == "lead":
+        task.lead = own.bodies(value) or task.lead
+    elif name == "support":
+        task.support = [b for b in own.bodies(value) if b not in task.lead]
+    elif name == "product":
+        task.product = value
+
+
 def _actionable(text: str) -> bool:
     words = text.split()
     letters = [c for c in text if c.isalpha()]
@@ -84,10 +129,21 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
                         support = decl[1]
         return lead, support
 
+    task_at: dict[int, Task] = {}   # node -> its task
+    last_task: Optional[int] = None
     for i, n in enumerate(nodes):
         if n.zone != "task":
             continue
         if n.kind == "item" and n.mtype[0] in ("roman", "part", "dieu"):
+            continue
+        field_line = None if n.is_heading else task_field(n.text)
+        if field_line is not None:
+            # "Thời gian thực hiện: ...", "Đơn vị chủ trì: ..." right after a task (its sibling or its child) are that task's
+            above = last_task if last_task is not None and (
+                nodes[last_task].parent == n.parent or n.parent == last_task) else None
+            if above is not None:
+                _apply_field(ctx, task_at[above], field_line[0], field_line[1], n.offset)
+                resolved[above] = (task_at[above].lead, task_at[above].support)
             continue
         if n.is_heading or own.owner_declaration(n.text):
             continue
@@ -118,8 +174,12 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         block = ctx.doc.blocks[n.block]
         start = n.offset
         end = block.end
-        tasks.append(Task(id="", kind="task", section=n.section, text=text, lead=list(lead), support=list(support),
-                          deadline=_deadline(ctx, text, start), span=Span(start, end, block.page)))
+        task = Task(id="", kind="task", section=n.section, text=text, lead=list(lead), support=list(support),
+                    deadline=_deadline(ctx, text, start), span=Span(start, end, block.page),
+                    context=heading_context(out, i))
+        tasks.append(task)
+        task_at[i] = task
+        last_task = i
     return tasks
 
 

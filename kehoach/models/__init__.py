@@ -171,6 +171,7 @@ class Task:
     legal_refs: list[str] = field(default_factory=list)
     span: Optional[Span] = None
     product: Optional[str] = None           # a task table's "Sản phẩm" / "Kết quả dự kiến" cell (expected output)
+    context: str = ""                       # the text of the task's heading path ("Nhiệm vụ ... > Nâng cao Chỉ số PCI")
 
     def to_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind, "section": self.section, "text": self.text,
@@ -179,7 +180,7 @@ class Task:
                 "targets": [asdict(t) for t in self.targets],
                 "legal_refs": list(self.legal_refs),
                 "span": self.span.to_dict() if self.span else None,
-                "product": self.product}
+                "product": self.product, "context": self.context}
 
 
 @dataclass
@@ -201,6 +202,7 @@ class Extraction:
                          "signer": {"name": doc.signer.name, "title": doc.signer.title}},
             "tasks": [t.to_dict() for t in self.tasks],
             "legal_refs": [r.to_dict() for r in self.legal_refs],
+            "warnings": list(self.warnings),
         }
 
     @classmethod
@@ -219,11 +221,13 @@ class Extraction:
                       lead=list(t.get("lead") or []), support=list(t.get("support") or []),
                       deadline=Deadline(**t["deadline"]) if t.get("deadline") else None,
                       targets=[Target(**x) for x in t.get("targets") or []],
-                      legal_refs=list(t.get("legal_refs") or []), span=span(t.get("span")))
+                      legal_refs=list(t.get("legal_refs") or []), span=span(t.get("span")),
+                      product=t.get("product"), context=t.get("context") or "")
                  for t in d.get("tasks") or []]
         refs = [LegalRef(id=r["id"], text=r.get("text", ""), type=r.get("type"), number=r.get("number"),
                          symbol=r.get("symbol"), date=r.get("date"), issuer=r.get("issuer"),
                          span=span(r.get("span")), status_in_text=r.get("status_in_text"),
                          relation=r.get("relation"), title=r.get("title"), evidence=r.get("evidence"))
                 for r in d.get("legal_refs") or []]
-        return cls(source=d.get("source", ""), sha256=d.get("sha256", ""), document=doc, tasks=tasks, legal_refs=refs)
+        return cls(source=d.get("source", ""), sha256=d.get("sha256", ""), document=doc, tasks=tasks, legal_refs=refs,
+                   warnings=list(d.get("warnings") or []))
