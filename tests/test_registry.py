@@ -4,7 +4,6 @@ import hashlib
 import io
 import json
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,7 @@ from kehoach.corpus.registry import (RegistryError, parse_as_of, read_csv, read_
                                      write_registry, write_xlsx)
 from kehoach.models import Extraction
 
-GOLD = Path("/work/shared/eval/gold")
-pytestmark = pytest.mark.skipif(not GOLD.exists(), reason="shared eval data not mounted")
+from tests.shared import files
 
 
 class HashEmbedder:
@@ -37,7 +35,7 @@ class HashEmbedder:
 
 @pytest.fixture(scope="module")
 def exts():
-    return [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in sorted(GOLD.glob("*.json"))]
+    return [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in files("eval/gold", "*.json")]
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +55,9 @@ def test_status_by_as_of():
                        date(2030, 1, 1)) == "recurring"
     assert task_status(None, date(2030, 1, 1)) == "open"
     assert parse_as_of("2021-08") == date(2021, 8, 31)
+    assert parse_as_of("15/8/2021") == date(2021, 8, 15)      # dd/mm/yyyy, as staff write it
     with pytest.raises(RegistryError):
-        parse_as_of("15/8/2021")
+        parse_as_of("32/8/2021")
 
 
 def test_registry_shape_and_status_follow_as_of(exts, reg):
@@ -71,7 +70,7 @@ def test_registry_shape_and_status_follow_as_of(exts, reg):
         assert c["id"] and c["label"]
         for t in c["tasks"]:
             assert {"source", "task_id", "text", "lead", "support", "deadline", "plan", "status"} <= set(t)
-            assert set(t["plan"]) == {"number", "issuer", "date"}
+            assert set(t["plan"]) == {"number", "issuer", "date", "title", "province"}
     dated = [t for c in reg["clusters"] for t in c["tasks"]
              if t["deadline"] and t["deadline"]["date"] and not t["deadline"]["recurrence"]]
     assert dated

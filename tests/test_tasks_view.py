@@ -122,3 +122,57 @@ def test_api_tasks_json_csv_and_bad_dates(home):
     r = client.get("/api/tasks", params={"province": "Cà Mau", "format": "csv"})
     assert r.content.startswith(b"\xef\xbb\xbf") and "Trích yếu" in r.content.decode("utf-8-sig")
     assert client.get("/api/tasks", params={"deadline_from": "2025-13-01"}).status_code in (400, 422)
+
+
+# ---------------------------------------------------------------- the registry an office can file
+
+def _gold():
+    from kehoach.models import Extraction
+    from tests.shared import files
+    return [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in files("eval/gold", "*.json")]
+
+
+def _hash_embedder():
+    from tests.test_registry import HashEmbedder
+    return HashEmbedder()
+
+
+def test_registry_ids_stay_when_a_plan_is_added():
+    from kehoach.corpus.registry import registry_from_extractions
+    exts = _gold()
+    small = registry_from_extractions(exts[:-1], _hash_embedder(), date(2022, 1, 1))
+    big = registry_from_extractions(exts, _hash_embedder(), date(2022, 1, 1))
+    members = lambda c: frozenset((t["source"], t["task_id"]) for t in c["tasks"])
+    by_members = {members(c): c["id"] for c in big["clusters"]}
+    kept = [c for c in small["clusters"] if members(c) in by_members]
+    assert len(kept) > 0.8 * len(small["clusters"])
+    assert all(by_members[members(c)] == c["id"] for c in kept)
+    assert len({c["id"] for c in big["clusters"]}) == len(big["clusters"])     # ids are unique
+
+
+def test_registry_never_clusters_boilerplate_and_speaks_vietnamese(tmp_path):
+    import copy
+    from kehoach.corpus.registry import registry_from_extractions, write_registry
+    exts = [copy.deepcopy(e) for e in _gold()[:3]]
+    for e in exts:                           # the form label every plan repeats
+        t = copy.deepcopy(e.tasks[0])
+        t.id, t.text, t.lead, t.support = "tx", "Thời gian thực hiện: Tháng 12/2025.", [], []
+        e.tasks.append(t)
+    reg = registry_from_extractions(exts, _hash_embedder(), date(2022, 1, 1))
+    for c in reg["clusters"]:
+        if len(c["tasks"]) > 1:
+            assert not any(t["text"].startswith("Thời gian thực hiện") for t in c["tasks"])
+    vi = {t["tinh_trang"] for c in reg["clusters"] for t in c["tasks"]}
+    assert vi <= set(T.STATUS_VI.values()) and "Quá hạn" in vi
+    out = tmp_path / "so-theo-doi.csv"
+    write_registry(reg, "csv", str(out))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    head = next(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    for col in ("Số hiệu văn bản giao", "Ngày ban hành", "Trích yếu", "Cơ quan ban hành", "Tỉnh/thành", "Mục",
+                "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời hạn", "Hạn (ngày)", "Sản phẩm", "Căn cứ",
+                "Tình trạng"):
+        assert col in head
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert any(r["Căn cứ"] for r in rows)                      # the legal references a task cites
+    assert {r["Tình trạng"] for r in rows} <= set(T.STATUS_VI.values())

@@ -18,7 +18,7 @@ import io
 import json
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -52,11 +52,17 @@ def period_end(iso: str) -> date | None:
 def parse_as_of(value: str | None) -> date:
     if not value:
         return date.today()
+    if "/" in value:                         # dd/mm/yyyy, as staff write it
+        from kehoach.search.tasks import TasksError, parse_date
+        try:
+            return date.fromisoformat(parse_date(value, "--as-of"))
+        except TasksError as e:
+            raise RegistryError(str(e)) from None
     d = period_end(value) if len(value) < 10 else None
     try:
         return d or date.fromisoformat(value)
     except ValueError:
-        raise RegistryError(f"--as-of {value!r}: expected a date YYYY-MM-DD") from None
+        raise RegistryError(f"--as-of {value!r}: expected a date dd/mm/yyyy or YYYY-MM-DD") from None
 
 
 def task_status(deadline: dict | None, as_of: date) -> str:
@@ -84,22 +90,46 @@ class TaskInfo:
     lead: list[str]
     support: list[str]
     deadline: dict | None
-    plan: dict                      # {"number", "issuer", "date"}
+    plan: dict                      # {"number", "issuer", "date", "title", "province"}
+    section: str = ""
+    product: str | None = None      # Sản phẩm, when the plan states it
+    legal_refs: list[str] | None = None   # căn cứ: the symbols (or texts) of the references the task cites
+
+
+def _province(issuer: str | None) -> str | None:
+    from kehoach.search.hybrid import province_of
+    return province_of(issuer)
+
+
+def _ref_labels(ids, refs: dict) -> list[str]:
+    out = []
+    for rid in ids or []:
+        r = refs.get(rid)
+        if r:
+            lab = r.get("symbol") or r.get("text") if isinstance(r, dict) else (r.symbol or r.text)
+            if lab and lab not in out:
+                out.append(lab)
+    return out
 
 
 def info_from_extraction(ext, plan: str | None = None) -> list[TaskInfo]:
     from dataclasses import asdict
     pk = plan if plan is not None else Path(ext.source).stem
     doc = ext.document
-    pinfo = {"number": doc.number, "issuer": doc.issuer, "date": doc.date}
+    pinfo = {"number": doc.number, "issuer": doc.issuer, "date": doc.date, "title": doc.title,
+             "province": getattr(doc, "province", None) or _province(doc.issuer)}
+    refs = {r.id: r for r in ext.legal_refs}
     return [TaskInfo(f"{pk}:{t.id}", ext.source, t.id, t.text, list(t.lead), list(t.support),
-                     asdict(t.deadline) if t.deadline else None, dict(pinfo)) for t in ext.tasks]
+                     asdict(t.deadline) if t.deadline else None, dict(pinfo), t.section or "",
+                     getattr(t, "product", None) or None, _ref_labels(t.legal_refs, refs)) for t in ext.tasks]
 
 
-def info_from_record(rec) -> TaskInfo:
+def info_from_record(rec, refs: dict | None = None) -> TaskInfo:
     p = rec.plan
     return TaskInfo(rec.key, p.source, rec.task_id, rec.text, list(rec.lead), list(rec.support), rec.deadline,
-                    {"number": p.number, "issuer": p.issuer, "date": p.date})
+                    {"number": p.number, "issuer": p.issuer, "date": p.date, "title": p.title,
+                     "province": p.province or _province(p.issuer)}, rec.section or "",
+                    getattr(rec, "product", None) or None, _ref_labels(rec.legal_refs, refs or {}))
 
 
 def cluster_label(keys: Sequence[str], linker) -> str:
@@ -116,16 +146,48 @@ def cluster_label(keys: Sequence[str], linker) -> str:
     return text if len(text) <= 100 else text[:99].rsplit(" ", 1)[0] + "…"
 
 
-def cluster_id(keys: Iterable[str]) -> str:
-    return "c" + hashlib.sha1("\n".join(sorted(keys)).encode("utf-8")).hexdigest()[:10]
+def member_hash(info: "TaskInfo") -> str:
+    """A task's stable key: its plan's source and its words (not the corpus's plan id or an index)."""
+    text = " ".join(info.text.split())
+    return hashlib.sha1(f"{info.source}\n{text}".encode("utf-8")).hexdigest()
+
+
+def cluster_id(keys: Iterable[str], infos: dict | None = None, taken: set | None = None) -> str:
+    """The id of a cluster: the smallest of its members' stable keys, so it stays the same when
+    plans are added as long as that member stays (another cluster sharing it gets the next one)."""
+    hashes = sorted(member_hash(infos[k]) if infos and k in infos else
+                    hashlib.sha1(k.encode("utf-8")).hexdigest() for k in keys)
+    for h in hashes:
+        cid = "c" + h[:10]
+        if taken is None or cid not in taken:
+            return cid
+    return "c" + hashlib.sha1("\n".join(hashes).encode("utf-8")).hexdigest()[:10]
+
+
+def without_boilerplate(clusters: list, infos: dict[str, TaskInfo]) -> list[list[str]]:
+    """Form labels ("Thời gian thực hiện: ...", "Tổ chức thực hiện") are taken out of every
+    cluster and listed alone: clusters never form around them."""
+    from kehoach.search.text import is_boilerplate
+    out, seen = [], set()
+    for keys in clusters:
+        real = [k for k in keys if not (k in infos and is_boilerplate(infos[k].text))]
+        groups = [real] + [[k] for k in keys if k not in real] if len(keys) > 1 else [list(keys)]
+        for g in groups:
+            t = tuple(sorted(g))
+            if t and t not in seen:
+                seen.add(t)
+                out.append(list(t))
+    return out
 
 
 def build_registry(linker, infos: dict[str, TaskInfo], as_of: date,
                    citations: list[dict] | None = None) -> dict:
     """Clusters of ``linker`` -> the registry dict (shape in the module docs)."""
-    clusters = linker.clusters()
+    from kehoach.search.tasks import STATUS_VI, status_of
+    clusters = without_boilerplate(linker.clusters(), infos)
     clusters.sort(key=lambda c: (-len(c), min(c)))
     out = []
+    taken: set[str] = set()
     for keys in clusters:
         keys = sorted(keys)
         tasks = []
@@ -133,8 +195,12 @@ def build_registry(linker, infos: dict[str, TaskInfo], as_of: date,
             i = infos[k]
             tasks.append({"source": i.source, "task_id": i.task_id, "text": i.text, "lead": i.lead,
                           "support": i.support, "deadline": i.deadline, "plan": i.plan,
-                          "status": task_status(i.deadline, as_of)})
-        entry = {"id": cluster_id(keys), "label": cluster_label(keys, linker), "size": len(keys), "tasks": tasks}
+                          "section": i.section, "product": i.product, "legal_refs": list(i.legal_refs or []),
+                          "status": task_status(i.deadline, as_of),
+                          "tinh_trang": STATUS_VI[status_of(i.deadline, as_of)]})
+        cid = cluster_id(keys, infos, taken)
+        taken.add(cid)
+        entry = {"id": cid, "label": cluster_label(keys, linker), "size": len(keys), "tasks": tasks}
         if len(keys) > 1:
             entry["links"] = [l.to_dict() for l in linker.links() if l.a in set(keys) and l.b in set(keys)]
         out.append(entry)
@@ -161,8 +227,11 @@ def registry_from_corpus(corpus, as_of: date, *, embedder=None) -> dict:
     from kehoach.corpus.link import PlanRef, citation_links, linker_for_corpus
     linker = linker_for_corpus(corpus, embedder=embedder)
     infos = {}
+    refs: dict[int, dict] = {}
     for rec in corpus.tasks():
-        infos[rec.key] = info_from_record(rec)
+        if rec.plan_id not in refs:
+            refs[rec.plan_id] = {r.get("id"): r for r in corpus.refs(rec.plan_id)}
+        infos[rec.key] = info_from_record(rec, refs[rec.plan_id])
     plans = []
     for p in corpus.plans():
         plans.append(PlanRef(str(p.id), p.number, p.issuer, p.date, tuple(corpus.refs(p.id))))
@@ -171,32 +240,42 @@ def registry_from_corpus(corpus, as_of: date, *, embedder=None) -> dict:
 
 # --------------------------------------------------------------------------- rows: CSV / XLSX
 
-ROW_FIELDS = ["cluster_id", "cluster_label", "cluster_size", "source", "plan_number", "plan_issuer", "plan_date",
-              "task_id", "text", "lead", "support", "deadline_text", "deadline_date", "deadline_recurrence",
-              "deadline_day", "status"]
-HEADERS_VI = {  # the header row people read; the reader accepts either spelling
+ROW_FIELDS = ["cluster_id", "plan_number", "plan_date", "plan_title", "plan_issuer", "province", "section",
+              "task_id", "text", "lead", "support", "deadline_date", "deadline_text", "product", "legal_refs",
+              "status", "cluster_label", "cluster_size", "deadline_recurrence", "deadline_day", "source"]
+HEADERS_VI = {  # the header row people read (the Government's task-tracking fields); the reader accepts either
     "cluster_id": "Mã cụm", "cluster_label": "Nhiệm vụ chung", "cluster_size": "Số nhiệm vụ trong cụm",
-    "source": "Tệp nguồn", "plan_number": "Số hiệu kế hoạch", "plan_issuer": "Cơ quan ban hành",
-    "plan_date": "Ngày ban hành", "task_id": "Mã nhiệm vụ", "text": "Nội dung nhiệm vụ", "lead": "Chủ trì",
-    "support": "Phối hợp", "deadline_text": "Thời hạn", "deadline_date": "Hạn (ngày)",
-    "deadline_recurrence": "Định kỳ", "deadline_day": "Ngày trong kỳ", "status": "Trạng thái",
+    "source": "Tệp nguồn", "plan_number": "Số hiệu văn bản giao", "plan_issuer": "Cơ quan ban hành",
+    "plan_date": "Ngày ban hành", "plan_title": "Trích yếu", "province": "Tỉnh/thành", "section": "Mục",
+    "task_id": "Mã nhiệm vụ", "text": "Nhiệm vụ", "lead": "Cơ quan chủ trì",
+    "support": "Cơ quan phối hợp", "deadline_text": "Thời hạn", "deadline_date": "Hạn (ngày)",
+    "product": "Sản phẩm", "legal_refs": "Căn cứ", "deadline_recurrence": "Định kỳ",
+    "deadline_day": "Ngày trong kỳ", "status": "Tình trạng",
 }
 SEP = "; "
+# Vietnamese status -> the registry's status code (task_status)
+STATUS_CODE = {"Quá hạn": "overdue", "Thường xuyên": "recurring"}
 
 
 def registry_rows(reg: dict) -> list[dict]:
+    from kehoach.search.tasks import STATUS_VI, status_of
+    as_of = parse_as_of(reg.get("as_of")) if reg.get("as_of") else date.today()
     rows = []
     for c in reg["clusters"]:
         for t in c["tasks"]:
             d = t.get("deadline") or {}
             p = t.get("plan") or {}
+            vi = t.get("tinh_trang") or STATUS_VI[status_of(t.get("deadline"), as_of)]
             rows.append({"cluster_id": c["id"], "cluster_label": c["label"], "cluster_size": len(c["tasks"]),
                          "source": t["source"], "plan_number": p.get("number") or "",
                          "plan_issuer": p.get("issuer") or "", "plan_date": p.get("date") or "",
+                         "plan_title": p.get("title") or "", "province": p.get("province") or "",
+                         "section": t.get("section") or "", "product": t.get("product") or "",
+                         "legal_refs": SEP.join(t.get("legal_refs") or []),
                          "task_id": t["task_id"], "text": t["text"], "lead": SEP.join(t.get("lead") or []),
                          "support": SEP.join(t.get("support") or []), "deadline_text": d.get("text") or "",
                          "deadline_date": d.get("date") or "", "deadline_recurrence": d.get("recurrence") or "",
-                         "deadline_day": "" if d.get("day") is None else d["day"], "status": t.get("status") or ""})
+                         "deadline_day": "" if d.get("day") is None else d["day"], "status": vi})
     return rows
 
 
@@ -204,7 +283,8 @@ def rows_to_registry(rows: Iterable[dict]) -> dict:
     """Rows (as written by ``write_csv``/``write_xlsx``) back to the registry's clusters."""
     clusters: dict[str, dict] = {}
     for r in rows:
-        r = {k: ("" if v is None else str(v)) for k, v in r.items()}
+        r = {k: ("" if v is None else (v.date().isoformat() if isinstance(v, datetime) else
+                                       v.isoformat() if isinstance(v, date) else str(v))) for k, v in r.items()}
         c = clusters.setdefault(r["cluster_id"], {"id": r["cluster_id"], "label": r["cluster_label"], "tasks": []})
         deadline = None
         if r["deadline_text"] or r["deadline_date"] or r["deadline_recurrence"]:
@@ -216,8 +296,13 @@ def rows_to_registry(rows: Iterable[dict]) -> dict:
                            "lead": [x for x in r["lead"].split(SEP) if x], "support": [x for x in r["support"].split(SEP) if x],
                            "deadline": deadline,
                            "plan": {"number": r["plan_number"] or None, "issuer": r["plan_issuer"] or None,
-                                    "date": r["plan_date"] or None},
-                           "status": r["status"]})
+                                    "date": r["plan_date"] or None, "title": r["plan_title"] or None,
+                                    "province": r["province"] or None},
+                           "section": r["section"], "product": r["product"] or None,
+                           "legal_refs": [x for x in r["legal_refs"].split(SEP) if x],
+                           "status": STATUS_CODE.get(r["status"], r["status"] if r["status"] in
+                                                     ("open", "overdue", "recurring") else "open"),
+                           "tinh_trang": r["status"]})
     return {"clusters": list(clusters.values())}
 
 
@@ -252,6 +337,7 @@ def read_csv(path: Path | str) -> dict:
 
 
 WIDTHS = {"cluster_id": 13, "cluster_label": 45, "cluster_size": 8, "source": 22, "plan_number": 14,
+          "plan_title": 40, "province": 14, "section": 9, "product": 30, "legal_refs": 28,
           "plan_issuer": 28, "plan_date": 11, "task_id": 8, "text": 80, "lead": 30, "support": 30,
           "deadline_text": 24, "deadline_date": 11, "deadline_recurrence": 11, "deadline_day": 8, "status": 11}
 
@@ -270,10 +356,20 @@ def write_xlsx(reg: dict, path: Path | str) -> None:
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     wrap = Alignment(wrap_text=True, vertical="top")
+    dates = {ROW_FIELDS.index(f) for f in ("plan_date", "deadline_date")}
     for r in registry_rows(reg):
-        ws.append([r[f] for f in ROW_FIELDS])
-        for cell in ws[ws.max_row]:
+        vals = [r[f] for f in ROW_FIELDS]
+        for j in dates:                      # full dates are real dates (Excel sorts and filters them)
+            if isinstance(vals[j], str) and len(vals[j]) == 10:
+                try:
+                    vals[j] = date.fromisoformat(vals[j])
+                except ValueError:
+                    pass
+        ws.append(vals)
+        for j, cell in enumerate(ws[ws.max_row]):
             cell.alignment = wrap
+            if j in dates and isinstance(cell.value, (date, datetime)):
+                cell.number_format = "DD/MM/YYYY"
     for i, f in enumerate(ROW_FIELDS, 1):
         ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(f, 15)
     ws.freeze_panes = "A2"
@@ -332,9 +428,13 @@ def write_registry(reg: dict, fmt: str, out: str | None) -> None:
         buf.write("\n")
     if out:
         try:
-            Path(out).write_text(buf.getvalue(), "utf-8", newline="" if fmt == "csv" else None)
+            Path(out).write_text(buf.getvalue(), "utf-8-sig" if fmt == "csv" else "utf-8",
+                                 newline="" if fmt == "csv" else None)
         except OSError as e:
             raise RegistryError(f"{out}: cannot write ({e.strerror or e})") from None
+    elif fmt == "csv":                      # with a BOM, so Excel reads the Vietnamese as UTF-8
+        sys.stdout.buffer.write(("\ufeff" + buf.getvalue()).encode("utf-8"))
+        sys.stdout.flush()
     else:
         sys.stdout.write(buf.getvalue())
 
@@ -380,7 +480,7 @@ def register(sub) -> None:
     p = sub.add_parser("registry", help="the task registry: one entry per cluster of linked tasks")
     p.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
     p.add_argument("--out", help="output file (required for xlsx; default stdout)")
-    p.add_argument("--as-of", dest="as_of", help="date for the status open/overdue/recurring (default today)")
+    p.add_argument("--as-of", dest="as_of", help="date for the status, dd/mm/yyyy or YYYY-MM-DD (default today)")
     p.add_argument("--model", help="embedder: e5 (default) or a sentence-transformers name/path")
     p.set_defaults(func=cmd_registry)
     q = sub.add_parser("link", help="link the tasks of different plans that are the same commitment")

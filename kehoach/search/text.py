@@ -265,3 +265,22 @@ def snippet_plain(text: str, marks: list[tuple[int, int]], width: int = 200) -> 
         pos = y
     out.append(text[pos:b])
     return ("…" if a > 0 else "") + "".join(out) + ("…" if b < len(text) else "")
+
+
+BOILERPLATE = DATA / "search_boilerplate.tsv"
+
+
+@lru_cache(maxsize=1)
+def _boilerplate() -> list[tuple[list[str], int]]:
+    rows = [(folded_tokens(label), int(n)) for label, n in read_tsv(BOILERPLATE)]
+    return sorted(rows, key=lambda x: -len(x[0]))
+
+
+def is_boilerplate(text: str) -> bool:
+    """A form label with a short value ("Thời gian thực hiện: Tháng 12/2025."), not a commitment."""
+    toks = folded_tokens(text or "")
+    for label, n in _boilerplate():
+        if label and toks[:len(label)] == label and len(toks) - len(label) <= n:
+            return True
+    return False
+
