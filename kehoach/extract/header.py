@@ -292,7 +292,8 @@ def read_letterhead(lines: list[str]) -> Letterhead:
             while not re.search(r"\b(?:19|20)\d{2}\b", t) and k + 1 < len(lines) and k < i + 2:
                 k += 1
                 t = t + " " + lines[k]
-            t = " ".join(pending + [t]) if pending and not re.match(r"^[^,]{2,},", t) else t
+            if pending and len(pending[-1]) <= 30 and re.match(rf"^[{_UP}][^\d:;()]*$", pending[-1]):
+                t = pending[-1] + " " + t          # "Thành phố Hồ" / "Chí Minh, ngày ..."
             m = DATE_LINE.match(t)
             if m:
                 lh.place = m.group("place").strip().strip(",").strip() or None
@@ -490,13 +491,20 @@ def find_closing(blocks: list[Block], lay: Layout) -> None:
     closing = next((i for i in range(lay.body_start, n)
                     if any(re.match(r"^Nơi nhận\b", x.strip()) for x in _block_lines(blocks[i])[:2])), None)
     lay.closing = closing
-    sig_from = closing if closing is not None else max(lay.body_start, n - 40)
-    lay.signature = _signature_blocks(blocks, sig_from, n)
+    if closing is not None:
+        lay.signature = _signature_blocks(blocks, closing, n)
+    else:  # no "Nơi nhận" (a Gazette copy): the first post followed by a name, maybe before an appendix
+        lay.signature = _signature_blocks(blocks, lay.body_start, n, need_name=True) \
+            or _signature_blocks(blocks, max(lay.body_start, n - 40), n)
     if closing is None and lay.signature:
         lay.closing = lay.signature[0]
     after = (lay.signature[-1] + 1) if lay.signature else (closing + 1 if closing is not None else n)
-    for i in range(after, n):
-        t = blocks[i].text.strip()
+    for i in range(after, min(n, after + HEAD_LIMIT)):
+        lines = _block_lines(blocks[i])
+        t = lines[0].strip() if lines else ""
+        if _mottos().search(blocks[i].text) or NUMBER.match(t) or _DATE_START.search(t) \
+                or blocks[i].kind == "row" and all(_SEPARATOR.match(x) or _is_upper(x) and len(x) < 60 for x in lines):
+            continue  # the letterhead of a document issued with this one (a plan after its Quyết định)
         if blocks[i].kind == "row" or re.match(r"^(PHỤ LỤC|Phụ lục|DANH MỤC|Danh mục|BIỂU|Biểu)\b", t):
             lay.appendix = i
             break
@@ -516,6 +524,10 @@ def _is_post_line(t: str) -> bool:
 _PDF_TAIL = re.compile(rf"(?<=[{_UP}])[a-zà-ỹ\[\]()|]{{1,3}}$")   # "PHÓ THỦ TƯỚNGy]": glyph junk of a PDF
 
 
+_MANDATE_SPLIT = re.compile(r"\s+(?=(?:TM|KT|TL|TUQ)\.\s)")     # "TM. CHÍNH PHỦ KT. THỦ TƯỚNG" on one line
+_SIGN_MARK = re.compile(r"^\[[^\]]*\]?$|^\(?(?:Đã ký|đã ký|Ký|ký)\b.*\)?$")   # "[daky]", "[", "(Đã ký)"
+
+
 def _strip_junk(x: str) -> str:
     return _PDF_TAIL.sub("", x) if _is_upper(x) else x
 
@@ -524,36 +536,45 @@ def _sig_text(b: Block) -> list[str]:
     """A block's lines for the signature; of a two-column row (Nơi nhận | signature) only the
     cells that hold a post."""
     cells = (b.cells if b.cells else b.text.split("\t")) if b.kind == "row" else [b.text]
-    cell_lines = [[_strip_junk(x.strip().strip("*|").strip()) for x in c.split("\n")] for c in cells]
-    cell_lines = [[x for x in c if x and not _SEPARATOR.match(x)] for c in cell_lines]
+    cell_lines = [[_strip_junk(y.strip().strip("*|").strip()) for x in c.split("\n") for y in _MANDATE_SPLIT.split(x)]
+                  for c in cells]
+    cell_lines = [[x for x in c if x and not _SEPARATOR.match(x) and not _SIGN_MARK.match(x)] for c in cell_lines]
     with_post = [c for c in cell_lines if any(_is_post_line(x) for x in c)]
     return [x for c in (with_post or cell_lines) for x in c]
 
 
-def _signature_blocks(blocks: list[Block], start: int, end: int) -> list[int]:
-    idx: list[int] = []
+def _signature_blocks(blocks: list[Block], start: int, end: int, need_name: bool = False) -> list[int]:
+    """The blocks of the signature: from the first with a post line, the posts then the name.
+    need_name: only a run that ends in a personal name (no "Nơi nhận" to start from)."""
     for i in range(start, end):
         lines = _sig_text(blocks[i])
+        if not (lines and all(_is_upper(x) for x in lines) if need_name else True):
+            continue
         if any(_is_post_line(x) for x in lines):
-            idx.append(i)
-            j = i + 1
-            while j < end and len(idx) < 8:
-                lines = _sig_text(blocks[j])
-                if not lines:
-                    j += 1
-                    continue
-                t = lines[-1]
-                if re.match(r"^(PHỤ LỤC|DANH MỤC|BIỂU|Phụ lục|Mẫu biểu)", t) or doc_kind(t):
-                    break
-                if _is_upper(t) and len(t) < 70 or re.match(r"^\(?(Đã ký|đã ký|Ký|ký)", t) \
-                        or _NAME.match(t) or _NAME_UPPER.match(t):
-                    idx.append(j)
-                    if _NAME.match(t) and not _is_upper(t):
-                        break
-                    j += 1
-                    continue
-                break
+            idx = _signature_run(blocks, i, end)
+            if not need_name or _NAME.match(_sig_text(blocks[idx[-1]])[-1] if _sig_text(blocks[idx[-1]]) else ""):
+                return idx
+    return []
+
+
+def _signature_run(blocks: list[Block], i: int, end: int) -> list[int]:
+    """From the block with the first post: the upper-case post lines, then the name."""
+    idx = [i]
+    j = i + 1
+    while j < end and len(idx) < 8:
+        lines = _sig_text(blocks[j])
+        if not lines:
+            j += 1
+            continue
+        t = lines[-1]
+        if re.match(r"^(PHỤ LỤC|DANH MỤC|BIỂU|Phụ lục|Mẫu biểu)", t) or doc_kind(t):
             break
+        if not (_is_upper(t) and len(t) < 70 or _NAME.match(t) or _NAME_UPPER.match(t)):
+            break
+        idx.append(j)
+        if _NAME.match(t) and not _is_upper(t):
+            break
+        j += 1
     return idx
 
 
@@ -570,8 +591,6 @@ def read_signature(blocks: list[Block], idx: list[int]) -> Signer:
     own: Optional[str] = None
     name = None
     for t in lines[start:]:
-        if re.match(r"^\(?(Đã ký|đã ký|Ký|ký)", t):
-            continue
         m = _POST_PREFIX.match(t)
         if own is None and _is_upper(t):
             if m and m.group(1) != "Q":
