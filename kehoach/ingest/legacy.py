@@ -208,14 +208,25 @@ def warning(enc: str, where: str = "") -> str:
     return f"text{(' ' + where) if where else ''} was in the legacy {enc} font encoding: converted to Unicode"
 
 
-def convert_pdf_page(info) -> Optional[str]:
+def looks_legacy(text: str, enc: str) -> bool:
+    """Text that can only be ``enc``: it has the encoding's Latin-1 marks and none of the
+    letters beyond Latin-1 (ạ, ư, ơ, đ, ...) that Unicode Vietnamese always has."""
+    marks = {c for k in _decode_table(enc) for c in k if ord(c) >= 0xA0}
+    viet = any(0x100 <= ord(c) < 0x2000 for c in text)
+    return not viet and sum(c in marks for c in text) >= 2
+
+
+def convert_pdf_page(info, hint: Optional[str] = None) -> Optional[str]:
     """A PDF page (``pdf.PageInfo``) whose text layer is in a legacy font encoding: its
     runs and table cells converted in place; the encoding, or None. Detected per page, on
-    the page's words."""
+    the page's words; a page with too few words to tell (a table, a signature) follows
+    ``hint``, the encoding of the pages before it, when its characters can only be that."""
     segs = [s for ln in info.lines for s in ln.segs]
     text = " ".join(s.text for s in segs) + " " + " ".join(
         c or "" for t in info.tables for r in t.rows for c in r)
     enc = detect(text)
+    if enc is None and hint and looks_legacy(text, hint):
+        enc = hint
     if enc is None:
         return None
     for s in segs:

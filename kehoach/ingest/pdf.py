@@ -1154,9 +1154,11 @@ def _read_pages(pdf, data: bytes, source: str) -> tuple[list[PageInfo], list[str
                     pages[i].tables = page_tables(doc.pages[i], i + 1)
         except Exception as e:  # pdfminer can choke on odd files pdfium reads: keep the text
             warnings.append(f"tables not read ({type(e).__name__}): table text kept as lines")
+    enc = None
     for p in pages:                  # TCVN3 / VNI font text layers
-        enc = legacy.convert_pdf_page(p)
-        if enc:
+        found = legacy.convert_pdf_page(p, enc)
+        if found:
+            enc = found
             warnings.append(legacy.warning(enc, f"on page {p.number}"))
     ocr.fill_pages(pdf, pages, scanned, source, warnings)
     return pages, warnings
