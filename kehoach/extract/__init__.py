@@ -33,11 +33,47 @@ def _citations(doc: IngestedDocument, info) -> list[LegalRef]:
     return find_citations(doc.text, ctx, page_at=doc.page_at)
 
 
+_SALUTATION = re.compile(r"^\s*Kính\s+gửi\s*:?", re.I)
+_RECIPIENT = re.compile(r"^\s*[-+•–]\s*\S|.{0,150}[;,]\s*$")
+
+
+def _after_salutation(doc: IngestedDocument, start: int, end: int) -> int:
+    """A Công văn opens its body with the salutation ("Kính gửi:" and the recipients, one a
+    line: "- Các bệnh viện trực thuộc;"), Nghị định 30/2020/NĐ-CP Phụ lục I: they are
+    addressees, not tasks. The body starts after them."""
+    i = start
+    while i < min(end, start + 4) and doc.blocks[i].kind == "para" and not _SALUTATION.match(doc.blocks[i].text):
+        i += 1
+    if i >= end or doc.blocks[i].kind != "para" or not _SALUTATION.match(doc.blocks[i].text):
+        return start
+    i += 1
+    while i < end and doc.blocks[i].kind == "para" and _RECIPIENT.match(doc.blocks[i].text) \
+            and len(doc.blocks[i].text) < 200:
+        i += 1
+    return i
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-+•*]|\d{1,2}(?:\.\d{1,2})*[.)]|[a-zđ]\)|[IVX]+\.)\s")
+
+
+def _before_closing_formula(doc: IngestedDocument, start: int, end: int) -> int:
+    """The content ends with "./." (Nghị định 30/2020/NĐ-CP); a short plain paragraph ending
+    so right after the last list item ("Sở Y tế đề nghị các đơn vị nghiêm túc triển khai
+    thực hiện./.") is the closing formula of a Công văn: not part of the last item."""
+    last = end - 1
+    if last - 1 <= start or doc.blocks[last].kind != "para" or doc.blocks[last - 1].kind != "para":
+        return end
+    t = doc.blocks[last].text.strip()
+    if t.endswith("./.") and len(t) < 250 and not _LIST_ITEM.match(t) and _LIST_ITEM.match(doc.blocks[last - 1].text):
+        return last
+    return end
+
+
 def _ranges(doc: IngestedDocument, lay: Layout) -> tuple[tuple[int, int], list[tuple[int, int]], Optional[int]]:
     """(body range, task ranges, appendix start) as block indices."""
     n = len(doc.blocks)
     end = lay.closing if lay.closing is not None else n
-    ranges = [(lay.body_start, end)]
+    ranges = [(_after_salutation(doc, lay.body_start, end), _before_closing_formula(doc, lay.body_start, end))]
     appendix = lay.appendix
     if lay.embedded_plan is not None:
         # a Quyết định issuing a plan: the plan's body is a task range too
@@ -85,5 +121,42 @@ def extract(doc: IngestedDocument) -> Extraction:
         t.id = f"t{k}"
         if t.span:
             t.legal_refs = [r.id for r in refs if r.span and t.span.start <= r.span.start < t.span.end]
+    for t in tasks:
+        if not t.context and t.span:
+            t.context = _context_at(outlines, doc, t.span.start)
     return Extraction(source=doc.source, sha256=doc.sha256, document=info, tasks=tasks, legal_refs=refs,
-                      warnings=list(doc.warnings))
+                      warnings=list(doc.warnings) + signals(doc.source, tasks, outlines))
+
+
+# A warning when more than this share of the tasks has no lead: the owners were not found.
+NO_OWNER_SHARE = 0.5
+NO_OWNER_MIN_TASKS = 4
+
+
+def _context_at(outlines, doc: IngestedDocument, start: int) -> str:
+    """Heading path above a character offset (table rows: the headings above their table)."""
+    for a, b, out, _app in outlines:
+        if not out.nodes or not (doc.blocks[a].start <= start < (doc.blocks[b - 1].end if b > a else start)):
+            continue
+        last = next((k for k in range(len(out.nodes) - 1, -1, -1) if out.nodes[k].offset <= start), None)
+        if last is None:
+            return ""
+        path = out.ancestors(last) + [last]
+        return " > ".join(" ".join(out.nodes[k].text.replace("*", " ").split()).rstrip(":").strip()
+                          for k in path if out.nodes[k].is_heading)
+    return ""
+
+
+def signals(source: str, tasks, outlines) -> list[str]:
+    """Honest signals: no tasks although the document has a part about tasks; most tasks with no owner."""
+    out = []
+    if not tasks:
+        part = next((n.text.strip() for _a, _b, o, app in outlines if not app for n in o.nodes
+                     if n.zone == "task" and n.is_heading), None)
+        if part:
+            out.append(f"0 tasks found in {source} although it has a task part ({part[:80]})")
+    elif len(tasks) >= NO_OWNER_MIN_TASKS:
+        none = sum(1 for t in tasks if not t.lead)
+        if none > NO_OWNER_SHARE * len(tasks):
+            out.append(f"{none} of {len(tasks)} tasks in {source} have no owner (chủ trì)")
+    return out
