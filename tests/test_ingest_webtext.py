@@ -190,3 +190,15 @@ def test_the_pipe_layout_ends_at_blank_lines_followed_by_text(tmp_path):
     got = blocks_of(tmp_path, LETTERHEAD_2820 + "QUYẾT ĐỊNH\n\nBan hành kế hoạch\n\n" + sig)
     assert got[-7:] == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Lâm Văn Bi", "Mẫu biểu số 01",
                         "STT\tNội dung\tĐơn vị tính", "1\tTổng sản phẩm\tTỷ đồng"]
+
+
+def test_a_row_under_merged_cells_takes_the_number_and_merged_columns_of_the_row_above():
+    # 2820/QĐ-UBND, Phụ lục II.1: two tasks share the number, the partner, the time and the result
+    cells = ["TT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian", "", "1",
+             "Xây dựng hạ tầng công nghệ thông tin", "Trung tâm Chuyển đổi số Thành phố", "Sở Khoa học và Công nghệ",
+             "Quý IV/2026", "", "Xây dựng hạ tầng kỹ thuật dự phòng", "Trung tâm Chuyển đổi số Thành phố", "", "2",
+             "Đầu tư trang thiết bị", "Sở Tài chính", "Các sở, ngành", "Quý IV/2026", ""]
+    rows = bounded_rows(cells)
+    assert rows[2] == ["1", "Xây dựng hạ tầng kỹ thuật dự phòng", "Trung tâm Chuyển đổi số Thành phố",
+                       "Sở Khoa học và Công nghệ", "Quý IV/2026"]
+    assert rows[3][0] == "2"

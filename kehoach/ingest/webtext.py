@@ -209,7 +209,23 @@ def bounded_rows(cells: list[str]) -> list[list[str]] | None:
         rows.append(row)
     if len(rows) < 2:
         return None
-    return rows
+    return _fill_rowspans(rows, n)
+
+
+def _fill_rowspans(rows: list[list[str]], n: int) -> list[list[str]]:
+    """A short row that does not open with a row number sits under cells merged down
+    from the row above (rowspan): its number, and the columns after its own cells, are
+    the row above's ("1 | Xây dựng ... | Trung tâm | Sở KH&CN | Quý IV/2026" then
+    "Xây dựng hạ tầng dự phòng | Trung tâm")."""
+    out: list[list[str]] = []
+    for r in rows:
+        prev = out[-1] if out else None
+        first = r[0].strip()
+        if prev is not None and len(r) < n - 1 and first and not ROW_START.match(first) \
+                and ROW_START.match(prev[0].strip()) and len(prev) >= n - 1:
+            r = [prev[0]] + r + prev[len(r) + 1:]
+        out.append(r)
+    return out
 
 
 PIPE = re.compile(r"^\s*\|\s*$")
