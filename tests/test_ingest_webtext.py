@@ -202,3 +202,17 @@ def test_a_row_under_merged_cells_takes_the_number_and_merged_columns_of_the_row
     assert rows[2] == ["1", "Xây dựng hạ tầng kỹ thuật dự phòng", "Trung tâm Chuyển đổi số Thành phố",
                        "Sở Khoa học và Công nghệ", "Quý IV/2026"]
     assert rows[3][0] == "2"
+
+
+def test_the_real_pipe_tables_come_out_as_rows_of_their_header_width():
+    # 2820/QĐ-UBND: the task appendix (7 columns, group rows I..VI); 0204/KH-UBND: five "Mẫu biểu" forms
+    doc = read(next(p for p in files("real/web", "2820-*.txt")))
+    rows = [b.cells for b in doc.blocks if b.kind == "row"]
+    assert rows[0][:7] == ["TT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian dự kiến hoàn thành",
+                           "Kết quả dự kiến", "Nguồn kinh phí"]
+    assert [r[0] for r in rows if re.fullmatch(r"[IVX]+", r[0])] == ["I", "II", "III", "IV", "V", "VI"]
+    assert rows[2][2:5] == ["Sở Tài chính", "Các sở, ngành, UBND xã, phường, đặc khu", "Quý IV/2025"]
+    doc = read(next(p for p in files("real/web", "0204-*.txt")))
+    assert len(doc.tables) == 5
+    first = [doc.blocks[i].cells for i in doc.tables[0].rows]
+    assert ["2", "Tốc độ tăng trưởng GRDP", "%", "8,00", "8,00", "10,00", "10,00", "10,00"] in first
