@@ -4,33 +4,28 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
-GOLD = SHARED / "eval" / "gold"
 sys.path.insert(0, str(Path(__file__).parent))
 
+from tests.shared import SHARED, files, need  # noqa: E402
 
-def load_scorer():
-    sys.path.insert(0, str(SHARED / "eval"))
-    import score  # noqa: E402
-    return score
+GOLD = SHARED / "eval" / "gold"
 
 
 @pytest.fixture(scope="session")
 def scorer():
-    if not (SHARED / "eval" / "score.py").exists():
-        pytest.skip("../shared/eval/score.py not present")
-    return load_scorer()
+    """The project's own scores (``kehoach.eval``); ``tests/test_eval.py`` holds them to the yardstick."""
+    import kehoach.eval
+    return kehoach.eval
 
 
 @pytest.fixture(scope="session")
 def seeds():
-    if not SEEDS:
-        pytest.skip("../shared/seeds not present")
-    return SEEDS
+    return files("seeds", "*.txt")
 
 
 @pytest.fixture(scope="session")
 def gold():
-    return {p.stem: json.loads(p.read_text("utf-8")) for p in sorted(GOLD.glob("*.json"))}
+    return {p.stem: json.loads(p.read_text("utf-8")) for p in files("eval/gold", "*.json")}
+
+
+__all__ = ["GOLD", "SHARED", "need"]

@@ -12,8 +12,9 @@ from kehoach.corpus import bodies as B
 from kehoach.corpus.store import Corpus
 from kehoach.models import Extraction
 
-GOLD = Path("/work/shared/eval/gold")
-SEEDS = Path("/work/shared/seeds")
+from tests.shared import SHARED, files, need
+
+GOLD = SHARED / "eval" / "gold"
 
 QUANG_TRI = B.plan_scope("Ủy ban nhân dân tỉnh Quảng Trị", plan_id=1)
 TUYEN_QUANG = B.plan_scope("UBND tỉnh Tuyên Quang", plan_id=2)
@@ -111,7 +112,7 @@ def test_national_bodies_have_no_province():
 
 
 def test_every_gold_owner_resolves():
-    for g in GOLD.glob("*.json"):
+    for g in files("eval/gold", "*.json"):
         d = json.loads(g.read_text())
         scope = B.plan_scope(d["document"]["issuer"], place=d["document"]["place"], plan_id=1)
         assert scope.province, g.name
@@ -127,7 +128,7 @@ def test_every_gold_owner_resolves():
 
 def _gold_extract(doc):
     stem = Path(doc.source).stem
-    ext = Extraction.from_dict(json.loads((GOLD / f"{stem}.json").read_text()))
+    ext = Extraction.from_dict(json.loads(need(f"eval/gold/{stem}.json").read_text()))
     ext.source, ext.sha256 = doc.source, doc.sha256
     return ext
 
@@ -135,7 +136,7 @@ def _gold_extract(doc):
 def test_registry_in_the_store(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
-    for s in SEEDS.glob("*.txt"):
+    for s in files("seeds", "*.txt"):
         shutil.copy(s, src / s.name)
     with Corpus(tmp_path / "home") as c:
         r = c.add([str(src)], progress=False, extract=_gold_extract)

@@ -7,7 +7,6 @@ import csv
 import importlib.util
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,7 @@ from kehoach.extract import citations as C
 from kehoach.extract.citations import CitationContext, find_citations, refs_in_span
 from kehoach.ingest.builder import DocBuilder
 
-SHARED = Path("/work/shared")
+from tests.shared import files, need
 
 PROV = CitationContext("Ủy ban nhân dân tỉnh Lâm Đồng", "Lâm Đồng", "ubnd_tinh", "215/KH-UBND")
 CITY = CitationContext("Ủy ban nhân dân thành phố Bảo Lộc", "Lâm Đồng", "ubnd_huyen", None)
@@ -294,7 +293,7 @@ def test_missing_table_is_a_clear_error():
 # ------------------------------------------------------------------ the seeds against gold
 
 def _score_module():
-    spec = importlib.util.spec_from_file_location("kehoach_score", SHARED / "eval" / "score.py")
+    spec = importlib.util.spec_from_file_location("kehoach_score", need("eval/score.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -302,7 +301,7 @@ def _score_module():
 
 def _seed_text(stem: str) -> str:
     b = DocBuilder()
-    for line in (SHARED / "seeds" / f"{stem}.txt").read_text("utf-8").splitlines():
+    for line in need(f"seeds/{stem}.txt").read_text("utf-8").splitlines():
         b.para(re.sub(r"\*+(?=\S)|(?<=\S)\*+", "", line))   # emphasis markers; a "* " bullet stays
     return b.build(stem, "", "txt").text
 
@@ -312,11 +311,10 @@ def _ctx(doc: dict) -> CitationContext:
     return CitationContext(doc.get("issuer"), m.group(1) if m else None, None, doc.get("number"))
 
 
-@pytest.mark.skipif(not (SHARED / "eval" / "gold").is_dir(), reason="shared gold not mounted")
 def test_seeds_against_gold():
     score = _score_module()
     tot = dict(gold=0, pred=0, tp=0, date_ok=0, issuer_ok=0)
-    for g in sorted((SHARED / "eval" / "gold").glob("*.json")):
+    for g in files("eval/gold", "*.json"):
         gold = json.loads(g.read_text("utf-8"))
         text = _seed_text(g.stem)
         rs = find_citations(text, _ctx(gold["document"]))
@@ -333,11 +331,10 @@ def test_seeds_against_gold():
 
 # ------------------------------------------------------------------ real data: An Giang legal-status table
 
-@pytest.mark.skipif(not (SHARED / "data" / "legal-status").is_dir(), reason="shared data not mounted")
 def test_an_giang_table_sentences():
     """Each row names documents in a sentence; the table's own regex-parsed symbols (so_hieu_*) and the
     first document's date (ngay_goc) must be found."""
-    path = SHARED / "data" / "legal-status" / "an_giang_vbqppl_xu_ly.csv"
+    path = need("data/legal-status/an_giang_vbqppl_xu_ly.csv")
     ctx = CitationContext("Ủy ban nhân dân tỉnh An Giang", "An Giang", "ubnd_tinh", None)
     n = found = dated = first_ok = 0
     with path.open(encoding="utf-8") as f:
@@ -361,11 +358,10 @@ def test_an_giang_table_sentences():
     assert dated / first_ok >= 0.97, (dated, first_ok)
 
 
-@pytest.mark.skipif(not (SHARED / "data" / "legal-status").is_dir(), reason="shared data not mounted")
 def test_binh_duong_symbols_as_cited():
     """The real số ký hiệu of a provincial portal (every 5th row: QĐ-UBND, UBND-VX, NQ-HĐND, 9-TB/BCĐ,
     "QÐ" with an Icelandic eth, "84 /QĐ-UBND" with a space, ...) cited in a sentence: symbol and date found."""
-    path = SHARED / "data" / "legal-status" / "binh_duong_van_ban.csv"
+    path = need("data/legal-status/binh_duong_van_ban.csv")
     ctx = CitationContext("Ủy ban nhân dân tỉnh Bình Dương", "Bình Dương", "ubnd_tinh", None)
     n = ok = 0
     with path.open(encoding="utf-8") as f:

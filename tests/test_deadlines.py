@@ -4,14 +4,13 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
 
 from kehoach.extract.deadlines import (citation_spans, deadline_from_header, deadline_from_row, deadline_rules,
                                        parse_deadline, recurrence_rules, scan, time_column)
 
-SHARED = Path("/work/shared")
+from tests.shared import files, need
 
 
 def d(text, year=2025, **kw):
@@ -288,9 +287,9 @@ def _predict(task_text, rows, plan_year):
 
 def gold_agreement():
     hits = total = false_pos = nulls = 0
-    for g in sorted((SHARED / "eval/gold").glob("*.json")):
+    for g in files("eval/gold", "*.json"):
         gold = json.loads(g.read_text(encoding="utf-8"))
-        rows = _table_rows((SHARED / "seeds" / f"{g.stem}.txt").read_text(encoding="utf-8"))
+        rows = _table_rows(need(f"seeds/{g.stem}.txt").read_text(encoding="utf-8"))
         date = gold["document"].get("date")
         plan_year = int(date[:4]) if date else None
         for t in gold["tasks"]:
@@ -304,7 +303,6 @@ def gold_agreement():
     return hits, total, false_pos, nulls
 
 
-@pytest.mark.skipif(not (SHARED / "eval/gold").is_dir(), reason="shared gold not mounted")
 def test_gold_agreement():
     hits, total, false_pos, nulls = gold_agreement()
     assert total >= 30

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import re
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +17,7 @@ from kehoach.corpus.legal.registry import Registry, ensure_schema
 from kehoach.corpus.legal.rules import body_fate, period_end, title_after
 from kehoach.models import DocumentInfo, Extraction, LegalRef, Span, Task
 
-SHARED = Path("/work/shared")
+from tests.shared import SHARED, files, need
 TABLES = SHARED / "data" / "legal-status"
 AG = TABLES / "an_giang_vbqppl_xu_ly.csv"
 BD = TABLES / "binh_duong_van_ban.csv"
@@ -292,9 +291,9 @@ def test_reorganisation_bodies():
 def gold_plans():
     from kehoach.ingest import read
     out = []
-    for g in sorted((SHARED / "eval" / "gold").glob("*.json")):
+    for g in files("eval/gold", "*.json"):
         ex = Extraction.from_dict(json.loads(g.read_text(encoding="utf-8")))
-        out.append(PlanInput(ex, read(SHARED / "seeds" / (g.stem + ".txt")).text))
+        out.append(PlanInput(ex, read(need(f"seeds/{g.stem}.txt")).text))
     return out
 
 
@@ -347,7 +346,7 @@ def test_plan_citing_real_table_documents(both):
 def test_real_pipeline_on_a_seed(both):
     from kehoach.extract import extract
     from kehoach.ingest import read
-    doc = read(SHARED / "seeds" / "000_32de8ed23e57a435.txt")
+    doc = read(need("seeds/000_32de8ed23e57a435.txt"))
     rep = check([PlanInput(extract(doc), doc.text)], both, D("2026-01-01"))
     got = {r["symbol"]: r for r in rep["plans"][0]["refs"]}
     assert got["01/2013/TT-BXD"]["status"] == "expired"
@@ -362,7 +361,7 @@ def test_cli_import_and_check(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert "0 documents added, 0 completed, 0 statuses, 0 relations added" in out[-1]
     assert main(["--home", home, "legal", "check", "--as-of", "2026-01-01", "--format", "json",
-                 "--source", str(SHARED / "seeds" / "000_32de8ed23e57a435.txt")]) == 0
+                 "--source", str(need("seeds/000_32de8ed23e57a435.txt"))]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["as_of"] == "2026-01-01"
     assert {r["symbol"]: r["status"] for r in rep["plans"][0]["refs"]}["01/2013/TT-BXD"] == "expired"

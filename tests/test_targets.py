@@ -4,14 +4,13 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
 
 from kehoach.extract.targets import (indicator_columns, parse_target, target_from_row, target_from_text, to_number,
                                      year_from_header)
 
-SHARED = Path("/work/shared")
+from tests.shared import files, need
 
 
 def t(value, unit=None, year=2025, metric="Tỷ lệ hồ sơ giải quyết đúng hạn"):
@@ -138,12 +137,11 @@ def test_indicator_columns():
     assert (got.metric, got.comparator, got.value, got.unit, got.year) == ("Tỷ lệ hồ sơ trực tuyến", ">=", 70, "%", 2025)
 
 
-@pytest.mark.skipif(not (SHARED / "eval/gold").is_dir(), reason="shared gold not mounted")
 def test_gold_indicator_targets():
     checked = agree = 0
-    for g in sorted((SHARED / "eval/gold").glob("*.json")):
+    for g in files("eval/gold", "*.json"):
         gold = json.loads(g.read_text(encoding="utf-8"))
-        rows = _indicator_rows((SHARED / "seeds" / f"{g.stem}.txt").read_text(encoding="utf-8"))
+        rows = _indicator_rows(need(f"seeds/{g.stem}.txt").read_text(encoding="utf-8"))
         date = gold["document"].get("date")
         plan_year = int(date[:4]) if date else None
         for task in gold["tasks"]:

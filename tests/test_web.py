@@ -7,7 +7,6 @@ import shutil
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,15 +16,13 @@ from kehoach.search.hybrid import SearchIndex, docs_from_extractions
 from kehoach.search.lexical import syllable_segmenter
 from kehoach.search.server import MemoryBackend, create_app
 
-SHARED = Path("/work/shared")
-GOLD = SHARED / "eval" / "gold"
-pytestmark = pytest.mark.skipif(not GOLD.exists(), reason="shared gold records absent")
+from tests.shared import files, need
 
 EVIL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
 
 
 def make_backend() -> MemoryBackend:
-    records = load_records(sorted(GOLD.glob("*.json")), SHARED / "seeds")
+    records = load_records(files("eval/gold", "*.json"), need("seeds"))
     # an untrusted plan: markup in its text and tasks must stay text
     evil = Extraction.from_dict({"source": "evil.txt", "document": {"number": "1/KH-X", "type": "Kế hoạch",
                                  "issuer": "Ủy ban nhân dân tỉnh Thử", "title": EVIL},
@@ -187,7 +184,7 @@ def test_corpus_backend_on_a_stored_corpus(tmp_path):
     from kehoach.corpus.store import Corpus
     from kehoach.search.fixtures import store_records
     from kehoach.search.server import CorpusBackend
-    records = load_records(sorted(GOLD.glob("*.json"))[:2], SHARED / "seeds")
+    records = load_records(files("eval/gold", "*.json")[:2], need("seeds"))
     with Corpus(tmp_path) as c:
         ids = store_records(c, records[:1])
     client = TestClient(create_app(CorpusBackend(tmp_path, embedder=None)))
