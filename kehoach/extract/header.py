@@ -397,6 +397,15 @@ def read_title(blocks: list[Block], kind_at: int, units: list[str]) -> tuple[Opt
             break  # a title goes on in short lines; a sentence or a "...:" line is the preamble
         parts.append(t)
         j += 1
+    while j < n and j <= kind_at + TITLE_MAX_LINES + 3:   # the rule under the title, the authority line
+        t = _title_line(blocks[j])
+        if not t or _SEPARATOR.match(t):
+            j += 1
+        elif _is_authority(t, units):
+            j += 1
+            break
+        else:
+            break
     title = re.sub(r"\s+", " ", " ".join(parts)).strip() or None
     if title and upper:
         title = sentence_case_title(title)
