@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import conftest_formats as F  # noqa: E402
 from kehoach.errors import IngestError  # noqa: E402
 from kehoach.ingest.pdf import read_pdf  # noqa: E402
+from tests.shared import files  # noqa: E402
 
 CORPUS = F.SHARED / "corpus" / "pdf"
 STEMS = [p.stem for p in F.SEEDS]
@@ -348,3 +349,68 @@ def test_cell_text_lines_and_words():
         return [Char(ch, x + k * w, top, x + (k + 1) * w, top + 9) for k, ch in enumerate(s)]
     chars = word("Sở", 10, 100) + word("Tư", 24, 100.5) + word("pháp", 10, 112) + [Char(" ", 30, 112, 33, 121)] + word("x", 33, 112)
     assert cell_text(chars[::-1]) == "Sở Tư\npháp x"        # gap > 3 pt splits; a space splits; order by x
+
+
+# ---------------------------------------------------------------- words: fast text path vs pdfplumber
+
+def _page_words(data: bytes) -> list[tuple[int, list[str], list[str]]]:
+    """(page, fast path's words, pdfplumber's words) for every page whose characters are all
+    upright (rotated table pages read as reversed letters in both readers)."""
+    import unicodedata
+
+    import pdfplumber
+    import pypdfium2 as pdfium
+    from kehoach.ingest.pdf import make_lines, page_segments
+
+    def nfc(ws):
+        return sorted(unicodedata.normalize("NFC", w) for w in ws)
+
+    out = []
+    pdf = pdfium.PdfDocument(data)
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as doc:
+            for i in range(len(pdf)):
+                pp = doc.pages[i]
+                if not pp.chars or not all(c["upright"] for c in pp.chars):
+                    continue
+                page = pdf[i]
+                tp = page.get_textpage()
+                try:
+                    segs = page_segments(page, tp)
+                finally:
+                    tp.close()
+                fast = [w for ln in make_lines(segs, i + 1) for w in ln.text.split()]
+                out.append((i + 1, nfc(fast), nfc((pp.extract_text() or "").split())))
+    finally:
+        pdf.close()
+    return out
+
+
+@pytest.mark.parametrize("path", files("real/pdf", "*.pdf") + files("corpus/pdf", "*.pdf"), ids=lambda p: p.stem)
+def test_fast_text_gives_pdfplumbers_words_on_every_vendored_pdf(path):
+    pages = _page_words(path.read_bytes())
+    assert pages, "no upright page"
+    for page, fast, slow in pages:
+        assert fast == slow, (page, sorted(set(fast) ^ set(slow))[:10])
+
+
+def test_word_moved_to_instead_of_a_space_gets_its_space():
+    """Some PDFs set words by moving the pen instead of drawing a space, with letters drawn
+    tight (negative character spacing); pdfium then keeps no space ("banChỉ" in Quyết định
+    798/QĐ-TTg of 2026). The gap over the letters' usual gap is the space."""
+    import pypdfium2 as pdfium
+    from reportlab.pdfgen import canvas
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    t = c.beginText(72, 700)
+    t.setFont("Times-Roman", 14)
+    t.setCharSpace(-1.0)
+    t._code.append("[(Truong) -180 (ban) -180 (Chi) -180 (dao)] TJ")    # 0.18 em moves, no space glyph
+    c.drawText(t)
+    c.showPage()
+    c.save()
+    data = buf.getvalue()
+    pdf = pdfium.PdfDocument(data)
+    assert pdf[0].get_textpage().get_text_range() == "TruongbanChidao"     # pdfium's own text
+    pdf.close()
+    assert read_pdf(data, "shift.pdf", "x").text == "Truong ban Chi dao"

@@ -186,3 +186,49 @@ def test_vendored_real_pdfs_give_no_header_or_group_rows_as_tasks(path):
     assert not [t.text for t in ex.tasks if t.text.strip().lower() in heads]
     for t in ex.tasks:
         assert t.product is None or t.product.strip()
+
+
+# ---------------------------------------------------------------- Công văn task lists
+
+# No real Công văn is in the shared data: this one follows the form of Nghị định 30/2020/NĐ-CP
+# (Phụ lục III, mẫu 1.4 Công văn): letterhead, V/v, "Kính gửi:" with recipients one a line,
+# the numbered assignments, the closing formula ending "./.", Nơi nhận, signature.
+CONG_VAN = """UBND THÀNH PHỐ HÀ NỘI
+SỞ Y TẾ
+Số: 1234/SYT-NVY
+V/v triển khai công tác phòng, chống dịch bệnh mùa hè năm 2025
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+Hà Nội, ngày 15 tháng 5 năm 2025
+
+Kính gửi:
+- Các bệnh viện trực thuộc Sở Y tế;
+- Trung tâm Kiểm soát bệnh tật Hà Nội;
+- Trung tâm Y tế các quận, huyện, thị xã.
+
+Thực hiện Kế hoạch số 120/KH-UBND ngày 10/4/2025 của Ủy ban nhân dân Thành phố về phòng, chống dịch bệnh truyền nhiễm năm 2025, Sở Y tế yêu cầu các đơn vị triển khai các nội dung sau:
+1. Trung tâm Kiểm soát bệnh tật Hà Nội chủ trì, phối hợp với Trung tâm Y tế các quận, huyện tăng cường giám sát, phát hiện sớm các trường hợp mắc bệnh sốt xuất huyết, tay chân miệng; báo cáo Sở Y tế trước ngày 30/6/2025.
+2. Các bệnh viện trực thuộc chuẩn bị đầy đủ thuốc, vật tư, trang thiết bị, giường bệnh để thu dung, điều trị người bệnh, hạn chế thấp nhất tử vong.
+3. Trung tâm Y tế các quận, huyện, thị xã tổ chức tuyên truyền các biện pháp phòng bệnh cho người dân tại cộng đồng.
+4. Giao Phòng Nghiệp vụ Y tổng hợp kết quả thực hiện, báo cáo Giám đốc Sở hằng tháng.
+Sở Y tế đề nghị các đơn vị nghiêm túc triển khai thực hiện./.
+
+Nơi nhận:
+- Như trên;
+- Lưu: VT, NVY.
+KT. GIÁM ĐỐC
+PHÓ GIÁM ĐỐC
+Nguyễn Văn A
+"""
+
+
+def test_cong_van_numbered_assignments_are_its_tasks():
+    from kehoach.extract import extract
+    from kehoach.ingest.text import read_text
+    ex = extract(read_text(CONG_VAN.encode("utf-8"), "cv.txt", "x"))
+    assert ex.document.type == "Công văn"
+    assert [t.section for t in ex.tasks] == ["1", "2", "3", "4"]        # not the recipients, not the closing
+    assert ex.tasks[0].lead == ["Trung tâm Kiểm soát bệnh tật Hà Nội"]
+    assert ex.tasks[0].deadline.date == "2025-06-30"
+    assert ex.tasks[3].lead == ["Phòng Nghiệp vụ Y"]
+    assert ex.tasks[3].deadline.recurrence == "monthly"
