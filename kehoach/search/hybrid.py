@@ -216,10 +216,18 @@ class SearchResult:
     query: ParsedQuery
     hits: list[Hit]
     mode: str
+    understood: Optional[dict] = None      # filters taken from the query (kehoach.search.question)
+
+    def notes(self) -> list[str]:
+        return list((self.understood or {}).get("notes") or [])
 
     def to_dict(self) -> dict:
-        return {"query": self.query.raw, "retrieval_query": self.query.text, "who": self.query.who,
-                "mode": self.mode, "hits": [h.to_dict() for h in self.hits]}
+        d = {"query": self.query.raw, "retrieval_query": self.query.text, "who": self.query.who,
+             "mode": self.mode, "hits": [h.to_dict() for h in self.hits]}
+        if self.understood:
+            d["understood"] = self.understood
+            d["notes"] = ["lọc: " + "; ".join(self.notes())]
+        return d
 
 
 # ---------------------------------------------------------------- the index

@@ -267,13 +267,16 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
     @app.get("/api/search", summary="Hybrid search over tasks")
     def api_search(q: str = Q, limit: int = Query(10, ge=1, le=200),
                    mode: str = Query("hybrid", pattern="^(hybrid|lexical|dense)$"),
+                   literal: bool = Query(False, description="no filters read from the query"),
                    f: Filters = Depends(filter_params)):
-        return backend.index().search(q, limit=limit, filters=f, mode=mode).to_dict()
+        from kehoach.search.question import ask
+        return ask(backend.index(), q, limit=limit, filters=f, mode=mode, literal=literal).to_dict()
 
     @app.get("/api/who", summary="Which bodies own the tasks about a topic")
-    def api_who(q: str = Q, limit: int = Query(10, ge=1, le=50), f: Filters = Depends(filter_params)):
+    def api_who(q: str = Q, limit: int = Query(10, ge=1, le=50), literal: bool = False,
+                f: Filters = Depends(filter_params)):
         from kehoach.search.who import who
-        return who(backend.index(), q, limit=limit, filters=f).to_dict()
+        return who(backend.index(), q, limit=limit, filters=f, understand=not literal).to_dict()
 
     def _date_param(value: Optional[str], name: str, end: bool = False) -> Optional[str]:
         """dd/mm/yyyy (or mm/yyyy) made ISO, then ``valid_date``."""

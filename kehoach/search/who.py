@@ -62,8 +62,22 @@ class WhoResult:
     search: SearchResult
 
     def to_dict(self) -> dict:
-        return {"query": self.query, "retrieval_query": self.search.query.text,
-                "owners": [o.to_dict() for o in self.owners]}
+        d = {"query": self.query, "retrieval_query": self.search.query.text,
+             "owners": [o.to_dict() for o in self.owners]}
+        if self.search.understood:
+            d["understood"] = self.search.understood
+            d["notes"] = ["lọc: " + "; ".join(self.search.notes())]
+        return d
+
+
+_YEARS = re.compile(r"^[\d\s\-–/.,:;()]+$")
+
+
+def is_owner(name: str) -> bool:
+    """False for what is no body: a period ("2026 - 2030"), a form label ("Thời gian thực hiện")."""
+    from kehoach.search.text import is_boilerplate
+    n = (name or "").strip()
+    return bool(n) and not _YEARS.match(n) and not is_boilerplate(n) and any(c.isalpha() for c in n)
 
 
 def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5) -> list[Owner]:
@@ -76,7 +90,7 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5) -> lis
         for role, names in (("lead", d.lead), ("support", d.support)):
             for name in names:
                 k = body_key(name)
-                if not k:
+                if not k or not is_owner(name):
                     continue
                 a = acc.setdefault(k, {"names": {}, "score": 0.0, "roles": {"lead": 0.0, "support": 0.0},
                                        "tasks": [], "plans": {}})
@@ -86,9 +100,11 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5) -> lis
                 a["names"][name] = a["names"].get(name, 0) + 1
                 if len(a["tasks"]) < evidence and all(t["key"] != d.key for t in a["tasks"]):
                     a["tasks"].append({"key": d.key, "source": d.source, "task_id": d.task_id, "role": role,
-                                       "text": d.text, "deadline": d.deadline, "plan_id": d.plan_id})
+                                       "text": d.text, "deadline": d.deadline, "plan_id": d.plan_id,
+                                       "plan_number": d.plan.get("number"), "province": d.plan.get("province")})
                 a["plans"].setdefault(d.plan_id, {k2: d.plan.get(k2) for k2 in
-                                                  ("id", "number", "type", "issuer", "date", "title", "source")})
+                                                  ("id", "number", "type", "issuer", "date", "title", "province",
+                                                   "source")})
     owners = []
     for a in acc.values():
         name = max(a["names"].items(), key=lambda x: (x[1], len(x[0])))[0]
@@ -99,7 +115,13 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5) -> lis
 
 
 def who(index: SearchIndex, query: str, *, limit: int = 10, depth: int = 10,
-        filters: Optional[Filters] = None, mode: str = "hybrid") -> WhoResult:
-    """The owners of the tasks that best match ``query`` (question words are stripped)."""
-    res = index.search(query, limit=depth, filters=filters, mode=mode)
+        filters: Optional[Filters] = None, mode: str = "hybrid", understand: bool = False) -> WhoResult:
+    """The owners of the tasks that best match ``query`` (question words are stripped).
+
+    ``understand``: a place, owner or deadline in the query becomes a filter (``search.question``)."""
+    if understand:
+        from kehoach.search.question import ask
+        res = ask(index, query, limit=depth, filters=filters, mode=mode)
+    else:
+        res = index.search(query, limit=depth, filters=filters, mode=mode)
     return WhoResult(res.query.raw, rank_owners(res, limit), res)
