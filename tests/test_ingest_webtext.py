@@ -216,3 +216,17 @@ def test_the_real_pipe_tables_come_out_as_rows_of_their_header_width():
     assert len(doc.tables) == 5
     first = [doc.blocks[i].cells for i in doc.tables[0].rows]
     assert ["2", "Tốc độ tăng trưởng GRDP", "%", "8,00", "8,00", "10,00", "10,00", "10,00"] in first
+
+
+def test_a_cong_van_without_a_kind_line_keeps_its_letterhead_cells(tmp_path):
+    text = ("ỦY BAN NHÂN DÂN\nTỈNH ĐẮK LẮK\n-------\n|\nCỘNG HÒA XÃ HỘI\nCHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+            "---------------\n|\n|\nSố: 123/UBND-VX\nV/v triển khai thực hiện\nkế hoạch phòng chống thiên tai\n|\n"
+            "Đắk Lắk, ngày 18\ntháng 11 năm 2025\n|\n\n\nKính gửi: Các sở, ban, ngành.\n\n" + "\n\n".join(
+                f"{k}. Sở thứ {k} chủ trì\ntriển khai các nhiệm vụ được giao trong kế hoạch của tỉnh theo đúng quy định"
+                "\ncủa pháp luật." for k in range(1, 8)) + "\n")
+    got = blocks_of(tmp_path, text)
+    assert got[:9] == ["ỦY BAN NHÂN DÂN", "TỈNH ĐẮK LẮK", "-------", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                       "Độc lập - Tự do - Hạnh phúc", "---------------", "Số: 123/UBND-VX",
+                       "V/v triển khai thực hiện kế hoạch phòng chống thiên tai", "Đắk Lắk, ngày 18 tháng 11 năm 2025"]
+    assert got[9] == "Kính gửi: Các sở, ban, ngành."
+    assert got[10].startswith("1. Sở thứ 1 chủ trì triển khai") and got[10].endswith("của pháp luật.")

@@ -188,6 +188,13 @@ class _Layout:
         self.width = wrap_width(plain)
         self.blank = blank_separated(plain)
         self.title_at = next((k for k, x in enumerate(lines[:120]) if _DOC_TITLE.match(x.strip())), -1)
+        # where the letterhead ends: the kind line, or (a Công văn has none) the last "|" of the
+        # letterhead's cells, when its first "|" comes in the first lines
+        self.head_end = self.title_at
+        if self.title_at < 0:
+            first = next((k for k, x in enumerate(lines[:15]) if _PIPE.match(x)), -1)
+            if first >= 0:
+                self.head_end = pipe_region_end(lines, first)
 
 
 def _feed_paragraphs(b: DocBuilder, lines: list[str], page: int | None, lay: "_Layout | None" = None,
@@ -221,12 +228,12 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
 
     def flush():
         if para_run:
-            _feed_paragraphs(b, para_run, page, lay, head=not seen_title and i <= lay.title_at)
+            _feed_paragraphs(b, para_run, page, lay, head=not seen_title and i <= lay.head_end)
             para_run.clear()
 
     while i < n:
         ln = lines[i]
-        if not seen_title and _DOC_TITLE.match(ln.strip()):
+        if not seen_title and (_DOC_TITLE.match(ln.strip()) or (lay.title_at < 0 <= lay.head_end < i)):
             flush()
             seen_title = True
         if seen_title and _MD_ROW.match(ln):
