@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/bench_citations.py [SEEDS_DIR]
 
+SEEDS_DIR defaults to the seeds of the shared data ($KEHOACH_SHARED, ../shared beside the
+project, else the vendored tests/data/shared).
+
 Prints the one-time cost of loading/compiling the data tables, then per-document
 time and throughput (KB/s, documents/s) over the seeds, each run many times.
 """
@@ -14,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kehoach.eval.data import shared_dir  # noqa: E402
 from kehoach.ingest.builder import DocBuilder  # noqa: E402
 
 
@@ -25,7 +29,7 @@ def seed_text(path: Path) -> str:
 
 
 def main() -> None:
-    seeds = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/seeds")
+    seeds = Path(sys.argv[1]) if len(sys.argv) > 1 else shared_dir() / "seeds"
     texts = [(p.stem, seed_text(p)) for p in sorted(seeds.glob("*.txt"))]
     t0 = time.perf_counter()
     from kehoach.extract import citations as C

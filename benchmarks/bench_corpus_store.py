@@ -28,9 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 from kehoach.corpus import bodies as B  # noqa: E402
 from kehoach.corpus.store import Corpus  # noqa: E402
+from kehoach.eval.data import add_shared_argument, shared_dir  # noqa: E402
 from kehoach.ingest import read  # noqa: E402
 
-SEEDS = sorted(Path("/work/shared/seeds").glob("*.txt"))
+SEEDS = sorted((shared_dir() / "seeds").glob("*.txt"))   # --shared DIR changes it
 
 
 def province_names() -> list[str]:
@@ -95,7 +96,12 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=1000, help="plans generated and added through the pipeline")
     ap.add_argument("--big", type=int, default=10000, help="size of the large corpus for the add-one timing")
     ap.add_argument("--keep", help="work in this directory and keep it")
+    add_shared_argument(ap)
     args = ap.parse_args()
+    global SEEDS
+    SEEDS = sorted((args.shared / "seeds").glob("*.txt"))
+    if not SEEDS:
+        ap.error(f"no seed texts in {args.shared / 'seeds'}")
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kehoach-bench-"))
     try:
         files = generate(work / "plans", args.n)

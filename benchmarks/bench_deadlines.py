@@ -1,6 +1,6 @@
 """Deadline and target parsing: gold agreement and speed on the seeds.
 
-    .venv/bin/python benchmarks/bench_deadlines.py
+    .venv/bin/python benchmarks/bench_deadlines.py [--shared DIR]
 
 Prints the agreement with the gold deadlines (table rows through their time cell or value
 header, body tasks through their text with citation spans excluded), the false positives on
@@ -8,6 +8,8 @@ gold tasks without a deadline, and the time per call over every paragraph/cell o
 """
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,11 +17,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from kehoach.eval.data import add_shared_argument  # noqa: E402
+
+_ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+add_shared_argument(_ap)
+SHARED = _ap.parse_args().shared
+os.environ["KEHOACH_SHARED"] = str(SHARED)   # the gold agreement of tests/test_deadlines.py reads it
+
 from kehoach.extract.deadlines import parse_deadline  # noqa: E402
 from kehoach.extract.targets import parse_target, target_from_text  # noqa: E402
 from test_deadlines import gold_agreement  # noqa: E402
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = SHARED / "seeds"
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from kehoach.eval.data import add_shared_argument  # noqa: E402
 from kehoach.extract import extract  # noqa: E402
 from kehoach.ingest import read  # noqa: E402
 
@@ -41,6 +42,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=200)
     ap.add_argument("--formats", default="txt,docx,pdf")
     ap.add_argument("--dir")
+    add_shared_argument(ap)
     a = ap.parse_args()
     from make_corpus import make_corpus
     out = Path(a.dir or tempfile.mkdtemp(prefix="kehoach-bench-"))
@@ -72,7 +74,7 @@ def main() -> None:
             extract(read(p))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    shared = ROOT.parent / "shared"
+    shared = a.shared
     for kind, pattern in (("seeds txt", "seeds/*.txt"), ("seeds docx", "corpus/docx/*.docx"), ("seeds pdf", "corpus/pdf/*.pdf")):
         ps = sorted(shared.glob(pattern))
         if ps:

@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_corpus import make_corpus  # noqa: E402
+from kehoach.eval.data import add_shared_argument  # noqa: E402
 from kehoach.ingest.docx import read_docx  # noqa: E402
 from kehoach.ingest.pdf import Unsure, fast_page_tables, page_tables, read_pdf, ruled_page  # noqa: E402
 
@@ -95,6 +96,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=200)
     ap.add_argument("--dir")
+    add_shared_argument(ap)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(a.dir or tmp)
@@ -105,7 +107,7 @@ def main() -> None:
         docxs = sorted(p for p in paths if p.suffix == ".docx")
         bench(pdfs, read_pdf, "generated PDF")
         bench(docxs, read_docx, "generated DOCX")
-        corpus = Path("/work/shared/corpus")
+        corpus = a.shared / "corpus"
         if corpus.exists():
             bench(sorted((corpus / "pdf").glob("*.pdf")) * 10, read_pdf, "corpus PDF x10")
             bench(sorted((corpus / "docx").glob("*.docx")) * 10, read_docx, "corpus DOCX x10")

