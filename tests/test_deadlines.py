@@ -308,3 +308,55 @@ def test_gold_agreement():
     assert total >= 30
     assert hits / total >= 0.95, (hits, total)
     assert false_pos <= 0.03 * nulls, (false_pos, nulls)
+
+
+# --------------------------------------------------------------------------- forms of real plans (issue 8)
+
+@pytest.mark.parametrize("text, cell, want_text, want_date", [
+    ("Tháng 12/2025", True, "Tháng 12/2025", "2025-12-31"),                 # month -> its last day
+    ("tháng 11-12/2025", True, "tháng 11-12/2025", "2025-12-31"),           # a month range -> the last month
+    ("Quý IV/2025", True, "Quý IV/2025", "2025-12-31"),                     # quarter -> its last day
+    ("Năm 2026", True, "Năm 2026", "2026-12-31"),
+    ("Tổ chức hội nghị trong tháng 01/2026.", False, "trong tháng 01/2026", "2026-01-31"),
+    ("Báo cáo trước ngày 15/12.", False, "trước ngày 15/12", "2025-12-15"),   # no year: the plan's year
+    ("Gửi báo cáo chậm nhất ngày 20/11/2025.", False, "chậm nhất ngày 20/11/2025", "2025-11-20"),
+    ("Hoàn thành xong trước Tết Nguyên đán.", False, "xong trước Tết Nguyên đán", None),   # text kept, no date
+    # 2820/QĐ-UBND (TP. Hồ Chí Minh): a year range in brackets closing a task
+    ("Hoàn thiện hạ tầng công nghệ thông tin và phần mềm quản lý dữ liệu quy hoạch Thành phố, tùy điều kiện "
+     "có thể tiến tới thí điểm (2025 - 2026).", False, "(2025 - 2026)", "2026-12-31"),
+])
+def test_forms_of_real_plans(text, cell, want_text, want_date):
+    got = d(text, cell=cell)
+    assert got is not None and got.text == want_text and got.date == want_date
+
+
+def test_days_from_the_plan_date_need_the_plan_date():
+    text = "Hoàn thành trong 100 ngày kể từ ngày ban hành Kế hoạch."
+    assert d(text, plan_date="2025-10-01").date == "2026-01-09"
+    got = d(text)
+    assert got is not None and got.date is None and "100 ngày" in got.text
+
+
+@pytest.mark.parametrize("text, recurrence", [
+    # 0129/KH-UBND (Đắk Lắk)
+    ("Huy động nguồn lực xã hội hóa tại chỗ; báo cáo 02 lần/ngày (trước 9h00’ và 16h00’) về tình hình", "daily"),
+    ("Cập nhật liên tục tình hình ngập sâu, chia cắt và nhu cầu phát sinh của người dân.", "continuous"),
+    # 2820/QĐ-UBND: "Thường xuyên" then a period is that period
+    ("Thực hiện trách nhiệm giải trình. Thường xuyên, định kỳ hằng quý báo cáo về Sở Tài chính.", "quarterly"),
+    ("Đào tạo nhân lực, nâng cao nhận thức cộng đồng, huy động doanh nghiệp tham gia (xuyên suốt 2025 - 2035).",
+     "continuous"),
+])
+def test_recurrences_of_real_plans(text, recurrence):
+    assert d(text).recurrence == recurrence
+
+
+def test_xuyen_suot_as_an_adverb_is_no_deadline():
+    # 0124/KH-UBND: "xuyên suốt" = throughout the system, not a time
+    assert d("Triển khai sâu rộng, đồng bộ, xuyên suốt, đảm bảo thiết thực, hiệu quả với các nội dung.") is None
+
+
+def test_a_bare_dinh_ky_is_kept_as_text_and_loses_to_any_other_deadline():
+    got = d("Công an Thành phố chủ trì phối hợp với các đơn vị có liên quan định kỳ kiểm tra, đánh giá an toàn.")
+    assert got.text == "định kỳ" and got.date is None and got.recurrence is None
+    assert d("Định kỳ hằng năm báo cáo kết quả.").recurrence == "yearly"
+    assert d("Định kỳ rà soát, hoàn thành trước ngày 15/8/2025.").date == "2025-08-15"

@@ -90,7 +90,7 @@ def extract(doc: IngestedDocument) -> Extraction:
     refs = _citations(doc, info)
     year = _plan_year(info.date, doc.text)
     ctx = Context(doc=doc, plan_year=year, deadline=parse_deadline, target=parse_target,
-                  excluded_spans=[(r.span.start, r.span.end) for r in refs if r.span])
+                  excluded_spans=[(r.span.start, r.span.end) for r in refs if r.span], plan_date=info.date)
     _, ranges, appendix = _ranges(doc, lay)
     tasks = []
     outlines: list[tuple[int, int, Outline, bool]] = []

@@ -178,6 +178,16 @@ def _last_day(y: int, m: int) -> str:
     return date(y, m, calendar.monthrange(y, m)[1]).isoformat()
 
 
+def _relative_date(m: re.Match, plan_date: Optional[str]) -> Optional[str]:
+    """"trong 100 ngày kể từ ngày ban hành": the plan's date + N days (calendar days only)."""
+    if not plan_date or len(plan_date) != 10 or m.groupdict().get("work"):
+        return None
+    try:
+        return date.fromordinal(date.fromisoformat(plan_date).toordinal() + int(m.group("n"))).isoformat()
+    except ValueError:
+        return None
+
+
 def _resolve_date(rule: Rule, m: re.Match, plan_year: Optional[int]) -> Optional[str]:
     """The ISO date a fixed-date match means, or None when it cannot be known."""
     g = m.groupdict()
@@ -246,7 +256,7 @@ def _qualifies_task(s: str, pos: int, breakers: Optional[re.Pattern]) -> bool:
 
 
 def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int, int]] = (),
-         cell: bool = False) -> list[Candidate]:
+         cell: bool = False, plan_date: Optional[str] = None) -> list[Candidate]:
     """Every deadline phrase in ``text`` (overlaps resolved, longest first), in text order."""
     s = mask(text)
     if cell:
@@ -288,6 +298,11 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
                 found.append(Candidate(a, b, clean_phrase(text[a:b]), rule.rank, rule.family,
                                        recurrence=rule.value, day=day))
                 continue
+            if rule.kind in ("open", "relative"):
+                # "xong trước Tết Nguyên đán", "định kỳ": the text is kept, no date; "100 ngày kể từ ngày ban hành": from the plan's date
+                iso = _relative_date(m, plan_date) if rule.kind == "relative" else None
+                found.append(Candidate(a, b, clean_phrase(text[a:b]), rule.rank, rule.family, date=iso))
+                continue
             iso = _resolve_date(rule, m, plan_year)
             if iso:
                 found.append(Candidate(a, b, clean_phrase(text[a:b]), rule.rank, rule.family, date=iso))
@@ -305,7 +320,7 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
                 continue
             if rule.mode == "lead" and not cell and not _qualifies_task(s, a, breakers):
                 continue
-            if tail is not None:
+            if tail is not None and rule.value != "continuous":  # "Thường xuyên, định kỳ hằng quý" is quarterly
                 t = tail.match(s, b)
                 if t and t.end() > b:
                     b = t.end()
@@ -338,8 +353,27 @@ def merge_recurring(cands: list[Candidate]) -> list[Candidate]:
     return sorted(out, key=lambda c: c.start)
 
 
+_THEN = re.compile(r"^\s*(?:,|;|và)?\s*$")
+
+
+def specific_recurrence(cands: list[Candidate], text: str) -> list[Candidate]:
+    """"Thường xuyên, định kỳ hằng quý ...": a continuous word followed at once by a period
+    becomes that period (one candidate over both phrases)."""
+    out = list(cands)
+    for c in cands:
+        if c.recurrence != "continuous":
+            continue
+        nxt = next((d for d in cands if d.start >= c.end and d.recurrence and d.recurrence != "continuous"
+                    and _THEN.match(text[c.end:d.start])), None)
+        if nxt is not None and c in out and nxt in out:
+            merged = replace(c, end=nxt.end, text=clean_phrase(text[c.start:nxt.end]), recurrence=nxt.recurrence,
+                             day=nxt.day)
+            out = [x for x in out if x is not c and x is not nxt] + [merged]
+    return sorted(out, key=lambda c: c.start)
+
+
 def choose(cands: list[Candidate]) -> Optional[Candidate]:
-    """Rank first (completion date < recurrence < year frame), then the first in the text."""
+    """Rank first (completion date < recurrence < year frame < a vague "định kỳ"), then the first in the text."""
     if not cands:
         return None
     return min(cands, key=lambda c: (c.rank, c.start))
@@ -348,7 +382,7 @@ def choose(cands: list[Candidate]) -> Optional[Candidate]:
 # --------------------------------------------------------------------------- public API
 
 def parse_deadline(text: str, plan_year: int | None, exclude: Sequence[tuple[int, int]] = (),
-                   cell: bool = False) -> Deadline | None:
+                   cell: bool = False, plan_date: Optional[str] = None) -> Deadline | None:
     """The one deadline a task states, or None.
 
     ``exclude``: spans (relative to ``text``) of citations found by the caller; matches that
@@ -357,7 +391,7 @@ def parse_deadline(text: str, plan_year: int | None, exclude: Sequence[tuple[int
     """
     if not text or not text.strip():
         return None
-    best = choose(merge_recurring(scan(text, plan_year, exclude, cell)))
+    best = choose(specific_recurrence(merge_recurring(scan(text, plan_year, exclude, cell, plan_date)), mask(text)))
     return best.deadline() if best else None
 
 

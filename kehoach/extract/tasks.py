@@ -22,6 +22,7 @@ class Context:
     deadline: Callable[..., Optional[Deadline]]      # extract.deadlines.parse_deadline
     target: Optional[Callable[..., Optional[Target]]] = None   # extract.targets.parse_target
     excluded_spans: list[tuple[int, int]] = field(default_factory=list)   # citation spans (absolute)
+    plan_date: Optional[str] = None                   # ISO date of the plan, for "100 ngày kể từ ngày ban hành"
 
 
 @lru_cache(maxsize=1)
@@ -89,6 +90,8 @@ def _actionable(text: str) -> bool:
 
 def _deadline(ctx: Context, text: str, start: int, cell: bool = False) -> Optional[Deadline]:
     excl = [(a - start, b - start) for a, b in ctx.excluded_spans if b > start and a < start + len(text)]
+    if ctx.plan_date:
+        return ctx.deadline(text, ctx.plan_year, exclude=excl, cell=cell, plan_date=ctx.plan_date)
     return ctx.deadline(text, ctx.plan_year, exclude=excl, cell=cell)
 
 
