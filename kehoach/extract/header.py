@@ -78,16 +78,21 @@ class Letterhead:
 
 # --------------------------------------------------------------------------- vocabularies
 
-def _kinds() -> list[tuple[str, str]]:
-    return sorted(rows("doc_kinds.tsv"), key=lambda r: -len(r[0]))
+@lru_cache(maxsize=1)
+def _kinds() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(rows("doc_kinds.tsv"), key=lambda r: -len(r[0])))
+
+
+@lru_cache(maxsize=1)
+def _kind_names() -> dict[str, str]:
+    return {up: name for up, name in _kinds()}
 
 
 def doc_kind(text: str) -> Optional[str]:
-    t = text.strip().strip("*").strip().rstrip(".:")
-    for up, name in _kinds():
-        if t == up:
-            return name
-    return None
+    """The document kind a line is alone ("KẾ HOẠCH" -> "Kế hoạch"), else None."""
+    if len(text) > 60:
+        return None
+    return _kind_names().get(text.strip().strip("*").strip().rstrip(".:"))
 
 
 def _space_rx(pattern: str) -> str:
@@ -126,6 +131,11 @@ def _posts() -> dict[str, str]:
     return {a: b for a, b in rows("signer_posts.tsv")}
 
 
+@lru_cache(maxsize=1)
+def _posts_longest() -> tuple[str, ...]:
+    return tuple(sorted(_posts(), key=len, reverse=True))
+
+
 def sentence_case_name(s: str) -> str:
     """'ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ' -> 'Ủy ban nhân dân tỉnh Quảng Trị'."""
     known = _national_names().get(re.sub(r"\s+", " ", expand_abbreviations(s)).strip().lower())
@@ -159,9 +169,19 @@ def sentence_case_name(s: str) -> str:
     return canonical(s2)
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+_LOWER_CH = re.compile(r"[^\W\dA-ZĐÀ-ÝĂĨŨƠƯẠ-Ỹ_]")
+
+
 def _is_upper(s: str) -> bool:
-    letters = [c for c in s if c.isalpha()]
-    return bool(letters) and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+    """At least 80% of the letters are capitals (the first 300 characters decide)."""
+    s = s[:300]
+    first = next((c for c in s if c.isalpha()), "")
+    if not first.isupper():
+        return False
+    low = len(_LOWER_CH.findall(s))
+    letters = len(_LETTER.findall(s))
+    return letters > 0 and letters - low >= 0.8 * letters
 
 
 def parse_date(d: Optional[str], m: Optional[str], y: Optional[str]) -> Optional[str]:
@@ -361,8 +381,7 @@ def _is_authority(t: str, units: list[str]) -> bool:
     u = re.sub(r"\s+", " ", t).strip().rstrip(":").upper()
     if any(u == x.upper() for x in units):
         return True
-    posts = sorted(_posts(), key=len, reverse=True)
-    for p in posts:
+    for p in _posts_longest():
         if u.startswith(p + " ") and _unit_heads().match(u[len(p) + 1:]):
             return True
     return bool(re.match(r"^(ỦY BAN NHÂN DÂN|HỘI ĐỒNG NHÂN DÂN|CHÍNH PHỦ|THỦ TƯỚNG CHÍNH PHỦ)\b", u)) \
@@ -644,7 +663,7 @@ def read_signature(blocks: list[Block], idx: list[int]) -> Signer:
 def _post_name(own: str) -> str:
     """A post not in signer_posts.tsv: its known head ("GIÁM ĐỐC SỞ NỘI VỤ" -> "Giám đốc Sở Nội vụ")."""
     table = _posts()
-    for p in sorted(table, key=len, reverse=True):
+    for p in _posts_longest():
         if own.startswith(p + " "):
             return table[p] + " " + sentence_case_name(own[len(p) + 1:])
     return sentence_case_name(own)
