@@ -34,7 +34,13 @@ try:
     print("read")
 except IngestError as e:
     print(e)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# VmHWM is this process's own peak; ru_maxrss would carry over the parent's (pytest's)
+# peak across fork + exec on Linux
+try:
+    hwm = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(hwm // 1024)
 """
 
 
