@@ -360,3 +360,14 @@ def test_a_bare_dinh_ky_is_kept_as_text_and_loses_to_any_other_deadline():
     assert got.text == "định kỳ" and got.date is None and got.recurrence is None
     assert d("Định kỳ hằng năm báo cáo kết quả.").recurrence == "yearly"
     assert d("Định kỳ rà soát, hoàn thành trước ngày 15/8/2025.").date == "2025-08-15"
+
+
+@pytest.mark.parametrize("text, want_text, recurrence", [
+    # 0129/KH-UBND (Đắk Lắk): relief phases in hours, a round-the-clock duty
+    ("Giai đoạn khẩn cấp (0-48 giờ): Tổ chức lực lượng, phương tiện tiếp cận ngay các vùng ngập sâu", "Giai đoạn khẩn cấp (0-48 giờ)", None),
+    ("Giai đoạn sau 72 giờ: Hỗ trợ tấm lợp, vật liệu sửa nhà cho các hộ dân bị tốc mái", "Giai đoạn sau 72 giờ", None),
+    ("UBND xã, phường thực hiện trực ban phòng chống thiên tai 24/24, duy trì thông tin liên lạc", "24/24", "continuous"),
+])
+def test_phases_and_round_the_clock_duty(text, want_text, recurrence):
+    got = d(text)
+    assert got.text == want_text and got.date is None and got.recurrence == recurrence

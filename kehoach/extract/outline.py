@@ -113,6 +113,7 @@ def zone_of_heading(text: str, top: bool) -> Optional[str]:
         i = t.find(w)
         if i == 0 or (top and i > 0):
             hits.append((i, z))
+    hits = [(i, "task" if z == "task_sub" else z) for i, z in hits if z != "task_sub" or (i == 0 and not top)]
     if hits and all(z == "funding" for _, z in hits):
         # KINH PHÍ: a part of its own says where the money comes from (not tasks); below a task heading it changes nothing
         return "objective" if top and min(hits)[0] == 0 else None
