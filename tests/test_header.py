@@ -231,3 +231,17 @@ def test_header_matches_gold_real_on_the_raw_lines_too(rel):
     lines = [x.strip() for x in need(rel).read_text("utf-8").splitlines() if x.strip()]
     info, _ = parse_header(doc_of(lines, rel))
     _check(info, _gold(rel))
+
+
+def test_a_central_plan_is_not_filed_under_the_place_of_its_date_line():
+    from kehoach.corpus.bodies import plan_scope
+    info, _ = parse_header(read(need("real/pdf/quyet-dinh-so-892-qd-ttg-469579.pdf")))
+    scope = plan_scope(info.issuer, province=info.province, place=info.place, text="Hà Nội, ngày 20 tháng 5")
+    assert info.place == "Hà Nội" and scope.province is None
+
+
+def test_noi_nhan_lists_the_recipients_without_the_archive_line():
+    info, lay = parse_header(read(need("real/web/0204-KH-UBND__9b7eebad.txt")))
+    assert lay.recipients[:3] == ["Bộ Tài chính (b/c)", "Kiểm toán nhà nước khu vực V (b/c)",
+                                  "Thường trực Tỉnh ủy (b/c)"]
+    assert not any(x.startswith("Lưu") for x in lay.recipients)

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from kehoach.extract.header import is_central
 from kehoach.ingest.normalize import clean_inline
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -237,7 +238,7 @@ def plan_scope(issuer: Optional[str], *, province: Optional[str] = None, place: 
     elif level in LOCAL_LEVELS:
         territory = f"{level} {pname}" if pname else None
         prov = _place_province(level, pname)
-    if prov is None:
+    if prov is None and not is_central(issuer_x):   # a central body is not filed under its place (Hà Nội)
         for cand in (province, place, (text or "")[:600], issuer_x):
             prov = find_province(cand or "")
             if prov:

@@ -63,6 +63,7 @@ class Layout:
     signature: list[int] = field(default_factory=list)
     appendix: Optional[int] = None         # first block of the appendix (Phụ lục) after the signature
     embedded_plan: Optional[int] = None    # a Quyết định issuing a plan: the plan's title block
+    recipients: list[str] = field(default_factory=list)   # nơi nhận, as listed ("Bộ Tài chính (b/c)")
 
 
 @dataclass
@@ -526,6 +527,8 @@ def find_closing(blocks: list[Block], lay: Layout) -> None:
             or _signature_blocks(blocks, max(lay.body_start, n - 40), n)
     if closing is None and lay.signature:
         lay.closing = lay.signature[0]
+    if closing is not None:
+        lay.recipients = read_recipients(blocks, closing, lay.signature[0] if lay.signature else n)
     after = (lay.signature[-1] + 1) if lay.signature else (closing + 1 if closing is not None else n)
     for i in range(after, min(n, after + HEAD_LIMIT)):
         lines = _block_lines(blocks[i])
@@ -540,6 +543,26 @@ def find_closing(blocks: list[Block], lay: Layout) -> None:
             lay.embedded_plan = i
             lay.appendix = i
             break
+
+
+def read_recipients(blocks: list[Block], closing: int, end: int) -> list[str]:
+    """Nơi nhận: one recipient a "- " item (also after "Nơi nhận:" on its own line or in the same
+    cell), the "Lưu: ..." item (the issuer's archive) left out."""
+    out: list[str] = []
+    for i in range(closing, min(end, closing + 60)):
+        lines = _block_lines(blocks[i])
+        if blocks[i].kind == "row":
+            lines = next((c.split("\n") for c in (blocks[i].cells or [blocks[i].text])
+                          if re.match(r"^\s*Nơi nhận", c) or (i > closing and c.strip().startswith("-"))), [])
+        for x in lines:
+            x = re.sub(r"^\s*Nơi nhận\s*:?\s*", "", x).strip()
+            x = re.sub(r"^[-+•]\s*", "", x).strip().rstrip(";,.").strip()
+            if not x or _is_post_line(x):
+                continue
+            if re.match(r"^Lưu\b", x):
+                return out
+            out.append(x)
+    return out
 
 
 # --------------------------------------------------------------------------- 5. signature
@@ -764,6 +787,8 @@ def _issuer_from_preamble(blocks: list[Block], start: int, end: int) -> Optional
         for m in rx.finditer(blocks[i].text):
             who = m.group("who").strip()
             who = re.sub(r"^(?:thì|nay)\s+", "", who)
+            if who.lower() in _national_names():
+                return _national_names()[who.lower()]
             if starts_with_body(who) and not who.lower().startswith(("các ", "tất cả")):
                 return canonical(who)
     return None
