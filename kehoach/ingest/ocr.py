@@ -20,11 +20,13 @@ puts it in ``meta["ocr"]`` and warns below ``LOW_CONFIDENCE``.
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Optional
 
 from kehoach.errors import IngestError
@@ -40,6 +42,7 @@ PSM = 3
 LANG = "vie"
 WORKERS = 2
 LOW_CONFIDENCE = 75.0            # mean word confidence under which a page is flagged
+NOISE_CONF = 60.0                # mark-only runs under this mean confidence are specks
 SIZE_SNAP = 0.15                 # word-box heights within 15% of the page's median: body size
 MIN_TEXT_CHARS = 20              # fewer characters than this on an image page: no usable text layer
 _RENDER_LOCK = threading.Lock()  # pdfium is not thread-safe
@@ -153,6 +156,9 @@ def word_segments(words: list[Word], dpi: Optional[int] = None) -> list:
         runs.append(cur)
     if not runs:
         return []
+    runs = [r for r in runs if not _noise(r)]
+    if not runs:
+        return []
     sizes = [statistics.median(w.height for w in r) for r in runs]
     body = statistics.median(sizes)
     segs = []
@@ -163,8 +169,72 @@ def word_segments(words: list[Word], dpi: Optional[int] = None) -> list:
         x0 = min(w.left for w in r)
         x1 = max(w.left + w.width for w in r)
         segs.append(Seg(x0 * k, (base - size) * k, x1 * k, (base + 0.2 * size) * k,
-                        " ".join(w.text for w in r), size * k))
+                        known_caps(" ".join(w.text for w in r)), size * k))
     return segs
+
+
+def _noise(run: list[Word]) -> bool:
+    """Specks of a signature or stamp read as marks: no word of two letters or digits,
+    low confidence."""
+    if any(sum(c.isalnum() for c in w.text) >= 2 for w in run):
+        return False
+    if all(w.text in "-+*•–" for w in run):
+        return False            # a list dash
+    return statistics.mean(max(w.conf, 0) for w in run) < NOISE_CONF
+
+
+def _fold(s: str) -> str:
+    import unicodedata
+    d = unicodedata.normalize("NFD", s.replace("Đ", "D").replace("đ", "d"))
+    return "".join(c for c in d if not unicodedata.combining(c)).upper()
+
+
+@lru_cache(maxsize=1)
+def _caps_phrases() -> dict[str, str]:
+    """Folded -> printed form of the all-caps lines of a plan's frame: signer posts
+    (``data/signer_posts.tsv``) and document kinds (``data/doc_kinds.tsv``)."""
+    from importlib import resources
+    out: dict[str, str] = {}
+    for name in ("signer_posts.tsv", "doc_kinds.tsv"):
+        try:
+            text = resources.files("kehoach.data").joinpath(name).read_text("utf-8")
+        except FileNotFoundError:
+            continue
+        for ln in text.splitlines():
+            if ln.startswith("#") or not ln.strip():
+                continue
+            phrase = ln.split("\t")[0].strip()
+            if phrase and phrase.upper() == phrase:
+                out.setdefault(_fold(phrase), phrase)
+    return out
+
+
+def known_caps(text: str) -> str:
+    """An all-caps OCR line that is a known frame phrase but for its accents (``PHO CHỦ
+    TỊCH``, accents of bold capitals are often missed) takes the phrase's spelling; a
+    ``KT.``/``TM.``/``Q.`` prefix is kept."""
+    if text.upper() != text or len(text) < 4:
+        return text
+    m = re.match(r"^((?:KT|TM|TL|TUQ|Q|Q\.)\.?\s+)?(.*)$", text)
+    head, body = m.group(1) or "", m.group(2)
+    phrase = _caps_phrases().get(_fold(body))
+    if phrase:
+        return head + phrase
+    words = _caps_words()
+    parts = body.split()
+    if parts and all(_fold(w) in words for w in parts):
+        return head + " ".join(words[_fold(w)] for w in parts)
+    return text
+
+
+@lru_cache(maxsize=1)
+def _caps_words() -> dict[str, str]:
+    """Folded -> accented form of the words of the frame phrases, where unambiguous."""
+    seen: dict[str, set[str]] = {}
+    for phrase in _caps_phrases().values():
+        for w in phrase.split():
+            seen.setdefault(_fold(w), set()).add(w)
+    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
 
 
 # A ruling in a scan: a straight run of dark pixels at least this long (points). Cell
