@@ -117,3 +117,77 @@ def test_chi_thi_directives_with_posts_standing_for_bodies():
     assert ["Ủy ban nhân dân các xã, phường"] in leads and ["Văn phòng Ủy ban nhân dân tỉnh"] in leads
     assert ex.tasks[1].deadline.recurrence == "quarterly"
     assert not any(t.text.startswith(("Yêu cầu", "Thời gian qua")) for t in ex.tasks)
+
+
+# ---------------------------------------------------------------- issue 8: records that hold together
+
+from kehoach.extract import signals  # noqa: E402
+from kehoach.extract.outline import assigns_owners, zone_of_heading  # noqa: E402
+from kehoach.extract.owners import part_heading_owner  # noqa: E402
+from kehoach.extract.tasks import task_field  # noqa: E402
+
+
+@pytest.mark.parametrize("line,field", [
+    ("Thời gian thực hiện: Từ tháng 10/2025 đến khi tổ chức thành công Đại hội", ("deadline", "Từ tháng 10/2025 đến khi tổ chức thành công Đại hội")),
+    ("- Thời hạn hoàn thành: Quý IV/2025.", ("deadline", "Quý IV/2025")),
+    ("* Cơ quan chủ trì: Phòng Nội vụ.", ("lead", "Phòng Nội vụ")),
+    ("- Đơn vị phối hợp: Sở Tài chính, Công an tỉnh", ("support", "Sở Tài chính, Công an tỉnh")),
+    ("+ Sản phẩm: Quyết định của Ủy ban nhân dân tỉnh", ("product", "Quyết định của Ủy ban nhân dân tỉnh")),
+    ("Phối hợp với Sở Khoa học và Công nghệ xây dựng và trình Ủy ban nhân dân Thành phố", None),
+    ("Chủ trì xây dựng, tổ chức thực hiện, theo dõi, đôn đốc thực hiện Kế hoạch.", None),
+])
+def test_field_lines_name_one_field_of_the_task_above(line, field):
+    assert task_field(line) == field
+
+
+def test_field_line_after_a_task_fills_it_and_is_no_task():
+    text = ("KẾ HOẠCH\n\nIII. NHIỆM VỤ\n\n1. Xây dựng cơ sở dữ liệu quy hoạch của tỉnh và tích hợp vào Hệ thống quốc gia.\n\n"
+            "- Thời gian thực hiện: Quý IV/2025.\n\n- Đơn vị chủ trì: Sở Tài chính.\n\n"
+            "2. Tổ chức tập huấn về quản lý dữ liệu cho cán bộ các sở, ngành.\n")
+    b = DocBuilder()
+    for para in text.split("\n\n"):
+        b.para(para.strip())
+    ext = extract(b.build("t.txt", "0" * 64, "txt"))
+    texts = [t.text for t in ext.tasks]
+    assert not any(t.startswith(("Thời gian", "Đơn vị")) for t in texts), texts
+    first = ext.tasks[0]
+    assert first.deadline.date == "2025-12-31" and first.lead == ["Sở Tài chính"]
+    assert first.context == "NHIỆM VỤ"
+
+
+@pytest.mark.parametrize("heading,owners", [
+    # 2820/QĐ-UBND, 0129/KH-UBND, 159/KH-UBND, 597/KH-UBND, 4385/QĐ-BVHTTDL
+    ("Sở Tài chính (cơ quan chủ trì)", ["Sở Tài chính"]),
+    ("Đề nghị Ban Tuyên giáo và Dân vận Tỉnh ủy:", ["Ban Tuyên giáo và Dân vận Tỉnh ủy"]),
+])
+def test_heading_owners_of_real_plans(heading, owners):
+    assert heading_owner(heading) == owners
+
+
+def test_sub_headings_of_the_part_assigning_work_name_owners():
+    assert assigns_owners("TỔ CHỨC THỰC HIỆN") and assigns_owners("PHÂN CÔNG NHIỆM VỤ")
+    assert not assigns_owners("NHIỆM VỤ VÀ GIẢI PHÁP CHỦ YẾU")
+    assert part_heading_owner("Các doanh nghiệp hoạt động trong lĩnh vực xây dựng, giao thông, vận tải, logistics và "
+                              "công nghệ thông tin trên địa bàn Tỉnh") == [
+        "Các doanh nghiệp hoạt động trong lĩnh vực xây dựng, giao thông, vận tải, logistics và công nghệ thông tin trên địa bàn Tỉnh"]
+    assert part_heading_owner("Các sở ngành liên quan, Viện Nghiên cứu phát triển Thành phố") == [
+        "Các sở ngành liên quan", "Viện Nghiên cứu phát triển Thành phố"]
+    assert part_heading_owner("Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh và các tổ chức chính trị - xã hội:") == [
+        "Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "Các tổ chức chính trị - xã hội"]
+    assert part_heading_owner("Cơ chế phối hợp và trách nhiệm giải trình") == []
+
+
+def test_funding_part_and_forecasts_are_not_task_zones():
+    assert zone_of_heading("KINH PHÍ THỰC HIỆN", top=True) == "objective"
+    assert zone_of_heading("Kinh phí thực hiện", top=False) is None          # below NỘI DUNG THỰC HIỆN: unchanged
+    assert zone_of_heading("Dự báo những tác động đến thu, chi ngân sách", top=False) == "objective"
+    assert zone_of_heading("PHẠM VI, ĐỐI TƯỢNG, NHU CẦU, PHƯƠNG ÁN HỖ TRỢ", top=True) == "objective"
+    assert zone_of_heading("Phương án tổ chức cấp phát", top=False) == "task"
+
+
+def test_signals_name_the_file_when_nothing_or_no_owner_is_found():
+    from kehoach.models import Task
+    out = build_outline([], 0, 0)
+    assert signals("x.txt", [], []) == []
+    tasks = [Task(id="", kind="task", section="", text=f"Việc {k}") for k in range(5)]
+    assert signals("x.txt", tasks, [(0, 0, out, False)]) == ["5 of 5 tasks in x.txt have no owner (chủ trì)"]
