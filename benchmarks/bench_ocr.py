@@ -123,8 +123,12 @@ def main() -> None:
             if args.score and dpi == 300 and not noisy:
                 gold, scorer = args.shared / "eval" / "gold", args.shared / "eval" / "score.py"
                 env_dpi = ocr.DPI
-                s_ocr = score(gold, sorted(d.glob("*.pdf")), scorer)
-                s_txt = score(gold, seeds, scorer)
+                try:
+                    s_ocr = score(gold, sorted(d.glob("*.pdf")), scorer)
+                    s_txt = score(gold, seeds, scorer)
+                except subprocess.CalledProcessError as e:
+                    print(f"  scoring failed: {e.stderr[-500:]}", flush=True)
+                    continue
                 ocr.DPI = env_dpi
                 print(f"  extraction overall: OCR'd {s_ocr['overall']:.3f} vs text layer {s_txt['overall']:.3f}; "
                       f"task_f1 {s_ocr['task_f1']:.3f} vs {s_txt['task_f1']:.3f}; "

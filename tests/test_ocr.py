@@ -111,3 +111,11 @@ def test_a_real_signed_scan_is_extracted_with_its_tasks():
     assert ex["document"]["type"] == "Chỉ thị"
     assert "Ủy ban nhân dân tỉnh" in (ex["document"]["issuer"] or "")
     assert len(ex["tasks"]) >= 5
+
+
+def test_frame_lines_get_the_accents_ocr_missed():
+    assert ocr.known_caps("PHO CHỦ TỊCH") == "PHÓ CHỦ TỊCH"
+    assert ocr.known_caps("KT. CHU TICH") == "KT. CHỦ TỊCH"
+    assert ocr.known_caps("KE HOACH") == "KẾ HOẠCH"
+    assert ocr.known_caps("Pho chu tich") == "Pho chu tich"          # only all-caps lines
+    assert ocr.known_caps("TỈNH QUẢNG TRỊ") == "TỈNH QUẢNG TRỊ"      # unknown words: untouched
