@@ -245,3 +245,15 @@ def test_noi_nhan_lists_the_recipients_without_the_archive_line():
     assert lay.recipients[:3] == ["Bộ Tài chính (b/c)", "Kiểm toán nhà nước khu vực V (b/c)",
                                   "Thường trực Tỉnh ủy (b/c)"]
     assert not any(x.startswith("Lưu") for x in lay.recipients)
+
+
+def test_the_symbol_narrows_a_government_letterhead_to_the_prime_minister():
+    # an HTML copy of 30/2025/QĐ-TTg whose letterhead reads "CHÍNH PHỦ"
+    info, _ = parse_header(doc_of(["CHÍNH PHỦ", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                                   "Số: 30/2025/QĐ-TTg", "Hà Nội, ngày 30 tháng 8 năm 2025", "QUYẾT ĐỊNH",
+                                   "Ban hành Quy chế phối hợp trong đấu tranh, ngăn chặn hoạt động",
+                                   "Căn cứ Luật Tổ chức Chính phủ số 63/2025/QH15;"]))
+    assert (info.issuer, info.province) == ("Thủ tướng Chính phủ", None)
+    info, _ = parse_header(doc_of(["CHÍNH PHỦ", "Số: 105/NQ-CP", "Hà Nội, ngày 08 tháng 4 năm 2026", "NGHỊ QUYẾT",
+                                   "Ban hành Chương trình hành động", "Căn cứ Luật Tổ chức Chính phủ;"]))
+    assert info.issuer == "Chính phủ"

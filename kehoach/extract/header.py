@@ -713,7 +713,7 @@ def parse_header(doc: IngestedDocument) -> tuple[DocumentInfo, Layout]:
             info.title = sentence_case_title(lh.subject) if _is_upper(lh.subject) else lh.subject
     find_closing(blocks, lay)
     info.signer = read_signature(blocks, lay.signature)
-    issuer = _issuer(blocks, lay, lh)
+    issuer = _narrowed_by_symbol(_issuer(blocks, lay, lh), info.number)
     central = is_central(issuer)
     province = None if central else _province(doc, issuer, lh, info.place)
     if issuer and not central:
@@ -725,6 +725,20 @@ def parse_header(doc: IngestedDocument) -> tuple[DocumentInfo, Layout]:
         m = re.search(r"(Kế hoạch|Chương trình|Đề án)", info.title, re.I)
         info.issued_plan = {"type": m.group(1).capitalize(), "title": info.title}
     return info, lay
+
+
+def _narrowed_by_symbol(issuer: Optional[str], number: Optional[str]) -> Optional[str]:
+    """The symbol names the issuing body more narrowly than the letterhead: a "CHÍNH PHỦ"
+    letterhead over "Số: 30/2025/QĐ-TTg" is a Quyết định of the Thủ tướng Chính phủ."""
+    if not issuer or not number:
+        return issuer
+    code = number.rsplit("/", 1)[-1]
+    table = {r[0].lower(): r[1] for r in rows("issuer_suffixes.tsv") if len(r) > 2 and r[2] == "national"}
+    for key in (code, code.split("-", 1)[-1]):
+        named = table.get(key.lower())
+        if named and named != issuer and named.endswith(" " + issuer):
+            return named
+    return issuer
 
 
 def _head_end(blocks: list[Block], limit: int) -> int:
