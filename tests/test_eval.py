@@ -6,6 +6,8 @@ import copy
 import importlib.util
 import json
 import random
+import re
+from pathlib import Path
 
 import pytest
 
@@ -191,3 +193,43 @@ def test_matching_rules_of_the_spec():
     assert ref_key({"symbol": "QĐ-TTg", "type": "Quyết định", "number": "28", "date": "2021-10-01"}) == \
         "quyet dinh|28|2021"
     assert ref_key({"symbol": None, "number": None}) is None
+
+
+# ------------------------------------------------------------------ the checkout stands alone
+
+REPO = Path(__file__).resolve().parents[1]
+# an absolute path (system folders aside), the shared folder by its place, or the parent shared folder as a quoted path in code;
+# only kehoach/eval/data.py (not scanned) knows where the shared folder may lie
+OUTSIDE = re.compile(r"""Path\(\s*["']/(?!usr/)|["']/work/|["']\.\./shared|parent\s*/\s*["']shared["']""")
+
+
+def test_no_test_benchmark_or_script_refers_outside_the_checkout():
+    found = []
+    for folder in ("tests", "benchmarks", "scripts"):
+        for p in sorted((REPO / folder).rglob("*.py")):
+            if "data" in p.relative_to(REPO).parts[:2]:
+                continue                                   # vendored data (the yardstick's own docstring)
+            for i, line in enumerate(p.read_text("utf-8").splitlines(), 1):
+                if OUTSIDE.search(line) and "OUTSIDE" not in line:
+                    found.append(f"{p.relative_to(REPO)}:{i}: {line.strip()}")
+    assert not found, "\n".join(found)
+
+
+def test_missing_data_fails_naming_it():
+    with pytest.raises(pytest.fail.Exception, match=r"test data missing: .*no_such_folder"):
+        need("no_such_folder")
+    with pytest.raises(pytest.fail.Exception, match=r"no \*\.nothing in .*eval"):
+        files("eval", "*.nothing")
+
+
+def test_shared_dir_is_the_flag_then_the_environment_then_beside_then_vendored(monkeypatch, tmp_path):
+    from kehoach.eval import data
+    monkeypatch.setenv("KEHOACH_SHARED", str(tmp_path / "env"))
+    assert data.shared_dir(tmp_path / "flag") == tmp_path / "flag"
+    assert data.shared_dir() == tmp_path / "env"
+    monkeypatch.delenv("KEHOACH_SHARED")
+    monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path / "main")
+    monkeypatch.setattr(data, "VENDORED", tmp_path / "main" / "tests" / "data" / "shared")
+    assert data.shared_dir() == tmp_path / "main" / "tests" / "data" / "shared"
+    (tmp_path / "shared" / "eval").mkdir(parents=True)
+    assert data.shared_dir() == tmp_path / "shared"
