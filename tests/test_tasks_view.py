@@ -176,3 +176,48 @@ def test_registry_never_clusters_boilerplate_and_speaks_vietnamese(tmp_path):
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert any(r["Căn cứ"] for r in rows)                      # the legal references a task cites
     assert {r["Tình trạng"] for r in rows} <= set(T.STATUS_VI.values())
+
+
+# ---------------------------------------------------------------- add: progress and summary
+
+def test_progress_is_one_line_per_file_off_a_terminal():
+    from kehoach.corpus.progress import Progress
+    buf = io.StringIO()
+    with Progress(3, "adding", stream=buf) as bar:
+        for name in ("a.pdf", "b.docx", "c.txt"):
+            bar.update(0, note=name)
+            bar.update(1, note=name)
+    lines = buf.getvalue().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("adding 1/3") and lines[2].endswith("c.txt")
+    quiet = io.StringIO()
+    with Progress(3, "adding", stream=quiet, enabled=False) as bar:
+        bar.update(1)
+    assert quiet.getvalue() == ""
+
+
+def test_progress_is_a_tqdm_bar_on_a_terminal():
+    from kehoach.corpus.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    buf = Tty()
+    with Progress(2, "adding", stream=buf) as bar:
+        assert bar._bar is not None                   # tqdm
+        bar.update(1, note="a.pdf")
+        bar.message("a.pdf: skipped")
+        bar.update(1)
+    assert "a.pdf: skipped" in buf.getvalue()
+
+
+def test_add_ends_with_a_summary_and_names_a_plan_with_no_tasks(tmp_path, capsys):
+    from kehoach.cli import main
+    seed = need("seeds/001_4224283dfe2b5ee5.txt")
+    head = tmp_path / "116-header-only.txt"           # the real plan's header, its tasks cut off
+    head.write_text(seed.read_text("utf-8")[:1500], "utf-8")
+    code = main(["--home", str(tmp_path / "h"), "add", "--no-index", str(seed), str(head)])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "adding 1/2" in err and "adding 2/2" in err                 # one line per file (not a TTY)
+    assert "corpus: 2 plans, 89 tasks" in err
+    assert f"0 tasks found in {head}" in err

@@ -52,12 +52,13 @@ def cmd_add(args) -> int:
 
         report = corpus.add(args.paths, progress=not quiet, debug=bool(getattr(args, "debug", False)), log=log,
                             accept_any=bool(getattr(args, "accept_any", False)))
+        outcome = add_outcome(corpus, report)
     finally:
         corpus.close()
     for msg in report.hook_errors:
         print(f"kehoach: {msg}", file=sys.stderr)
     if args.format == "json":
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps({**report.to_dict(), "corpus": outcome}, ensure_ascii=False, indent=2))
     elif not args.quiet:
         for path, pid in report.added:
             print(f"added     {pid:>5}  {path}")
@@ -67,7 +68,45 @@ def cmd_add(args) -> int:
             for path in report.unchanged:
                 print(f"unchanged        {path}")
         print(report.summary(), file=sys.stderr)
+        for line in outcome_lines(outcome):
+            print(line, file=sys.stderr)
     return report.exit_code
+
+
+def add_outcome(corpus: Corpus, report) -> dict:
+    """What an ``add`` left in the corpus: plans, tasks, and each new plan's warnings
+    ("0 tasks found", the extractor's ``Extraction.warnings``)."""
+    plans = corpus.plans()
+    new = [pid for _, pid in list(report.added) + list(report.replaced)]
+    by_id = {p.id: p for p in plans}
+    warnings = []
+    for path, pid in list(report.added) + list(report.replaced):
+        p = by_id.get(pid)
+        if p is None:
+            continue
+        if not p.task_count:
+            warnings.append(f"0 tasks found in {path}")
+        try:
+            for w in getattr(corpus.extraction(pid), "warnings", None) or []:
+                if not (p.task_count == 0 and "0 task" in str(w)):
+                    warnings.append(str(w) if path in str(w) else f"{path}: {w}")
+        except Exception:            # an unreadable record is reported by 'kehoach check'
+            pass
+    for path, why in report.not_plans:
+        warnings.append(f"{path}: {why}")
+    return {"plans": len(plans), "tasks": sum(p.task_count for p in plans),
+            "new_plans": len(new), "new_tasks": sum(by_id[i].task_count for i in new if i in by_id),
+            "warnings": warnings}
+
+
+def outcome_lines(o: dict) -> list[str]:
+    lines = [f"corpus: {o['plans']} plans, {o['tasks']} tasks"
+             + (f" ({o['new_plans']} plans, {o['new_tasks']} tasks new)" if o["new_plans"] else "")
+             + (f"; {len(o['warnings'])} warnings" if o["warnings"] else "")]
+    lines += [f"  warning: {w}" for w in o["warnings"][:50]]
+    if len(o["warnings"]) > 50:
+        lines.append(f"  ... and {len(o['warnings']) - 50} more (--format json lists them all)")
+    return lines
 
 
 # --------------------------------------------------------------------------- list

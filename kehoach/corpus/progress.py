@@ -1,4 +1,5 @@
-"""A small progress bar on stderr: silent when stderr is not a terminal or when disabled."""
+"""Progress on stderr: a tqdm bar on a terminal, one line per item when not on a terminal
+(logs, CI, pipes), nothing when disabled."""
 from __future__ import annotations
 
 import sys
@@ -9,21 +10,30 @@ from typing import Optional, TextIO
 class Progress:
     """``with Progress(total, "adding") as bar: bar.update(note="file.pdf")``.
 
-    Redraws at most ten times a second; ``enabled=None`` means "when the stream is a TTY"."""
+    ``enabled=None`` means on: a bar when the stream is a TTY, else one line per ``update(n>0)``;
+    ``enabled=False`` is silent. ``lines=True`` forces the line mode."""
 
     def __init__(self, total: int, label: str = "", *, enabled: Optional[bool] = None,
-                 stream: Optional[TextIO] = None, width: int = 28):
+                 stream: Optional[TextIO] = None, width: int = 28, lines: Optional[bool] = None):
         self.total = max(0, int(total))
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
+        tty = bool(getattr(self.stream, "isatty", lambda: False)())
         if enabled is None:
-            enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.enabled = enabled and self.total > 0
+            enabled = True
+        self.enabled = bool(enabled) and self.total > 0
+        self.lines = (not tty) if lines is None else bool(lines)
         self.width = width
         self.done = 0
         self.start = time.monotonic()
-        self._last = 0.0
-        self._shown = False
+        self._bar = None
+        if self.enabled and not self.lines:
+            try:
+                from tqdm import tqdm
+                self._bar = tqdm(total=self.total, desc=label, file=self.stream, unit="file", leave=False,
+                                 dynamic_ncols=True, mininterval=0.1)
+            except ImportError:            # tqdm is a dependency; fall back to lines without it
+                self.lines = True
 
     def __enter__(self) -> "Progress":
         return self
@@ -32,41 +42,32 @@ class Progress:
         self.close()
 
     def render(self, note: str = "") -> str:
-        frac = self.done / self.total if self.total else 1.0
-        fill = int(round(frac * self.width))
-        bar = "#" * fill + "." * (self.width - fill)
+        """The line of the line mode: "adding 3/16 12s file.pdf"."""
         elapsed = time.monotonic() - self.start
-        eta = ""
-        if 0 < self.done < self.total:
-            eta = f" eta {elapsed / self.done * (self.total - self.done):.0f}s"
-        text = f"{self.label} [{bar}] {self.done}/{self.total}{eta}"
-        if note:
-            room = 100 - len(text)
-            if room > 8:
-                text += " " + (note if len(note) <= room else "…" + note[-(room - 1):])
-        return text
+        text = f"{self.label} {self.done}/{self.total} {elapsed:.0f}s"
+        return text + (f" {note}" if note else "")
 
     def update(self, n: int = 1, note: str = "") -> None:
         self.done = min(self.total, self.done + n)
         if not self.enabled:
             return
-        now = time.monotonic()
-        if now - self._last < 0.1 and self.done < self.total:
-            return
-        self._last = now
-        self.stream.write("\r\x1b[K" + self.render(note))
-        self.stream.flush()
-        self._shown = True
+        if self._bar is not None:
+            if note:
+                self._bar.set_postfix_str(note if len(note) <= 40 else "…" + note[-39:], refresh=False)
+            self._bar.update(n)
+        elif n > 0:
+            self.stream.write(self.render(note) + "\n")
+            self.stream.flush()
 
     def message(self, line: str) -> None:
         """Print a line above the bar (or plainly when the bar is off)."""
-        if self.enabled and self._shown:
-            self.stream.write("\r\x1b[K")
+        if self._bar is not None:
+            self._bar.write(line, file=self.stream)
+            return
         self.stream.write(line + "\n")
         self.stream.flush()
 
     def close(self) -> None:
-        if self.enabled and self._shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self._shown = False
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
