@@ -221,3 +221,12 @@ def test_add_ends_with_a_summary_and_names_a_plan_with_no_tasks(tmp_path, capsys
     assert "adding 1/2" in err and "adding 2/2" in err                 # one line per file (not a TTY)
     assert "corpus: 2 plans, 89 tasks" in err
     assert f"0 tasks found in {head}" in err
+
+
+def test_docs_page_is_served_offline(home):
+    from fastapi.testclient import TestClient
+    from kehoach.search.server import CorpusBackend, create_app
+    client = TestClient(create_app(CorpusBackend(home, embedder=None)))
+    r = client.get("/docs")
+    assert r.status_code == 200 and "GET /api/tasks" in r.text and "deadline_from" in r.text
+    assert "http://" not in r.text and "https://" not in r.text and "<script" not in r.text

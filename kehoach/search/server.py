@@ -4,6 +4,7 @@ Routes
   GET /                       the page (Vietnamese), assets under /static/<name> (a fixed whitelist)
   GET /api/search?q=...       hybrid search with filters
   GET /api/who?q=...          ranked owners with evidence tasks
+  GET /docs                   the API reference (rendered from the OpenAPI schema on the server, offline)
   GET /api/tasks?owner=...    tasks without a query (owner, province, plan, kind, deadline range, status), JSON/CSV/XLSX
   GET /api/plans              the plans of the corpus
   GET /api/plans/{ref}        one plan: info, extraction records and normalized text (spans index into it)
@@ -347,6 +348,11 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
         return {"plan": got["plan"], "legal": _jsonable(backend.call(legal_report, got["plan"]["id"], as_of,
                                                                      readonly=False))}
 
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs():
+        """The API reference, rendered on the server from the OpenAPI schema (offline: no CDN, no script)."""
+        return HTMLResponse(docs_html(app.openapi()))
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page():
         return HTMLResponse((WEB / "index.html").read_text("utf-8"))
@@ -363,6 +369,34 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
         return Response(status_code=204)
 
     return app
+
+
+def docs_html(schema: dict) -> str:
+    """OpenAPI schema -> one plain HTML page: each route, its summary and its parameters."""
+    from html import escape as e
+    info = schema.get("info", {})
+    out = ["<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>kehoach API</title>",
+           "<link rel='stylesheet' href='/static/style.css'></head><body><main>",
+           f"<h1>{e(info.get('title', 'API'))} {e(str(info.get('version', '')))}</h1>",
+           f"<p>{e(info.get('description', ''))}</p><p>Schema: <a href='/openapi.json'>/openapi.json</a></p>"]
+    for path, ops in sorted(schema.get("paths", {}).items()):
+        for method, op in ops.items():
+            out.append(f"<section><h2><code>{e(method.upper())} {e(path)}</code></h2><p>{e(op.get('summary', ''))}</p>")
+            params = op.get("parameters") or []
+            if params:
+                out.append("<table><tr><th>tham số</th><th>ở</th><th>kiểu</th><th>bắt buộc</th><th>mô tả</th></tr>")
+                for prm in params:
+                    sch = prm.get("schema") or {}
+                    typ = sch.get("type") or " | ".join(x.get("type", "") for x in sch.get("anyOf", []) if x.get("type"))
+                    if sch.get("pattern"):
+                        typ += f" {sch['pattern']}"
+                    out.append(f"<tr><td><code>{e(prm.get('name', ''))}</code></td><td>{e(prm.get('in', ''))}</td>"
+                               f"<td>{e(typ)}</td><td>{'có' if prm.get('required') else ''}</td>"
+                               f"<td>{e(prm.get('description') or sch.get('description') or '')}</td></tr>")
+                out.append("</table>")
+            out.append("</section>")
+    out.append("</main></body></html>")
+    return "\n".join(out)
 
 
 def _is_number_like(ref: str) -> bool:
