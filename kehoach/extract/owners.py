@@ -152,6 +152,10 @@ _ROLE = re.compile(
     r"|(?:Chánh Văn phòng|Chánh văn phòng)(?=\s*[,;:]|$))")
 
 
+def strip_role(s: str) -> str:
+    return _strip_role(s)
+
+
 def _strip_role(s: str) -> str:
     """'Chủ tịch UBND các xã' -> 'UBND các xã': a post standing for its body."""
     return _ROLE.sub("", s.strip())

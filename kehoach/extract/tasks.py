@@ -80,6 +80,23 @@ def _apply_field(ctx: Context, task: Task, name: str, value: str, start: int) ->
         task.product = value
 
 
+# A heading that is a whole assignment ("Các bộ, ngành, Ủy ban nhân dân tỉnh ... tổ chức thực hiện các
+# chủ trương, nhiệm vụ, giải pháp nêu trong Đề án, cụ thể:") is a task, and its owner passes to the items
+# below; a short one ("a) Sở Nội vụ có trách nhiệm:") only names the owner.
+OWNER_SENTENCE_MIN_WORDS = 8
+
+
+def _owner_sentence(text: str) -> bool:
+    t = text.strip()
+    if not t.endswith(":"):
+        return False
+    mine, _person = own.leading_owner(t)
+    if not mine:
+        return False
+    end = own.owner_phrase_end(own.strip_role(t))
+    return len(t[end:].split()) >= OWNER_SENTENCE_MIN_WORDS
+
+
 def _actionable(text: str) -> bool:
     words = text.split()
     letters = [c for c in text if c.isalpha()]
@@ -118,6 +135,8 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
                 h = heading_owner_of(a)
                 if not h and an.parent is not None and assigns_owners(nodes[an.parent].text):
                     h = own.part_heading_owner(an.text)
+                if not h and _owner_sentence(an.text):
+                    h = own.leading_owner(an.text)[0]
                 if h:
                     lead, support = h, []
             # owner lines ("* Cơ quan chủ trì: X") among the children of this ancestor, before the path
@@ -148,7 +167,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
                 _apply_field(ctx, task_at[above], field_line[0], field_line[1], n.offset)
                 resolved[above] = (task_at[above].lead, task_at[above].support)
             continue
-        if n.is_heading or own.owner_declaration(n.text):
+        if (n.is_heading and not _owner_sentence(n.text)) or own.owner_declaration(n.text):
             continue
         text = n.text.strip()
         if not text or is_non_task(text) or not _actionable(text):
