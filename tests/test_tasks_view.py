@@ -230,3 +230,29 @@ def test_docs_page_is_served_offline(home):
     r = client.get("/docs")
     assert r.status_code == 200 and "GET /api/tasks" in r.text and "deadline_from" in r.text
     assert "http://" not in r.text and "https://" not in r.text and "<script" not in r.text
+
+
+def _calc_available() -> bool:
+    import shutil
+    from pathlib import Path
+    exe = shutil.which("soffice")
+    return bool(exe) and any(Path(exe).resolve().parent.glob("libsclo.so"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _calc_available(), reason="LibreOffice Calc not installed (apt-get install libreoffice-calc-nogui)")
+def test_registry_csv_opens_in_libreoffice_calc_with_vietnamese_intact(tmp_path):
+    import subprocess
+    from openpyxl import load_workbook
+    from kehoach.corpus.registry import registry_from_extractions, write_registry
+    reg = registry_from_extractions(_gold()[:2], _hash_embedder(), date(2022, 1, 1))
+    src = tmp_path / "so-theo-doi.csv"
+    write_registry(reg, "csv", str(src))
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"), str(src)],
+                   check=True, timeout=180, capture_output=True)
+    ws = load_workbook(tmp_path / "out" / "so-theo-doi.xlsx").active
+    header = [c.value for c in ws[1]]
+    assert "Số hiệu văn bản giao" in header and "Cơ quan chủ trì" in header and "Tình trạng" in header
+    texts = {str(c.value) for row in ws.iter_rows(min_row=2) for c in row if c.value}
+    assert any("Ủy ban nhân dân" in t for t in texts)
