@@ -157,14 +157,16 @@ def sentence_case_name(s: str) -> str:
         cap_next = False
         if lw in ("tỉnh", "phố", "huyện", "quận", "xã", "phường", "trấn", "khu") and nxt not in ("hội", "viên"):
             place = True
-        elif lw in ("sở", "cục", "bộ") or (in_dept and (lw in ("và", "-") or w.endswith(","))):
+        elif lw in ("sở", "cục", "bộ") or (k == 0 and lw == "phòng") or (in_dept and (lw in ("và", "-") or w.endswith(","))):
             cap_next = True
             in_dept = True
     s2 = " ".join(out)
     s2 = re.sub(r"(?i)\bủy ban nhân dân\b", "Ủy ban nhân dân", s2)
     s2 = re.sub(r"(?i)\bhội đồng nhân dân\b", "Hội đồng nhân dân", s2)
     s2 = re.sub(r"(?i)\bchính phủ\b", "Chính phủ", s2)
+    s2 = re.sub(r"^(Tỉnh|Thành|Huyện|Đảng) Ủy\b", r"\1 ủy", s2)
     s2 = re.sub(r"^Ủy Ban", "Ủy ban", s2)
+    s2 = _province_tail(s2)
     s2 = re.sub(r"^Văn phòng ủy ban", "Văn phòng Ủy ban", s2)
     s2 = s2.replace("ủy ban nhân dân", "Ủy ban nhân dân") if s2.startswith("Văn phòng") else s2
     return canonical(s2)
@@ -172,6 +174,24 @@ def sentence_case_name(s: str) -> str:
 
 _LETTER = re.compile(r"[^\W\d_]")
 _LOWER_CH = re.compile(r"[^\W\dA-ZĐÀ-ÝĂĨŨƠƯẠ-Ỹ_]")
+
+
+@lru_cache(maxsize=1)
+def _province_names() -> tuple[str, ...]:
+    return tuple(sorted((r[0] for r in rows("provinces.tsv")), key=len, reverse=True))
+
+
+def _province_tail(s: str) -> str:
+    """A province named at the end of a body's name without its level word ("Sở Y tế Hà Nội")."""
+    low = s.lower()
+    for p in _province_names():
+        if low.endswith(" " + p.lower()):
+            return s[:len(s) - len(p)] + p
+    return s
+
+
+def _ends_with_province(s: str) -> bool:
+    return any(s.endswith(" " + p) for p in _province_names())
 
 
 def _is_upper(s: str) -> bool:
@@ -358,9 +378,13 @@ def _issuer_from_units(units: list[str]) -> Optional[str]:
     if parent and last == "VĂN PHÒNG":
         return "Văn phòng " + sentence_case_name(" ".join(parent))
     name = sentence_case_name(last)
-    if parent and not is_central(name) and not re.search(rf"\b{_PLACE_WORDS}\s+[{_UP}]", name):
-        name += _parent_place(parent)
-    return name
+    if not parent or is_central(name) or is_central(sentence_case_name(parent[-1])) \
+            or re.search(rf"\b{_PLACE_WORDS}\s+[{_UP}]", name) or _ends_with_province(name):
+        return name                      # a Cục of a Bộ has no province either
+    place = _parent_place(parent)
+    if re.match(r"^(Tỉnh|Thành|Huyện|Quận|Đảng) ủy$", name):
+        place = re.sub(r"^ (tỉnh|thành phố|huyện|quận|thị xã) ", " ", place)   # "Tỉnh ủy Quảng Trị"
+    return name + place
 
 
 def _parent_place(parent: list[str]) -> str:
@@ -714,7 +738,7 @@ def parse_header(doc: IngestedDocument) -> tuple[DocumentInfo, Layout]:
     find_closing(blocks, lay)
     info.signer = read_signature(blocks, lay.signature)
     issuer = _narrowed_by_symbol(_issuer(blocks, lay, lh), info.number)
-    central = is_central(issuer)
+    central = is_central(issuer) or any(is_central(sentence_case_name(u)) for u in lh.units[:-1])
     province = None if central else _province(doc, issuer, lh, info.place)
     if issuer and not central:
         issuer = _complete_issuer(issuer, province, info.place)
@@ -820,13 +844,16 @@ def _issuer_from_closing(blocks: list[Block], lay: Layout) -> Optional[str]:
 
 def _complete_issuer(issuer: str, province: Optional[str], place: Optional[str]) -> str:
     s = canonical(issuer)
-    if re.search(rf"\b{_PLACE_WORDS}\s+[{_UP}]", s):
+    if re.search(rf"\b{_PLACE_WORDS}\s+[{_UP}]", s) or _ends_with_province(s):
         return s
+    if province and re.match(r"^(Tỉnh|Thành) ủy$", s):
+        return f"{s} {province}"
+    level = "thành phố" if province in _central() else "tỉnh"
     if re.search(r"\btỉnh$", s) and province:
         return f"{s} {province}"
     if province and re.match(r"^(Ủy ban nhân dân|Hội đồng nhân dân)$", s):
-        return f"{s} tỉnh {province}"
+        return f"{s} {level} {province}"
     if province and re.match(r"^(Sở|Văn phòng|Ban|Thanh tra|Trung tâm|Chi cục|Cục|Bảo hiểm|Công an|Kho bạc)\b", s) \
             and not s.endswith(("Chính phủ", "Quốc hội", "Trung ương")):
-        return f"{s} tỉnh {province}"
+        return f"{s} {level} {province}"
     return s
