@@ -256,3 +256,13 @@ def test_registry_csv_opens_in_libreoffice_calc_with_vietnamese_intact(tmp_path)
     assert "Số hiệu văn bản giao" in header and "Cơ quan chủ trì" in header and "Tình trạng" in header
     texts = {str(c.value) for row in ws.iter_rows(min_row=2) for c in row if c.value}
     assert any("Ủy ban nhân dân" in t for t in texts)
+
+
+def test_web_page_has_a_tasks_view_with_exports(home):
+    from fastapi.testclient import TestClient
+    from kehoach.search.server import CorpusBackend, create_app
+    client = TestClient(create_app(CorpusBackend(home, embedder=None)))
+    page = client.get("/").text
+    assert 'id="tasks-view"' in page and 'id="export-csv"' in page and 'href="/docs"' in page
+    js = client.get("/static/app.js").text
+    assert "/api/tasks?" in js and "showTasks" in js

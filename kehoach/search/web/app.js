@@ -161,7 +161,9 @@ async function runSearch(params) {
     ]);
     renderOwners(who.owners || []);
     renderHits(res.hits || []);
-    setStatus(res.hits.length ? `${res.hits.length} kết quả cho “${q}”` : `Không tìm thấy kết quả cho “${q}”`);
+    const notes = (res.notes || []).join(" ");
+    setStatus((res.hits.length ? `${res.hits.length} kết quả cho “${q}”` : `Không tìm thấy kết quả cho “${q}”`)
+              + (notes ? ` — ${notes}` : ""));
   } catch (e) {
     $("#who").hidden = true; $("#results").hidden = true;
     setStatus("Lỗi: " + e.message, true);
@@ -248,10 +250,46 @@ async function showPlan(id, taskId) {
 
 // ---------------------------------------------------------------- routing
 
+// ---------------------------------------------------------------- tasks view
+
+const TASK_FILTERS = ["owner", "province", "plan", "kind", "deadline_from", "deadline_to", "status", "as_of", "text"];
+
+async function showTasks(params) {
+  $("#plan-view").hidden = true;
+  $("#search-view").hidden = true;
+  $("#tasks-view").hidden = false;
+  const form = $("#tasks-form");
+  for (const n of TASK_FILTERS) form.elements[n].value = params.get(n) || "";
+  const api = new URLSearchParams();
+  for (const n of TASK_FILTERS) if (params.get(n)) api.set(n, params.get(n));
+  const csv = new URLSearchParams(api), xlsx = new URLSearchParams(api);
+  csv.set("format", "csv"); xlsx.set("format", "xlsx");
+  $("#export-csv").setAttribute("href", "/api/tasks?" + csv.toString());
+  $("#export-xlsx").setAttribute("href", "/api/tasks?" + xlsx.toString());
+  setStatus("Đang tải…");
+  try {
+    const res = await getJSON("/api/tasks?" + api.toString());
+    const body = $("#tasks-table tbody");
+    body.replaceChildren();
+    for (const t of res.tasks) {
+      const href = `#/plan/${encodeURIComponent(t.plan_id)}?task=${encodeURIComponent(t.task_id)}`;
+      body.append(el("tr", { class: "status-" + t.status.replace(/\s+/g, "-") },
+        el("td", {}, el("a", { href, text: t.plan_number || "(không số)" })),
+        el("td", { text: t.province }), el("td", { text: t.text, title: t.plan_title }),
+        el("td", { text: t.lead }), el("td", { text: t.support }),
+        el("td", { text: fmtDate(t.deadline_date) || t.deadline_text }), el("td", { text: t.status })));
+    }
+    const notes = (res.notes || []).join("; ");
+    setStatus(`${res.count} nhiệm vụ` + (notes ? ` — lọc: ${notes}` : ""));
+  } catch (e) { setStatus("Lỗi: " + e.message, true); }
+}
+
 function route() {
   const h = location.hash.replace(/^#/, "") || "/";
   const [path, query] = h.split("?");
   const params = new URLSearchParams(query || "");
+  if (path === "/tasks") return showTasks(params);
+  $("#tasks-view").hidden = true;
   const m = path.match(/^\/plan\/([^/]+)$/);
   if (m) return showPlan(decodeURIComponent(m[1]), params.get("task"));
   return runSearch(params);
@@ -263,6 +301,13 @@ document.addEventListener("DOMContentLoaded", () => {
     const params = readForm();
     if (!params.get("q")) return;
     const target = "#/search?" + params.toString();
+    if (location.hash === target) route(); else location.hash = target;
+  });
+  $("#tasks-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const form = $("#tasks-form"), params = new URLSearchParams();
+    for (const n of TASK_FILTERS) if (form.elements[n].value.trim()) params.set(n, form.elements[n].value.trim());
+    const target = "#/tasks?" + params.toString();
     if (location.hash === target) route(); else location.hash = target;
   });
   window.addEventListener("hashchange", route);
