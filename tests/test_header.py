@@ -257,3 +257,31 @@ def test_the_symbol_narrows_a_government_letterhead_to_the_prime_minister():
     info, _ = parse_header(doc_of(["CHÍNH PHỦ", "Số: 105/NQ-CP", "Hà Nội, ngày 08 tháng 4 năm 2026", "NGHỊ QUYẾT",
                                    "Ban hành Chương trình hành động", "Căn cứ Luật Tổ chức Chính phủ;"]))
     assert info.issuer == "Chính phủ"
+
+
+@pytest.mark.parametrize("rel, issuer, number, date, signer", [
+    ("real/pdf/quyet-dinh-so-135-qd-bldtbxh-41357.pdf", "Bộ Lao động - Thương binh và Xã hội", "135/QĐ-BLĐTBXH",
+     "2024-01-31", ("Nguyễn Bá Hoan", "Thứ trưởng")),
+    ("real/pdf/quyet-dinh-so-28-2021-qd-ttg-34546.pdf", "Thủ tướng Chính phủ", "28/2021/QĐ-TTg", "2021-10-01",
+     ("Lê Minh Khái", "Phó Thủ tướng")),
+    ("real/html/doc_000081.html", "Thủ tướng Chính phủ", "29/2025/QĐ-TTg", "2025-08-28",
+     ("Hồ Đức Phớc", "Phó Thủ tướng")),
+    ("real/html/doc_000288.html", "Thủ tướng Chính phủ", "49/2025/QĐ-TTg", "2025-12-22",
+     ("Bùi Thanh Sơn", "Phó Thủ tướng")),
+])
+def test_header_of_gazette_pdfs_and_html_copies(rel, issuer, number, date, signer):
+    """As printed on these real documents (no gold file): central issuers, no province."""
+    info, _ = parse_header(read(need(rel)))
+    assert (info.issuer, info.number, info.date, info.province) == (issuer, number, date, None)
+    assert (info.signer.name, info.signer.title) == signer
+
+
+def test_header_data_tables_are_well_formed():
+    from kehoach.extract.data import rows
+    for name in ("letterhead_mottos.tsv", "central_bodies.tsv"):
+        for r in rows(name):
+            re.compile(r[0])
+    assert all(r[0] == r[0].upper() for r in rows("letterhead_units.tsv"))
+    assert all(r[0][:1].isupper() or r[0].startswith("của ") for r in rows("title_names.tsv"))
+    assert is_central("Văn phòng Chính phủ") and is_central("Bộ Nội vụ") and not is_central("Bộ Chỉ huy Quân sự tỉnh")
+    assert not is_central("Ủy ban nhân dân tỉnh Đắk Lắk") and not is_central("Sở Nội vụ tỉnh Cà Mau")
