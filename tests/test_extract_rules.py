@@ -191,3 +191,13 @@ def test_signals_name_the_file_when_nothing_or_no_owner_is_found():
     assert signals("x.txt", [], []) == []
     tasks = [Task(id="", kind="task", section="", text=f"Việc {k}") for k in range(5)]
     assert signals("x.txt", tasks, [(0, 0, out, False)]) == ["5 of 5 tasks in x.txt have no owner (chủ trì)"]
+
+
+@pytest.mark.parametrize("text", [
+    # 4385/QĐ-BVHTTDL: a pointer to the appendix and a list intro are no tasks
+    "(Chi tiết danh mục các dự án dự kiến ưu tiên đầu tư và phân kỳ thực hiện tại Phụ lục kèm theo)",
+    "Trong đó, tỷ lệ vốn ngân sách nhà nước dự kiến: 85%-90% tổng vốn đầu tư. Cụ thể:",
+])
+def test_appendix_pointers_and_list_intros_are_not_tasks(text):
+    from kehoach.extract.tasks import is_non_task
+    assert is_non_task(text)
