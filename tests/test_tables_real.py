@@ -232,3 +232,20 @@ def test_cong_van_numbered_assignments_are_its_tasks():
     assert ex.tasks[0].deadline.date == "2025-06-30"
     assert ex.tasks[3].lead == ["Phòng Nghiệp vụ Y"]
     assert ex.tasks[3].deadline.recurrence == "monthly"
+
+
+def test_a_figures_form_over_years_gives_no_tasks_but_a_target_table_does():
+    """0204/KH-UBND (Cà Mau, 3-year budget plan) annexes forms of figures ("Năm hiện hành 2025 | Năm 2026 |
+    Năm 2027 | Năm 2028"); they forecast, they assign nothing. Seed 004's target table keeps its indicators."""
+    from kehoach.extract import extract
+    from kehoach.ingest import read
+    from tests.shared import need
+    from kehoach.extract.tables import _figures_form
+    assert _figures_form(["STT", "Nội dung", "Đơn vị tính", "Năm hiện hành 2025", "Năm 2026", "Năm 2027"])
+    assert _figures_form(["STT", "Nội dung", "Năm 2025", "Dự toán 2026", "DT 2026 với UTH 2025 (%)"])
+    assert not _figures_form(["STT", "Chỉ tiêu", "Đơn vị", "Chỉ tiêu năm 2024", "Cơ quan chủ trì thực hiện"])
+    ex = extract(read(need("real/web/0204-KH-UBND__9b7eebad.txt")))
+    assert not [t for t in ex.tasks if t.section.startswith("PL")]
+    assert len(ex.tasks) >= 12
+    seed = extract(read(need("seeds/004_5709e56b5db05d79.txt")))
+    assert sum(t.kind == "indicator" for t in seed.tasks) == 15

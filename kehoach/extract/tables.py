@@ -243,7 +243,16 @@ def _usable(tab: Table) -> Optional[dict[str, int]]:
     cols = classify_columns(tab.header)
     if "text" not in cols or not ({"lead", "time", "value"} & set(cols)):
         return None
+    if not ({"lead", "time"} & set(cols)) and _figures_form(tab.header):
+        return None
     return cols
+
+
+def _figures_form(header: list[str]) -> bool:
+    """A form of figures over years (two or more "Năm 2026" / "Dự toán 2026" / "Ước thực hiện" columns):
+    it reports or forecasts, it assigns no target (see ``series`` in column_headers.tsv)."""
+    rx = column_vocab()["series"]
+    return sum(bool(rx.search(h.strip())) for h in header if h.strip()) >= 2
 
 
 def table_tasks(ctx: Context, section_of: Callable[[int], str], in_appendix: Callable[[int], bool]) -> list[Task]:
