@@ -223,6 +223,7 @@ SEP = "; "
 
 
 def rows(docs: Sequence, as_of: Optional[str] = None, within: int = DUE_SOON_DAYS) -> list[dict]:
+    from kehoach.search.who import is_owner         # a period or a form label is never shown as an owner
     day = date.fromisoformat(parse_date(as_of, "as_of") or date.today().isoformat())
     out = []
     for d in docs:
@@ -231,7 +232,8 @@ def rows(docs: Sequence, as_of: Optional[str] = None, within: int = DUE_SOON_DAY
         out.append({"plan_number": p.get("number") or "", "plan_date": p.get("date") or "",
                     "plan_title": p.get("title") or "", "province": p.get("province") or "",
                     "plan_type": p.get("type") or "", "plan_id": p.get("id"), "section": d.section or "",
-                    "task_id": d.task_id, "text": d.text, "lead": SEP.join(d.lead), "support": SEP.join(d.support),
+                    "task_id": d.task_id, "text": d.text, "lead": SEP.join(n for n in d.lead if is_owner(n)),
+                    "support": SEP.join(n for n in d.support if is_owner(n)),
                     "deadline_date": dl.get("date") or "", "deadline_text": dl.get("text") or "",
                     "product": getattr(d, "product", None) or "",
                     "status": STATUS_VI[status_of(d.deadline, day, within)], "source": d.source})
