@@ -41,8 +41,6 @@ _SEPARATOR = re.compile(r"^[-_=*.–—|\s]*$")
 _INNER_RULE = re.compile(r"\s*[-_=–—]{3,}\s*|\s*(?=\bSố\s*:)")
 MOTTO = re.compile(r"CỘNG HÒA XÃ HỘI|CỘNG HOÀ XÃ HỘI|Độc lập\s*-\s*Tự do|ĐẢNG CỘNG SẢN VIỆT NAM|^[-_=*.\s]{3,}$", re.I)
 _VV = re.compile(r"^V/v\b", re.I)
-_STOP_TITLE = re.compile(r"^(Căn cứ|Thực hiện|Theo|Xét|Để|Nhằm|Triển khai|Trên cơ sở|Năm \d{4}|Ngày \d|"
-                         r"[IVX]+\.\s|Điều\s+\d|\d+\.\s|Kính gửi|Phần|PHẦN|I\s*-)")
 _POST_PREFIX = re.compile(r"^(TM|KT|TL|TUQ|Q)\.?\s+(.*)$")
 _NAME = re.compile(rf"^[{_UP}][a-zà-ỹđ]*(?:\s+[{_UP}][a-zà-ỹđ]*){{1,5}}$")
 _NAME_UPPER = re.compile(rf"^[{_UP}]+(?:\s+[{_UP}]+){{1,5}}$")
@@ -109,6 +107,11 @@ def _mottos() -> re.Pattern:
 def _unit_heads() -> re.Pattern:
     heads = sorted((r[0] for r in rows("letterhead_units.tsv")), key=len, reverse=True)
     return re.compile(r"^(?:" + "|".join(re.escape(h) for h in heads) + r")(?![\wÀ-ỹ])")
+
+
+@lru_cache(maxsize=1)
+def _stop_title() -> re.Pattern:
+    return re.compile("^(?:" + "|".join(r[0] for r in rows("title_stops.tsv")) + ")")
 
 
 @lru_cache(maxsize=1)
@@ -433,7 +436,7 @@ def read_title(blocks: list[Block], kind_at: int, units: list[str]) -> tuple[Opt
             upper = _is_upper(t)
             j += 1
             continue
-        if _STOP_TITLE.match(t) or MOTTO.search(t) or _SEPARATOR.match(t) or _is_authority(t, units):
+        if _stop_title().match(t) or MOTTO.search(t) or _SEPARATOR.match(t) or _is_authority(t, units):
             break
         if upper != _is_upper(t) or len(" ".join(parts)) > 400 or parts[-1].endswith("."):
             break
