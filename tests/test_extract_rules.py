@@ -167,6 +167,7 @@ def test_heading_owners_of_real_plans(heading, owners):
 def test_sub_headings_of_the_part_assigning_work_name_owners():
     assert assigns_owners("TỔ CHỨC THỰC HIỆN") and assigns_owners("PHÂN CÔNG NHIỆM VỤ")
     assert not assigns_owners("NHIỆM VỤ VÀ GIẢI PHÁP CHỦ YẾU")
+    assert not assigns_owners("DỰ BÁO NHỮNG TÁC ĐỘNG ĐẾN CÂN ĐỐI NSĐP VÀ CÁC GIẢI PHÁP TỔ CHỨC THỰC HIỆN KẾ HOẠCH")
     assert part_heading_owner("Các doanh nghiệp hoạt động trong lĩnh vực xây dựng, giao thông, vận tải, logistics và "
                               "công nghệ thông tin trên địa bàn Tỉnh") == [
         "Các doanh nghiệp hoạt động trong lĩnh vực xây dựng, giao thông, vận tải, logistics và công nghệ thông tin trên địa bàn Tỉnh"]

@@ -103,7 +103,7 @@ def assigns_owners(text: str) -> bool:
     """A heading of the part that assigns the work ("TỔ CHỨC THỰC HIỆN", "PHÂN CÔNG NHIỆM VỤ"):
     its sub-headings name owners."""
     t = text.strip().upper()
-    return any(w in t for w in _owner_part_words())
+    return any(t.startswith(w) for w in _owner_part_words())
 
 
 def zone_of_heading(text: str, top: bool) -> Optional[str]:
