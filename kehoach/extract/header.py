@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Optional
+from typing import Literal, Optional
 
 from kehoach.extract.bodies import canonical, expand_abbreviations, starts_with_body
 from kehoach.extract.data import rows
@@ -233,7 +233,11 @@ def _central() -> frozenset:
     return frozenset(r[0] for r in rows("central_cities.tsv"))
 
 
-def issuer_kind(issuer: Optional[str]) -> Optional[str]:
+IssuerKind = Literal["ubnd_tinh", "ubnd_huyen", "ubnd_xa", "van_phong", "so", "phong", "ban", "party", "hdnd",
+                     "bo", "other"]
+
+
+def issuer_kind(issuer: Optional[str]) -> Optional[IssuerKind]:
     if not issuer:
         return None
     central = _central()
@@ -245,8 +249,9 @@ def issuer_kind(issuer: Optional[str]) -> Optional[str]:
         if lvl in ("thành phố", "huyện", "quận", "thị xã"):
             return "ubnd_huyen"
         return "ubnd_xa"
-    for pre, kind in (("Văn phòng", "van_phong"), ("Sở", "so"), ("Phòng", "phong"), ("Ban", "ban"),
-                      ("Tỉnh ủy", "party"), ("Thành ủy", "party"), ("Hội đồng nhân dân", "hdnd"), ("Bộ", "bo")):
+    kinds: tuple[tuple[str, IssuerKind], ...] = (
+        ("Văn phòng", "van_phong"), ("Sở", "so"), ("Phòng", "phong"), ("Ban", "ban"), ("Tỉnh ủy", "party"), ("Thành ủy", "party"), ("Hội đồng nhân dân", "hdnd"), ("Bộ", "bo"))
+    for pre, kind in kinds:
         if issuer.startswith(pre):
             return kind
     return "other"
