@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
 # System packages (Debian), one apt step as root: LibreOffice reads .doc/.rtf/.odt, Tesseract with its
-# Vietnamese model reads scanned PDFs; --with-browser adds chromium for the web page test.
-APT_PKGS="libreoffice-writer-nogui tesseract-ocr tesseract-ocr-vie"
+# Vietnamese model reads scanned PDFs, LibreOffice Calc opens the registry CSV in its test; --with-browser
+# adds chromium for the web page test.
+APT_PKGS="libreoffice-writer-nogui libreoffice-calc-nogui tesseract-ocr tesseract-ocr-vie"
 [ "${1:-}" = "--with-browser" ] && APT_PKGS="$APT_PKGS chromium chromium-driver"
 MISSING=""
 for pkg in $APT_PKGS; do

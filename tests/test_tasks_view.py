@@ -248,8 +248,11 @@ def test_registry_csv_opens_in_libreoffice_calc_with_vietnamese_intact(tmp_path)
     reg = registry_from_extractions(_gold()[:2], _hash_embedder(), date(2022, 1, 1))
     src = tmp_path / "so-theo-doi.csv"
     write_registry(reg, "csv", str(src))
+    # headless Calc takes the import options a user confirms in its Text Import dialog (comma, quote,
+    # UTF-8: charset 76, which the dialog preselects from the BOM); without them it assumes the locale's
+    # charset and the BOM shows as "ï»¿"
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
-                    "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"), str(src)],
+                    "--infilter=CSV:44,34,76,1", "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"), str(src)],
                    check=True, timeout=180, capture_output=True)
     ws = load_workbook(tmp_path / "out" / "so-theo-doi.xlsx").active
     header = [c.value for c in ws[1]]
