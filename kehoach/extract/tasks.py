@@ -93,8 +93,16 @@ def _owner_sentence(text: str) -> bool:
     mine, _person = own.leading_owner(t)
     if not mine:
         return False
-    end = own.owner_phrase_end(own.strip_role(t))
-    return len(t[end:].split()) >= OWNER_SENTENCE_MIN_WORDS
+    rest = t[own.owner_phrase_end(own.strip_role(t)):].split()
+    # the subject is followed by its verb, not by a preposition ("Các dự án về thể thao ... vào các lĩnh vực:")
+    if not rest or rest[0].lower() in _prepositions():
+        return False
+    return len(rest) >= OWNER_SENTENCE_MIN_WORDS
+
+
+@lru_cache(maxsize=1)
+def _prepositions() -> frozenset:
+    return frozenset(w for k, w in rows("owner_words.tsv") if k == "prep")
 
 
 def _actionable(text: str) -> bool:
