@@ -39,7 +39,6 @@ DATE_LINE = re.compile(
 _DATE_START = re.compile(r"(?:^|,)\s*ngày\b(?:\s*[\d.…]*\s*(?:tháng|/|$))", re.I)
 _SEPARATOR = re.compile(r"^[-_=*.–—|\s]*$")
 _INNER_RULE = re.compile(r"\s*[-_=–—]{3,}\s*|\s*(?=\bSố\s*:)")
-MOTTO = re.compile(r"CỘNG HÒA XÃ HỘI|CỘNG HOÀ XÃ HỘI|Độc lập\s*-\s*Tự do|ĐẢNG CỘNG SẢN VIỆT NAM|^[-_=*.\s]{3,}$", re.I)
 _VV = re.compile(r"^V/v\b", re.I)
 _POST_PREFIX = re.compile(r"^(TM|KT|TL|TUQ|Q)\.?\s+(.*)$")
 _NAME = re.compile(rf"^[{_UP}][a-zà-ỹđ]*(?:\s+[{_UP}][a-zà-ỹđ]*){{1,5}}$")
@@ -433,7 +432,7 @@ def read_title(blocks: list[Block], kind_at: int, units: list[str]) -> tuple[Opt
             j += 1
             continue
         if not parts:
-            if re.match(r"^(Căn cứ|Kính gửi|[IVX]+\.\s|Điều\s+\d)", t) or MOTTO.search(t) or _SEPARATOR.match(t):
+            if re.match(r"^(Căn cứ|Kính gửi|[IVX]+\.\s|Điều\s+\d)", t) or _mottos().search(t) or _SEPARATOR.match(t):
                 break
             if blocks[j].kind == "row" and len(_block_lines(blocks[j])) > 1 and len(t) > 200:
                 break
@@ -441,7 +440,7 @@ def read_title(blocks: list[Block], kind_at: int, units: list[str]) -> tuple[Opt
             upper = _is_upper(t)
             j += 1
             continue
-        if _stop_title().match(t) or MOTTO.search(t) or _SEPARATOR.match(t) or _is_authority(t, units):
+        if _stop_title().match(t) or _mottos().search(t) or _SEPARATOR.match(t) or _is_authority(t, units):
             break
         if upper != _is_upper(t) or len(" ".join(parts)) > 400 or parts[-1].endswith("."):
             break
