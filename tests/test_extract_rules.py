@@ -202,3 +202,20 @@ def test_signals_name_the_file_when_nothing_or_no_owner_is_found():
 def test_appendix_pointers_and_list_intros_are_not_tasks(text):
     from kehoach.extract.tasks import is_non_task
     assert is_non_task(text)
+
+
+def test_an_assignment_ending_with_cu_the_is_still_a_task():
+    # 892/QĐ-TTg VI.3: the heading assigns the work itself
+    from kehoach.extract.tasks import _owner_sentence
+    t = ("Các bộ, ngành, Ủy ban nhân dân tỉnh, thành phố trực thuộc Trung ương tổ chức thực hiện các chủ trương, "
+         "định hướng, nhiệm vụ, giải pháp nêu trong Đề án gắn với yêu cầu thực tế của ngành, lĩnh vực, địa phương "
+         "mình phụ trách. Cụ thể:")
+    assert _owner_sentence(t)
+    b = DocBuilder()
+    for para in ("QUYẾT ĐỊNH", "VI. TỔ CHỨC THỰC HIỆN", "3. " + t,
+                 "- Phối hợp với Bộ Ngoại giao trong quá trình triển khai Đề án, nhất là theo dõi, đánh giá.",
+                 "- Tạo điều kiện để cán bộ, công chức, viên chức tham gia các khóa bồi dưỡng."):
+        b.para(para)
+    tasks = extract(b.build("t.txt", "0" * 64, "txt")).tasks
+    assert [x.text for x in tasks][0] == t
+    assert all(x.lead[0] == "Các bộ, ngành" for x in tasks)

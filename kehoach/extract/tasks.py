@@ -178,7 +178,8 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         if (n.is_heading and not _owner_sentence(n.text)) or own.owner_declaration(n.text):
             continue
         text = n.text.strip()
-        if not text or is_non_task(text) or not _actionable(text):
+        assignment = n.is_heading  # past the check above, a heading here is a whole assignment (_owner_sentence)
+        if not text or (is_non_task(text) and not assignment) or not _actionable(text):
             continue
         if n.kind == "item" and n.mtype[0] == "num" and not n.children and text.endswith(":"):
             continue
