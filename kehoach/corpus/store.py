@@ -406,26 +406,33 @@ class Corpus:
         self._hooks: list[ChangeHook] = []
         self._lock_depth = 0
         self._lock_fd: Optional[int] = None
-        _check_file(self.db_path)
         if readonly:
+            _check_file(self.db_path)
             if not self.db_path.exists():
                 raise CorpusError(f"{self.home}: no corpus here yet (run 'kehoach add' first)")
             uri = f"file:{self.db_path}?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
                                         timeout=busy_timeout)
+            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         else:
             self.home.mkdir(parents=True, exist_ok=True)
-            try:
-                self.conn = sqlite3.connect(str(self.db_path), isolation_level=None, check_same_thread=False,
-                                            timeout=busy_timeout)
-            except sqlite3.Error as e:
-                raise CorpusError(f"{self.db_path}: cannot open the corpus database ({e})") from None
-        try:
-            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            if not readonly:
-                with self._write_lock():
+            # under the writer lock: another process creating the database holds it from the empty
+            # file to its first page, so an empty file seen here is really left empty
+            with self._write_lock():
+                _check_file(self.db_path)
+                try:
+                    self.conn = sqlite3.connect(str(self.db_path), isolation_level=None, check_same_thread=False,
+                                                timeout=busy_timeout)
+                except sqlite3.Error as e:
+                    raise CorpusError(f"{self.db_path}: cannot open the corpus database ({e})") from None
+                try:
+                    self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
                     if self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                         self.conn.execute("PRAGMA journal_mode = WAL")
+                except sqlite3.DatabaseError as e:
+                    self.conn.close()
+                    raise CorpusError(f"{self.db_path}: damaged corpus database ({e}); {_RECOVER}") from None
+        try:
             self.conn.execute("PRAGMA synchronous = NORMAL")
             bad = [r[0] for r in self.conn.execute("PRAGMA quick_check(3)").fetchall()]
             if bad != ["ok"]:

@@ -60,6 +60,7 @@ def store_records(corpus, records: list[tuple[Extraction, str]]) -> list[int]:
             start += len(line) + 1
         sha = ext.sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
         doc = IngestedDocument(source=ext.source, sha256=sha, format="txt", text=text, blocks=blocks)
-        _, pid, _ = corpus.store(ext.source, Path("/virtual") / ext.source, doc, ext)
+        # no file behind a record: its path is a name under the corpus home, unique per source
+        _, pid, _ = corpus.store(ext.source, Path(corpus.home) / "records" / Path(ext.source).name, doc, ext)
         ids.append(pid)
     return ids
