@@ -219,3 +219,10 @@ def test_an_assignment_ending_with_cu_the_is_still_a_task():
     tasks = extract(b.build("t.txt", "0" * 64, "txt")).tasks
     assert [x.text for x in tasks][0] == t
     assert all(x.lead[0] == "Các bộ, ngành" for x in tasks)
+
+
+def test_a_long_owner_phrase_keeps_where_its_body_belongs():
+    # 892/QĐ-TTg: "trực thuộc Trung ương" is part of the name, not the verb that ends it
+    got, _ = leading_owner("Các bộ, ngành, Ủy ban nhân dân tỉnh, thành phố trực thuộc Trung ương tổ chức thực hiện các "
+                           "chủ trương, định hướng, nhiệm vụ, giải pháp nêu trong Đề án.")
+    assert got == ["Các bộ, ngành", "Ủy ban nhân dân tỉnh, thành phố trực thuộc Trung ương"]

@@ -17,6 +17,7 @@ _FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ng
 _SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:với|cùng)\s+")
 _SUPPORT_OF = re.compile(r"với sự phối hợp của\s+")
 _PERSON_ROLE = re.compile(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|Chủ tịch|Giám đốc|Lãnh đạo các)\b")
+_BELONGS = ("thuộc ", "trực thuộc ")
 _UPPER_WORDS = re.compile(r"[A-ZĐÀ-Ỹ]{2,}")
 
 
@@ -131,7 +132,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
             from kehoach.extract.nlp import verb_offset
             head = head_length(_strip_role(seg))
             v = verb_offset(seg, head + (len(seg) - len(_strip_role(seg))))
-            if v is not None and v < end:
+            # "thuộc" / "trực thuộc" name where a body belongs ("thành phố trực thuộc Trung ương"): no verb there
+            if v is not None and v < end and not seg[v:].lower().startswith(_BELONGS):
                 end = v
         cand = seg[:end].strip(" ,")
         if not cand or len(cand.split()) > 20 or end >= len(seg):
