@@ -698,7 +698,7 @@ class Corpus:
                       signer_title=d.signer.title if d.signer else None,
                       task_count=len(ext.tasks), ref_count=len(ext.legal_refs),
                       extraction=_j(ext.to_dict()), text=doc.text,
-                      warnings=_j(list(doc.warnings) + list(ext.warnings)), updated_at=now)
+                      warnings=_j(list(dict.fromkeys([*doc.warnings, *ext.warnings]))), updated_at=now)
         header["record_sha256"] = record_checksum(header["text"], header["extraction"])
         if old_id is None:
             header["added_at"] = now
