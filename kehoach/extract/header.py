@@ -198,7 +198,11 @@ def _ends_with_province(s: str) -> bool:
 
 def _is_upper(s: str) -> bool:
     """At least 80% of the letters are capitals (the first 300 characters decide)."""
-    s = s[:300]
+    return _is_upper_head(s[:300])
+
+
+@lru_cache(maxsize=8192)
+def _is_upper_head(s: str) -> bool:    # the header's passes ask this of the same lines many times
     first = next((c for c in s if c.isalpha()), "")
     if not first.isupper():
         return False
@@ -611,7 +615,7 @@ _SIGN_MARK = re.compile(r"^\[[^\]]*\]?$|^\(?(?:Đã ký|đã ký|Ký|ký)\b.*\)?
 
 
 def _strip_junk(x: str) -> str:
-    return _PDF_TAIL.sub("", x) if _is_upper(x) else x
+    return _PDF_TAIL.sub("", x) if _PDF_TAIL.search(x) and _is_upper(x) else x
 
 
 def _sig_text(b: Block) -> list[str]:
@@ -625,10 +629,17 @@ def _sig_text(b: Block) -> list[str]:
     return [x for c in (with_post or cell_lines) for x in c]
 
 
+# the longest paragraph that can hold a signature's post lines (all mandates, post and name run
+# together on one line, as flattened web text writes them, are under 120 characters)
+_SIG_PARA_MAX = 200
+
+
 def _signature_blocks(blocks: list[Block], start: int, end: int, need_name: bool = False) -> list[int]:
     """The blocks of the signature: from the first with a post line, the posts then the name.
     need_name: only a run that ends in a personal name (no "Nơi nhận" to start from)."""
     for i in range(start, end):
+        if blocks[i].kind == "para" and len(blocks[i].text) > _SIG_PARA_MAX:
+            continue                    # a paragraph of the body: a post line is short
         lines = _sig_text(blocks[i])
         if not (lines and all(_is_upper(x) for x in lines) if need_name else True):
             continue
