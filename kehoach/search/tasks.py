@@ -69,18 +69,8 @@ def parse_date(value: Optional[str], name: str = "date", *, end: bool = False) -
 
 def deadline_end(deadline: Optional[dict]) -> Optional[date]:
     """The last day a deadline's date allows ('2025-12' -> 2025-12-31), or None."""
-    iso = (deadline or {}).get("date") or ""
-    try:
-        parts = [int(x) for x in iso.split("-")]
-        if len(parts) == 3:
-            return date(*parts)
-        if len(parts) == 2:
-            return date(parts[0], parts[1], calendar.monthrange(parts[0], parts[1])[1])
-        if len(parts) == 1:
-            return date(parts[0], 12, 31)
-    except (ValueError, TypeError):
-        return None
-    return None
+    from kehoach.corpus.registry import period_end
+    return period_end((deadline or {}).get("date") or "")
 
 
 def status_of(deadline: Optional[dict], as_of: date, within: int = DUE_SOON_DAYS) -> str:
