@@ -106,11 +106,11 @@ def _prepositions() -> frozenset:
 
 
 def _actionable(text: str) -> bool:
-    words = text.split()
-    letters = [c for c in text if c.isalpha()]
-    if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters) and len(text) < 120:
-        return False  # an upper-case heading or authority line
-    return len(words) >= 4
+    if len(text) < 120:
+        letters = [c for c in text if c.isalpha()]
+        if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters):
+            return False  # an upper-case heading or authority line
+    return len(text.split()) >= 4
 
 
 def _deadline(ctx: Context, text: str, start: int, cell: bool = False) -> Optional[Deadline]:
