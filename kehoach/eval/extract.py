@@ -29,8 +29,17 @@ TASK_KINDS = ("task", "indicator")
 DOC_FIELDS = ["number", "type", "issuer", "date", "title", "signer_name", "signer_title"]
 
 
+class _Summable:
+    """Counts that add up field by field over the documents (``total += per_doc``)."""
+
+    def __iadd__(self, other):
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        return self
+
+
 @dataclass
-class TaskCounts:
+class TaskCounts(_Summable):
     gold: int = 0
     pred: int = 0
     found: int = 0
@@ -40,24 +49,14 @@ class TaskCounts:
     dl_hits: int = 0
     dl_total: int = 0
 
-    def __iadd__(self, other: "TaskCounts") -> "TaskCounts":
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-        return self
-
 
 @dataclass
-class RefCounts:
+class RefCounts(_Summable):
     gold: int = 0
     pred: int = 0
     tp: int = 0
     date_ok: int = 0
     issuer_ok: int = 0
-
-    def __iadd__(self, other: "RefCounts") -> "RefCounts":
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-        return self
 
 
 def _assign(gold_bg: list[set], pred_bg: list[set], thr: float) -> tuple[dict[int, list[int]], int]:
