@@ -359,7 +359,8 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str):
-        media = ASSETS.get(name)   # whitelist: the parameter never reaches the file system otherwise
+        from kehoach.search.views import EXTRA_ASSETS
+        media = ASSETS.get(name) or EXTRA_ASSETS.get(name)   # whitelist: the parameter never reaches the file system otherwise
         if media is None:
             raise HTTPException(404, "not found")
         return FileResponse(WEB / name, media_type=media)
@@ -368,6 +369,8 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
     def favicon():
         return Response(status_code=204)
 
+    from kehoach.search import views
+    views.register(app, backend)
     return app
 
 
