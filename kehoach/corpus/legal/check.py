@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Optional
 
-from kehoach.corpus.legal.derive import apply_facts, locate_refs, where
-from kehoach.corpus.legal.registry import Registry, Resolution, _day_of, compatible
+from kehoach.corpus.legal.derive import apply_facts, locate_refs, trim_refs, where
+from kehoach.corpus.legal.registry import LegalDoc, Registry, Resolution, _day_of
 from kehoach.corpus.legal.rules import body_fate, is_period_type, period_end, title_after
-from kehoach.corpus.legal.symbols import province_in, symbol_key, symbol_year, to_date
+from kehoach.corpus.legal.symbols import (date_prefix_agrees, doc_type, load_tsv, merger_of,
+                                          place_relation, province_in, symbol_key, symbol_year, to_date)
 from kehoach.models import Extraction, LegalRef, Task
 
 TASK_TEXT = 160
@@ -27,16 +29,38 @@ class PlanInput:
     text: Optional[str] = None          # normalized text the spans index into
 
 
-def _candidates(reg: Registry, ref: LegalRef):
+def _place_of(d: LegalDoc, prov: Optional[str], date: Optional[str]) -> Optional[str]:
+    return place_relation(d.province, prov, d.date_issued or date)
+
+
+def _candidates(reg: Registry, ref: LegalRef) -> list[tuple[LegalDoc, Optional[str]]]:
+    """The registry documents this citation may be, each with how its province relates to the citation's
+    ("same", "merged": one province merged into the other in 2025, either way; None: one is unknown).
+    A document is dropped when its date or province conflicts, and for a local or yearless symbol when
+    nothing agrees; of several, the ones that agree on the most (date, then same over merged province)."""
     prov = province_in(ref.issuer)
-    out = []
-    for d in reg.find(ref.symbol, ref.date, prov):
-        agree = compatible(d, ref.date, prov)
-        if agree is None and (d.province or symbol_year(ref.symbol) is None):
+    scored = []
+    for d in reg.find(ref.symbol, ref.date):
+        place = _place_of(d, prov, ref.date)
+        if place == "conflict":
+            continue
+        dated = bool(date_prefix_agrees(d.date_issued, ref.date))
+        if not dated and place is None and (d.province or symbol_year(ref.symbol) is None):
             continue            # a local or yearless symbol needs a date or province that agrees
-        out.append(d)
-    exact = [d for d in out if compatible(d, ref.date, prov)]
-    return exact if len(out) > 1 and len(exact) == 1 else out
+        scored.append(((2 if dated else 0) + {"same": 2, "merged": 1}.get(place, 0), d, place))
+    if len(scored) > 1:
+        best = max(x[0] for x in scored)
+        top = [x for x in scored if x[0] == best]
+        if len(top) == 1 and best > 0:
+            scored = top
+    return [(d, place) for _, d, place in scored]
+
+
+def _merger_evidence(d: LegalDoc, prov: Optional[str]) -> dict:
+    m = merger_of(d.province) or merger_of(prov)
+    return {"kind": "rule", "where": "kehoach/data/reorg_2025.tsv",
+            "text": f"{d.symbol}: the citation names {prov}, the registry {d.province}; "
+                    f"{m.old} merged into {m.new} from {m.since} ({m.source})"}
 
 
 def _corpus_index(corpus: Iterable[PlanInput]) -> dict[str, list[Extraction]]:
@@ -82,10 +106,10 @@ def _open_scope(title: str) -> bool:
 def compatible_doc(date: Optional[str], issuer: Optional[str], ref: LegalRef) -> bool:
     if date and ref.date and date[:min(len(date), len(ref.date))] != ref.date[:min(len(date), len(ref.date))]:
         return False
-    a, b = province_in(issuer), province_in(ref.issuer)
-    if a and b and a != b:
+    place = place_relation(province_in(issuer), province_in(ref.issuer), date or ref.date)
+    if place == "conflict":
         return False
-    return bool((date and ref.date) or (a and b))
+    return bool((date and ref.date) or place)
 
 
 def _open(task: Task, as_of: _dt.date) -> bool:
@@ -115,8 +139,10 @@ def check_plan(p: PlanInput, reg: Registry, as_of: _dt.date, idx: dict[str, list
     for refs in groups.values():
         ref = next((r for r in refs if r.issuer), refs[0])
         ids = {r.id for r in refs}
-        entry = {"symbol": ref.symbol, "type": ref.type, "date": ref.date, "issuer": ref.issuer,
-                 "text": ref.text, "status": "unknown", "since": None, "replaced_by": None, "evidence": []}
+        typ = doc_type(ref.symbol, ref.type)
+        entry = {"symbol": ref.symbol, "type": typ, "date": ref.date, "issuer": ref.issuer,
+                 "text": ref.text, "status": "unknown", "since": None,
+                 "replaced_by": None, "evidence": []}
         start = _day_of(ref.date)
         if start and as_of < start:
             entry.update(status="not_yet_in_force", evidence=[
@@ -125,11 +151,14 @@ def check_plan(p: PlanInput, reg: Registry, as_of: _dt.date, idx: dict[str, list
             cands = _candidates(reg, ref)
             res: Optional[Resolution] = None
             if len(cands) == 1:
-                res = reg.resolve(cands[0], as_of)
+                doc, place = cands[0]
+                res = reg.resolve(doc, as_of)
+                if place == "merged":
+                    res.evidence = [_merger_evidence(doc, province_in(ref.issuer))] + res.evidence
             elif len(cands) > 1:
-                entry["evidence"].append({"kind": "registry", "where": "; ".join(d.source for d in cands),
+                entry["evidence"].append({"kind": "registry", "where": "; ".join(d.source for d, _ in cands),
                                           "text": "several documents share this symbol: "
-                                                  + "; ".join(d.label() for d in cands)})
+                                                  + "; ".join(d.label() for d, _ in cands)})
             if res is not None:
                 entry.update(status=res.status, since=res.since, evidence=res.evidence)
                 if res.replaced_by is not None:
@@ -138,18 +167,20 @@ def check_plan(p: PlanInput, reg: Registry, as_of: _dt.date, idx: dict[str, list
                                                 "issuer": res.replaced_by.issuer}
                 if res.last_known:
                     entry["last_known"] = res.last_known
-            if entry["status"] in ("unknown", "in_force", "amended", "partly_expired") and is_period_type(ref.type):
+            if entry["status"] in ("unknown", "in_force", "amended", "partly_expired") and is_period_type(typ):
                 end, title, at = _period_scope(ref, p.text, idx, ex.source)
                 if end is not None and as_of > end:
                     entry.update(status="period_ended", since=(end + _dt.timedelta(days=1)).isoformat())
                     entry["evidence"] = entry["evidence"] + [{"kind": "rule", "where": at,
                                                               "text": f"{title} (period ended {end.isoformat()})"}]
+        entry["status_vi"] = status_label(entry["status"])
+        entry["problem"] = is_problem(entry["status"])
         relying = {id(t): t for rid in ids for t in tasks_of.get(rid, ())}
         entry["tasks"] = [_task_brief(t) for t in ex.tasks if id(t) in relying]
         refs_out.append(entry)
     return {"source": ex.source, "number": ex.document.number, "type": ex.document.type,
             "date": ex.document.date, "title": ex.document.title, "refs": refs_out,
-            "bodies": check_bodies(ex, as_of)}
+            "bodies": check_bodies(ex, as_of), "summary": summarize([refs_out])}
 
 
 def check_bodies(ex: Extraction, as_of: _dt.date) -> list[dict]:
@@ -179,53 +210,176 @@ def check_bodies(ex: Extraction, as_of: _dt.date) -> list[dict]:
     return list(out.values())
 
 
+def _prepared(p: PlanInput) -> PlanInput:
+    return PlanInput(trim_refs(locate_refs(p.extraction, p.text)), p.text)
+
+
 def check(plans: list[PlanInput], registry: Registry, as_of: _dt.date,
           corpus: Optional[list[PlanInput]] = None) -> dict:
     """The legal-basis report for ``plans`` on ``as_of``. ``corpus`` (default: the plans) is what the
     corpus-derived facts and the cited-plan titles are read from; the registry is not modified."""
-    plans = [PlanInput(locate_refs(p.extraction, p.text), p.text) for p in plans]
-    corpus = plans if corpus is None else [PlanInput(locate_refs(p.extraction, p.text), p.text) for p in corpus]
+    plans = [_prepared(p) for p in plans]
+    corpus = plans if corpus is None else [_prepared(p) for p in corpus]
     reg = registry.copy()
     apply_facts(reg, ((p.extraction, p.text) for p in corpus))
     idx = _corpus_index(corpus)
     out = [check_plan(p, reg, as_of, idx) for p in plans]
+    summary = summarize([p["refs"] for p in out], [p["source"] for p in out])
+    summary.update(plans=len(out), bodies=sum(len(p["bodies"]) for p in out))
+    return {"as_of": as_of.isoformat(), "plans": out, "summary": summary}
+
+
+# ------------------------------------------------------------------ labels and summary
+
+@lru_cache(maxsize=None)
+def _labels() -> dict[str, tuple[str, bool, bool]]:
+    """status -> (Vietnamese label, problem, headline), in the table's order (kehoach/data/legal_status_labels.tsv)."""
+    return {st: (label, problem == "yes", head == "yes") for st, label, problem, head in load_tsv("legal_status_labels.tsv")}
+
+
+def status_label(status: str) -> str:
+    """"expired" -> "Hết hiệu lực" (the code itself for a status the table does not know)."""
+    return _labels().get(status, (status,))[0]
+
+
+def is_problem(status: str) -> bool:
+    """A status a plan should not rely on: expired, replaced, abolished, partly expired, period ended."""
+    return _labels().get(status, ("", False))[1]
+
+
+def _order(status: str) -> int:
+    keys = list(_labels())
+    return keys.index(status) if status in keys else len(keys)
+
+
+def problems_first(refs: list[dict]) -> list[dict]:
+    """The refs with the problems first (in the labels table's order), the rest in citation order."""
+    return sorted(refs, key=lambda r: (0, _order(r["status"])) if r["problem"] else (1, 0))
+
+
+def summarize(groups: list[list[dict]], sources: Optional[list[str]] = None) -> dict:
+    """Counts of the refs by status (codes and Vietnamese labels) and the tasks that rely on a problem
+    document (``sources``: the plan of each group, named on each task when several plans are checked)."""
     counts: dict[str, int] = {}
-    for p in out:
-        for r in p["refs"]:
+    relying: dict[tuple, dict] = {}
+    for g, refs in enumerate(groups):
+        for r in refs:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
-    return {"as_of": as_of.isoformat(), "plans": out, "summary": {
-        "plans": len(out), "refs": sum(counts.values()), "statuses": dict(sorted(counts.items())),
-        "bodies": sum(len(p["bodies"]) for p in out)}}
+            if not r["problem"]:
+                continue
+            for t in r["tasks"]:
+                key = (g, t["id"])
+                e = relying.get(key)
+                if e is None:
+                    e = relying[key] = dict(t, refs=[])
+                    if sources is not None:
+                        e = relying[key] = dict(plan=sources[g], **e)
+                e["refs"].append({"symbol": r["symbol"], "status": r["status"], "status_vi": r["status_vi"]})
+    shown = [st for st, (_, _, head) in _labels().items() if head or counts.get(st)]
+    shown += sorted(st for st in counts if st not in _labels())
+    rows = [{"status": st, "label": status_label(st), "problem": is_problem(st), "count": counts.get(st, 0)}
+            for st in shown]
+    n = sum(counts.values())
+    problems = sum(c for st, c in counts.items() if is_problem(st))
+    text = f"{n} văn bản được trích dẫn: " + ", ".join(f"{r['count']} {r['label'].lower()}" for r in rows)
+    tasks = list(relying.values())
+    if tasks:
+        text += f"; {len(tasks)} nhiệm vụ dựa trên văn bản có vấn đề: " + ", ".join(
+            t["id"] + " (" + ", ".join(x["symbol"] for x in t["refs"]) + ")" for t in tasks)
+    else:
+        text += "; không có nhiệm vụ nào dựa trên văn bản có vấn đề"
+    return {"refs": n, "problems": problems, "statuses": dict(sorted(counts.items())), "counts": rows,
+            "relying_tasks": tasks, "text": text}
 
 
-def format_text(report: dict) -> str:
-    lines = [f"Legal bases as of {report['as_of']}"]
-    for p in report["plans"]:
-        lines.append("")
-        lines.append(f"== {p['source']}  {p['number'] or '(no number)'}  {p['title'] or ''}".rstrip())
-        for r in p["refs"]:
-            head = f"  {r['symbol']:<22} {r['type'] or '':<12} {r['status']}"
-            if r.get("since"):
-                head += f" since {r['since']}"
-            if r.get("replaced_by"):
-                head += f" -> {r['replaced_by']}"
-            if r.get("last_known"):
-                lk = r["last_known"]
-                head += f" (last known {lk['status']}{' on ' + lk['date'] if lk.get('date') else ''})"
-            lines.append(head)
-            for e in r["evidence"][:3]:
-                txt = e["text"] if len(e["text"]) <= 140 else e["text"][:139] + "…"
-                lines.append(f"      [{e['kind']}] {e['where']}: {txt}")
-            if r["tasks"]:
-                lines.append("      tasks: " + ", ".join(t["id"] for t in r["tasks"]))
-        for b in p["bodies"]:
-            succ = f"-> {b['successor']}" if b["successor"] else "(no certain successor)"
-            tasks = f"; open tasks: {', '.join(b['tasks'])}" if b["tasks"] else ""
-            lines.append(f"  ! {b['name']} no longer exists since {b['since']} {succ} "
-                         f"[{', '.join(b['roles'])}{tasks}] ({b['source']})")
+# ------------------------------------------------------------------ one plan, read-only (the web page)
+
+LEGAL_TABLES = ("legal_docs", "legal_facts", "legal_relations")
+
+
+def has_tables(conn) -> bool:
+    """Whether the registry tables exist (a corpus where ``kehoach legal import`` never ran has none)."""
+    got = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name IN (?,?,?)",
+                                      LEGAL_TABLES)}
+    return got == set(LEGAL_TABLES)
+
+
+def plan_report(corpus, plan_id: int, day: _dt.date) -> dict:
+    """The legal report of one plan of ``corpus`` (a ``kehoach.corpus.store.Corpus``) on ``day``, as the web
+    page shows it: the summary, then the cited documents with the problems first, each with its status code,
+    its Vietnamese label, its evidence and the tasks that rely on it. Read-only: it creates no table and writes
+    nothing; without imported status tables the report says so, and a status only the plans' own words or the
+    rules support is still given (everything else is "Chưa rõ"). Keys: docs/legal.md."""
+    conn = corpus.conn
+    tables = has_tables(conn)
+    reg = Registry.load(conn) if tables else Registry()
+    infos = corpus.plans()
+    everything = {p.id: PlanInput(corpus.extraction(p.id), corpus.text(p.id)) for p in infos}
+    if plan_id not in everything:
+        from kehoach.errors import KehoachError
+        raise KehoachError(f"plan {plan_id}: no such plan in {corpus.home}")
+    rep = check([everything[plan_id]], reg, day, corpus=list(everything.values()))
+    p = rep["plans"][0]
+    if not tables:
+        note = "chưa nhập bảng tình trạng văn bản nào (kehoach legal import): tình trạng chỉ từ chính văn bản của kế hoạch"
+    elif not len(reg):
+        note = "bảng tình trạng văn bản còn trống (kehoach legal import)"
+    else:
+        note = None
+    return {"as_of": rep["as_of"],
+            "plan": {"id": plan_id, "source": p["source"], "number": p["number"], "type": p["type"],
+                     "date": p["date"], "title": p["title"]},
+            "registry": {"available": tables, "documents": len(reg), "note": note},
+            "summary": p["summary"], "refs": problems_first(p["refs"]), "bodies": p["bodies"]}
+
+
+# ------------------------------------------------------------------ text
+
+def _ref_lines(r: dict) -> list[str]:
+    head = f"  {r['symbol']:<22} {r['type'] or '':<12} {r['status_vi']} ({r['status']})"
+    if r.get("since"):
+        head += f" từ {r['since']}"
+    if r.get("replaced_by"):
+        head += f" -> {r['replaced_by']}"
+    if r.get("last_known"):
+        lk = r["last_known"]
+        head += f" (lần cuối biết: {status_label(lk['status'])}{' ngày ' + lk['date'] if lk.get('date') else ''})"
+    lines = [head]
+    for e in r["evidence"][:3]:
+        txt = e["text"] if len(e["text"]) <= 140 else e["text"][:139] + "…"
+        lines.append(f"      [{e['kind']}] {e['where']}: {txt}")
+    if r["tasks"]:
+        lines.append("      nhiệm vụ: " + ", ".join(t["id"] for t in r["tasks"]))
+    return lines
+
+
+def format_text(report: dict, problems_only: bool = False) -> str:
+    """The report as text: the summary first, then each plan with its problem documents first (and only
+    them when ``problems_only``)."""
     s = report["summary"]
-    lines.append("")
-    lines.append(f"{s['plans']} plans, {s['refs']} cited documents: "
-                 + ", ".join(f"{k} {v}" for k, v in s["statuses"].items())
-                 + f"; {s['bodies']} bodies that no longer exist")
+    lines = [f"Căn cứ pháp lý ngày {report['as_of']}: {s['plans']} kế hoạch, {s['text']}"]
+    if s["bodies"]:
+        lines.append(f"{s['bodies']} cơ quan không còn tồn tại sau sắp xếp năm 2025")
+    for p in report["plans"]:
+        refs = problems_first(p["refs"])
+        bad = [r for r in refs if r["problem"]]
+        if problems_only and not bad and not p["bodies"]:
+            continue
+        lines.append("")
+        lines.append(f"== {p['source']}  {p['number'] or '(không số)'}  {p['title'] or ''}".rstrip())
+        lines.append(f"  {p['summary']['text']}")
+        if bad:
+            lines.append("  Văn bản có vấn đề:")
+            for r in bad:
+                lines.extend(_ref_lines(r))
+        rest = [r for r in refs if not r["problem"]]
+        if rest and not problems_only:
+            lines.append("  Các văn bản khác:")
+            for r in rest:
+                lines.extend(_ref_lines(r))
+        for b in p["bodies"]:
+            succ = f"-> {b['successor']}" if b["successor"] else "(chưa rõ cơ quan kế thừa)"
+            tasks = f"; nhiệm vụ còn mở: {', '.join(b['tasks'])}" if b["tasks"] else ""
+            lines.append(f"  ! {b['name']} không còn từ {b['since']} {succ} "
+                         f"[{', '.join(b['roles'])}{tasks}] ({b['source']})")
     return "\n".join(lines)

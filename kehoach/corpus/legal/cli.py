@@ -1,5 +1,5 @@
 """``kehoach legal import FILE... [--format NAME]`` and
-``kehoach legal check [--as-of DAY] [--plan NUMBER | --source FILE] [--format text|json]``.
+``kehoach legal check [--as-of DAY] [--plan NUMBER | --source FILE] [--problems-only] [--format text|json]``.
 
 The edge: opens the corpus, loads/saves the registry, reads plans (or ingests a file on the fly),
 then calls the pure ``import_file`` / ``check``.
@@ -101,9 +101,12 @@ def cmd_check(args) -> int:
     finally:
         corpus.close()
     if args.format == "json":
+        if args.problems_only:
+            for p in report["plans"]:
+                p["refs"] = [r for r in p["refs"] if r["problem"]]
         print(json.dumps(report, ensure_ascii=False, indent=1))
     else:
-        print(format_text(report))
+        print(format_text(report, problems_only=args.problems_only))
     return 0
 
 
@@ -124,6 +127,8 @@ def register(sub) -> None:
     which = chk.add_mutually_exclusive_group()
     which.add_argument("--plan", help="one plan of the corpus (number, id or file stem)")
     which.add_argument("--source", help="a file (in the corpus or not: then read and extracted on the fly)")
+    chk.add_argument("--problems-only", action="store_true",
+                     help="show only the summary and the documents with a problem (expired, replaced, abolished, ...)")
     chk.add_argument("--format", choices=("text", "json"), default="text")
     chk.set_defaults(func=cmd_check)
 

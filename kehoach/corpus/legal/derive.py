@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Iterable, Optional
 
 from kehoach.corpus.legal.registry import Change, LegalDoc, Registry, Relation, StatusFact
-from kehoach.corpus.legal.symbols import load_tsv, province_in
+from kehoach.corpus.legal.symbols import cited_start, doc_type, load_tsv, province_in
 from kehoach.models import Extraction, LegalRef, Span
 
 WINDOW = 160          # characters read after a citation for a status statement
@@ -163,8 +163,24 @@ def locate_refs(ex: Extraction, text: Optional[str]) -> Extraction:
     return replace(ex, legal_refs=refs)
 
 
+def trim_refs(ex: Extraction) -> Extraction:
+    """The extraction with each LegalRef's printed text (and span) starting at its own type word: a
+    citation read from "thi hành pháp luật theo quy định tại Nghị định số ..." is "Nghị định số ...",
+    and its evidence quotes no other clause."""
+    refs, changed = [], False
+    for r in ex.legal_refs:
+        i = cited_start(r.text, r.symbol, doc_type(r.symbol, r.type)) if r.symbol else 0
+        if i:
+            sp = r.span
+            ev = r.evidence[i:] if r.evidence and r.evidence.startswith(r.text[:i]) else r.evidence
+            r = replace(r, text=r.text[i:], evidence=ev, span=replace(sp, start=sp.start + i) if sp else None)
+            changed = True
+        refs.append(r)
+    return replace(ex, legal_refs=refs) if changed else ex
+
+
 def ref_doc(reg: Registry, ref: LegalRef, source: str, change: Optional[Change] = None) -> LegalDoc:
-    return reg.upsert(ref.symbol, type=ref.type, issuer=ref.issuer, province=province_in(ref.issuer),
+    return reg.upsert(ref.symbol, type=doc_type(ref.symbol, ref.type), issuer=ref.issuer, province=province_in(ref.issuer),
                       date_issued=ref.date, title=ref.title, source=source, change=change)
 
 
@@ -188,7 +204,7 @@ def apply_facts(reg: Registry, plans: Iterable[tuple[Extraction, Optional[str]]]
                 reg.add_relation(Relation(subj.id, rel.kind, obj.id, None, rel.where, rel.words, "corpus"), change)
             elif ex.document.number:
                 doc = ex.document
-                subj = reg.upsert(doc.number, type=doc.type, issuer=doc.issuer, province=province_in(doc.issuer),
+                subj = reg.upsert(doc.number, type=doc_type(doc.number, doc.type), issuer=doc.issuer, province=province_in(doc.issuer),
                                   date_issued=doc.date, title=doc.title, source=ex.source, change=change)
                 reg.add_relation(Relation(subj.id, rel.kind, obj.id, doc.date, rel.where, rel.words, "corpus"), change)
             else:

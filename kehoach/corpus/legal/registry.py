@@ -19,8 +19,8 @@ import sqlite3
 from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Optional
 
-from kehoach.corpus.legal.symbols import (clean_symbol, date_prefix_agrees, fold, province_in,
-                                          symbol_key, to_date, type_of_symbol)
+from kehoach.corpus.legal.symbols import (clean_symbol, date_prefix_agrees, doc_type, fold, province_in,
+                                          symbol_key, to_date)
 
 STATUSES = ("in_force", "partly_expired", "expired", "replaced", "abolished", "amended",
             "not_yet_in_force", "period_ended", "unknown")
@@ -170,7 +170,7 @@ class Registry:
             exact = [d for d in cands if compatible(d, date_issued, province) and
                      (d.date_issued == date_issued) and (fold(d.province or "") == fold(province or ""))]
             doc = exact[0] if len(exact) == 1 else None
-        new = dict(type=type or type_of_symbol(symbol), issuer=issuer, province=province,
+        new = dict(type=doc_type(symbol, type), issuer=issuer, province=province,
                    date_issued=date_issued, date_effective=date_effective, date_expiry=date_expiry, title=title)
         if doc is None:
             doc = LegalDoc(id=self._next_id, symbol=symbol, source=source, **new)

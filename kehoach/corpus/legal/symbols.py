@@ -10,6 +10,7 @@ its code implies) and finding citations in a sentence is the extraction's citati
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 import re
 import unicodedata
 from functools import lru_cache
@@ -225,3 +226,97 @@ def provinces_in(text: str) -> list[str]:
         if disp[m.group(1)] not in out:
             out.append(disp[m.group(1)])
     return out
+
+
+# ------------------------------------------------------------------ document type from the ký hiệu
+
+_STATE_CODE = re.compile(r"^\d+[a-zA-Z]?(?:/\d{4})?/([A-ZĐa-z]+)(?:-|$)")
+
+
+@lru_cache(maxsize=None)
+def _type_codes() -> dict[str, str]:
+    """Folded type code -> document type (kehoach/data/legal_type_codes.tsv)."""
+    return {clean_symbol(code).upper(): typ for typ, code, *_ in load_tsv("legal_type_codes.tsv")}
+
+
+@lru_cache(maxsize=65536)
+def type_from_symbol(s: str | None) -> Optional[str]:
+    """The type the ký hiệu's type code names ("59/2012/NĐ-CP" -> "Nghị định", "12/KH-UBND" -> "Kế hoạch"),
+    for the state-document shape number[/year]/CODE-ISSUER only: a party symbol ("30-QĐ/TU") uses its
+    own abbreviations, and a symbol without a type code ("31/2024/QH15", "4423/UBND-KT") tells none."""
+    m = _STATE_CODE.match(clean_symbol(s))
+    return _type_codes().get(m.group(1).upper()) if m else None
+
+
+def doc_type(symbol: str | None, cited: str | None) -> Optional[str]:
+    """The document's type: the ký hiệu's type code first (it is printed on the document itself), then the
+    type word of the citation's own words, then what the symbol's issuer code implies. A type word read
+    elsewhere in the sentence ("... thi hành pháp luật theo quy định tại Nghị định số 59/2012/NĐ-CP")
+    can never turn a Nghị định into a Luật."""
+    return type_from_symbol(symbol) or cited or type_of_symbol(symbol)
+
+
+def cited_start(text: str | None, symbol: str | None, typ: str | None) -> int:
+    """Where the citation's own words start in ``text`` (the printed citation): at the last ``typ`` word
+    before the symbol, when one follows other words ("luật theo đúng quy định tại Nghị định số
+    59/2012/NĐ-CP": the words before "Nghị định" are another clause's); else 0."""
+    if not text or not typ:
+        return 0
+    t = normalize_tones(unicodedata.normalize("NFC", text))
+    if len(t) != len(text):
+        return 0
+    num = re.match(r"\d+", clean_symbol(symbol) or "")
+    at = next((m.start() for m in re.finditer(r"(?<!\d)" + num.group(0) + r"\b", t)), len(t)) if num else len(t)
+    word = r"\s+".join(re.escape(w) for w in normalize_tones(typ).split())
+    starts = [m.start() for m in re.finditer(r"(?<!\w)" + word + r"(?!\w)", t[:at], re.I)]
+    return starts[-1] if starts else 0
+
+
+def cited_words(text: str | None, symbol: str | None, typ: str | None) -> Optional[str]:
+    """The printed citation from its own type word on (see ``cited_start``)."""
+    i = cited_start(text, symbol, typ)
+    return text[i:] if i else text
+
+
+# ------------------------------------------------------------------ the 2025 province mergers
+
+@dataclass(frozen=True)
+class Merger:
+    old: str            # "Bình Dương"
+    new: str            # "Hồ Chí Minh"
+    since: str          # ISO day the old province stopped existing
+    source: str         # the act
+
+
+@lru_cache(maxsize=None)
+def _mergers() -> dict[str, Merger]:
+    out = {}
+    for row in load_tsv("reorg_2025.tsv"):
+        if row[0] == "province":
+            old = re.sub(r"^(tỉnh|thành phố)\s+", "", row[1], flags=re.I)
+            new = re.sub(r"^(tỉnh|thành phố)\s+", "", row[2], flags=re.I)
+            out[fold(old)] = Merger(old, new, row[3], row[4] if len(row) > 4 else "")
+    return out
+
+
+def merger_of(province: str | None) -> Optional[Merger]:
+    """How a pre-2025 province merged (``kehoach/data/reorg_2025.tsv``), None for one that was kept."""
+    return _mergers().get(fold(province)) if province else None
+
+
+def place_relation(a: str | None, b: str | None, day: str | None = None) -> Optional[str]:
+    """How two province names relate: "same"; "merged" when one merged into the other in 2025 (either way:
+    "Bình Dương" and "Hồ Chí Minh"), unless ``day`` (the document's date) is after the merger, when the old
+    province no longer issued anything; "conflict" otherwise; None when either is unknown. Two provinces
+    merged into the same third one ("Bình Dương", "Bà Rịa - Vũng Tàu") stay distinct."""
+    if not a or not b:
+        return None
+    if fold(a) == fold(b):
+        return "same"
+    for old, new in ((a, b), (b, a)):
+        m = merger_of(old)
+        if m is not None and fold(m.new) == fold(new):
+            if day and day[:10] >= m.since:
+                return "conflict"
+            return "merged"
+    return "conflict"
