@@ -366,3 +366,63 @@ def test_cli_import_and_check(tmp_path, capsys):
     assert rep["as_of"] == "2026-01-01"
     assert {r["symbol"]: r["status"] for r in rep["plans"][0]["refs"]}["01/2013/TT-BXD"] == "expired"
     assert main(["--home", home, "legal", "check", "--as-of", "2026/01/01"]) == 1
+
+
+# ------------------------------------------------------------------ provinces merged in 2025
+
+def test_a_citation_finds_the_status_rows_through_the_2025_mergers_both_ways(both, tmp_path):
+    # An Giang's table holds two 02/2021/NQ-HĐND: An Giang's (15/3/2021) and the former Kiên Giang's
+    # (06/10/2021, replaced by 07/2025/NQ-HĐND). A plan of the merged An Giang that cites the Kiên Giang one
+    # as "của HĐND tỉnh" (its own province) still finds it: Kiên Giang merged into An Giang.
+    kg_as_ag = _ref("r1", "02/2021/NQ-HĐND", date="2021-10-06", issuer="Hội đồng nhân dân tỉnh An Giang")
+    own = _ref("r2", "09/2024/NQ-HĐND", issuer="Hội đồng nhân dân tỉnh An Giang")     # undated: same province wins
+    # Bình Dương's portal list, cited by a plan of Thành phố Hồ Chí Minh (new -> old) and by name (same)
+    bd_as_hcm = _ref("r3", "4423/UBND-KT", "Công văn", date="2021-09-04",
+                     issuer="Ủy ban nhân dân Thành phố Hồ Chí Minh")
+    bd = _ref("r4", "4395/UBND-NC", "Công văn", date="2021-09-03", issuer="Ủy ban nhân dân tỉnh Bình Dương")
+    # another province merged into the same city is another province; and no old province issues after the merger
+    sibling = _ref("r5", "4423/UBND-KT", "Công văn", date="2021-09-04", issuer="Ủy ban nhân dân tỉnh Bà Rịa - Vũng Tàu")
+    rep = check([_plan([kg_as_ag, own, bd, sibling], issuer="Ủy ban nhân dân tỉnh An Giang", date="2025-10-01")],
+                both, D("2026-01-01"))
+    got = {(r["symbol"], r["issuer"]): r for r in rep["plans"][0]["refs"]}
+    r = got[("02/2021/NQ-HĐND", "Hội đồng nhân dân tỉnh An Giang")]
+    assert (r["status"], r["replaced_by"], r["status_vi"]) == ("replaced", "07/2025/NQ-HĐND", "Bị thay thế")
+    assert r["evidence"][0]["kind"] == "rule" and "202/2025/QH15" in r["evidence"][0]["text"]
+    assert any(e["kind"] == "registry" and e["where"].startswith(AG.name) for e in r["evidence"])
+    assert got[("09/2024/NQ-HĐND", "Hội đồng nhân dân tỉnh An Giang")]["replaced_by"] == "26/2025/NQ-HĐND"
+    assert got[("4395/UBND-NC", "Ủy ban nhân dân tỉnh Bình Dương")]["status"] == "expired"
+    assert got[("4423/UBND-KT", "Ủy ban nhân dân tỉnh Bà Rịa - Vũng Tàu")]["status"] == "unknown"
+    rep = check([_plan([bd_as_hcm], issuer="Ủy ban nhân dân Thành phố Hồ Chí Minh")], both, D("2026-01-01"))
+    r = rep["plans"][0]["refs"][0]
+    assert r["status"] == "expired" and "Bình Dương merged into Hồ Chí Minh" in r["evidence"][0]["text"]
+    late = _ref("r6", "4423/UBND-KT", "Công văn", date="2025-09-04", issuer="Ủy ban nhân dân tỉnh Bình Dương")
+    assert check([_plan([late])], both, D("2026-01-01"))["plans"][0]["refs"][0]["status"] == "unknown"
+    # old -> new: a status table of the merged city lists a former Bình Dương document under the city;
+    # the citation names Bình Dương (the rows are Bình Dương's own, re-listed)
+    rows = [r for r in csv.DictReader(BD.open(encoding="utf-8")) if r["hieu_luc"] == "Văn bản hết hiệu lực"][:3]
+    p = tmp_path / "hcm.csv"
+    with p.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["symbol", "province", "date_issued", "status"])
+        for row in rows:
+            w.writerow([row["so_ky_hieu"], "Thành phố Hồ Chí Minh", row["ngay_ban_hanh"], "expired"])
+    city = Registry()
+    assert import_file(city, p).imported == 3
+    d, m, y = rows[0]["ngay_ban_hanh"].split("/")
+    cited = _ref("r7", rows[0]["so_ky_hieu"], "Quyết định", date=f"{y}-{m}-{d}", issuer="Ủy ban nhân dân tỉnh Bình Dương")
+    r = check([_plan([cited], issuer="Ủy ban nhân dân Thành phố Hồ Chí Minh")], city, D("2026-01-01"))["plans"][0]["refs"][0]
+    assert r["status"] == "expired" and r["evidence"][0]["kind"] == "rule"
+
+
+def test_place_relation_reads_the_reorganisation_table():
+    from kehoach.corpus.legal.symbols import merger_of, place_relation
+    from kehoach.corpus.legal.symbols import load_tsv
+    rows = [r for r in load_tsv("reorg_2025.tsv") if r[0] == "province"]
+    assert len(rows) == 29                   # 63 provinces -> 34: 29 merged into another
+    for row in rows:
+        old, new = (re.sub(r"^(tỉnh|thành phố)\s+", "", x, flags=re.I) for x in row[1:3])
+        assert merger_of(old).new == new and "202/2025/QH15" in merger_of(old).source
+        assert place_relation(old, new) == place_relation(new, old) == "merged"
+        assert place_relation(old, new, "2025-08-01") == "conflict"
+    assert place_relation("Bình Dương", "Bà Rịa - Vũng Tàu") == "conflict"
+    assert place_relation("An Giang", "an giang") == "same" and place_relation(None, "An Giang") is None

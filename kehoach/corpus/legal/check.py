@@ -224,7 +224,7 @@ def check(plans: list[PlanInput], registry: Registry, as_of: _dt.date,
     apply_facts(reg, ((p.extraction, p.text) for p in corpus))
     idx = _corpus_index(corpus)
     out = [check_plan(p, reg, as_of, idx) for p in plans]
-    summary = summarize([p["refs"] for p in out], [p["source"] for p in out])
+    summary = summarize([p["refs"] for p in out], [(p["source"], p["number"]) for p in out])
     summary.update(plans=len(out), bodies=sum(len(p["bodies"]) for p in out))
     return {"as_of": as_of.isoformat(), "plans": out, "summary": summary}
 
@@ -257,9 +257,9 @@ def problems_first(refs: list[dict]) -> list[dict]:
     return sorted(refs, key=lambda r: (0, _order(r["status"])) if r["problem"] else (1, 0))
 
 
-def summarize(groups: list[list[dict]], sources: Optional[list[str]] = None) -> dict:
+def summarize(groups: list[list[dict]], plans: Optional[list[tuple[str, Optional[str]]]] = None) -> dict:
     """Counts of the refs by status (codes and Vietnamese labels) and the tasks that rely on a problem
-    document (``sources``: the plan of each group, named on each task when several plans are checked)."""
+    document (``plans``: (source, number) of each group's plan, named on each task when several plans are checked)."""
     counts: dict[str, int] = {}
     relying: dict[tuple, dict] = {}
     for g, refs in enumerate(groups):
@@ -272,8 +272,8 @@ def summarize(groups: list[list[dict]], sources: Optional[list[str]] = None) -> 
                 e = relying.get(key)
                 if e is None:
                     e = relying[key] = dict(t, refs=[])
-                    if sources is not None:
-                        e = relying[key] = dict(plan=sources[g], **e)
+                    if plans is not None:
+                        e = relying[key] = dict(plan=plans[g][0], plan_number=plans[g][1], **e)
                 e["refs"].append({"symbol": r["symbol"], "status": r["status"], "status_vi": r["status_vi"]})
     shown = [st for st, (_, _, head) in _labels().items() if head or counts.get(st)]
     shown += sorted(st for st in counts if st not in _labels())
@@ -285,11 +285,18 @@ def summarize(groups: list[list[dict]], sources: Optional[list[str]] = None) -> 
     tasks = list(relying.values())
     if tasks:
         text += f"; {len(tasks)} nhiệm vụ dựa trên văn bản có vấn đề: " + ", ".join(
-            t["id"] + " (" + ", ".join(x["symbol"] for x in t["refs"]) + ")" for t in tasks)
+            _plan_label(t) + t["id"] + " (" + ", ".join(x["symbol"] for x in t["refs"]) + ")" for t in tasks)
     else:
         text += "; không có nhiệm vụ nào dựa trên văn bản có vấn đề"
     return {"refs": n, "problems": problems, "statuses": dict(sorted(counts.items())), "counts": rows,
             "relying_tasks": tasks, "text": text}
+
+
+def _plan_label(t: dict) -> str:
+    if "plan" not in t:
+        return ""
+    from pathlib import PurePath
+    return (t["plan_number"] or PurePath(t["plan"]).name) + " "
 
 
 # ------------------------------------------------------------------ one plan, read-only (the web page)

@@ -19,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Optional
 
-from kehoach.corpus.legal.symbols import (clean_symbol, date_prefix_agrees, doc_type, fold, province_in,
+from kehoach.corpus.legal.symbols import (clean_symbol, date_prefix_agrees, doc_type, place_key, province_in,
                                           symbol_key, to_date)
 
 STATUSES = ("in_force", "partly_expired", "expired", "replaced", "abolished", "amended",
@@ -112,7 +112,7 @@ def compatible(doc: LegalDoc, date: Optional[str], province: Optional[str]) -> O
     if d:
         agree.append(True)
     if doc.province and province:
-        if fold(doc.province) != fold(province):
+        if place_key(doc.province) != place_key(province):
             return False
         agree.append(True)
     return True if agree else None
@@ -168,7 +168,7 @@ class Registry:
             doc = cands[0]
         elif len(cands) > 1:
             exact = [d for d in cands if compatible(d, date_issued, province) and
-                     (d.date_issued == date_issued) and (fold(d.province or "") == fold(province or ""))]
+                     (d.date_issued == date_issued) and (place_key(d.province) == place_key(province))]
             doc = exact[0] if len(exact) == 1 else None
         new = dict(type=doc_type(symbol, type), issuer=issuer, province=province,
                    date_issued=date_issued, date_effective=date_effective, date_expiry=date_expiry, title=title)

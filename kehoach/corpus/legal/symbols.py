@@ -299,9 +299,18 @@ def _mergers() -> dict[str, Merger]:
     return out
 
 
+_UNIT = re.compile(r"^(?:tỉnh|thành phố)\s+")
+
+
+def place_key(province: str | None) -> str:
+    """A province name as compared: folded, without its unit word ("Thành phố Hồ Chí Minh", "TP. Hồ Chí Minh"
+    and "Hồ Chí Minh" are one key)."""
+    return _UNIT.sub("", fold(province or ""))
+
+
 def merger_of(province: str | None) -> Optional[Merger]:
     """How a pre-2025 province merged (``kehoach/data/reorg_2025.tsv``), None for one that was kept."""
-    return _mergers().get(fold(province)) if province else None
+    return _mergers().get(place_key(province)) if province else None
 
 
 def place_relation(a: str | None, b: str | None, day: str | None = None) -> Optional[str]:
@@ -311,11 +320,11 @@ def place_relation(a: str | None, b: str | None, day: str | None = None) -> Opti
     merged into the same third one ("Bình Dương", "Bà Rịa - Vũng Tàu") stay distinct."""
     if not a or not b:
         return None
-    if fold(a) == fold(b):
+    if place_key(a) == place_key(b):
         return "same"
     for old, new in ((a, b), (b, a)):
         m = merger_of(old)
-        if m is not None and fold(m.new) == fold(new):
+        if m is not None and place_key(m.new) == place_key(new):
             if day and day[:10] >= m.since:
                 return "conflict"
             return "merged"
