@@ -1,13 +1,17 @@
-"""Questions understood: a place, an owner or a deadline in the query becomes a filter shown to the
-user; ``who``/``search`` print the plan's number and province; generic phrases are never owners.
-Over a corpus of the seeds + the vendored real web plans, built once, lexical mode."""
+"""Questions understood: a place, an owner, a deadline or a document kind in the query becomes a filter
+shown to the user; ``who``/``search`` print the plan's number and province; generic phrases are never
+owners. Over a corpus of the seeds + the vendored real web plans + a real Gazette PDF, built once,
+lexical mode."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from kehoach.search.question import ask, is_body_name, understand
+import datetime as dt
+
+from kehoach.search.question import ask, is_body_name, province_label, related_provinces, understand
+from kehoach.search.tasks import status_of
 from kehoach.search.who import is_owner, who
 from tests.shared import need
 
@@ -17,8 +21,9 @@ def home(tmp_path_factory):
     from kehoach.corpus.store import Corpus
     h = tmp_path_factory.mktemp("questions_home")
     with Corpus(h) as c:
-        rep = c.add([str(need("seeds")), str(need("real/web"))], progress=False)
-    assert len(rep.added) == 16, rep.summary()
+        rep = c.add([str(need("seeds")), str(need("real/web")),
+                     str(need("real/pdf/quyet-dinh-so-28-2021-qd-ttg-34546.pdf"))], progress=False)
+    assert len(rep.added) == 17, rep.summary()
     return h
 
 
@@ -37,7 +42,7 @@ def index(home):
 ])
 def test_a_place_in_the_query_becomes_a_province_filter(query, province, text):
     u = understand(query)
-    assert u.province == province and u.text == text and f"tỉnh {province}" in u.notes
+    assert u.province == province and u.text == text and province_label(province) in u.notes
 
 
 @pytest.mark.parametrize("query", ["nhiệm vụ của Sở Y tế", "tasks Sở Y tế owns", "tasks of Sở Y tế",
@@ -119,3 +124,165 @@ def test_cli_search_and_who_show_the_filter_and_the_plan_on_every_hit(home, caps
     assert main(["--home", str(home), "search", "nhiệm vụ của Sở Y tế", "--mode", "lexical", "--format", "json"]) == 0
     js = json.loads(capsys.readouterr().out)
     assert js["understood"]["owner"] == "Sở Y tế" and js["notes"] == ["lọc: cơ quan Sở Y tế"]
+
+
+# ---------------------------------------------------------------- places: every province, old and new
+
+def _province_rows():
+    from kehoach.search.text import DATA
+    rows = []
+    for line in (DATA / "provinces.tsv").read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            cells = line.split("\t")
+            rows.append((cells[0], cells[2] if len(cells) > 2 else ""))
+    return rows
+
+
+def test_every_province_before_and_after_2025_is_understood_with_and_without_diacritics():
+    from kehoach.search.text import fold
+    rows = _province_rows()
+    old = {n for n, _ in rows if n != "Huế"}                 # the 63 provinces before 2025
+    new = {(m or n) for n, m in rows}                         # the 34 after Nghị quyết 202/2025/QH15
+    assert len(old) == 63 and len(new) == 34
+    for name, merged in rows:
+        for typed in (name, fold(name).title()):
+            u = understand(f"chuyển đổi số ở {typed}")
+            assert u.province == name and u.text == "chuyển đổi số", typed
+        if merged and merged != name:                         # a pre-2025 name matches the merged province
+            assert related_provinces(name) == [name, merged] and f"nay thuộc {province_label(merged)}" in \
+                understand(f"kế hoạch ở {name}").notes
+            assert name in related_provinces(merged)          # and the merged province the old one
+
+
+@pytest.mark.parametrize("query,province", [
+    ("digital transformation in Ho Chi Minh City", "Hồ Chí Minh"), ("tasks in Hanoi", "Hà Nội"),
+    ("budget plan of Ca Mau province", "Cà Mau"), ("kế hoạch ở TP.HCM", "Hồ Chí Minh"),
+    ("chuyen doi so o Thua Thien Hue", "Thừa Thiên Huế"), ("nhiệm vụ ở Bà Rịa - Vũng Tàu", "Bà Rịa - Vũng Tàu"),
+    ("Saigon flood plan", "Hồ Chí Minh"),
+])
+def test_english_and_short_forms_of_a_province(query, province):
+    assert understand(query).province == province
+
+
+def test_a_merged_province_finds_the_plans_of_the_provinces_merged_into_it(index):
+    # the seed of Trà Vinh (merged into Vĩnh Long in 2025) answers a question about Vĩnh Long, and back
+    res = ask(index, "nâng cao chỉ số hài lòng ở Vĩnh Long", limit=10, mode="lexical")
+    assert res.hits and {h.doc.plan["province"] for h in res.hits} == {"Trà Vinh"}
+    assert "gồm cả tỉnh Bến Tre, tỉnh Trà Vinh cũ" in res.notes()
+    # Quảng Bình merged into Quảng Trị: the Quảng Trị plans answer, listed without a query too
+    only = ask(index, "kế hoạch ở Quảng Bình", limit=200, mode="lexical")
+    assert only.mode == "filters" and only.hits
+    assert {h.doc.plan["province"] for h in only.hits} == {"Quảng Trị"}
+    assert "nay thuộc tỉnh Quảng Trị" in only.notes()
+
+
+# ---------------------------------------------------------------- owners
+
+@pytest.mark.parametrize("query,owner,role", [
+    ("Sở Y tế chủ trì những việc gì", "Sở Y tế", "lead"),
+    ("việc do Sở Tài chính chủ trì", "Sở Tài chính", "lead"),
+    ("do Sở Nội vụ thực hiện", "Sở Nội vụ", None),
+    ("Sở Khoa học và Công nghệ owns", "Sở Khoa học và Công nghệ", "lead"),
+    ("which tasks does Sở Nội vụ own", "Sở Nội vụ", "lead"),
+    ("tasks owned by Sở Tài chính", "Sở Tài chính", "lead"),
+    ("nhiệm vụ Sở Y tế phối hợp", "Sở Y tế", "support"),
+    ("nhiem vu cua so tai chinh", "so tai chinh", None),
+])
+def test_owner_phrases(query, owner, role):
+    u = understand(query)
+    assert (u.owner, u.role, u.text) == (owner, role, "")
+
+
+def test_owner_questions_answer_with_that_owner_on_every_hit(index):
+    lead = ask(index, "Sở Nội vụ chủ trì những việc gì", limit=200, mode="lexical")
+    assert lead.hits and all(any("Sở Nội vụ" in n for n in h.doc.lead) for h in lead.hits)
+    assert lead.notes() == ["cơ quan Sở Nội vụ (chủ trì)"]
+    assert {h.doc.plan["number"] for h in lead.hits} >= {"012/CT-UBND"}
+    own = ask(index, "which tasks does Sở Khoa học và Công nghệ own about digital signatures", limit=20,
+              mode="lexical")
+    assert all(any("Khoa học và Công nghệ" in n for n in h.doc.lead) for h in own.hits)
+    either = ask(index, "do Sở Nội vụ thực hiện", limit=200, mode="lexical")
+    assert len(either.hits) >= len(lead.hits)
+    assert all(any("Sở Nội vụ" in n for n in h.doc.lead + h.doc.support) for h in either.hits)
+
+
+# ---------------------------------------------------------------- deadlines
+
+@pytest.mark.parametrize("query,lo,hi", [
+    ("nhiệm vụ quý IV/2025", "2025-10-01", "2025-12-31"),
+    ("tasks due in Q4 2025", "2025-10-01", "2025-12-31"),
+    ("nhiệm vụ trong năm 2026", "2026-01-01", "2026-12-31"),
+    ("before 31/12/2025", None, "2025-12-31"),
+    ("hạn trước tháng 7/2025", None, "2025-06-30"),
+    ("due by December 2025", None, "2025-12-31"),
+    ("hạn chót 30/6/2025", "2025-06-30", "2025-06-30"),
+])
+def test_more_deadline_phrases(query, lo, hi):
+    u = understand(query)
+    assert (u.deadline_from, u.deadline_to) == (lo, hi) and u.notes and u.text == ""
+
+
+def test_a_plan_scope_or_a_symbol_is_no_deadline():
+    for q in ("kế hoạch năm 2025", "xây dựng kế hoạch năm 2025", "Nghị quyết 12/2025/NQ-CP", "kế hoạch 2026 - 2030"):
+        u = understand(q)
+        assert (u.deadline_from, u.deadline_to, u.status, u.kind) == (None, None, None, None), q
+
+
+def test_deadline_questions_over_the_corpus(index):
+    from kehoach.search.tasks import deadline_end
+    q4 = ask(index, "nhiệm vụ quý IV/2025", limit=200, mode="lexical")
+    assert q4.hits and all("2025-10-01" <= deadline_end(h.doc.deadline).isoformat() <= "2025-12-31" for h in q4.hits)
+    year = ask(index, "nhiệm vụ trong năm 2026", limit=200, mode="lexical")
+    assert year.hits and all(deadline_end(h.doc.deadline).year == 2026 for h in year.hits)
+    before = ask(index, "tasks due before 31/12/2021", limit=200, mode="lexical")
+    assert before.hits and all(deadline_end(h.doc.deadline).isoformat() <= "2021-12-31" for h in before.hits)
+    day = dt.date(2026, 1, 1)
+    late = ask(index, "nhiệm vụ quá hạn", limit=200, mode="lexical", as_of=day)
+    assert late.hits and late.notes() == ["quá hạn"]
+    assert all(status_of(h.doc.deadline, day) == "overdue" for h in late.hits)
+    late_en = ask(index, "overdue tasks about administrative reform", limit=50, mode="lexical", as_of=day)
+    assert all(status_of(h.doc.deadline, day) == "overdue" for h in late_en.hits)
+
+
+# ---------------------------------------------------------------- kinds
+
+@pytest.mark.parametrize("query,kind,text", [
+    ("các chỉ thị về cải cách hành chính", "Chỉ thị", "cải cách hành chính"),
+    ("quyết định về chuyển đổi số ở Ho Chi Minh City", "Quyết định", "chuyển đổi số"),
+    ("directives on forest protection", "Chỉ thị", "forest protection"),
+    ("công văn nào về bầu cử", "Công văn", "bầu cử"),
+    ("kế hoạch về ngân sách ở Cà Mau", "Kế hoạch", "ngân sách"),
+])
+def test_a_document_kind_asked_for(query, kind, text):
+    u = understand(query)
+    assert (u.kind, u.text) == (kind, text) and f"loại {kind}" in u.notes
+
+
+def test_kind_questions_over_the_corpus(index):
+    ct = ask(index, "các chỉ thị về cải cách hành chính", limit=20, mode="lexical")
+    assert ct.hits and {h.doc.plan["type"] for h in ct.hits} == {"Chỉ thị"}
+    assert {h.doc.plan["number"] for h in ct.hits} >= {"012/CT-UBND"}
+    qd = ask(index, "quyết định về chuyển đổi số ở Ho Chi Minh City", limit=10, mode="lexical")
+    assert qd.hits and {h.doc.plan["number"] for h in qd.hits} == {"2820/QĐ-UBND"}
+    # a Quyết định that issues a Kế hoạch is asked for as a Kế hoạch too
+    kh = ask(index, "kế hoạch về cơ sở dữ liệu quy hoạch ở Thành phố Hồ Chí Minh", limit=10, mode="lexical")
+    assert kh.hits and {h.doc.plan["number"] for h in kh.hits} == {"2820/QĐ-UBND"}
+
+
+def test_cli_prints_the_plan_number_and_province_on_every_hit_for_each_shape(home, capsys):
+    from kehoach.cli import main
+    for q in ("Sở Nội vụ chủ trì những việc gì", "nhiệm vụ quý I/2026 ở Đắk Lắk",
+              "các chỉ thị về cải cách hành chính ở Đắk Lắk"):
+        assert main(["--home", str(home), "search", q, "--mode", "lexical", "--limit", "20"]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].startswith("lọc: ")
+        hits = [l for l in out if l[:3].strip().rstrip(".").isdigit()]
+        assert hits, q
+        if "Đắk Lắk" in q:
+            assert all(" · Đắk Lắk" in l and "/" in l.split("]", 1)[1] for l in hits), q
+        else:
+            assert all("/" in l.split("]", 1)[1] for l in hits), q
+    assert main(["--home", str(home), "who", "which tasks does Sở Nội vụ own", "--mode", "lexical"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    ev = [l for l in out if l.strip().startswith("- [")]
+    assert out[0].startswith("lọc: cơ quan Sở Nội vụ") and ev and all("/" in l and " · " in l for l in ev)

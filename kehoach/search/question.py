@@ -1,22 +1,33 @@
-"""Questions understood: a place, an owner or a deadline written in the query becomes a filter.
+"""Questions understood: a place, an owner, a deadline or a document kind written in the query becomes a
+filter shown to the user.
 
-``understand("nhiệm vụ của Sở Y tế ở Đắk Lắk hạn tháng 12/2025")`` gives the retrieval text
-that is left, the filters (province, owner, deadline range) and the notes shown to the user
-("lọc: tỉnh Đắk Lắk"), so a filter the user did not mean can be seen and undone
-(``--literal`` / ``literal=1``). Matching runs on the diacritic-folded query (``fold`` keeps
-offsets), so "nhiem vu cua So Y te" is understood as well.
+``understand("nhiệm vụ của Sở Y tế ở Đắk Lắk hạn tháng 12/2025")`` gives the retrieval text that is
+left, the filters (province, owner, deadline range, kind, overdue) and the notes shown to the user
+("lọc: tỉnh Đắk Lắk"), so a filter the user did not mean can be seen and undone (``--literal`` /
+``literal=1``). Matching runs on the diacritic-folded query (``fold`` keeps offsets), so
+"nhiem vu cua So Y te" is understood as well. The words are data: kehoach/data/question_phrases.tsv
+(deadline, owner and kind words), provinces.tsv + search_places.tsv (places).
 
 Shapes, in the order they are taken out of the query:
-1. deadline: "hạn tháng 12/2025", "có hạn trong tháng 12 năm 2025", "hạn trước ngày 31/12/2025",
-   "hạn năm 2025", "due in December 2025", "due by 31/12/2025";
-2. place: "ở Hà Nội", "tại tỉnh Bắc Ninh", "Bắc Ninh", "in Hanoi" (provinces.tsv + search_places.tsv);
-3. owner: "nhiệm vụ của Sở Y tế", "việc do Sở Tài chính chủ trì", "tasks of/for/owned by Sở Y tế",
-   "tasks Sở Y tế owns" — only a name that starts with a body word (body_heads.tsv), so
-   "2026 - 2030" or "Thời gian thực hiện" never become owners.
+1. deadline: "hạn tháng 12/2025", "có hạn trong tháng 12 năm 2025", "quý IV/2025", "trong năm 2026",
+   "hạn trước ngày 31/12/2025", "due in December 2025", "due by 31/12/2025", "before 31/12/2025",
+   "quá hạn" / "overdue" (the deadline has passed, as of today);
+2. place: "ở Hà Nội", "tại tỉnh Bắc Ninh", "Bắc Ninh", "in Hanoi", "Ho Chi Minh City", "Ca Mau province":
+   any of the 63 pre-2025 provinces and the 34 after the 2025 mergers, with or without diacritics. A
+   pre-2025 name also matches the province it merged into, and a merged province the ones merged into it
+   ("Trà Vinh" <-> "Vĩnh Long");
+3. owner: "nhiệm vụ của Sở Y tế", "việc do Sở Tài chính chủ trì", "do Sở Y tế thực hiện",
+   "Sở Y tế chủ trì", "tasks of/owned by Sở Y tế", "Sở Y tế owns/leads", "which tasks does Sở Y tế own" —
+   only a name that starts with a body word (body_heads.tsv), so "2026 - 2030" or "Thời gian thực hiện"
+   never become owners; "chủ trì"/"leads" keeps the lead role, "phối hợp" the support role;
+4. kind: "kế hoạch", "quyết định", "chỉ thị", "công văn", "plans", "directives" ... when it is the kind
+   of document asked for: opening the question and followed by "về", "nào", "ở", "about", "in", ... or
+   by nothing ("các chỉ thị về cải cách hành chính"), never "kế hoạch 2026 - 2030" or "xây dựng kế hoạch".
 """
 from __future__ import annotations
 
 import calendar
+import datetime as _dt
 import re
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
@@ -26,6 +37,7 @@ from kehoach.search.text import DATA, fold_keep_offsets, folded_tokens, is_boile
 
 MONTHS_EN = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 MONTHS_EN.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
 @dataclass
@@ -37,6 +49,10 @@ class Understood:
     deadline_from: Optional[str] = None         # ISO
     deadline_to: Optional[str] = None
     notes: list[str] = field(default_factory=list)
+    provinces: list[str] = field(default_factory=list)   # province plus the ones merged with it in 2025
+    role: Optional[str] = None                  # "lead" | "support" | None (either)
+    kind: Optional[str] = None                  # document kind asked for ("Kế hoạch", "Chỉ thị", ...)
+    status: Optional[str] = None                # "overdue"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,44 +60,102 @@ class Understood:
 
 # ---------------------------------------------------------------- vocabulary
 
+def _key(s: str) -> str:
+    return " ".join(folded_tokens(s))
+
+
 @lru_cache(maxsize=1)
-def _places() -> list[tuple[str, str]]:
-    """(folded spelling, province name), longest first."""
-    out = []
+def _values() -> dict[tuple[str, str], str]:
+    """(role, phrase) -> the table's third column, when it has one."""
+    return {(r[0], r[1]): r[2] for r in read_tsv(DATA / "question_phrases.tsv", 3)}
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> dict[str, list[tuple[str, str]]]:
+    """role -> [(folded phrase, value)], longest first (kehoach/data/question_phrases.tsv)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for row in read_tsv(DATA / "question_phrases.tsv", 2):
+        role, phrase = row[0], row[1]
+        value = _values().get((role, phrase), "")
+        if _key(phrase):
+            out.setdefault(role, []).append((_key(phrase), value))
+    return {r: sorted(v, key=lambda x: -len(x[0])) for r, v in out.items()}
+
+
+def _alt(role: str) -> str:
+    """A regex alternation of the role's phrases (folded; spaces match any run of spaces)."""
+    if not _phrases().get(role):
+        raise KeyError(f"kehoach/data/question_phrases.tsv: no phrase for {role!r}")
+    return "(?:" + "|".join(r"\s+".join(map(re.escape, p.split())) for p, _ in _phrases().get(role, [])) + ")"
+
+
+def _value(role: str, folded: str) -> str:
+    k = _key(folded)
+    return next((v for p, v in _phrases().get(role, []) if p == k), "")
+
+
+@lru_cache(maxsize=1)
+def _provinces() -> tuple[list[tuple[str, str]], dict[str, str], dict[str, str]]:
+    """([(folded spelling, province name)] longest first, {province: the province it merged into in 2025},
+    {province: its unit word, "tỉnh" or "thành phố"})."""
+    out, merged, unit = [], {}, {}
     for line in (DATA / "provinces.tsv").read_text("utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        cells = line.split("\t")
-        name = cells[0].strip()
-        out.append((" ".join(folded_tokens(name)), name))
+        cells = [c.strip() for c in line.split("\t")]
+        name = cells[0]
+        unit[name] = "thành phố" if len(cells) > 1 and cells[1] == "thanh_pho" else "tỉnh"
+        out.append((_key(name), name))
+        if len(cells) > 2 and cells[2]:
+            merged[name] = cells[2]
         if len(cells) > 3:
-            for a in cells[3].split("|"):
-                if a.strip():
-                    out.append((" ".join(folded_tokens(a)), name))
+            out.extend((_key(a), name) for a in cells[3].split("|") if a.strip())
     for spelling, name in read_tsv(DATA / "search_places.tsv"):
-        out.append((" ".join(folded_tokens(spelling)), name))
+        out.append((_key(spelling), name))
     out = [(k, n) for k, n in out if k]
-    return sorted(set(out), key=lambda x: -len(x[0]))
+    return sorted(set(out), key=lambda x: -len(x[0])), merged, unit
+
+
+def province_label(name: str) -> str:
+    """"tỉnh Cà Mau", "thành phố Hồ Chí Minh"."""
+    return f"{_provinces()[2].get(name, 'tỉnh')} {name}"
+
+
+def _places() -> list[tuple[str, str]]:
+    return _provinces()[0]
+
+
+def related_provinces(name: str) -> list[str]:
+    """``name`` and the provinces merged with it in 2025 (Nghị quyết 202/2025/QH15): the one it merged into,
+    or the ones merged into it. "Trà Vinh" -> [Trà Vinh, Vĩnh Long]; "Vĩnh Long" -> [Vĩnh Long, Bến Tre, Trà Vinh]."""
+    merged = _provinces()[1]
+    out = [name]
+    if merged.get(name):
+        out.append(merged[name])
+    out += sorted(old for old, new in merged.items() if new == name and old != name)
+    return list(dict.fromkeys(out))
 
 
 @lru_cache(maxsize=1)
 def _body_heads() -> list[str]:
-    heads = [" ".join(folded_tokens(r[0])) for r in read_tsv(DATA / "body_heads.tsv", 1)]
+    heads = [_key(r[0]) for r in read_tsv(DATA / "body_heads.tsv", 1)]
     return sorted({h for h in heads if h}, key=len, reverse=True)
 
 
 def is_body_name(name: str) -> bool:
     """A name that starts with a body word ("Sở", "Ủy ban nhân dân", "Công an") and is no form label."""
-    key = " ".join(folded_tokens(name))
+    key = _key(name)
     if not key or is_boilerplate(name) or not re.search(r"[a-z]", key):
         return False
     return any(key == h or key.startswith(h + " ") for h in _body_heads())
 
 
-# ---------------------------------------------------------------- shapes
+# ---------------------------------------------------------------- helpers
 
 _PREP = r"(?:o|tai|in|at|of|cua|thuoc)"
 _UNIT = r"(?:tinh|thanh pho|tp\.?|province|city)"
+_W = r"(?<![a-z0-9])"           # a word starts
+_E = r"(?![a-z0-9])"            # a word ends
 
 
 def _cut(raw: str, folded: str, a: int, b: int) -> tuple[str, str]:
@@ -92,80 +166,181 @@ def _month_range(y: int, m: int) -> tuple[str, str]:
     return f"{y:04d}-{m:02d}-01", f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
 
 
-_DL_HEAD = r"(?:co\s+)?(?:thoi\s+han|han\s+chot|han|het\s+han|den\s+han|hoan\s+thanh|due|deadline)"
-_DL_MONTH = re.compile(_DL_HEAD + r"\s+(?:(?:trong|vao|in|by|truoc)\s+)?(?:thang\s+)?(\d{1,2})\s*(?:/|-|\s+nam\s+)\s*(\d{4})\b")
-_DL_DAY = re.compile(_DL_HEAD + r"\s+(?:(?:truoc|by|before|den|on|vao)\s+)?(?:ngay\s+)?(\d{1,2})/(\d{1,2})/(\d{4})\b")
-_DL_MONTH_EN = re.compile(_DL_HEAD + r"\s+(?:(?:in|by|before)\s+)?(" + "|".join(sorted(MONTHS_EN, key=len, reverse=True))
-                          + r")\.?,?\s+(\d{4})\b")
-_DL_YEAR = re.compile(_DL_HEAD + r"\s+(?:(?:trong|in|by)\s+)?(?:nam\s+)?(\d{4})\b")
+def _day(y: int, m: int, d: int) -> Optional[_dt.date]:
+    try:
+        return _dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- 1. deadline
+
+@lru_cache(maxsize=1)
+def _deadline_res() -> dict[str, re.Pattern]:
+    due, bound = _alt("due"), "(?P<b>" + "|".join(_alt(r) for r in ("by", "before", "after", "in")) + ")"
+    months = "|".join(sorted(MONTHS_EN, key=len, reverse=True))
+    head = _W + r"(?:(?P<h>" + due + r")\s+)?(?:" + bound + r"\s+)?"
+    end = r"(?![a-z0-9/])"          # not a symbol ("12/2025/NQ-CP")
+    day = r"(?:ngay\s+)?(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})\s*[/.-]\s*(?P<y>\d{4})" + end
+    month = (r"(?:(?P<mw>" + _alt("month") + r")\s+)?(?P<m>\d{1,2})\s*(?:/|-|\s+nam\s+)\s*(?P<y>\d{4})" + end)
+    month_en = r"(?P<mn>" + months + r")\.?,?\s+(?P<y>\d{4})" + end
+    quarter = _alt("quarter") + r"\s+(?P<q>iv|iii|ii|i|[1-4])\s*(?:/|-|\s+nam\s+|\s+of\s+|\s+)\s*(?P<y>\d{4})" + end
+    quarter_en = r"q(?P<q>[1-4])\s*(?:/|-|\s+)\s*(?P<y>\d{4})" + end
+    year = r"(?:(?P<yw>" + _alt("year") + r")\s+)?(?P<y>\d{4})" + end
+    return {"day": re.compile(head + day), "quarter": re.compile(head + "(?:" + quarter + ")"),
+            "quarter_en": re.compile(head + quarter_en), "month": re.compile(head + month),
+            "month_en": re.compile(head + month_en), "year": re.compile(head + year),
+            "overdue": re.compile(_W + _alt("overdue") + _E)}
+
+
+def _bound(m: re.Match) -> str:
+    b = m.group("b")
+    return next((r for r in ("by", "before", "after", "in") if b and re.fullmatch(_alt(r), b)), "in")
 
 
 def _deadline(raw: str, folded: str, u: Understood) -> tuple[str, str]:
-    if m := _DL_DAY.search(folded):
-        d, mo, y = int(m[1]), int(m[2]), int(m[3])
-        if 1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1]:
-            u.deadline_to = f"{y:04d}-{mo:02d}-{d:02d}"
-            u.notes.append(f"hạn đến {d:02d}/{mo:02d}/{y}")
+    res = _deadline_res()
+    for shape in ("day", "quarter", "quarter_en", "month", "month_en", "year"):
+        for m in res[shape].finditer(folded):
+            headed = bool(m.group("h")) or bool(m.group("b"))
+            bound = _bound(m)
+            y = int(m["y"])
+            if not 1990 <= y <= 2100:
+                continue
+            if shape == "day":
+                d = _day(y, int(m["m"]), int(m["d"]))
+                if d is None or not headed:
+                    continue
+                lo, hi = d, d
+            elif shape.startswith("quarter"):
+                q = _ROMAN[m["q"]]
+                lo, hi = _dt.date(y, 3 * q - 2, 1), _dt.date(y, 3 * q, calendar.monthrange(y, 3 * q)[1])
+            elif shape.startswith("month"):
+                mo = MONTHS_EN[m["mn"]] if shape == "month_en" else int(m["m"])
+                if not 1 <= mo <= 12 or not (headed or (shape == "month" and m.group("mw"))):
+                    continue
+                lo, hi = (_dt.date.fromisoformat(x) for x in _month_range(y, mo))
+            else:
+                # a bare year is a plan's scope ("kế hoạch năm 2025"): a deadline only after "hạn" / "trong năm"
+                if not m.group("h") and not (m.group("b") and (bound != "in" or m.group("yw"))):
+                    continue
+                lo, hi = _dt.date(y, 1, 1), _dt.date(y, 12, 31)
+            if bound == "before" and shape != "day":      # "trước ngày 15/8" is the day itself, as deadlines say
+                u.deadline_to = (lo - _dt.timedelta(days=1)).isoformat()
+                u.notes.append(f"hạn trước {lo.strftime('%d/%m/%Y')}")
+            elif bound in ("by", "before"):
+                u.deadline_to = hi.isoformat()
+                u.notes.append(f"hạn đến {hi.strftime('%d/%m/%Y')}")
+            elif bound == "after":
+                u.deadline_from = (hi + _dt.timedelta(days=1)).isoformat()
+                u.notes.append(f"hạn sau {hi.strftime('%d/%m/%Y')}")
+            else:
+                u.deadline_from, u.deadline_to = lo.isoformat(), hi.isoformat()
+                if shape == "day":
+                    u.notes.append(f"hạn ngày {lo.strftime('%d/%m/%Y')}")
+                elif shape.startswith("quarter"):
+                    u.notes.append(f"hạn quý {['I', 'II', 'III', 'IV'][lo.month // 3]}/{y}")
+                elif shape.startswith("month"):
+                    u.notes.append(f"hạn tháng {lo.month}/{y}")
+                else:
+                    u.notes.append(f"hạn năm {y}")
             return _cut(raw, folded, m.start(), m.end())
-    if m := _DL_MONTH.search(folded):
-        mo, y = int(m[1]), int(m[2])
-        if 1 <= mo <= 12:
-            u.deadline_from, u.deadline_to = _month_range(y, mo)
-            u.notes.append(f"hạn tháng {mo}/{y}")
-            return _cut(raw, folded, m.start(), m.end())
-    if m := _DL_MONTH_EN.search(folded):
-        mo, y = MONTHS_EN[m[1]], int(m[2])
-        u.deadline_from, u.deadline_to = _month_range(y, mo)
-        u.notes.append(f"hạn tháng {mo}/{y}")
+    m = res["overdue"].search(folded)
+    if m:
+        u.status = "overdue"
+        u.notes.append("quá hạn")
         return _cut(raw, folded, m.start(), m.end())
-    if m := _DL_YEAR.search(folded):
-        y = int(m[1])
-        if 1990 <= y <= 2100:
-            u.deadline_from, u.deadline_to = f"{y}-01-01", f"{y}-12-31"
-            u.notes.append(f"hạn năm {y}")
-            return _cut(raw, folded, m.start(), m.end())
     return raw, folded
 
+
+# ---------------------------------------------------------------- 2. place
 
 def _place(raw: str, folded: str, u: Understood) -> tuple[str, str]:
     for key, name in _places():
-        for m in re.finditer(r"(?<![a-z0-9])" + re.escape(key) + r"(?![a-z0-9])", folded):
+        for m in re.finditer(_W + r"[^a-z0-9]{1,3}".join(map(re.escape, key.split())) + _E, folded):
             before = folded[:m.start()]
             pm = re.search(r"(?:(?<![a-z])" + _PREP + r"\s+)?(?:" + _UNIT + r"\s+)?$", before)
             lead = pm.group(0) if pm else ""
-            # a one-word name ("Huế") only after a preposition or "tỉnh/thành phố"
-            if " " not in key and not lead.strip():
+            # a one-word name ("Huế") only after a preposition or "tỉnh/thành phố", or written as a
+            # capitalised name of five letters or more ("Hanoi", "Saigon")
+            if " " not in key and not lead.strip() and not (len(key) >= 5 and raw[m.start()].isupper()):
                 continue
+            tail = re.match(r"\s+(?:province|city)" + _E, folded[m.end():])
+            end = m.end() + (tail.end() if tail else 0)
             # inside a body's name ("Sở Y tế tỉnh Bắc Ninh") the place still scopes the plans
             u.province = name
-            u.notes.append(f"tỉnh {name}")
-            return _cut(raw, folded, m.start() - len(lead), m.end())
+            u.provinces = related_provinces(name)
+            u.notes.append(province_label(name))
+            into = _provinces()[1].get(name)
+            if into and into != name:
+                u.notes.append(f"nay thuộc {province_label(into)}")
+            olds = [p for p in u.provinces if p not in (name, into)]
+            if olds:
+                u.notes.append("gồm cả " + ", ".join(province_label(p) for p in olds) + " cũ")
+            return _cut(raw, folded, m.start() - len(lead), end)
     return raw, folded
 
 
-_STOP = r"(?=\s+(?:o|tai|in|at|han|co\s+han|due|trong|ve|about|nam|thuoc|chu\s+tri|phoi\s+hop|owns?|leads?)\b|\s*[?.,;]|\s*$)"
-_OWNER_VI = re.compile(r"(?:cac\s+|nhung\s+)?(?:nhiem\s+vu|viec|cong\s+viec)\s+(?:cua|do|giao\s+cho|thuoc)\s+"
-                       r"(?P<o>.+?)" + _STOP + r"(?:\s+(?:chu\s+tri|thuc\s+hien|phu\s+trach)\b)?")
-_OWNER_EN = re.compile(r"(?:the\s+)?tasks?\s+(?:of|for|owned\s+by|led\s+by|assigned\s+to)\s+(?P<o>.+?)" + _STOP)
-_OWNER_EN2 = re.compile(r"(?:the\s+)?tasks?\s+(?:that\s+)?(?P<o>.+?)\s+(?:owns?|leads?|is\s+responsible\s+for)\b")
+# ---------------------------------------------------------------- 3. owner
+
+@lru_cache(maxsize=2)
+def _owner_res(places: bool = True) -> list[tuple[re.Pattern, Optional[str]]]:
+    """The owner shapes; ``places``: a name also ends before "ở/tại/in/at" (off for a second try, since a
+    folded "tại" is also the "Tài" of "Sở Tài chính")."""
+    stop = (r"(?=\s+(?:" + (r"o|tai|in|at|" if places else "") + r"han|co\s+han|due|trong|ve|about|nam|thuoc|quy|thang|truoc|before|by|"
+            + _alt("lead")[3:-1] + "|" + _alt("support")[3:-1] + r")" + _E + r"|\s*[?.,;:]|\s*$)")
+    task, prep = _alt("task"), _alt("prep")
+    name = r"(?P<o>[a-z0-9][^?.,;:]*?)"
+    return [
+        # "nhiệm vụ của / do / giao cho X (chủ trì)", "tasks of / owned by X"
+        (re.compile(_W + r"(?:(?:cac|nhung|all|the)\s+)?" + task + r"\s+(?P<p>" + prep + r")\s+" + name + stop
+                    + r"(?:\s+(?P<v>" + _alt("lead") + "|" + _alt("support") + r")" + _E + r")?"), None),
+        # "do X chủ trì / thực hiện", "which tasks does X own", "X owns / leads", "X chủ trì", "X phối hợp"
+        (re.compile(_W + r"(?:(?:do|giao\s+cho)\s+)?" + r"(?:(?:which|what)\s+(?:" + task + r"\s+)?" + _alt("does")
+                    + r"\s+)?" + name + r"\s+(?P<v>" + _alt("lead") + "|" + _alt("support") + r")" + _E), None),
+        # "việc của X", "của X" at the start of what is left (no task word)
+        (re.compile(r"^\s*(?:" + task + r"\s+)?(?P<p>cua|of)\s+" + name + stop), None),
+    ]
 
 
 def _owner(raw: str, folded: str, u: Understood) -> tuple[str, str]:
-    for rx in (_OWNER_VI, _OWNER_EN, _OWNER_EN2):
-        m = rx.search(folded)
-        if m:
+    starts = [m.start() for m in re.finditer(r"(?<![a-z0-9])[a-z0-9]", folded)]
+    heads = set(_body_heads())
+    for rx, _ in _owner_res(True) + _owner_res(False):
+        for m in filter(None, (rx.match(folded, i) for i in starts)):
             name = " ".join(raw[m.start("o"):m.end("o")].split())
-            if is_body_name(name):
-                u.owner = name
-                u.notes.append(f"cơ quan {name}")
-                return _cut(raw, folded, m.start(), m.end())
+            if not is_body_name(name) or _key(name) in heads:       # "Sở" alone names no body
+                continue
+            v = m.groupdict().get("v")
+            p = m.groupdict().get("p")
+            if v and re.fullmatch(_alt("support"), v):
+                u.role = "support"
+            elif (v and re.fullmatch(_alt("lead"), v) and not re.fullmatch(r"thuc\s+hien", v)) \
+                    or (p and _value("prep", p) == "lead"):
+                u.role = "lead"
+            u.owner = name
+            u.notes.append(f"cơ quan {name}" + {"lead": " (chủ trì)", "support": " (phối hợp)"}.get(u.role or "", ""))
+            return _cut(raw, folded, m.start(), m.end())
     return raw, folded
+
+
+# ---------------------------------------------------------------- 4. kind
+
+def _kind(raw: str, folded: str, u: Understood) -> tuple[str, str]:
+    m = re.match(r"^\s*(?:" + _alt("kind_lead") + r"\s+)*(?P<k>" + _alt("kind") + r")" + _E
+                 + r"(?=\s*$|\s*[?,.:]|\s+" + _alt("kind_after") + _E + ")", folded)
+    if not m:
+        return raw, folded
+    u.kind = _value("kind", m["k"])
+    u.notes.append(f"loại {u.kind}")
+    return _cut(raw, folded, m.start("k"), m.end("k"))
 
 
 # words left at the edges once the filters are out ("nhiệm vụ", "kế hoạch về", "tasks")
 _FILLER = {"nhiem", "vu", "cac", "nhung", "co", "ke", "hoach", "ve", "tasks", "task", "plans", "plan", "the",
-           "about", "on", "list", "show", "all", "tat", "ca", "which", "what",
-           "are", "is", "in", "of", "o", "tai", "cua", "due", "han", "trong", "nam", "thang", "nao", "gi"}
+           "about", "on", "list", "show", "all", "tat", "ca", "which", "what", "does", "do", "cong", "viec",
+           "are", "is", "in", "of", "o", "tai", "cua", "due", "han", "trong", "nam", "thang", "nao", "gi",
+           "find", "that", "for", "with"}
 
 
 def _trim(text: str) -> str:
@@ -189,10 +364,21 @@ def understand(query: str) -> Understood:
     raw2, folded2 = _deadline(raw, folded, u)
     raw2, folded2 = _place(raw2, folded2, u)
     raw2, folded2 = _owner(raw2, folded2, u)
+    raw2, folded2 = _kind(raw2, folded2, u)
     if not u.notes:
         return u
     u.text = _trim(" ".join(raw2.split()))
     return u
+
+
+def _mask_bound(iso: Optional[str]) -> Optional[str]:
+    """A lower bound for the index's string comparison of deadlines: the first of a month or a year as its
+    prefix, so a deadline written as a month ("2025-12") is inside "from 2025-12-01"."""
+    if not iso:
+        return iso
+    if iso.endswith("-01-01"):
+        return iso[:4]
+    return iso[:7] if iso.endswith("-01") else iso
 
 
 def merged_filters(u: Understood, filters):
@@ -200,29 +386,65 @@ def merged_filters(u: Understood, filters):
     from kehoach.search.hybrid import Filters
     f = filters or Filters()
     return replace(f, province=f.province or u.province, owner=f.owner or u.owner,
-                   deadline_after=f.deadline_after or u.deadline_from,
+                   deadline_after=f.deadline_after or _mask_bound(u.deadline_from),
                    deadline_before=f.deadline_before or u.deadline_to)
 
 
-def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid", literal: bool = False):
+def _post(u: Understood, f, as_of: _dt.date):
+    """What the index's filters cannot say: the owner's role, the kind (a Quyết định that issues a Kế hoạch
+    is asked for as a Kế hoạch too), overdue as of ``as_of``, a province and the ones merged with it."""
+    from kehoach.search import tasks as T
+    provinces = u.provinces if u.province and f.province == u.province and len(u.provinces) > 1 else None
+    checks = []
+    if u.role and f.owner == u.owner:
+        checks.append(lambda d: T.select([d], T.TaskQuery(owner=u.owner, role=u.role)))
+    if u.kind:
+        checks.append(lambda d: T.kind_matches(d.plan or {}, u.kind))
+    if u.status == "overdue":
+        checks.append(lambda d: T.status_of(d.deadline, as_of) == "overdue")
+    if provinces:
+        checks.append(lambda d: any(T.province_matches(d.plan or {}, p) for p in provinces))
+    if not checks:
+        return None, provinces
+    return (lambda d: all(c(d) for c in checks)), provinces
+
+
+def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid", literal: bool = False,
+        as_of: Optional[_dt.date] = None):
     """Search with the query's own filters; a query that is only filters lists the matching tasks.
 
     Returns a ``SearchResult`` whose ``understood`` holds the filters taken from the query."""
-    from kehoach.search.hybrid import Hit, SearchResult, check_query
+    from kehoach.search.hybrid import MAX_LIMIT, Hit, SearchResult, check_query
     from kehoach.search import tasks as T
     if literal:
         return index.search(query, limit=limit, filters=filters, mode=mode)
     u = understand(query)
     f = merged_filters(u, filters)
+    day = as_of or _dt.date.today()
+    if u.status == "overdue" and not f.deadline_before:
+        f = replace(f, deadline_before=(day - _dt.timedelta(days=1)).isoformat())
+    keep, provinces = _post(u, f, day)
     if u.text and folded_tokens(u.text):
-        res = index.search(u.text, limit=limit, filters=f, mode=mode)
+        depth = limit if keep is None else MAX_LIMIT
+        runs = [index.search(u.text, limit=depth, filters=replace(f, province=p), mode=mode)
+                for p in (provinces or [f.province])]
+        res = runs[0]
+        hits, seen = [], set()
+        for h in sorted((h for r in runs for h in r.hits), key=lambda h: -h.score):
+            if h.doc.key in seen or (keep is not None and not keep(h.doc)):
+                continue
+            seen.add(h.doc.key)
+            hits.append(h)
+        res.hits = hits[:limit]
         res.query = replace(res.query, raw=query)
     else:
         pq = check_query(query)
-        mask = index.table.mask(f)
+        mask = index.table.mask(replace(f, province=None) if provinces else f)
         docs = [d for i, d in enumerate(index.docs) if mask is None or mask[i]]
         if f.owner:                              # canonical body match (word boundary), not a substring
             docs = T.select(docs, T.TaskQuery(owner=f.owner))
+        if keep is not None:
+            docs = [d for d in docs if keep(d)]
         res = SearchResult(replace(pq, text=""), [Hit(d, 0.0) for d in docs[:limit]], "filters")
     res.understood = u.to_dict() if u.notes else None
     return res

@@ -158,6 +158,23 @@ def _plan_match(plan: dict, ref: str) -> bool:
         or ref == plan.get("source") or ref == Path(plan.get("source") or "").stem
 
 
+def province_matches(plan: dict, want: str) -> bool:
+    """The plan is of province ``want`` (its province or its issuer names it, whole words, any diacritics)."""
+    return _province_match(plan, want)
+
+
+def kind_matches(plan: dict, kind: str) -> bool:
+    """The plan is a document of ``kind``: its type says so, or it is a decision that issues one
+    ("Quyết định ... Ban hành Kế hoạch triển khai ..." is asked for as a Kế hoạch too)."""
+    k = " ".join(folded_tokens(kind))
+    if not k:
+        return True
+    if (" " + k + " ") in (" " + " ".join(folded_tokens(plan.get("type") or "")) + " "):
+        return True
+    title = " ".join(folded_tokens(plan.get("title") or ""))
+    return bool(re.match(r"(?:ve viec\s+)?(?:ban hanh|phe duyet)\s+" + re.escape(k) + r"\b", title))
+
+
 def _province_match(plan: dict, want: str) -> bool:
     w = " ".join(folded_tokens(want))
     for hay in (plan.get("province"), plan.get("issuer")):
@@ -179,7 +196,7 @@ def select(docs: Iterable, query: TaskQuery) -> list:
             continue
         if q.plan and not _plan_match(p, q.plan):
             continue
-        if q.kind and fold(q.kind).strip() not in fold(p.get("type") or ""):
+        if q.kind and not kind_matches(p, q.kind):
             continue
         if want_owner:
             names = (d.lead if q.role != "support" else []) + (d.support if q.role != "lead" else [])
