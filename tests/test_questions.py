@@ -16,6 +16,9 @@ from kehoach.search.who import is_owner, who
 from tests.shared import need
 
 
+slow = pytest.mark.slow        # the tests over the corpus, built once (seeds, real web plans, a PDF)
+
+
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
     from kehoach.corpus.store import Corpus
@@ -73,6 +76,7 @@ def test_plain_queries_and_generic_phrases_are_left_alone():
     assert is_owner("Sở Y tế") and is_body_name("Sở Y tế")
 
 
+@slow
 def test_owner_question_lists_the_health_department_tasks(index):
     res = ask(index, "nhiệm vụ của Sở Y tế", limit=50, mode="lexical")
     assert res.hits and res.notes() == ["cơ quan Sở Y tế"]
@@ -81,6 +85,7 @@ def test_owner_question_lists_the_health_department_tasks(index):
     assert res.to_dict()["notes"] == ["lọc: cơ quan Sở Y tế"]
 
 
+@slow
 def test_flood_relief_question_answers_from_dak_lak(index):
     res = who(index, "ai chủ trì cấp phát nhu yếu phẩm cho người dân vùng lũ ở Đắk Lắk", mode="lexical",
               understand=True)
@@ -91,17 +96,20 @@ def test_flood_relief_question_answers_from_dak_lak(index):
     assert "Sở Y tế" in names or "Sở Công Thương" in names
 
 
+@slow
 def test_tasks_due_in_december_2025(index):
     res = ask(index, "tasks due in December 2025", limit=200, mode="lexical")
     assert res.hits and all((h.doc.deadline or {}).get("date", "").startswith("2025-12") for h in res.hits)
 
 
+@slow
 def test_budget_plan_in_ca_mau(index):
     res = ask(index, "kế hoạch về ngân sách ở Cà Mau", limit=10, mode="lexical")
     assert res.hits and all(h.doc.plan["number"] == "0204/KH-UBND" for h in res.hits)
     assert res.query.text == "ngân sách"
 
 
+@slow
 def test_a_place_with_no_plans_gives_nothing_rather_than_another_province(index):
     res = ask(index, "5G plan in Hanoi", limit=10, mode="lexical")
     assert all(h.doc.plan.get("province") == "Hà Nội" for h in res.hits)
@@ -109,6 +117,7 @@ def test_a_place_with_no_plans_gives_nothing_rather_than_another_province(index)
     assert lit.understood is None
 
 
+@slow
 def test_cli_search_and_who_show_the_filter_and_the_plan_on_every_hit(home, capsys):
     from kehoach.cli import main
     assert main(["--home", str(home), "search", "kế hoạch về ngân sách ở Cà Mau", "--mode", "lexical"]) == 0
@@ -164,6 +173,7 @@ def test_english_and_short_forms_of_a_province(query, province):
     assert understand(query).province == province
 
 
+@slow
 def test_a_merged_province_finds_the_plans_of_the_provinces_merged_into_it(index):
     # the seed of Trà Vinh (merged into Vĩnh Long in 2025) answers a question about Vĩnh Long, and back
     res = ask(index, "nâng cao chỉ số hài lòng ở Vĩnh Long", limit=10, mode="lexical")
@@ -193,6 +203,7 @@ def test_owner_phrases(query, owner, role):
     assert (u.owner, u.role, u.text) == (owner, role, "")
 
 
+@slow
 def test_owner_questions_answer_with_that_owner_on_every_hit(index):
     lead = ask(index, "Sở Nội vụ chủ trì những việc gì", limit=200, mode="lexical")
     assert lead.hits and all(any("Sở Nội vụ" in n for n in h.doc.lead) for h in lead.hits)
@@ -228,6 +239,7 @@ def test_a_plan_scope_or_a_symbol_is_no_deadline():
         assert (u.deadline_from, u.deadline_to, u.status, u.kind) == (None, None, None, None), q
 
 
+@slow
 def test_deadline_questions_over_the_corpus(index):
     from kehoach.search.tasks import deadline_end
     q4 = ask(index, "nhiệm vụ quý IV/2025", limit=200, mode="lexical")
@@ -258,6 +270,7 @@ def test_a_document_kind_asked_for(query, kind, text):
     assert (u.kind, u.text) == (kind, text) and f"loại {kind}" in u.notes
 
 
+@slow
 def test_kind_questions_over_the_corpus(index):
     ct = ask(index, "các chỉ thị về cải cách hành chính", limit=20, mode="lexical")
     assert ct.hits and {h.doc.plan["type"] for h in ct.hits} == {"Chỉ thị"}
@@ -269,6 +282,7 @@ def test_kind_questions_over_the_corpus(index):
     assert kh.hits and {h.doc.plan["number"] for h in kh.hits} == {"2820/QĐ-UBND"}
 
 
+@slow
 def test_cli_prints_the_plan_number_and_province_on_every_hit_for_each_shape(home, capsys):
     from kehoach.cli import main
     for q in ("Sở Nội vụ chủ trì những việc gì", "nhiệm vụ quý I/2026 ở Đắk Lắk",
