@@ -134,6 +134,12 @@ def test_plan_report_reads_only_and_says_when_no_table_was_imported(bare, tmp_pa
             c.conn.execute("CREATE TABLE probe(x)")
         again = plan_report(c, _ids(ro)["000_32de8ed23e57a435.txt"], DAY)
     assert again == rep and _digest(ro) == before
+    # the command line's check reads only too: no table created, the file unchanged
+    from kehoach.corpus.legal.cli import main
+    assert main(["--home", str(bare), "legal", "check", "--as-of", DAY.isoformat(), "--problems-only"]) == 0
+    assert _digest(bare) == before
+    with Corpus(bare, readonly=True) as c:
+        assert not has_tables(c.conn)
 
 
 def test_cli_import_then_check_problems_only(imported, capsys):

@@ -73,20 +73,29 @@ def _as_of(s: str | None) -> _dt.date:
         raise LegalCliError(f"--as-of {s!r}: expected a day as YYYY-MM-DD") from None
 
 
+def _open_read(args):
+    """The corpus opened read-only (a check writes nothing), or None when the home has no corpus yet."""
+    from kehoach.corpus.home import resolve_home
+    from kehoach.corpus.store import DB_NAME, Corpus
+    home = resolve_home(getattr(args, "home", None))
+    return Corpus(home, readonly=True) if (home / DB_NAME).exists() else None
+
+
 def cmd_check(args) -> int:
+    from kehoach.corpus.legal.check import has_tables
     as_of = _as_of(args.as_of)
-    corpus = _open(args)
+    corpus = _open_read(args)
     try:
-        reg = Registry.load(corpus.conn)
-        infos = corpus.plans()
+        reg = Registry.load(corpus.conn) if corpus is not None and has_tables(corpus.conn) else Registry()
+        infos = corpus.plans() if corpus is not None else []
         everything = [PlanInput(corpus.extraction(p.id), corpus.text(p.id)) for p in infos]
         if args.plan:
-            info = corpus.plan(args.plan)
+            info = corpus.plan(args.plan) if corpus is not None else None
             if info is None:
-                raise LegalCliError(f"{args.plan}: no such plan in {corpus.home}")
+                raise LegalCliError(f"{args.plan}: no such plan in the corpus")
             targets = [everything[[p.id for p in infos].index(info.id)]]
         elif args.source:
-            info = corpus.plan(args.source)
+            info = corpus.plan(args.source) if corpus is not None else None
             if info is not None:
                 targets = [everything[[p.id for p in infos].index(info.id)]]
             else:
@@ -99,7 +108,8 @@ def cmd_check(args) -> int:
             targets = everything
         report = check(targets, reg, as_of, corpus=everything)
     finally:
-        corpus.close()
+        if corpus is not None:
+            corpus.close()
     if args.format == "json":
         if args.problems_only:
             for p in report["plans"]:
