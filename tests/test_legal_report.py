@@ -13,7 +13,7 @@ import sqlite3
 import pytest
 
 from kehoach.corpus.legal.check import has_tables, plan_report
-from kehoach.corpus.legal.symbols import type_from_symbol
+from kehoach.corpus.legal.symbols import type_from_symbol, type_from_words
 from tests.shared import SHARED, need
 
 TABLES = SHARED / "data" / "legal-status"
@@ -101,9 +101,10 @@ def test_the_type_comes_from_the_symbol_code_never_from_a_neighbouring_word(impo
     assert all(not e["text"].startswith("luật") for e in nd["evidence"])
     for name in _ids(imported):
         for r in _report(imported, name)["refs"]:
-            code = type_from_symbol(r["symbol"])
-            if code:
-                assert r["type"] == code, (name, r["symbol"], r["type"])
+            code, words = type_from_symbol(r["symbol"]), type_from_words(r["text"], r["symbol"])
+            if code or words:          # the code printed in the symbol, else the type word nearest before it
+                assert r["type"] == (code or words), (name, r["symbol"], r["type"])
+                assert not words or r["text"].lower().startswith(words.lower()), (name, r["text"])
     # the National Assembly's symbols have no type code ("72/2025/QH15"): the citation's own words decide
     hcm = {r["symbol"]: r for r in _report(imported, "2820-QD-UBND__001c610b.txt")["refs"]}
     assert hcm["72/2025/QH15"]["type"] == "Luật" and hcm["98/2023/QH15"]["type"] == "Nghị quyết"

@@ -139,7 +139,7 @@ def check_plan(p: PlanInput, reg: Registry, as_of: _dt.date, idx: dict[str, list
     for refs in groups.values():
         ref = next((r for r in refs if r.issuer), refs[0])
         ids = {r.id for r in refs}
-        typ = doc_type(ref.symbol, ref.type)
+        typ = doc_type(ref.symbol, ref.type, ref.text)
         entry = {"symbol": ref.symbol, "type": typ, "date": ref.date, "issuer": ref.issuer,
                  "text": ref.text, "status": "unknown", "since": None,
                  "replaced_by": None, "evidence": []}

@@ -169,7 +169,7 @@ def trim_refs(ex: Extraction) -> Extraction:
     and its evidence quotes no other clause."""
     refs, changed = [], False
     for r in ex.legal_refs:
-        i = cited_start(r.text, r.symbol, doc_type(r.symbol, r.type)) if r.symbol else 0
+        i = cited_start(r.text, r.symbol, doc_type(r.symbol, r.type, r.text)) if r.symbol else 0
         if i:
             sp = r.span
             ev = r.evidence[i:] if r.evidence and r.evidence.startswith(r.text[:i]) else r.evidence
@@ -180,7 +180,7 @@ def trim_refs(ex: Extraction) -> Extraction:
 
 
 def ref_doc(reg: Registry, ref: LegalRef, source: str, change: Optional[Change] = None) -> LegalDoc:
-    return reg.upsert(ref.symbol, type=doc_type(ref.symbol, ref.type), issuer=ref.issuer, province=province_in(ref.issuer),
+    return reg.upsert(ref.symbol, type=doc_type(ref.symbol, ref.type, ref.text), issuer=ref.issuer, province=province_in(ref.issuer),
                       date_issued=ref.date, title=ref.title, source=source, change=change)
 
 

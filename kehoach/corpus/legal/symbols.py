@@ -248,12 +248,36 @@ def type_from_symbol(s: str | None) -> Optional[str]:
     return _type_codes().get(m.group(1).upper()) if m else None
 
 
-def doc_type(symbol: str | None, cited: str | None) -> Optional[str]:
+def type_from_words(text: str | None, symbol: str | None) -> Optional[str]:
+    """The type word printed nearest before the symbol in the citation's words ("Luật Đất đai số
+    31/2024/QH15" -> "Luật"; "... pháp luật theo quy định tại Công văn số 12/UBND-KT" -> "Công văn"), with
+    the citation stage's vocabulary (kehoach/data/doc_types.tsv); None when no type word is printed."""
+    from kehoach.extract.citations import fold as cfold, tables
+    num = re.match(r"\d+", clean_symbol(symbol) or "")
+    if not text or not num:
+        return None
+    f = cfold(unicodedata.normalize("NFC", text))
+    at = next((m.start() for m in re.finditer(r"(?<!\d)" + num.group(0) + r"\b", f)), None)
+    if at is None:
+        return None
+    t = tables()
+    best = None
+    for form, typ in t.type_by_form.items():
+        if form in t.generic_forms:
+            continue
+        for m in re.finditer(r"(?<!\w)" + r"\s+".join(map(re.escape, form.split())) + r"(?!\w)", f[:at]):
+            key = (m.end(), m.end() - m.start())
+            if best is None or key > best[0]:
+                best = (key, typ)
+    return best[1] if best else None
+
+
+def doc_type(symbol: str | None, cited: str | None, words: str | None = None) -> Optional[str]:
     """The document's type: the ký hiệu's type code first (it is printed on the document itself), then the
-    type word of the citation's own words, then what the symbol's issuer code implies. A type word read
-    elsewhere in the sentence ("... thi hành pháp luật theo quy định tại Nghị định số 59/2012/NĐ-CP")
-    can never turn a Nghị định into a Luật."""
-    return type_from_symbol(symbol) or cited or type_of_symbol(symbol)
+    type word printed nearest before the symbol in the citation's ``words``, then the type the citation
+    stage gave, then what the symbol's issuer code implies. A type word read elsewhere in the sentence
+    ("... thi hành pháp luật theo quy định tại Nghị định số 59/2012/NĐ-CP") can never make a Nghị định a Luật."""
+    return type_from_symbol(symbol) or type_from_words(words, symbol) or cited or type_of_symbol(symbol)
 
 
 def cited_start(text: str | None, symbol: str | None, typ: str | None) -> int:
