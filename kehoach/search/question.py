@@ -338,7 +338,7 @@ def _kind(raw: str, folded: str, u: Understood) -> tuple[str, str]:
 
 # words left at the edges once the filters are out ("nhiệm vụ", "kế hoạch về", "tasks")
 _FILLER = {"nhiem", "vu", "cac", "nhung", "co", "ke", "hoach", "ve", "tasks", "task", "plans", "plan", "the",
-           "about", "on", "list", "show", "all", "tat", "ca", "which", "what", "does", "do", "cong", "viec",
+           "about", "on", "list", "show", "all", "tat", "ca", "which", "what", "does", "do", "viec",
            "are", "is", "in", "of", "o", "tai", "cua", "due", "han", "trong", "nam", "thang", "nao", "gi",
            "find", "that", "for", "with"}
 
