@@ -82,6 +82,7 @@ def _phrases() -> dict[str, list[tuple[str, str]]]:
     return {r: sorted(v, key=lambda x: -len(x[0])) for r, v in out.items()}
 
 
+@lru_cache(maxsize=None)
 def _alt(role: str) -> str:
     """A regex alternation of the role's phrases (folded; spaces match any run of spaces)."""
     if not _phrases().get(role):
@@ -284,7 +285,7 @@ def _place(raw: str, folded: str, u: Understood) -> tuple[str, str]:
 # ---------------------------------------------------------------- 3. owner
 
 @lru_cache(maxsize=2)
-def _owner_res(places: bool = True) -> list[tuple[re.Pattern, Optional[str]]]:
+def _owner_res(places: bool = True) -> list[re.Pattern]:
     """The owner shapes; ``places``: a name also ends before "ở/tại/in/at" (off for a second try, since a
     folded "tại" is also the "Tài" of "Sở Tài chính")."""
     stop = (r"(?=\s+(?:" + (r"o|tai|in|at|" if places else "") + r"han|co\s+han|due|trong|ve|about|nam|thuoc|quy|thang|truoc|before|by|"
@@ -293,20 +294,20 @@ def _owner_res(places: bool = True) -> list[tuple[re.Pattern, Optional[str]]]:
     name = r"(?P<o>[a-z0-9][^?.,;:]*?)"
     return [
         # "nhiệm vụ của / do / giao cho X (chủ trì)", "tasks of / owned by X"
-        (re.compile(_W + r"(?:(?:cac|nhung|all|the)\s+)?" + task + r"\s+(?P<p>" + prep + r")\s+" + name + stop
-                    + r"(?:\s+(?P<v>" + _alt("lead") + "|" + _alt("support") + r")" + _E + r")?"), None),
+        re.compile(_W + r"(?:(?:cac|nhung|all|the)\s+)?" + task + r"\s+(?P<p>" + prep + r")\s+" + name + stop
+                    + r"(?:\s+(?P<v>" + _alt("lead") + "|" + _alt("support") + r")" + _E + r")?"),
         # "do X chủ trì / thực hiện", "which tasks does X own", "X owns / leads", "X chủ trì", "X phối hợp"
-        (re.compile(_W + r"(?:(?:do|giao\s+cho)\s+)?" + r"(?:(?:which|what)\s+(?:" + task + r"\s+)?" + _alt("does")
-                    + r"\s+)?" + name + r"\s+(?P<v>" + _alt("lead") + "|" + _alt("support") + r")" + _E), None),
+        re.compile(_W + r"(?:(?:do|giao\s+cho)\s+)?" + r"(?:(?:which|what)\s+(?:" + task + r"\s+)?" + _alt("does")
+                    + r"\s+)?" + name + r"\s+(?P<v>" + _alt("lead") + "|" + _alt("support") + r")" + _E),
         # "việc của X", "của X" at the start of what is left (no task word)
-        (re.compile(r"^\s*(?:" + task + r"\s+)?(?P<p>cua|of)\s+" + name + stop), None),
+        re.compile(r"^\s*(?:" + task + r"\s+)?(?P<p>cua|of)\s+" + name + stop),
     ]
 
 
 def _owner(raw: str, folded: str, u: Understood) -> tuple[str, str]:
     starts = [m.start() for m in re.finditer(r"(?<![a-z0-9])[a-z0-9]", folded)]
     heads = set(_body_heads())
-    for rx, _ in _owner_res(True) + _owner_res(False):
+    for rx in _owner_res(True) + _owner_res(False):
         for m in filter(None, (rx.match(folded, i) for i in starts)):
             name = " ".join(raw[m.start("o"):m.end("o")].split())
             if not is_body_name(name) or _key(name) in heads:       # "Sở" alone names no body
