@@ -300,3 +300,26 @@ def test_cli_prints_the_plan_number_and_province_on_every_hit_for_each_shape(hom
     out = capsys.readouterr().out.splitlines()
     ev = [l for l in out if l.strip().startswith("- [")]
     assert out[0].startswith("lọc: cơ quan Sở Nội vụ") and ev and all("/" in l and " · " in l for l in ev)
+
+
+@pytest.mark.parametrize("query,lo,hi", [
+    ("nhiệm vụ đến hạn trong tháng này", "2025-11-01", "2025-11-30"),
+    ("tasks due next month", "2025-12-01", "2025-12-31"),
+    ("hạn quý sau", "2026-01-01", "2026-03-31"),
+    ("nhiệm vụ trong năm nay", "2025-01-01", "2025-12-31"),
+    ("hạn đến hết năm nay", None, "2025-12-31"),
+])
+def test_a_period_named_from_today(query, lo, hi):
+    u = understand(query, dt.date(2025, 11, 20))
+    assert (u.deadline_from, u.deadline_to, u.text) == (lo, hi, "")
+    assert understand("kế hoạch năm nay", dt.date(2025, 11, 20)).notes == []     # a plan's scope
+
+
+@slow
+def test_due_soon_over_the_corpus(index):
+    day = dt.date(2025, 12, 15)
+    soon = ask(index, "nhiệm vụ sắp đến hạn", limit=200, mode="lexical", as_of=day)
+    assert soon.hits and soon.notes() == ["sắp đến hạn"]
+    assert all(status_of(h.doc.deadline, day) == "due_soon" for h in soon.hits)
+    month = ask(index, "tasks due this month", limit=200, mode="lexical", as_of=day)
+    assert month.notes() == ["hạn tháng 12/2025"] and month.hits

@@ -11,7 +11,8 @@ left, the filters (province, owner, deadline range, kind, overdue) and the notes
 Shapes, in the order they are taken out of the query:
 1. deadline: "hạn tháng 12/2025", "có hạn trong tháng 12 năm 2025", "quý IV/2025", "trong năm 2026",
    "hạn trước ngày 31/12/2025", "due in December 2025", "due by 31/12/2025", "before 31/12/2025",
-   "quá hạn" / "overdue" (the deadline has passed, as of today);
+   "tháng này", "quý sau", "this year", "next month" (counted from today);
+   "quá hạn" / "overdue" (the deadline has passed, as of today), "sắp đến hạn" / "due soon" (within 30 days);
 2. place: "ở Hà Nội", "tại tỉnh Bắc Ninh", "Bắc Ninh", "in Hanoi", "Ho Chi Minh City", "Ca Mau province":
    any of the 63 pre-2025 provinces and the 34 after the 2025 mergers, with or without diacritics. A
    pre-2025 name also matches the province it merged into, and a merged province the ones merged into it
@@ -52,7 +53,7 @@ class Understood:
     provinces: list[str] = field(default_factory=list)   # province plus the ones merged with it in 2025
     role: Optional[str] = None                  # "lead" | "support" | None (either)
     kind: Optional[str] = None                  # document kind asked for ("Kế hoạch", "Chỉ thị", ...)
-    status: Optional[str] = None                # "overdue"
+    status: Optional[str] = None                # "overdue" | "due_soon" (as of the day asked)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -191,7 +192,24 @@ def _deadline_res() -> dict[str, re.Pattern]:
     return {"day": re.compile(head + day), "quarter": re.compile(head + "(?:" + quarter + ")"),
             "quarter_en": re.compile(head + quarter_en), "month": re.compile(head + month),
             "month_en": re.compile(head + month_en), "year": re.compile(head + year),
-            "overdue": re.compile(_W + _alt("overdue") + _E)}
+            "overdue": re.compile(_W + _alt("overdue") + _E), "due_soon": re.compile(_W + _alt("due_soon") + _E),
+            "relative": re.compile(head + "(?P<r>" + _alt("relative") + ")" + _E)}
+
+
+def _relative(value: str, today: _dt.date) -> tuple[_dt.date, _dt.date, str]:
+    """("month 1", today) -> the first and last day of next month, and how to say it."""
+    unit, n = value.split()
+    n = int(n)
+    if unit == "month":
+        y, m = divmod(today.year * 12 + today.month - 1 + n, 12)
+        lo, hi = (_dt.date.fromisoformat(x) for x in _month_range(y, m + 1))
+        return lo, hi, f"tháng {lo.month}/{lo.year}"
+    if unit == "quarter":
+        q0 = (today.month - 1) // 3 + n
+        y, q = today.year + q0 // 4, q0 % 4 + 1
+        return _dt.date(y, 3 * q - 2, 1), _dt.date(y, 3 * q, calendar.monthrange(y, 3 * q)[1]), \
+            f"quý {['I', 'II', 'III', 'IV'][q - 1]}/{y}"
+    return _dt.date(today.year + n, 1, 1), _dt.date(today.year + n, 12, 31), f"năm {today.year + n}"
 
 
 def _bound(m: re.Match) -> str:
@@ -199,8 +217,25 @@ def _bound(m: re.Match) -> str:
     return next((r for r in ("by", "before", "after", "in") if b and re.fullmatch(_alt(r), b)), "in")
 
 
-def _deadline(raw: str, folded: str, u: Understood) -> tuple[str, str]:
+def _deadline(raw: str, folded: str, u: Understood, today: _dt.date) -> tuple[str, str]:
     res = _deadline_res()
+    m = res["relative"].search(folded)
+    value = _value("relative", m["r"]) if m else ""
+    if m and value.startswith("year") and not (m.group("h") or m.group("b")):
+        m = None                                 # "kế hoạch năm nay" is a plan's scope, as "năm 2025" is
+    if m:
+        lo, hi, said = _relative(value, today)
+        bound = _bound(m)
+        if bound in ("by", "before"):
+            u.deadline_to = (hi if bound == "by" else lo - _dt.timedelta(days=1)).isoformat()
+            u.notes.append(f"hạn {'đến hết' if bound == 'by' else 'trước'} {said}")
+        elif bound == "after":
+            u.deadline_from = (hi + _dt.timedelta(days=1)).isoformat()
+            u.notes.append(f"hạn sau {said}")
+        else:
+            u.deadline_from, u.deadline_to = lo.isoformat(), hi.isoformat()
+            u.notes.append(f"hạn {said}")
+        return _cut(raw, folded, m.start(), m.end())
     for shape in ("day", "quarter", "quarter_en", "month", "month_en", "year"):
         for m in res[shape].finditer(folded):
             headed = bool(m.group("h")) or bool(m.group("b"))
@@ -246,11 +281,12 @@ def _deadline(raw: str, folded: str, u: Understood) -> tuple[str, str]:
                 else:
                     u.notes.append(f"hạn năm {y}")
             return _cut(raw, folded, m.start(), m.end())
-    m = res["overdue"].search(folded)
-    if m:
-        u.status = "overdue"
-        u.notes.append("quá hạn")
-        return _cut(raw, folded, m.start(), m.end())
+    for status, said in (("overdue", "quá hạn"), ("due_soon", "sắp đến hạn")):
+        m = res[status].search(folded)
+        if m:
+            u.status = status
+            u.notes.append(said)
+            return _cut(raw, folded, m.start(), m.end())
     return raw, folded
 
 
@@ -354,15 +390,16 @@ def _trim(text: str) -> str:
     return " ".join(words).strip(" ,.;?")
 
 
-def understand(query: str) -> Understood:
-    """The filters written in ``query`` and the text left to search (see the module doc)."""
+def understand(query: str, today: Optional[_dt.date] = None) -> Understood:
+    """The filters written in ``query`` and the text left to search (see the module doc); ``today``
+    (default: the real day) is what "tháng này" / "this month" and "quá hạn" are counted from."""
     import unicodedata
     raw = unicodedata.normalize("NFC", query or "")
     folded = fold_keep_offsets(raw)
     if len(folded) != len(raw):                 # offsets would not line up: take the query as it is
         return Understood(query, query)
     u = Understood(query, query)
-    raw2, folded2 = _deadline(raw, folded, u)
+    raw2, folded2 = _deadline(raw, folded, u, today or _dt.date.today())
     raw2, folded2 = _place(raw2, folded2, u)
     raw2, folded2 = _owner(raw2, folded2, u)
     raw2, folded2 = _kind(raw2, folded2, u)
@@ -401,8 +438,8 @@ def _post(u: Understood, f, as_of: _dt.date):
         checks.append(lambda d: T.select([d], T.TaskQuery(owner=u.owner, role=u.role)))
     if u.kind:
         checks.append(lambda d: T.kind_matches(d.plan or {}, u.kind))
-    if u.status == "overdue":
-        checks.append(lambda d: T.status_of(d.deadline, as_of) == "overdue")
+    if u.status:
+        checks.append(lambda d: T.status_of(d.deadline, as_of) == u.status)
     if provinces:
         checks.append(lambda d: any(T.province_matches(d.plan or {}, p) for p in provinces))
     if not checks:
@@ -419,11 +456,14 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
     from kehoach.search import tasks as T
     if literal:
         return index.search(query, limit=limit, filters=filters, mode=mode)
-    u = understand(query)
-    f = merged_filters(u, filters)
     day = as_of or _dt.date.today()
+    u = understand(query, day)
+    f = merged_filters(u, filters)
     if u.status == "overdue" and not f.deadline_before:
         f = replace(f, deadline_before=(day - _dt.timedelta(days=1)).isoformat())
+    if u.status == "due_soon" and not (f.deadline_before or f.deadline_after):
+        f = replace(f, deadline_after=day.isoformat(),
+                    deadline_before=(day + _dt.timedelta(days=T.DUE_SOON_DAYS)).isoformat())
     keep, provinces = _post(u, f, day)
     if u.text and folded_tokens(u.text):
         depth = limit if keep is None else MAX_LIMIT
