@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -90,6 +90,64 @@ class BlobVocab:
         return out
 
 
+class _FieldBuilder:
+    """Postings gathered document by document into compact arrays (every 50k documents), so
+    building a million-task field never holds a Python object per posting."""
+
+    CHUNK = 50_000
+
+    def __init__(self):
+        self.vocab: dict[str, int] = {}
+        self._rows: list[int] = []
+        self._cols: list[int] = []
+        self._tfs: list[int] = []
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._lengths: list[int] = []
+
+    def add(self, terms: Sequence[str]) -> None:
+        d = len(self._lengths)
+        self._lengths.append(len(terms))
+        counts: dict[int, int] = {}
+        vocab = self.vocab
+        for t in terms:
+            tid = vocab.get(t)
+            if tid is None:
+                tid = vocab[t] = len(vocab)
+            counts[tid] = counts.get(tid, 0) + 1
+        self._rows.extend(counts.keys())
+        self._cols.extend([d] * len(counts))
+        self._tfs.extend(counts.values())
+        if len(self._lengths) % self.CHUNK == 0:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._parts.append((np.asarray(self._rows, np.int32), np.asarray(self._cols, np.int32),
+                                np.asarray(self._tfs, np.float32)))
+        self._rows, self._cols, self._tfs = [], [], []
+
+    def finish(self, k1: float, b: float, avgdl: Optional[float]) -> "BM25Field":
+        self._flush()
+        n = len(self._lengths)
+        lengths = np.asarray(self._lengths, np.float32)
+        if self._parts:
+            rows_a = np.concatenate([p[0] for p in self._parts])
+            cols_a = np.concatenate([p[1] for p in self._parts])
+            tf = np.concatenate([p[2] for p in self._parts])
+        else:
+            rows_a, cols_a, tf = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32)
+        self._parts = []
+        df = np.bincount(rows_a, minlength=len(self.vocab)).astype(np.int32)
+        if avgdl is None:
+            avgdl = float(lengths.mean()) if n else 1.0
+        w = tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * lengths[cols_a] / max(avgdl, 1e-9)))
+        order = np.argsort(rows_a, kind="stable")      # documents arrive in order: stable keeps them sorted
+        indptr = np.zeros(len(self.vocab) + 1, np.int64)
+        np.cumsum(df, out=indptr[1:])
+        return BM25Field(self.vocab, indptr, cols_a[order], w[order].astype(np.float32), df, n,
+                         float(lengths.sum()))
+
+
 def bm25_idf(n_docs: int, df: np.ndarray) -> np.ndarray:
     """Lucene's non-negative idf."""
     df = np.asarray(df, np.float32)
@@ -112,34 +170,13 @@ class BM25Field:
     length_sum: float = 0.0
 
     @classmethod
-    def build(cls, docs_terms: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75,
+    def build(cls, docs_terms: Iterable[Sequence[str]], k1: float = 1.2, b: float = 0.75,
               avgdl: Optional[float] = None) -> "BM25Field":
         """``avgdl``: the average length to normalise by (default: this segment's own)."""
-        vocab: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
-        lengths = np.zeros(len(docs_terms), np.float32)
-        for d, terms in enumerate(docs_terms):
-            lengths[d] = len(terms)
-            counts: dict[int, int] = {}
-            for t in terms:
-                tid = vocab.setdefault(t, len(vocab))
-                counts[tid] = counts.get(tid, 0) + 1
-            rows.extend(counts.keys())
-            cols.extend([d] * len(counts))
-            tfs.extend(counts.values())
-        n = len(docs_terms)
-        rows_a = np.asarray(rows, np.int64)
-        cols_a = np.asarray(cols, np.int32)
-        tf = np.asarray(tfs, np.float32)
-        df = np.bincount(rows_a, minlength=len(vocab)).astype(np.int32)
-        if avgdl is None:
-            avgdl = float(lengths.mean()) if n else 1.0
-        norm = k1 * (1.0 - b + b * lengths[cols_a] / max(avgdl, 1e-9))
-        w = tf * (k1 + 1.0) / (tf + norm)
-        order = np.lexsort((cols_a, rows_a))
-        indptr = np.zeros(len(vocab) + 1, np.int64)
-        np.cumsum(df, out=indptr[1:])
-        return cls(vocab, indptr, cols_a[order], w[order].astype(np.float32), df, n, float(lengths.sum()))
+        acc = _FieldBuilder()
+        for terms in docs_terms:
+            acc.add(terms)
+        return acc.finish(k1, b, avgdl)
 
     def ids(self, terms: Sequence[str]) -> dict[str, int]:
         """The query terms this segment knows, each once, with their ids."""
@@ -265,10 +302,14 @@ class LexicalIndex:
     @staticmethod
     def _segment(texts, words, offset: int, avgdl: Optional[dict]) -> LexSegment:
         words = words or default_word_segmenter()
-        per_doc = [doc_fields(t, words) for t in texts]
-        fields = {name: BM25Field.build([d[name] for d in per_doc], avgdl=(avgdl or {}).get(name))
-                  for name in FIELD_WEIGHTS}
-        return LexSegment(fields, offset, len(texts))
+        acc = {name: _FieldBuilder() for name in FIELD_WEIGHTS}
+        n = 0
+        for t in texts:
+            for name, terms in doc_fields(t, words).items():
+                acc[name].add(terms)
+            n += 1
+        fields = {name: a.finish(1.2, 0.75, (avgdl or {}).get(name)) for name, a in acc.items()}
+        return LexSegment(fields, offset, n)
 
     def avgdl(self) -> dict[str, float]:
         n = max(self.n_docs, 1)
