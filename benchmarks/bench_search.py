@@ -162,11 +162,29 @@ def overlap(a: list[list[int]], b: list[list[int]]) -> float:
     return float(np.mean(vals)) if vals else 1.0
 
 
+def tie_aware(folder: Path, qs: list[str], peer_top: list[list[int]]) -> float:
+    """Share of the peer's top-10 that our one-field BM25 also ranks in its top 10, counting
+    equal scores as equal ranks (recombined texts give many exact ties)."""
+    from kehoach.search.lexical import LexicalIndex
+    from kehoach.search.text import folded_tokens
+    f = LexicalIndex.load(folder).fields["syl"]
+    vals = []
+    for q, top in zip(qs, peer_top):
+        if not top:
+            continue
+        s = f.scores(folded_tokens(q))
+        kth = np.sort(s)[-min(10, len(s))]
+        vals.append(float(np.mean([s[i] >= kth - 1e-4 * max(1.0, abs(kth)) for i in top])))
+    return float(np.mean(vals)) if vals else 1.0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--no-peer", action="store_true", help="skip bm25s")
+    ap.add_argument("--keep", type=Path, help="keep the built indexes in this folder (re-measure with --reuse)")
+    ap.add_argument("--reuse", action="store_true", help="load the indexes kept in --keep instead of building")
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--qfile", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--t0", type=float, help=argparse.SUPPRESS)
@@ -195,7 +213,8 @@ def main() -> int:
     print(f"{'tasks':>8} {'build_s':>7} {'disk_MB':>7} {'cold_s':>6} {'rss_MB':>7} | {'lex p50':>7} {'p95':>6} | "
           f"{'dense p50':>9} {'p95':>6} | {'hyb p50':>7} {'p95':>6} | {'1-field p50':>11} {'p95':>6} | "
           f"{'bm25s build':>11} {'p50':>6} {'p95':>6} {'rss+MB':>6} {'top10 agree':>11}")
-    work = Path(tempfile.mkdtemp(prefix="bench_search_"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench_search_"))
+    work.mkdir(parents=True, exist_ok=True)
     try:
         for n in [int(x) for x in args.sizes.split(",") if x.strip()]:
             docs = list(synth(seed, n, rng))
@@ -203,13 +222,15 @@ def main() -> int:
             qs = queries(args.shared, texts, args.queries + 1, rng)
             vecs = np.random.default_rng(n).standard_normal((n, 384), dtype=np.float32)
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-            t = time.perf_counter()
-            idx = SearchIndex.build(docs, vectors=vecs, words=syllable_segmenter)
             folder = work / f"idx{n}"
-            idx.save(folder)
+            t = time.perf_counter()
+            if not (args.reuse and (folder / "meta.json").exists()):
+                idx = SearchIndex.build(docs, vectors=vecs, words=syllable_segmenter)
+                idx.save(folder)
+                del idx
             build = time.perf_counter() - t
             disk = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
-            del idx, docs, vecs
+            del docs, vecs
             qfile = work / "queries.json"
             qfile.write_text(json.dumps(qs, ensure_ascii=False), "utf-8")
             t0 = time.time()
@@ -219,18 +240,22 @@ def main() -> int:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             p = {} if args.no_peer else peer(texts, qs[1:])
             agree = overlap(r["top10"], p["top10"]) if p else float("nan")
+            agree_ties = tie_aware(folder, qs[1:], p["top10"]) if p else float("nan")
             print(f"{n:>8} {build:>7.1f} {disk:>7.0f} {r['cold_start_s']:>6.2f} {r['rss_mb']:>7.0f} | "
                   f"{r['lexical_p50']:>7.1f} {r['lexical_p95']:>6.1f} | {r['dense_p50']:>9.1f} {r['dense_p95']:>6.1f} | "
                   f"{r['hybrid_p50']:>7.1f} {r['hybrid_p95']:>6.1f} | {r['one_field_p50']:>11.1f} "
                   f"{r['one_field_p95']:>6.1f} | {p.get('build_s', float('nan')):>11.1f} {p.get('p50', float('nan')):>6.1f} "
-                  f"{p.get('p95', float('nan')):>6.1f} {p.get('rss_growth_mb', float('nan')):>6.0f} {agree:>11.2f}"
+                  f"{p.get('p95', float('nan')):>6.1f} {p.get('rss_growth_mb', float('nan')):>6.0f} {agree:>5.2f}/{agree_ties:.2f}"
                   f"   (vectors {'8-bit' if r['compressed'] else 'fp32'}; serving peak RSS {r['rss_peak_mb']:.0f} MB; "
                   f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
-            shutil.rmtree(folder, ignore_errors=True)
+            if not args.keep:
+                shutil.rmtree(folder, ignore_errors=True)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     print("ms per query; cold_s = process start to first answer, model load included; rss_MB = serving process "
-          "after the queries; 1-field = our BM25 on the peer's tokens alone (the like-for-like comparison).")
+          "after the queries; 1-field = our BM25 on the peer's tokens alone (the like-for-like comparison); top10 agree = "
+          "same ids / same ids counting equal scores as equal ranks.")
     return 0
 
 

@@ -148,6 +148,14 @@ class _FieldBuilder:
                          float(lengths.sum()))
 
 
+def accumulate(out: np.ndarray, d: np.ndarray, w: np.ndarray) -> None:
+    """out[d] += w (float32), by scatter-add when the postings are few, else one bincount."""
+    if len(d) * 8 < len(out):
+        np.add.at(out, d, w)
+    else:
+        out += np.bincount(d, weights=w, minlength=len(out)).astype(np.float32, copy=False)
+
+
 def bm25_idf(n_docs: int, df: np.ndarray) -> np.ndarray:
     """Lucene's non-negative idf."""
     df = np.asarray(df, np.float32)
@@ -188,21 +196,17 @@ class BM25Field:
                     out[t] = i
         return out
 
-    def add_scores(self, ids: dict[str, int], idf: dict[str, float], out: np.ndarray, weight: float = 1.0) -> None:
-        """Add ``weight`` x BM25 of the terms ``ids`` (term -> id here) to ``out`` (this segment's slice)."""
-        if not ids:
-            return
-        parts_d, parts_w = [], []
+    def postings(self, ids: dict[str, int], idf: dict[str, float], weight: float = 1.0):
+        """(local document ids, BM25 contributions) of the terms ``ids`` (term -> id here)."""
         for t, i in ids.items():
             a, b = int(self.indptr[i]), int(self.indptr[i + 1])
-            parts_d.append(self.docs[a:b])
-            parts_w.append(self.tfn[a:b] * np.float32(idf[t] * weight))
-        d = np.concatenate(parts_d)
-        w = np.concatenate(parts_w)
-        if len(d) * 8 < self.n_docs:      # few postings: scatter-add
-            np.add.at(out, d, w)
-        else:
-            out += np.bincount(d, weights=w, minlength=self.n_docs).astype(np.float32)
+            yield self.docs[a:b], self.tfn[a:b] * np.float32(idf[t] * weight)
+
+    def add_scores(self, ids: dict[str, int], idf: dict[str, float], out: np.ndarray, weight: float = 1.0) -> None:
+        """Add ``weight`` x BM25 of the terms ``ids`` (term -> id here) to ``out`` (this segment's slice)."""
+        parts = list(self.postings(ids, idf, weight))
+        if parts:
+            accumulate(out, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
 
     def scores(self, terms: Sequence[str], out: Optional[np.ndarray] = None, weight: float = 1.0) -> np.ndarray:
         """BM25 of the query ``terms`` (each counted once) over this field alone, added to ``out``."""
@@ -358,9 +362,11 @@ class LexicalIndex:
         return restore_diacritics(folded_tokens(query), self.folded_words())
 
     def scores(self, query: str, folded: Optional[bool] = None) -> np.ndarray:
+        """BM25 of ``query`` for every document: the postings of every field and segment summed
+        in one pass (one bincount over the index, or a scatter-add when the query is rare)."""
         terms = self.query_terms(query, folded)
         weights = FIELD_WEIGHTS_FOLDED_QUERY if not terms["word"] else FIELD_WEIGHTS
-        out = np.zeros(self.n_docs, np.float32)
+        parts_d, parts_w = [], []
         for name in FIELD_WEIGHTS:
             if not weights[name]:
                 continue
@@ -374,7 +380,12 @@ class LexicalIndex:
             idf_a = bm25_idf(self.n_docs, np.fromiter(df.values(), np.float32, len(df)))
             idf = dict(zip(df.keys(), idf_a.tolist()))
             for seg, got in zip(self.segments, ids):
-                seg.fields[name].add_scores(got, idf, out[seg.offset:seg.offset + seg.n_docs], weights[name])
+                for d, w in seg.fields[name].postings(got, idf, weights[name]):
+                    parts_d.append(d if not seg.offset else d.astype(np.int64) + seg.offset)
+                    parts_w.append(w)
+        out = np.zeros(self.n_docs, np.float32)
+        if parts_d:
+            accumulate(out, np.concatenate(parts_d), np.concatenate(parts_w))
         return out
 
     def nbytes(self) -> int:
