@@ -6,6 +6,7 @@ linking and search share one cache and one vector per text.
 """
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from pathlib import Path
 from threading import Lock
@@ -46,56 +47,145 @@ class QueryCache:
         return v
 
 
+SQ8_FROM = 200_000   # vectors: from here on, 8-bit scalar-quantised codes (4x less memory, see docs/figures.md)
+
+
+class _Part:
+    """Vectors ``offset`` .. ``offset + n``: a faiss index (flat fp32 or 8-bit codes) or a numpy array."""
+
+    def __init__(self, offset: int, n: int, index=None, vectors: Optional[np.ndarray] = None):
+        self.offset, self.n, self.index, self.vectors = offset, n, index, vectors
+
+    def search(self, q: np.ndarray, k: int, mask: Optional[np.ndarray], threads: int):
+        k = min(k, self.n)
+        if k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        if self.index is None:                          # numpy: small parts, and no faiss
+            if mask is not None:
+                cand = np.flatnonzero(mask)
+                if len(cand) == 0:
+                    return cand, np.zeros(0, np.float32)
+                s = np.asarray(self.vectors[cand]) @ q[0]
+            else:
+                cand, s = None, np.asarray(self.vectors) @ q[0]
+            kk = min(k, len(s))
+            part = np.argpartition(-s, kk - 1)[:kk]
+            order = part[np.argsort(-s[part], kind="stable")]
+            return (order if cand is None else cand[order]), s[order]
+        params = None
+        if mask is not None:
+            if not mask.any():
+                return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            bits = np.packbits(np.asarray(mask, bool), bitorder="little")
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(self.n, faiss.swig_ptr(bits)))
+        # one query: a single thread is fastest and leaves the cores to the query embedder
+        # (OpenMP threads spinning after a multi-threaded scan slow the next embedding down)
+        prev = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(threads)
+        try:
+            D, I = self.index.search(q, k, params=params) if params is not None else self.index.search(q, k)
+        finally:
+            faiss.omp_set_num_threads(prev)
+        keep = I[0] >= 0
+        return I[0][keep].astype(np.int64), D[0][keep]
+
+
 class DenseIndex:
-    """Exact inner-product search over normalized vectors (faiss IndexFlatIP).
+    """Inner-product search over normalized vectors, in parts: the vectors the index was built
+    with (faiss IndexFlatIP, exact; 8-bit scalar-quantised codes from ``SQ8_FROM`` vectors,
+    4x smaller, for million-task corpora) and the vectors added since (numpy, exact).
 
-    With a filter mask the candidates are scored directly with numpy (the subset
-    is what the user asked for, usually small)."""
+    A filter mask goes to faiss as a bitmap selector, so filtered search scans only the
+    selected vectors' codes and never decodes the rest."""
 
-    def __init__(self, vectors: np.ndarray, threads: int = 1):
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        self.n, self.dim = self.vectors.shape if self.vectors.ndim == 2 else (0, 0)
+    def __init__(self, vectors: Optional[np.ndarray] = None, threads: int = 1, *,
+                 parts: Optional[list[_Part]] = None, dim: int = 0, compress: Optional[bool] = None):
         self.threads = max(1, int(threads))
-        self._index = None
-        if faiss is not None and self.n:
-            self._index = faiss.IndexFlatIP(self.dim)
-            self._index.add(self.vectors)
+        if parts is not None:
+            self.parts, self.dim = parts, dim
+        else:
+            v = np.ascontiguousarray(vectors, dtype=np.float32)
+            n, self.dim = v.shape if v.ndim == 2 else (0, 0)
+            self.parts = [self._build_part(v, 0, compress)] if n else []
+        self.n = sum(p.n for p in self.parts)
+
+    @staticmethod
+    def _build_part(v: np.ndarray, offset: int, compress: Optional[bool]) -> _Part:
+        if faiss is None:
+            return _Part(offset, len(v), vectors=v)
+        if compress is None:
+            compress = len(v) >= SQ8_FROM
+        if compress:
+            index = faiss.IndexScalarQuantizer(v.shape[1], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+            index.train(v[:: max(1, len(v) // 100_000)])
+        else:
+            index = faiss.IndexFlatIP(v.shape[1])
+        index.add(v)
+        return _Part(offset, len(v), index=index)
+
+    @property
+    def compressed(self) -> bool:
+        return bool(self.parts) and self.parts[0].index is not None and \
+            not isinstance(self.parts[0].index, faiss.IndexFlat)
+
+    def append(self, vectors: np.ndarray) -> "DenseIndex":
+        """A new index: these parts plus the added ``vectors`` (numbered after the others)."""
+        v = np.ascontiguousarray(vectors, dtype=np.float32)
+        if not len(v):
+            return self
+        part = _Part(self.n, len(v), vectors=v)
+        return DenseIndex(threads=self.threads, parts=self.parts + [part], dim=v.shape[1])
 
     def search(self, qvec: np.ndarray, k: int, mask: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
         if not self.n or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         q = np.asarray(qvec, np.float32).reshape(1, -1)
-        if mask is not None:
-            cand = np.flatnonzero(mask)
-            if len(cand) == 0:
-                return cand, np.zeros(0, np.float32)
-            s = self.vectors[cand] @ q[0]
-            kk = min(k, len(cand))
-            part = np.argpartition(-s, kk - 1)[:kk]
-            order = part[np.argsort(-s[part], kind="stable")]
-            return cand[order], s[order]
-        k = min(k, self.n)
-        if self._index is not None:
-            # one query: a single thread is fastest and leaves the cores to the query embedder
-            # (OpenMP threads spinning after a multi-threaded scan slow the next embedding down)
-            prev = faiss.omp_get_max_threads()
-            faiss.omp_set_num_threads(self.threads)
-            try:
-                D, I = self._index.search(q, k)
-            finally:
-                faiss.omp_set_num_threads(prev)
-            keep = I[0] >= 0
-            return I[0][keep].astype(np.int64), D[0][keep]
-        s = self.vectors @ q[0]
-        part = np.argpartition(-s, k - 1)[:k]
-        order = part[np.argsort(-s[part], kind="stable")]
-        return order, s[order]
+        ids, scores = [], []
+        for p in self.parts:
+            m = None if mask is None else mask[p.offset:p.offset + p.n]
+            i, s = p.search(q, k, m, self.threads)
+            ids.append(i + p.offset)
+            scores.append(np.asarray(s, np.float32))
+        if len(ids) == 1:
+            return ids[0], scores[0]
+        i, s = np.concatenate(ids), np.concatenate(scores)
+        order = np.argsort(-s, kind="stable")[:k]
+        return i[order], s[order]
+
+    def nbytes(self) -> int:
+        total = 0
+        for p in self.parts:
+            if p.index is not None:
+                total += p.n * (p.index.sa_code_size() if hasattr(p.index, "sa_code_size") else self.dim * 4)
+            else:
+                total += p.vectors.nbytes
+        return int(total)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / "dense.npy", self.vectors)
+        for old in folder.glob("dense*"):
+            old.unlink()
+        meta = []
+        for k, p in enumerate(self.parts):
+            if p.index is not None:
+                faiss.write_index(p.index, str(folder / f"dense{k}.faiss"))
+            else:
+                np.save(folder / f"dense{k}.npy", np.asarray(p.vectors))
+            meta.append({"offset": p.offset, "n": p.n, "faiss": p.index is not None})
+        (folder / "dense.json").write_text(json.dumps({"dim": self.dim, "parts": meta}), "utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> Optional["DenseIndex"]:
-        p = folder / "dense.npy"
-        return cls(np.load(p)) if p.exists() else None
+        p = folder / "dense.json"
+        if not p.exists():
+            return None
+        meta = json.loads(p.read_text("utf-8"))
+        parts = []
+        for k, m in enumerate(meta["parts"]):
+            if m["faiss"]:
+                if faiss is None:
+                    raise OSError("the search index was saved with faiss, which is not installed")
+                parts.append(_Part(m["offset"], m["n"], index=faiss.read_index(str(folder / f"dense{k}.faiss"))))
+            else:
+                parts.append(_Part(m["offset"], m["n"], vectors=np.load(folder / f"dense{k}.npy", mmap_mode="r")))
+        return cls(parts=parts, dim=int(meta["dim"])) if parts else None

@@ -17,6 +17,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from kehoach.errors import KehoachError
+from kehoach.search.columns import ChainedDocs, DocColumns, TableColumns
 from kehoach.search.dense import DenseIndex, QueryCache
 from kehoach.search.lexical import LexicalIndex, top_k
 from kehoach.search.text import (ParsedQuery, fold, folded_tokens, match_marks, parse_query, snippet_html,
@@ -27,7 +28,7 @@ MAX_LIMIT = 200
 RRF_K = 60                 # reciprocal-rank constant (Cormack et al.)
 WEIGHTS = {"lexical": 1.0, "dense": 1.0}
 WHO_BOOST = 0.5            # "who ..." questions: tasks that name a lead rank higher
-INDEX_VERSION = 1
+INDEX_VERSION = 2         # 2: columnar records, one .npy per array, segments
 
 
 class SearchError(KehoachError):
@@ -137,24 +138,19 @@ def _contains(hay: Optional[str], needle: str) -> bool:
 
 
 class DocTable:
-    """Column arrays over the docs for vectorized filtering."""
+    """Column arrays over the docs for vectorized filtering (``columns.TableColumns``)."""
 
-    def __init__(self, docs: Sequence[SearchDoc]):
-        plan_ids = sorted({d.plan_id for d in docs})
-        self.plans = {pid: None for pid in plan_ids}
-        for d in docs:
-            self.plans[d.plan_id] = self.plans[d.plan_id] or d.plan
-        self.plan_row = {pid: i for i, pid in enumerate(plan_ids)}
-        self.plan_idx = np.array([self.plan_row[d.plan_id] for d in docs], np.int32)
-        self.plan_list = [self.plans[p] for p in plan_ids]
-        self.deadline = np.array([((d.deadline or {}).get("date") or "") for d in docs], dtype="U10")
-        self.indicator = np.array([d.kind == "indicator" for d in docs], bool)
-        self.has_lead = np.array([bool(d.lead) for d in docs], bool)
-        combos: dict[tuple, int] = {}
-        self.owner_idx = np.array([combos.setdefault(tuple(d.lead) + ("|",) + tuple(d.support), len(combos))
-                                   for d in docs], np.int32)
-        self.owner_combos = [" | ".join(x for x in c if x != "|") for c in combos]
-        self.n = len(docs)
+    def __init__(self, docs: Sequence[SearchDoc] = (), columns: Optional[TableColumns] = None):
+        c = columns if columns is not None else TableColumns.build(docs)
+        self.columns = c
+        self.plan_list = c.plans
+        self.plan_idx = c.plan_idx
+        self.deadline = c.deadline
+        self.indicator = c.indicator
+        self.has_lead = c.has_lead
+        self.owner_idx = c.owner_idx
+        self.owner_combos = c.owner_combos
+        self.n = len(c.plan_idx)
 
     def _plan_mask(self, pred) -> np.ndarray:
         ok = np.array([bool(pred(p)) for p in self.plan_list] or [False], bool)
@@ -243,12 +239,18 @@ def rrf(rankings: dict[str, np.ndarray], weights: dict[str, float], k: int = RRF
 
 
 class SearchIndex:
-    def __init__(self, docs: list[SearchDoc], lexical: LexicalIndex, dense: Optional[DenseIndex] = None,
-                 embedder=None, meta: Optional[dict] = None):
+    """Task records (a list, or ``columns.DocColumns`` segments memory-mapped from disk), their
+    BM25 fields and vectors, in the same order. ``append`` adds a batch as a new segment; a
+    record that changed or went away needs a full rebuild (``service.open_index`` decides)."""
+
+    def __init__(self, docs: Sequence[SearchDoc], lexical: LexicalIndex, dense: Optional[DenseIndex] = None,
+                 embedder=None, meta: Optional[dict] = None, *, table: Optional[DocTable] = None,
+                 parts: Optional[list] = None):
         self.docs = docs
         self.lexical = lexical
         self.dense = dense
-        self.table = DocTable(docs)
+        self.table = table if table is not None else DocTable(docs)
+        self._parts = parts            # [(DocColumns, TableColumns)] per segment, when columnar
         self._embedder = embedder
         self._query_vec = QueryCache(embedder) if embedder is not None else None
         self.meta = meta or {}
@@ -263,33 +265,72 @@ class SearchIndex:
         dense = DenseIndex(vectors) if vectors is not None and len(vectors) else None
         return cls(docs, lexical, dense, embedder, meta)
 
+    def _segments(self) -> list:
+        if self._parts is None:
+            self._parts = [(DocColumns.build(self.docs), self.table.columns)]
+        return self._parts
+
+    def append(self, docs: list[SearchDoc], *, vectors: Optional[np.ndarray] = None, words=None,
+               meta: Optional[dict] = None) -> "SearchIndex":
+        """A new index: this one with ``docs`` added as a segment (their vectors beside them).
+        Costs the batch, not the corpus."""
+        parts = list(self._segments())
+        if not docs:
+            return SearchIndex(self.docs, self.lexical, self.dense, self._embedder, meta or self.meta,
+                               table=self.table, parts=parts)
+        cols, tcols = DocColumns.build(docs), TableColumns.build(docs)
+        parts.append((cols, tcols))
+        lexical = self.lexical.append([d.text for d in docs], words)
+        dense = self.dense
+        if dense is not None:
+            if vectors is None and self._embedder is not None:
+                vectors = self._embedder.embed_passages([d.text for d in docs])
+            dense = dense.append(vectors) if vectors is not None else None
+        table = DocTable(columns=TableColumns.concat([t for _, t in parts]))
+        return SearchIndex(ChainedDocs([c for c, _ in parts]), lexical, dense, self._embedder, meta or self.meta,
+                           table=table, parts=parts)
+
     def set_embedder(self, embedder) -> None:
         self._embedder = embedder
         self._query_vec = QueryCache(embedder) if embedder is not None else None
 
-    # -- persistence (JSON + npz; no pickle)
+    def keys(self) -> list[str]:
+        """Every record's key, in index order."""
+        return self.docs.keys() if hasattr(self.docs, "keys") else [d.key for d in self.docs]
+
+    # -- persistence (JSON + .npy + faiss; no pickle); arrays are memory-mapped on load
     def save(self, folder: Path | str) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        parts = self._segments()
+        for k, (cols, tcols) in enumerate(parts):
+            cols.save(folder, f"docs{k}")
+            tcols.save(folder, f"table{k}")
         self.lexical.save(folder)
         if self.dense is not None:
             self.dense.save(folder)
-        elif (folder / "dense.npy").exists():
-            (folder / "dense.npy").unlink()
-        (folder / "docs.json").write_text(json.dumps([d.to_dict() for d in self.docs], ensure_ascii=False), "utf-8")
-        (folder / "meta.json").write_text(json.dumps({**self.meta, "version": INDEX_VERSION}), "utf-8")
+        else:
+            for old in folder.glob("dense*"):
+                old.unlink()
+        (folder / "meta.json").write_text(json.dumps({**self.meta, "version": INDEX_VERSION,
+                                                      "segments": len(parts)}), "utf-8")
 
     @classmethod
     def load(cls, folder: Path | str, embedder=None) -> "SearchIndex":
         folder = Path(folder)
         try:
             meta = json.loads((folder / "meta.json").read_text("utf-8"))
-            docs = [SearchDoc(**d) for d in json.loads((folder / "docs.json").read_text("utf-8"))]
+            if meta.get("version") != INDEX_VERSION:
+                raise ValueError(f"index version {meta.get('version')}, expected {INDEX_VERSION}")
+            parts = [(DocColumns.load(folder, f"docs{k}"), TableColumns.load(folder, f"table{k}"))
+                     for k in range(int(meta["segments"]))]
             lexical = LexicalIndex.load(folder)
             dense = DenseIndex.load(folder)
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise SearchError(f"{folder}: search index unreadable ({type(e).__name__}: {e})") from e
-        return cls(docs, lexical, dense, embedder, meta)
+        docs = parts[0][0] if len(parts) == 1 else ChainedDocs([c for c, _ in parts])
+        table = DocTable(columns=TableColumns.concat([t for _, t in parts]))
+        return cls(docs, lexical, dense, embedder, meta, table=table, parts=parts)
 
     # -- querying
     def search(self, query: str, *, limit: int = 10, filters: Optional[Filters] = None, mode: str = "hybrid",
@@ -323,9 +364,20 @@ class SearchIndex:
         ranks = {name: {i: r for r, i in enumerate(idx.tolist(), 1)} for name, idx in rankings.items()}
         best = sorted(fused.items(), key=lambda x: (-x[1], x[0]))[:limit]
         qf = folded_tokens(pq.text)
-        hits = [Hit(self.docs[i], s, ranks.get("lexical", {}).get(i), ranks.get("dense", {}).get(i),
-                    match_marks(self.docs[i].text, qf)) for i, s in best]
+        hits = []
+        for i, s in best:
+            d = self.docs[i]
+            hits.append(Hit(d, s, ranks.get("lexical", {}).get(i), ranks.get("dense", {}).get(i),
+                            match_marks(d.text, qf)))
         return SearchResult(pq, hits, mode)
+
+    def select(self, filters: Filters) -> list[SearchDoc]:
+        """Every record that passes ``filters``, in index order (decodes only those)."""
+        mask = self.table.mask(filters)
+        if mask is None:
+            return list(self.docs)
+        idx = np.flatnonzero(mask)
+        return self.docs.take(idx) if hasattr(self.docs, "take") else [self.docs[int(i)] for i in idx]
 
 
 def check_query(query: str) -> ParsedQuery:

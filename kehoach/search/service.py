@@ -39,6 +39,55 @@ def _stamp(corpus, embedder_name: Optional[str]) -> dict:
     return {"generation": int(corpus.generation()), "embedder": embedder_name}
 
 
+MAX_SEGMENTS = 8           # past this many appended batches, or
+MAX_APPENDED = 0.3         # this share of records in them, the index is rebuilt in one segment
+
+
+def _vectors(emb, corpus, docs):
+    if emb is None or not docs:
+        return None
+    from kehoach.corpus.embed import CachedEmbedder
+    return CachedEmbedder(emb, corpus).embed_passages([d.text for d in docs])
+
+
+def _save(idx: SearchIndex, folder: Path) -> None:
+    idx.meta["n"] = len(idx.docs)
+    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp, ignore_errors=True)
+    idx.save(tmp)
+    if folder.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+
+
+def _extended(idx: SearchIndex, docs: list, emb, corpus, stamp: dict) -> Optional[SearchIndex]:
+    """``idx`` with the corpus's new tasks appended as a segment, when every task it holds is
+    still in the corpus unchanged (plans only added); None when a rebuild is needed."""
+    from kehoach.search.columns import digest
+    import numpy as np
+    old = idx.keys()
+    n_old = len(old)
+    parts = getattr(idx, "_parts", None) or []
+    if n_old == 0 or len(parts) >= MAX_SEGMENTS or len(docs) < n_old:
+        return None
+    pos = {d.key: i for i, d in enumerate(docs)}
+    if any(k not in pos for k in old):
+        return None                                   # a plan was removed or replaced
+    held = np.asarray(idx.docs.digests if hasattr(idx.docs, "digests") else [], np.uint64)
+    now = np.fromiter((digest(docs[pos[k]]) for k in old), np.uint64, n_old)
+    if len(held) != n_old or not np.array_equal(held, now):
+        return None                                   # a held task changed
+    oldset = set(old)
+    new = [d for d in docs if d.key not in oldset]
+    first = len(parts[0][0]) if parts else n_old
+    if (n_old + len(new) - first) > MAX_APPENDED * (n_old + len(new)):
+        return None
+    if idx.dense is None and emb is not None:
+        return None
+    return idx.append(new, vectors=_vectors(emb, corpus, new), meta=dict(stamp))
+
+
 def open_index(home: Path | str, *, embedder: Optional[str] = "e5", dense: bool = True,
                corpus=None, rebuild: bool = False) -> SearchIndex:
     """The corpus's search index, rebuilt when the corpus changed since it was saved.
@@ -60,20 +109,21 @@ def open_index(home: Path | str, *, embedder: Optional[str] = "e5", dense: bool 
                     idx = SearchIndex.load(folder, emb)
                     if emb is None or idx.dense is not None:
                         return idx
+                elif meta.get("embedder") == stamp["embedder"]:
+                    t0 = time.perf_counter()
+                    docs = docs_from_corpus(corpus)
+                    idx = _extended(SearchIndex.load(folder, emb), docs, emb, corpus, stamp)
+                    if idx is not None:
+                        _save(idx, folder)
+                        log.info("search index: %d tasks added in %.1fs", len(idx.docs) - int(meta.get("n", 0) or 0),
+                                 time.perf_counter() - t0)
+                        return idx
             except (SearchError, ValueError, OSError) as e:
                 log.warning("search index in %s unusable, rebuilding: %s", folder, e)
         t0 = time.perf_counter()
         docs = docs_from_corpus(corpus)
-        vectors = None
-        if emb is not None and docs:
-            from kehoach.corpus.embed import CachedEmbedder
-            vectors = CachedEmbedder(emb, corpus).embed_passages([d.text for d in docs])
-        idx = SearchIndex.build(docs, embedder=emb, vectors=vectors, meta=stamp)
-        tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-        idx.save(tmp)
-        if folder.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
+        idx = SearchIndex.build(docs, embedder=emb, vectors=_vectors(emb, corpus, docs), meta=stamp)
+        _save(idx, folder)
         log.info("search index: %d tasks in %.1fs", len(docs), time.perf_counter() - t0)
         return idx
     finally:
