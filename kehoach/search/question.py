@@ -480,8 +480,7 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
         res.query = replace(res.query, raw=query)
     else:
         pq = check_query(query)
-        mask = index.table.mask(replace(f, province=None) if provinces else f)
-        docs = [d for i, d in enumerate(index.docs) if mask is None or mask[i]]
+        docs = index.select(replace(f, province=None) if provinces else f)   # decodes only the selected records
         if f.owner:                              # canonical body match (word boundary), not a substring
             docs = T.select(docs, T.TaskQuery(owner=f.owner))
         if keep is not None:
