@@ -7,7 +7,8 @@ filtered by ``kehoach.search.tasks.select``):
   the scope of their plan (``kehoach.corpus.bodies``), the top N; a bar links to the tasks
   view filtered by the body's usual spelling, its province and the lead role;
 * ``month_bars``: tasks per month of their deadline's last day, the overdue part (as of a
-  date) highlighted; by year when the deadlines span more than ``MAX_MONTHS`` months;
+  date) highlighted: every month of the span when it is at most ``MAX_MONTHS`` long, else
+  only the months with a deadline, else (more than ``MAX_MONTHS`` of them) by year;
 * ``province_bars``: plans per province (plan dicts, as ``/api/plans`` gives them).
 
 Each bar carries the tasks-view filters that list its tasks (``Bar.query``), so the page
@@ -141,8 +142,12 @@ def month_bars(docs: Iterable, as_of: date, within: int = 30) -> Chart:
         return Chart("deadlines", "Nhiệm vụ theo tháng đến hạn", (), f"{undated} nhiệm vụ không có hạn cụ thể")
     lo, hi = min(e for e, _ in ends), max(e for e, _ in ends)
     months = _months_between(lo, hi)
-    by_year = len(months) > MAX_MONTHS
-    keys = [str(y) for y in range(lo.year, hi.year + 1)] if by_year else months
+    used = sorted({_month_key(e, False) for e, _ in ends})
+    by_year = len(used) > MAX_MONTHS
+    if by_year:
+        keys = [str(y) for y in range(lo.year, hi.year + 1)]
+    else:                                   # every month of the span, or only the months with a deadline
+        keys = months if len(months) <= MAX_MONTHS else used
     over = dict.fromkeys(keys, 0)
     rest = dict.fromkeys(keys, 0)
     for end, is_over in ends:
