@@ -5,7 +5,8 @@ filtered by ``kehoach.search.tasks.select``):
 
 * ``owner_bars``: tasks per lead body, bodies resolved to one canonical organisation in
   the scope of their plan (``kehoach.corpus.bodies``), the top N; a bar links to the tasks
-  view filtered by the body's usual spelling, its province and the lead role;
+  view filtered by a spelling of the body, its province and the lead role, which lists
+  every task of the bar;
 * ``month_bars``: tasks per month of their deadline's last day, the overdue part (as of a
   date) highlighted: every month of the span when it is at most ``MAX_MONTHS`` long, else
   only the months with a deadline, else (more than ``MAX_MONTHS`` of them) by year;
@@ -67,11 +68,17 @@ def _scope(plan: dict):
 
 
 def owner_bars(docs: Iterable, top: int = 15) -> Chart:
-    """Tasks per canonical lead body (generic owners such as "Các sở, ngành" left out), the ``top`` first."""
+    """Tasks per canonical lead body (generic owners such as "Các sở, ngành" left out), the ``top`` first.
+
+    A bar's filters (``Bar.query``: a spelling, the plans' province, the lead role) list every task of
+    the bar in the tasks view: the spellings of one body are grouped under the shortest one the others
+    contain ("UBND tỉnh" takes "Ủy ban nhân dân tỉnh Quảng Trị"); a spelling no other one contains
+    ("Ủy ban nhân dân các xã, phường" beside "Ủy ban nhân dân xã, phường") is a bar of its own."""
     from kehoach.corpus.bodies import resolve
+    from kehoach.search.tasks import owner_key
     from kehoach.search.who import is_owner
-    counts: dict[str, int] = {}
-    names: dict[str, dict] = {}
+    spell: dict[tuple, dict[str, set]] = {}      # (body key, province) -> spelling -> task keys
+    labels: dict[tuple, str] = {}
     scopes: dict = {}
     generic = 0
     for d in docs:
@@ -79,7 +86,6 @@ def owner_bars(docs: Iterable, top: int = 15) -> Chart:
         pid = plan.get("id")
         if pid not in scopes:
             scopes[pid] = _scope(plan)
-        seen = set()
         for name in d.lead:
             if not is_owner(name):
                 continue
@@ -87,22 +93,29 @@ def owner_bars(docs: Iterable, top: int = 15) -> Chart:
             if ref.kind == "generic":
                 generic += 1
                 continue
-            if ref.key in seen:
-                continue
-            seen.add(ref.key)
-            counts[ref.key] = counts.get(ref.key, 0) + 1
-            n = names.setdefault(ref.key, {"label": ref.label, "province": ref.province, "surfaces": {}})
-            n["surfaces"][ref.surface] = n["surfaces"].get(ref.surface, 0) + 1
-    ranked = sorted(counts, key=lambda k: (-counts[k], names[k]["label"]))
+            g = (ref.key, (plan.get("province") or ref.province) if ref.province else None)
+            spell.setdefault(g, {}).setdefault(ref.surface, set()).add(d.key)
+            labels.setdefault(g, ref.label)
+    groups = []                                   # (label, representative spelling, province, task keys)
+    for g, by_name in spell.items():
+        subs: list[tuple[str, str, set]] = []     # (owner key, spelling, task keys), shortest first
+        for name in sorted(by_name, key=lambda n: (len(owner_key(n)), n)):
+            k = owner_key(name)
+            home = next((s for s in subs if s[0] in k), None)
+            if home is None:
+                subs.append((k, name, set(by_name[name])))
+            else:
+                home[2].update(by_name[name])
+        for _, name, keys in subs:
+            groups.append((labels[g] if len(subs) == 1 else f"{name} ({g[1]})" if g[1] else name, name, g[1], keys))
+    groups.sort(key=lambda x: (-len(x[3]), x[0]))
     bars = []
-    for k in ranked[:max(0, top)]:
-        n = names[k]
-        surface = max(n["surfaces"].items(), key=lambda x: (x[1], -len(x[0])))[0]   # the usual spelling
-        q = {"owner": surface, "role": "lead"}
-        if n["province"]:
-            q["province"] = n["province"]
-        bars.append(Bar(n["label"], (("Chủ trì", counts[k]),), q))
-    note = f"{len(counts)} cơ quan chủ trì" + (f", {len(counts) - len(bars)} cơ quan không hiện" if len(counts) > len(bars) else "")
+    for label, name, province, keys in groups[:max(0, top)]:
+        q = {"owner": name, "role": "lead"}
+        if province:
+            q["province"] = province
+        bars.append(Bar(label, (("Chủ trì", len(keys)),), q))
+    note = f"{len(groups)} cơ quan chủ trì" + (f", {len(groups) - len(bars)} cơ quan không hiện" if len(groups) > len(bars) else "")
     if generic:
         note += f"; {generic} lần giao cho nhóm chung (“các sở, ngành…”) không tính"
     return Chart("owners", "Số nhiệm vụ theo cơ quan chủ trì", tuple(bars), note)
@@ -262,7 +275,7 @@ def column_svg(chart: Chart, width: int = 760, link: str = "#/tasks") -> str:
     if not chart.bars:
         return _empty(chart, width)
     n = len(chart.bars)
-    left, top, bottom = 34, 58, 58
+    left, top, bottom = 34, 58, 76
     plot_h = 200
     col = max(14.0, min(48.0, (width - left - 10) / n))
     width = max(width, int(left + col * n + 10))

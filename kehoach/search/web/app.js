@@ -294,7 +294,7 @@ async function showPlan(id, taskId) {
     const res = await getJSON("/api/plans/" + encodeURIComponent(id));
     const p = res.plan, ex = res.extraction || { tasks: [], legal_refs: [] };
     $("#plan-title").textContent = planLabel(p);
-    $("#plan-meta").textContent = [p.title, p.source].filter(Boolean).join(" — ");
+    $("#plan-meta").textContent = [p.title, (p.source || "").split(/[\\/]/).pop()].filter(Boolean).join(" — ");
     renderPlanText(res.text || "", ex.tasks || [], ex.legal_refs || []);
     const ol = $("#plan-tasks");
     ol.replaceChildren();
@@ -384,7 +384,7 @@ async function showRegistry(params) {
         body.append(el("tr", { class: "status-" + String(r.status || "").replace(/\s+/g, "-"), "data-cluster": c.id },
           el("td", { class: "id", text: r.cluster_id || c.id }),
           el("td", {}, href ? el("a", { href, text: r.plan_number || "(không số)" }) : (r.plan_number || "(không số)")),
-          el("td", { text: r.section }), el("td", { text: r.text, title: r.plan_title }),
+          el("td", { text: r.section }), el("td", { class: "text", text: clip(r.text, 260), title: r.text }),
           el("td", { text: r.lead }), el("td", { text: r.support }),
           el("td", { text: fmtDate(r.deadline_date) || r.deadline_text }), el("td", { text: r.status }),
           el("td", { text: r.legal_refs }), linkCell(r.links)));
@@ -406,6 +406,16 @@ const LEGAL_ORDER = ["expired", "replaced", "abolished", "period_ended", "partly
   "not_yet_in_force", "unknown", "in_force"];
 const PROBLEMS = new Set(["expired", "replaced", "abolished", "period_ended", "partly_expired"]);
 const EVIDENCE_VI = { rule: "quy tắc", registry: "cơ sở dữ liệu văn bản", corpus: "văn bản trong kho", text: "văn bản" };
+
+// "…/seeds/000_x.txt@237-518; …" -> "000_x.txt@237-518; …": the file names, not the server's folders
+function shortWhere(where) {
+  return String(where).split("; ").map((w) => w.replace(/^.*[\\/]/, "")).join("; ");
+}
+
+function clip(text, n) {
+  const t = text || "";
+  return t.length > n ? t.slice(0, n - 1) + "…" : t;
+}
 
 function legalStatus(r) {
   return r.status_vi || r.tinh_trang || r.status_label || LEGAL_VI[r.status] || r.status || "Chưa rõ";
@@ -434,7 +444,7 @@ function renderLegalRef(r, planId) {
     const ul = el("ul", { class: "evidence" });
     for (const e of ev.slice(0, 4)) {
       ul.append(el("li", {}, el("span", { class: "kind", text: (EVIDENCE_VI[e.kind] || e.kind || "") + ": " }),
-        e.text || "", e.where ? el("span", { class: "meta", text: " — " + e.where }) : null));
+        e.text || "", e.where ? el("span", { class: "meta", text: " — " + shortWhere(e.where) }) : null));
     }
     li.append(el("p", { class: "meta", text: "Bằng chứng:" }), ul);
   }
