@@ -273,8 +273,8 @@ def test_views_in_chromium(live, browser, client):
     ws = load_workbook(got, read_only=True).worksheets[0]
     sheet = [r for r in ws.iter_rows(values_only=True)]
     assert len(sheet) - 1 == len(dl) and {r[list(sheet[0]).index("Tỉnh/thành")] for r in sheet[1:]} == {"Đắk Lắk"}
-    _set(drv, "tasks-form", "province", "")
-    _set(drv, "tasks-form", "owner", "Sở Y tế")
+    _set(drv, "tasks-form", "province", "Tuyên Quang")
+    _set(drv, "tasks-form", "as_of", "2021-09-01")
     _submit_when_rows_change(drv, wait, "tasks-form", "tasks-table")
     _shot(drv, "tasks")
 
@@ -286,15 +286,15 @@ def test_views_in_chromium(live, browser, client):
     _set(drv, "registry-form", "status", "Quá hạn")
     over = _submit_when_rows_change(drv, wait, "registry-form", "registry-table")
     assert 0 < len(over) < all_rows
-    assert {r.find_elements(By.TAG_NAME, "td")[7].text for r in over} == {"Quá hạn"}
+    assert {r.find_elements(By.TAG_NAME, "td")[6].text for r in over} == {"Quá hạn"}
     got = _download(drv, "registry-csv", ".csv")
     rows = list(csv.reader(io.StringIO(got.read_bytes().decode("utf-8-sig"))))
     assert got.read_bytes().startswith("\ufeff".encode()) and len(rows) - 1 == len(over)
     _set(drv, "registry-form", "status", "")
     _set(drv, "registry-form", "owner", "Sở Nội vụ")
     home_affairs = _submit_when_rows_change(drv, wait, "registry-form", "registry-table")
-    assert home_affairs and all("Nội vụ" in r.find_elements(By.TAG_NAME, "td")[4].text
-                                + r.find_elements(By.TAG_NAME, "td")[5].text for r in home_affairs)
+    assert home_affairs and all("Nội vụ" in r.find_elements(By.TAG_NAME, "td")[3].text
+                                + r.find_elements(By.TAG_NAME, "td")[4].text for r in home_affairs)
     got = _download(drv, "registry-xlsx", ".xlsx")
     ws = load_workbook(got, read_only=True).worksheets[0]
     assert sum(1 for r in ws.iter_rows(values_only=True) if any(r)) - 1 == len(home_affairs)

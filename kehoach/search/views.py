@@ -102,7 +102,8 @@ def link_evidence(cluster: dict, key_of: dict[tuple[str, str], str]) -> dict[str
             ev = l.get("evidence") or {}
             out.setdefault(me, []).append({
                 "task": other, "task_id": (o or {}).get("task_id") or str(other).split(":")[-1],
-                "plan_number": ((o or {}).get("plan") or {}).get("number"),
+                "plan_number": ((o or {}).get("plan") or {}).get("number")
+                or os.path.basename((o or {}).get("source") or "") or None,
                 "prob": l.get("prob"), "shared_words": list(ev.get("shared_words") or [])[:8]})
     for v in out.values():
         v.sort(key=lambda x: -(x["prob"] or 0))

@@ -346,10 +346,14 @@ function planHref(key) {
   return `#/plan/${encodeURIComponent(key.slice(0, i))}?task=${encodeURIComponent(key.slice(i + 1))}`;
 }
 
+function planName(r) {
+  return r.plan_number || String(r.source || "").split(/[\\/]/).pop() || "(không số)";
+}
+
 function linkCell(links) {
   const td = el("td", { class: "links" });
   for (const l of (links || []).slice(0, 3)) {
-    const pct = typeof l.prob === "number" ? Math.round(l.prob * 100) + "%" : "";
+    const pct = typeof l.prob === "number" ? l.prob.toFixed(2).replace(".", ",") : "";
     const href = planHref(l.task);
     td.append(el("div", { class: "link-ev" },
       "↔ ", href ? el("a", { href, text: `${l.plan_number || ""} ${l.task_id || ""}`.trim() })
@@ -374,16 +378,16 @@ async function showRegistry(params) {
     for (const c of res.clusters || []) {
       const rows = c.rows || [];
       if ((c.size || rows.length) > 1) {
-        body.append(el("tr", { class: "cluster" }, el("td", { colspan: "10" },
-          el("strong", { text: c.label || c.id }),
+        body.append(el("tr", { class: "cluster" }, el("td", { colspan: "9" },
+          el("code", { text: c.id + " " }), el("strong", { text: c.label || c.id }),
           el("span", { class: "meta", text: ` — ${c.size || rows.length} nhiệm vụ, ${(c.plans || []).length} văn bản: `
                                             + (c.plans || []).join(", ") }))));
       }
       for (const r of rows) {
         const href = planHref(r.key);
         body.append(el("tr", { class: "status-" + String(r.status || "").replace(/\s+/g, "-"), "data-cluster": c.id },
-          el("td", { class: "id", text: r.cluster_id || c.id }),
-          el("td", {}, href ? el("a", { href, text: r.plan_number || "(không số)" }) : (r.plan_number || "(không số)")),
+          el("td", {}, href ? el("a", { href, text: planName(r) }) : planName(r),
+            el("div", { class: "id", text: `${r.task_id} · ${r.cluster_id || c.id}` })),
           el("td", { text: r.section }), el("td", { class: "text", text: clip(r.text, 260), title: r.text }),
           el("td", { text: r.lead }), el("td", { text: r.support }),
           el("td", { text: fmtDate(r.deadline_date) || r.deadline_text }), el("td", { text: r.status }),
