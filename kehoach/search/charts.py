@@ -115,7 +115,8 @@ def owner_bars(docs: Iterable, top: int = 15) -> Chart:
         if province:
             q["province"] = province
         bars.append(Bar(label, (("Chủ trì", len(keys)),), q))
-    note = f"{len(groups)} cơ quan chủ trì" + (f", {len(groups) - len(bars)} cơ quan không hiện" if len(groups) > len(bars) else "")
+    hidden = len(groups) - len(bars)
+    note = f"{len(groups)} cơ quan chủ trì" + (f", {hidden} cơ quan không hiện" if hidden else "")
     if generic:
         note += f"; {generic} lần giao cho nhóm chung (“các sở, ngành…”) không tính"
     return Chart("owners", "Số nhiệm vụ theo cơ quan chủ trì", tuple(bars), note)
