@@ -55,9 +55,10 @@ class Backend(Protocol):
 class CorpusBackend:
     """A corpus home: the index is reloaded when the corpus generation changes."""
 
-    def __init__(self, home: Path, embedder: Optional[str] = "e5"):
+    def __init__(self, home: Path, embedder: Optional[str] = "e5", link_embedder: Any = None):
         self.home = Path(home)
         self.embedder = embedder
+        self.link_embedder = link_embedder      # the registry's linker embedder (None: the default, e5)
         self._index: Optional[SearchIndex] = None
         self._generation: Optional[int] = None
         self._lock = threading.Lock()
@@ -143,11 +144,11 @@ class MemoryBackend:
 
 # ---------------------------------------------------------------- optional stages
 
-def registry_report(corpus, as_of: Optional[str] = None) -> dict:
+def registry_report(corpus, as_of: Optional[str] = None, embedder: Any = None) -> dict:
     """The commitments registry (``kehoach.corpus.registry.registry_from_corpus``)."""
     import datetime as _dt
     from kehoach.corpus.registry import parse_as_of, registry_from_corpus
-    return registry_from_corpus(corpus, parse_as_of(as_of) if as_of else _dt.date.today())
+    return registry_from_corpus(corpus, parse_as_of(as_of) if as_of else _dt.date.today(), embedder=embedder)
 
 
 def legal_report(corpus, plan_id: int, as_of: Optional[str] = None) -> dict:
@@ -333,7 +334,7 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
         if isinstance(backend, MemoryBackend) or not available("kehoach.corpus.registry"):
             raise HTTPException(501, "registry not available in this build")
         return {"registry": _jsonable(backend.call(registry_report, valid_date(as_of, "as_of", partial=False),
-                                                   readonly=False))}
+                                                   getattr(backend, "link_embedder", None), readonly=False))}
 
     @app.get("/api/legal/{ref}", summary="Legal status of the documents a plan cites (when available)")
     def api_legal(ref: str, as_of: Optional[str] = as_of_q):

@@ -26,16 +26,73 @@ function setStatus(msg, isError) {
   s.classList.toggle("error", !!isError);
 }
 
-async function getJSON(url) {
-  const r = await fetch(url, { headers: { Accept: "application/json" } });
+// Every request of the page goes through here: the one place to add a header (e.g. Authorization).
+function request(url, accept) {
+  return fetch(url, { headers: { Accept: accept || "application/json" } });
+}
+
+async function failure(r) {
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
-  if (!r.ok) {
-    let msg = body && body.detail;
-    if (Array.isArray(msg)) msg = msg.map((d) => (d.loc || []).slice(-1)[0] + ": " + d.msg).join("; ");
-    throw new Error(msg || ("HTTP " + r.status));
+  let msg = body && body.detail;
+  if (Array.isArray(msg)) msg = msg.map((d) => (d.loc || []).slice(-1)[0] + ": " + d.msg).join("; ");
+  return new Error(msg || ("HTTP " + r.status));
+}
+
+async function getJSON(url) {
+  const r = await request(url, "application/json");
+  if (!r.ok) throw await failure(r);
+  return r.json();
+}
+
+async function getText(url, accept) {
+  const r = await request(url, accept || "text/plain");
+  if (!r.ok) throw await failure(r);
+  return r.text();
+}
+
+const VIEWS = ["search-view", "plan-view", "tasks-view", "registry-view", "legal-view", "charts-view"];
+
+function show(view) {
+  for (const v of VIEWS) $("#" + v).hidden = v !== view;
+  $("#search-form").hidden = view !== "search-view";
+  const nav = view === "plan-view" ? "search-view" : view;
+  document.querySelectorAll("nav.views a").forEach((a) => {
+    if (a.dataset.view === nav) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  });
+}
+
+// a view's filter form <-> the hash's parameters
+function formToParams(form, names) {
+  const params = new URLSearchParams();
+  for (const n of names) {
+    const input = form.elements[n];
+    if (!input) continue;
+    if (input.type === "checkbox") { if (input.checked) params.set(n, "true"); }
+    else if (input.value.trim()) params.set(n, input.value.trim());
   }
-  return body;
+  return params;
+}
+
+function paramsToForm(form, names, params) {
+  for (const n of names) {
+    const input = form.elements[n];
+    if (!input) continue;
+    if (input.type === "checkbox") input.checked = params.get(n) === "true";
+    else input.value = params.get(n) || "";
+  }
+}
+
+function pick(params, names) {
+  const out = new URLSearchParams();
+  for (const n of names) if (params.get(n)) out.set(n, params.get(n));
+  return out;
+}
+
+function withFormat(base, params, format) {
+  const p = new URLSearchParams(params);
+  p.set("format", format);
+  return base + "?" + p.toString();
 }
 
 // ---------------------------------------------------------------- formatting
@@ -149,8 +206,7 @@ function renderHits(hits) {
 
 async function runSearch(params) {
   const q = params.get("q");
-  $("#plan-view").hidden = true;
-  $("#search-view").hidden = false;
+  show("search-view");
   if (!q) { $("#who").hidden = true; $("#results").hidden = true; setStatus(""); return; }
   fillForm(params);
   setStatus("Đang tìm…");
@@ -173,15 +229,18 @@ async function runSearch(params) {
 async function loadPlans() {
   try {
     const res = await getJSON("/api/plans");
-    const ul = $("#plans"), sel = $("#plan-select");
+    const ul = $("#plans"), sel = $("#plan-select"), legal = $("#legal-plan");
     ul.replaceChildren();
     for (const p of res.plans) {
       ul.append(el("li", {}, el("a", { href: `#/plan/${encodeURIComponent(p.id)}`, text: planLabel(p) }),
         el("span", { class: "meta", text: ` — ${p.title || ""} (${p.task_count} nhiệm vụ)` })));
-      const keep = sel.value;
-      sel.append(el("option", { value: String(p.id), text: (p.number || "#" + p.id) + " — " + (p.issuer || "") }));
-      sel.value = keep;
+      for (const s of [sel, legal]) {
+        const keep = s.value;
+        s.append(el("option", { value: String(p.id), text: (p.number || "#" + p.id) + " — " + (p.issuer || "") }));
+        s.value = keep;
+      }
     }
+    if (legal.dataset.want) legal.value = legal.dataset.want;
   } catch (e) { setStatus("Không tải được danh sách văn bản: " + e.message, true); }
 }
 
@@ -227,14 +286,15 @@ function focusTask(id) {
 }
 
 async function showPlan(id, taskId) {
-  $("#search-view").hidden = true;
-  $("#plan-view").hidden = false;
+  show("plan-view");
   setStatus("Đang tải văn bản…");
+  $("#plan-legal").setAttribute("href", "#/legal/" + encodeURIComponent(id));
+  $("#plan-tasks-link").setAttribute("href", "#/tasks?plan=" + encodeURIComponent(id));
   try {
     const res = await getJSON("/api/plans/" + encodeURIComponent(id));
     const p = res.plan, ex = res.extraction || { tasks: [], legal_refs: [] };
     $("#plan-title").textContent = planLabel(p);
-    $("#plan-meta").textContent = [p.title, p.source].filter(Boolean).join(" — ");
+    $("#plan-meta").textContent = [p.title, (p.source || "").split(/[\\/]/).pop()].filter(Boolean).join(" — ");
     renderPlanText(res.text || "", ex.tasks || [], ex.legal_refs || []);
     const ol = $("#plan-tasks");
     ol.replaceChildren();
@@ -248,24 +308,16 @@ async function showPlan(id, taskId) {
   } catch (e) { setStatus("Lỗi: " + e.message, true); }
 }
 
-// ---------------------------------------------------------------- routing
-
 // ---------------------------------------------------------------- tasks view
 
-const TASK_FILTERS = ["owner", "province", "plan", "kind", "deadline_from", "deadline_to", "status", "as_of", "text"];
+const TASK_FILTERS = ["owner", "role", "province", "plan", "kind", "deadline_from", "deadline_to", "status", "as_of", "text"];
 
 async function showTasks(params) {
-  $("#plan-view").hidden = true;
-  $("#search-view").hidden = true;
-  $("#tasks-view").hidden = false;
-  const form = $("#tasks-form");
-  for (const n of TASK_FILTERS) form.elements[n].value = params.get(n) || "";
-  const api = new URLSearchParams();
-  for (const n of TASK_FILTERS) if (params.get(n)) api.set(n, params.get(n));
-  const csv = new URLSearchParams(api), xlsx = new URLSearchParams(api);
-  csv.set("format", "csv"); xlsx.set("format", "xlsx");
-  $("#export-csv").setAttribute("href", "/api/tasks?" + csv.toString());
-  $("#export-xlsx").setAttribute("href", "/api/tasks?" + xlsx.toString());
+  show("tasks-view");
+  paramsToForm($("#tasks-form"), TASK_FILTERS, params);
+  const api = pick(params, TASK_FILTERS);
+  $("#export-csv").setAttribute("href", withFormat("/api/tasks", api, "csv"));
+  $("#export-xlsx").setAttribute("href", withFormat("/api/tasks", api, "xlsx"));
   setStatus("Đang tải…");
   try {
     const res = await getJSON("/api/tasks?" + api.toString());
@@ -284,15 +336,222 @@ async function showTasks(params) {
   } catch (e) { setStatus("Lỗi: " + e.message, true); }
 }
 
+// ---------------------------------------------------------------- registry view
+
+const REGISTRY_FILTERS = ["status", "owner", "province", "plan", "text", "as_of", "linked"];
+
+function planHref(key) {
+  const i = (key || "").indexOf(":");
+  if (i < 0) return null;
+  return `#/plan/${encodeURIComponent(key.slice(0, i))}?task=${encodeURIComponent(key.slice(i + 1))}`;
+}
+
+function planName(r) {
+  return r.plan_number || String(r.source || "").split(/[\\/]/).pop() || "(không số)";
+}
+
+function linkCell(links) {
+  const td = el("td", { class: "links" });
+  for (const l of (links || []).slice(0, 3)) {
+    const pct = typeof l.prob === "number" ? l.prob.toFixed(2).replace(".", ",") : "";
+    const href = planHref(l.task);
+    td.append(el("div", { class: "link-ev" },
+      "↔ ", href ? el("a", { href, text: `${l.plan_number || ""} ${l.task_id || ""}`.trim() })
+                 : `${l.plan_number || ""} ${l.task_id || ""}`.trim(),
+      el("span", { class: "meta", text: ` ${pct}` + ((l.shared_words || []).length ? " · " + l.shared_words.join(", ") : "") })));
+  }
+  if ((links || []).length > 3) td.append(el("div", { class: "meta", text: `và ${links.length - 3} liên kết khác` }));
+  return td;
+}
+
+async function showRegistry(params) {
+  show("registry-view");
+  paramsToForm($("#registry-form"), REGISTRY_FILTERS, params);
+  const api = pick(params, REGISTRY_FILTERS);
+  $("#registry-csv").setAttribute("href", withFormat("/api/registry/rows", api, "csv"));
+  $("#registry-xlsx").setAttribute("href", withFormat("/api/registry/rows", api, "xlsx"));
+  setStatus("Đang lập sổ theo dõi… (lần đầu có thể mất vài phút)");
+  const body = $("#registry-table tbody");
+  try {
+    const res = await getJSON("/api/registry/rows?" + api.toString());
+    body.replaceChildren();
+    for (const c of res.clusters || []) {
+      const rows = c.rows || [];
+      if ((c.size || rows.length) > 1) {
+        body.append(el("tr", { class: "cluster" }, el("td", { colspan: "9" },
+          el("code", { text: c.id + " " }), el("strong", { text: c.label || c.id }),
+          el("span", { class: "meta", text: ` — ${c.size || rows.length} nhiệm vụ, ${(c.plans || []).length} văn bản: `
+                                            + (c.plans || []).join(", ") }))));
+      }
+      for (const r of rows) {
+        const href = planHref(r.key);
+        body.append(el("tr", { class: "status-" + String(r.status || "").replace(/\s+/g, "-"), "data-cluster": c.id },
+          el("td", {}, href ? el("a", { href, text: planName(r) }) : planName(r),
+            el("div", { class: "id", text: `${r.task_id} · ${r.cluster_id || c.id}` })),
+          el("td", { text: r.section }), el("td", { class: "text", text: clip(r.text, 260), title: r.text }),
+          el("td", { text: r.lead }), el("td", { text: r.support }),
+          el("td", { text: fmtDate(r.deadline_date) || r.deadline_text }), el("td", { text: r.status }),
+          el("td", { text: r.legal_refs }), linkCell(r.links)));
+      }
+    }
+    const counts = Object.entries(res.statuses || {}).map(([k, v]) => `${k} ${v}`).join(", ");
+    setStatus(`${res.count} nhiệm vụ trong ${(res.clusters || []).length} nhóm` + (counts ? ` — ${counts}` : "")
+              + (res.as_of ? ` (tính đến ${fmtDate(res.as_of)})` : ""));
+  } catch (e) { body.replaceChildren(); setStatus("Lỗi: " + e.message, true); }
+}
+
+// ---------------------------------------------------------------- legal view
+
+const LEGAL_VI = { expired: "Hết hiệu lực", replaced: "Bị thay thế", abolished: "Bị bãi bỏ", in_force: "Còn hiệu lực",
+  unknown: "Chưa rõ", partly_expired: "Hết hiệu lực một phần", amended: "Được sửa đổi, bổ sung",
+  not_yet_in_force: "Chưa có hiệu lực", period_ended: "Hết thời kỳ thực hiện" };
+// problems first: what no longer holds, then what changed, then what is not known
+const LEGAL_ORDER = ["expired", "replaced", "abolished", "period_ended", "partly_expired", "amended",
+  "not_yet_in_force", "unknown", "in_force"];
+const PROBLEMS = new Set(["expired", "replaced", "abolished", "period_ended", "partly_expired"]);
+const EVIDENCE_VI = { rule: "quy tắc", registry: "cơ sở dữ liệu văn bản", corpus: "văn bản trong kho", text: "văn bản" };
+
+// "…/seeds/000_x.txt@237-518; …" -> "000_x.txt@237-518; …": the file names, not the server's folders
+function shortWhere(where) {
+  return String(where).split("; ").map((w) => w.replace(/^.*[\\/]/, "")).join("; ");
+}
+
+function clip(text, n) {
+  const t = text || "";
+  return t.length > n ? t.slice(0, n - 1) + "…" : t;
+}
+
+function legalStatus(r) {
+  return r.status_vi || r.tinh_trang || r.status_label || LEGAL_VI[r.status] || r.status || "Chưa rõ";
+}
+
+function legalRank(r) {
+  const i = LEGAL_ORDER.indexOf(r.status);
+  return i < 0 ? LEGAL_ORDER.length : i;
+}
+
+function renderLegalRef(r, planId) {
+  const cls = PROBLEMS.has(r.status) ? "problem" : r.status === "in_force" ? "ok" : "unclear";
+  const head = el("p", { class: "ref-head" }, el("span", { class: "badge " + cls, text: legalStatus(r) }), " ",
+    el("strong", { text: r.symbol || r.text || "" }),
+    el("span", { class: "meta", text: " " + [r.type, r.date ? "ngày " + fmtDate(r.date) : "", r.issuer].filter(Boolean).join(" · ") }));
+  const li = el("li", { class: "legal-ref " + cls, "data-status": r.status || "" }, head);
+  if (r.text && r.text !== r.symbol) li.append(el("p", { class: "cite", text: r.text }));
+  const facts = [];
+  if (r.since) facts.push("từ ngày " + fmtDate(r.since));
+  if (r.replaced_by) facts.push("thay thế bởi " + r.replaced_by);
+  if (r.last_known && r.last_known.status) facts.push(`lần cuối ghi nhận: ${LEGAL_VI[r.last_known.status] || r.last_known.status}`
+    + (r.last_known.date ? " ngày " + fmtDate(r.last_known.date) : ""));
+  if (facts.length) li.append(el("p", { class: "facts", text: facts.join(" · ") }));
+  const ev = r.evidence || [];
+  if (ev.length) {
+    const ul = el("ul", { class: "evidence" });
+    for (const e of ev.slice(0, 4)) {
+      ul.append(el("li", {}, el("span", { class: "kind", text: (EVIDENCE_VI[e.kind] || e.kind || "") + ": " }),
+        e.text || "", e.where ? el("span", { class: "meta", text: " — " + shortWhere(e.where) }) : null));
+    }
+    li.append(el("p", { class: "meta", text: "Bằng chứng:" }), ul);
+  }
+  const tasks = r.tasks || [];
+  if (tasks.length) {
+    const ul = el("ul", { class: "relying" });
+    for (const t of tasks) {
+      const id = t.id || t.task_id;
+      ul.append(el("li", {}, el("a", { href: `#/plan/${encodeURIComponent(planId)}?task=${encodeURIComponent(id)}`, text: id }),
+        " " + (t.text || ""), (t.lead || []).length ? el("span", { class: "meta", text: " — chủ trì: " + t.lead.join("; ") }) : null));
+    }
+    li.append(el("p", { class: "meta", text: `Nhiệm vụ dựa trên văn bản này (${tasks.length}):` }), ul);
+  }
+  return li;
+}
+
+async function showLegal(id, params) {
+  show("legal-view");
+  const form = $("#legal-form");
+  form.elements.plan.value = id || "";
+  form.elements.plan.dataset.want = id || "";
+  form.elements.as_of.value = params.get("as_of") || "";
+  const ol = $("#legal-refs"), bodies = $("#legal-bodies");
+  ol.replaceChildren(); bodies.replaceChildren();
+  $("#legal-bodies-box").hidden = true;
+  $("#legal-title").textContent = ""; $("#legal-summary").textContent = "";
+  if (!id) { setStatus("Chọn một văn bản để xem tình trạng pháp lý của các văn bản nó viện dẫn."); return; }
+  setStatus("Đang kiểm tra…");
+  try {
+    const q = params.get("as_of") ? "?as_of=" + encodeURIComponent(params.get("as_of")) : "";
+    const res = await getJSON("/api/legal/" + encodeURIComponent(id) + q);
+    const rep = res.legal || {};
+    const p = (rep.plans || [])[0] || {};
+    const planId = (res.plan && res.plan.id) || id;
+    $("#legal-title").textContent = res.plan ? planLabel(res.plan) : (p.number || p.source || "");
+    const refs = (p.refs || []).slice().sort((a, b) => legalRank(a) - legalRank(b));
+    const counts = {};
+    for (const r of refs) counts[legalStatus(r)] = (counts[legalStatus(r)] || 0) + 1;
+    const text = typeof rep.summary === "string" ? rep.summary : (rep.summary && (rep.summary.text || rep.summary.vi)) || "";
+    $("#legal-summary").textContent = text || (`Tính đến ${fmtDate(rep.as_of)}: ${refs.length} văn bản được viện dẫn`
+      + (refs.length ? " — " + Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(", ") : ""));
+    for (const r of refs) ol.append(renderLegalRef(r, planId));
+    for (const b of p.bodies || []) {
+      bodies.append(el("li", {}, el("strong", { text: b.name || "" }),
+        ` không còn từ ${fmtDate(b.since) || "?"}` + (b.successor ? ` → ${b.successor}` : " (chưa rõ cơ quan kế thừa)"),
+        (b.tasks || []).length ? el("span", { class: "meta", text: " — nhiệm vụ còn hạn: " + b.tasks.join(", ") }) : null));
+    }
+    $("#legal-bodies-box").hidden = !(p.bodies || []).length;
+    const bad = refs.filter((r) => PROBLEMS.has(r.status)).length;
+    setStatus(`${refs.length} văn bản được viện dẫn, ${bad} cần xem lại`);
+  } catch (e) { setStatus("Lỗi: " + e.message, true); }
+}
+
+// ---------------------------------------------------------------- charts view
+
+const CHART_FILTERS = ["owner", "province", "kind", "status", "as_of", "top"];
+
+async function drawChart(box, api) {
+  const url = `/api/charts/${box.dataset.chart}.svg?` + api.toString();
+  try {
+    const svg = await getText(url, "image/svg+xml");
+    const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+    const root = doc.documentElement;
+    if (!root || root.nodeName !== "svg") throw new Error("biểu đồ không đọc được");
+    box.replaceChildren(document.importNode(root, true),
+      el("figcaption", {}, el("a", { href: url, text: "Mở ảnh SVG" })));
+  } catch (e) { box.replaceChildren(el("p", { class: "status error", text: "Lỗi: " + e.message })); }
+}
+
+async function showCharts(params) {
+  show("charts-view");
+  paramsToForm($("#charts-form"), CHART_FILTERS, params);
+  setStatus("Đang vẽ…");
+  const api = pick(params, CHART_FILTERS);
+  await Promise.all([...document.querySelectorAll("#charts-view .chart-box")].map((box) => drawChart(box, api)));
+  setStatus("");
+}
+
+// ---------------------------------------------------------------- routing
+
 function route() {
   const h = location.hash.replace(/^#/, "") || "/";
   const [path, query] = h.split("?");
   const params = new URLSearchParams(query || "");
   if (path === "/tasks") return showTasks(params);
-  $("#tasks-view").hidden = true;
+  if (path === "/registry") return showRegistry(params);
+  if (path === "/charts") return showCharts(params);
+  const legal = path.match(/^\/legal(?:\/([^/]+))?$/);
+  if (legal) return showLegal(legal[1] ? decodeURIComponent(legal[1]) : "", params);
   const m = path.match(/^\/plan\/([^/]+)$/);
   if (m) return showPlan(decodeURIComponent(m[1]), params.get("task"));
   return runSearch(params);
+}
+
+function go(target) {
+  if (location.hash === target) route(); else location.hash = target;
+}
+
+function onFilterSubmit(formSel, path, names) {
+  $(formSel).addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    go(`#/${path}?` + formToParams($(formSel), names).toString());
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -300,15 +559,17 @@ document.addEventListener("DOMContentLoaded", () => {
     ev.preventDefault();
     const params = readForm();
     if (!params.get("q")) return;
-    const target = "#/search?" + params.toString();
-    if (location.hash === target) route(); else location.hash = target;
+    go("#/search?" + params.toString());
   });
-  $("#tasks-form").addEventListener("submit", (ev) => {
+  onFilterSubmit("#tasks-form", "tasks", TASK_FILTERS);
+  onFilterSubmit("#registry-form", "registry", REGISTRY_FILTERS);
+  onFilterSubmit("#charts-form", "charts", CHART_FILTERS);
+  $("#legal-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const form = $("#tasks-form"), params = new URLSearchParams();
-    for (const n of TASK_FILTERS) if (form.elements[n].value.trim()) params.set(n, form.elements[n].value.trim());
-    const target = "#/tasks?" + params.toString();
-    if (location.hash === target) route(); else location.hash = target;
+    const form = $("#legal-form");
+    if (!form.elements.plan.value) return;
+    const q = form.elements.as_of.value ? "?as_of=" + encodeURIComponent(form.elements.as_of.value) : "";
+    go("#/legal/" + encodeURIComponent(form.elements.plan.value) + q);
   });
   window.addEventListener("hashchange", route);
   loadPlans();
