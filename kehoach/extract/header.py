@@ -622,11 +622,16 @@ def _sig_text(b: Block) -> list[str]:
     """A block's lines for the signature; of a two-column row (Nơi nhận | signature) only the
     cells that hold a post."""
     cells = (b.cells if b.cells else b.text.split("\t")) if b.kind == "row" else [b.text]
+    return list(_sig_lines(tuple(cells)))
+
+
+@lru_cache(maxsize=512)   # the closing passes read the same blocks again (the last 40, the run)
+def _sig_lines(cells: tuple[str, ...]) -> tuple[str, ...]:
     cell_lines = [[_strip_junk(y.strip().strip("*|").strip()) for x in c.split("\n") for y in _MANDATE_SPLIT.split(x)]
                   for c in cells]
     cell_lines = [[x for x in c if x and not _SEPARATOR.match(x) and not _SIGN_MARK.match(x)] for c in cell_lines]
     with_post = [c for c in cell_lines if any(_is_post_line(x) for x in c)]
-    return [x for c in (with_post or cell_lines) for x in c]
+    return tuple(x for c in (with_post or cell_lines) for x in c)
 
 
 # the longest paragraph that can hold a signature's post lines (all mandates, post and name run
