@@ -277,9 +277,12 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None, turn: int =
             out.append(Seg(x0, h - top, x1, h - bottom, t, size, bold))
         chars, first = [], -1
 
+    # the loop runs once per character: pdfium's functions bound once, min/max written out
+    loose_box, is_generated = R.FPDFText_GetLooseCharBox, R.FPDFText_IsGenerated
+    turned = (pw, ph, turn) if turn else None
     for i in range(n):
         ch = text[i]
-        if turn and (R.FPDFText_IsGenerated(raw, i) or ch in "\r\n"
+        if turn and (is_generated(raw, i) or ch in "\r\n"
                      or round(max(R.FPDFText_GetCharAngle(raw, i), 0) / 1.5707963267948966) % 4 != turn):
             continue
         if ch in "\r\n":
@@ -293,18 +296,18 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None, turn: int =
             if chars:
                 chars.append(" ")
             if sink is not None:
-                if R.FPDFText_IsGenerated(raw, i):
+                if is_generated(raw, i):
                     pending_space = True      # boxed once the next letter is known
                 else:
-                    R.FPDFText_GetLooseCharBox(raw, i, rect)
-                    sink.append(char_box(R, raw, i, " ", rect, h, origin, (pw, ph, turn)))
+                    loose_box(raw, i, rect)
+                    sink.append(char_box(R, raw, i, " ", rect, h, origin, turned))
             continue
-        R.FPDFText_GetLooseCharBox(raw, i, rect)
+        loose_box(raw, i, rect)
         cl, ct, cr, cb = rect.left, rect.top, rect.right, rect.bottom
         if turn:
             cl, ct, cr, cb = turn_rect(cl, ct, cr, cb, pw, ph, turn)
         if sink is not None:
-            cur = char_box(R, raw, i, ch, rect, h, origin, (pw, ph, turn))
+            cur = char_box(R, raw, i, ch, rect, h, origin, turned)
             prev = sink[-1] if sink else None
             if pending_space and prev is not None and abs(prev.top - cur.top) < 0.5 * (cur.bottom - cur.top) \
                     and prev.x1 <= cur.x0:
@@ -314,11 +317,13 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None, turn: int =
             pending_space = False
             sink.append(cur)
         if chars:
-            ch_h = max(ct - cb, 1.0)
-            run_h = max(top - bottom, 1.0)
-            same_line = abs((ct + cb) / 2 - (top + bottom) / 2) < 0.5 * min(ch_h, run_h)
+            ch_h = ct - cb
+            ch_h = 1.0 if 1.0 > ch_h else ch_h                  # max(ct - cb, 1.0)
+            run_h = top - bottom
+            run_h = 1.0 if 1.0 > run_h else run_h               # max(top - bottom, 1.0)
+            same_line = abs((ct + cb) / 2 - (top + bottom) / 2) < 0.5 * (run_h if run_h < ch_h else ch_h)
             gap = cl - x1
-            if not same_line or gap < -0.5 * ch_h or gap > 1.2 * max(ch_h, run_h):
+            if not same_line or gap < -0.5 * ch_h or gap > 1.2 * (run_h if run_h > ch_h else ch_h):
                 close()
             elif chars[-1] != " " and gap - pitch > WORD_GAP * ch_h:
                 # a word space the PDF draws as a shift (or a space glyph pdfium drops)
@@ -327,14 +332,22 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None, turn: int =
                     cur = sink[-1]
                     sink.insert(len(sink) - 1, Char(" ", x1, cur.top, cl, cur.bottom))
             else:
-                pitch = min(max(gap, -0.1 * ch_h), 0.1 * ch_h)
+                low, high = -0.1 * ch_h, 0.1 * ch_h
+                pitch = low if low > gap else gap               # min(max(gap, low), high)
+                pitch = high if high < pitch else pitch
         if not chars:
             first = i
             pitch = 0.0
             x0, top, x1, bottom = cl, ct, cr, cb
-        else:
-            x0, x1 = min(x0, cl), max(x1, cr)
-            top, bottom = max(top, ct), min(bottom, cb)
+        else:                                                   # the run's box grows
+            if cl < x0:
+                x0 = cl
+            if cr > x1:
+                x1 = cr
+            if ct > top:
+                top = ct
+            if cb < bottom:
+                bottom = cb
         chars.append(ch)
     close()
     return out
@@ -350,7 +363,7 @@ def char_box(R, raw, index: int, ch: str, rect, height: float, origin: tuple,
     ox, oy = origin
     R.FPDFText_GetCharOrigin(raw, index, ox, oy)
     left, right, low = rect.left, rect.right, oy.value
-    if turned is not None and turned[2]:
+    if turned is not None:
         pw, ph, turn = turned
         left, _t, right, _b = turn_rect(rect.left, rect.top, rect.right, rect.bottom, pw, ph, turn)
         low = turn_point(ox.value, oy.value, pw, ph, turn)[1]
