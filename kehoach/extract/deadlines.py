@@ -298,6 +298,15 @@ def _qualifies_task(s: str, pos: int, breakers: Optional[re.Pattern]) -> bool:
     return not (breakers and breakers.search(prefix))
 
 
+@lru_cache(maxsize=2)
+def _scan_rules(cell: bool) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+    """The deadline and recurrence rules that apply to a task text (``cell`` False: no
+    cell-only rows) or to a table time cell, in table order."""
+    def keep(r: Rule) -> bool:
+        return cell or r.mode != "cell"
+    return tuple(filter(keep, deadline_rules()[0])), tuple(filter(keep, recurrence_rules()[0]))
+
+
 def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int, int]] = (),
          cell: bool = False, plan_date: Optional[str] = None) -> list[Candidate]:
     """Every deadline phrase in ``text`` (overlaps resolved, longest first), in text order."""
@@ -308,8 +317,9 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
     folded = len(low) == len(s)     # lower() keeps offsets (all but "İ"): the folded patterns apply
     src = low if folded else s
     blocked = list(exclude) + citation_spans(s, low if folded else None)
-    rules, guard = deadline_rules()
-    rrules, tail, breakers = recurrence_rules()
+    _rules, guard = deadline_rules()
+    _rrules, tail, breakers = recurrence_rules()
+    rules, rrules = _scan_rules(cell)
     stripped = src.strip()
     lead = len(s) - len(s.lstrip())
     found: list[Candidate] = []
@@ -319,12 +329,13 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
         if rule.trigger is None:
             return True
         key = rule.trigger.pattern
-        if key not in fired:
-            fired[key] = (rule.folded_trigger.search(low) if folded else rule.trigger.search(s)) is not None
-        return fired[key]
+        got = fired.get(key)
+        if got is None:
+            got = fired[key] = (rule.folded_trigger.search(low) if folded else rule.trigger.search(s)) is not None
+        return got
 
     for rule in rules:
-        if (rule.mode == "cell" and not cell) or not triggered(rule):
+        if not triggered(rule):
             continue
         target = stripped if rule.mode == "cell" else src
         offset = lead if rule.mode == "cell" else 0
@@ -354,7 +365,7 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
                 found.append(Candidate(a, b, clean_phrase(text[a:b]), rule.rank, rule.family, date=iso))
 
     for rule in rrules:
-        if (rule.mode == "cell" and not cell) or not triggered(rule):
+        if not triggered(rule):
             continue
         target = stripped if rule.mode == "cell" else src
         offset = lead if rule.mode == "cell" else 0
