@@ -298,13 +298,28 @@ def _qualifies_task(s: str, pos: int, breakers: Optional[re.Pattern]) -> bool:
     return not (breakers and breakers.search(prefix))
 
 
+_Groups = tuple[tuple[Optional[Rule], tuple[Rule, ...]], ...]
+
+
+def _by_trigger(rules: Iterable[Rule]) -> _Groups:
+    """Consecutive rules that share a trigger, as (a rule holding the trigger or None, rules)."""
+    out: list[tuple[Optional[Rule], list[Rule]]] = []
+    for r in rules:
+        key = r.trigger.pattern if r.trigger is not None else None
+        if out and (out[-1][0].trigger.pattern if out[-1][0] is not None else None) == key:
+            out[-1][1].append(r)
+        else:
+            out.append((r if key is not None else None, [r]))
+    return tuple((t, tuple(rs)) for t, rs in out)
+
+
 @lru_cache(maxsize=2)
-def _scan_rules(cell: bool) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+def _scan_rules(cell: bool) -> tuple[_Groups, _Groups]:
     """The deadline and recurrence rules that apply to a task text (``cell`` False: no
-    cell-only rows) or to a table time cell, in table order."""
+    cell-only rows) or to a table time cell, in table order, grouped by trigger."""
     def keep(r: Rule) -> bool:
         return cell or r.mode != "cell"
-    return tuple(filter(keep, deadline_rules()[0])), tuple(filter(keep, recurrence_rules()[0]))
+    return _by_trigger(filter(keep, deadline_rules()[0])), _by_trigger(filter(keep, recurrence_rules()[0]))
 
 
 def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int, int]] = (),
@@ -319,24 +334,24 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
     blocked = list(exclude) + citation_spans(s, low if folded else None)
     _rules, guard = deadline_rules()
     _rrules, tail, breakers = recurrence_rules()
-    rules, rrules = _scan_rules(cell)
+    groups, rgroups = _scan_rules(cell)
     stripped = src.strip()
     lead = len(s) - len(s.lstrip())
     found: list[Candidate] = []
     fired: dict[str, bool] = {}
 
-    def triggered(rule: Rule) -> bool:
-        if rule.trigger is None:
+    def triggered(holder: Optional[Rule]) -> bool:
+        if holder is None:
             return True
-        key = rule.trigger.pattern
+        key = holder.trigger.pattern
         got = fired.get(key)
         if got is None:
-            got = fired[key] = (rule.folded_trigger.search(low) if folded else rule.trigger.search(s)) is not None
+            got = fired[key] = (holder.folded_trigger.search(low) if folded else holder.trigger.search(s)) is not None
         return got
 
+    rules = [r for holder, group in groups if triggered(holder) for r in group]
+    rrules = [r for holder, group in rgroups if triggered(holder) for r in group]
     for rule in rules:
-        if not triggered(rule):
-            continue
         target = stripped if rule.mode == "cell" else src
         offset = lead if rule.mode == "cell" else 0
         limit = _first_clause_end(s) if (rule.mode == "first" and not cell) else len(s)
@@ -365,8 +380,6 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
                 found.append(Candidate(a, b, clean_phrase(text[a:b]), rule.rank, rule.family, date=iso))
 
     for rule in rrules:
-        if not triggered(rule):
-            continue
         target = stripped if rule.mode == "cell" else src
         offset = lead if rule.mode == "cell" else 0
         for m in (rule.folded if folded else rule.regex).finditer(target):
