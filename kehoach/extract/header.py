@@ -45,8 +45,10 @@ _NAME = re.compile(rf"^[{_UP}][a-zà-ỹđ]*(?:\s+[{_UP}][a-zà-ỹđ]*){{1,5}}$
 _NAME_UPPER = re.compile(rf"^[{_UP}]+(?:\s+[{_UP}]+){{1,5}}$")
 _PLACE_WORDS = r"(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu|TP\.|tp\.)"
 _PROPER = rf"[{_UP}][\wà-ỹđ]*(?:\s+[{_UP}][\wà-ỹđ]*){{0,3}}"
-PROVINCE_IN = re.compile(rf"\btỉnh\s+(?P<p>{_PROPER})")
-CITY_IN = re.compile(rf"\bthành phố\s+(?P<p>{_PROPER})")
+# "\btỉnh" written as "tỉnh" then a look-behind for the word start: the pattern opens with a
+# literal, which the regex engine skips ahead to (the text's first 50 000 characters are searched)
+PROVINCE_IN = re.compile(rf"tỉnh(?<!\wtỉnh)\s+(?P<p>{_PROPER})")
+CITY_IN = re.compile(rf"thành phố(?<!\wthành phố)\s+(?P<p>{_PROPER})")
 HEAD_LIMIT = 60        # blocks searched for the letterhead and the kind line
 TITLE_MAX_LINES = 8    # a trích yếu wrapped one line a block spans at most this many
 
