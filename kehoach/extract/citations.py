@@ -803,6 +803,12 @@ _THIS = re.compile(r"(?i:quyết định|kế hoạch|nghị quyết|nghị đ�
                    r"\s+này\b[^.;\n]{0,160}?$")
 
 
+@lru_cache(maxsize=256)
+def _status_before_at_end(pattern: str) -> re.Pattern:
+    """A status_before phrase that ends right before a mention ("... bãi bỏ [các]")."""
+    return re.compile(r"(?<!\w)(?:" + pattern + r")\s+(?i:các\s+)?$", re.I)
+
+
 def read_statuses(text: str, ms: list[_Mention]) -> None:
     """What the text says about a cited document: expired, abolished, replaced, amended."""
     t = tables()
@@ -831,7 +837,7 @@ def read_statuses(text: str, ms: list[_Mention]) -> None:
         lo = max(ms[i - 1].tail if i else 0, m.start - 220)
         before = text[lo:m.start]
         for rx, status, rel in t.status_before:
-            s = re.search(r"(?<!\w)(?:" + rx.pattern + r")\s+(?i:các\s+)?$", before, re.I)
+            s = _status_before_at_end(rx.pattern).search(before)
             if not s:
                 continue
             subj = before[:s.start()]
