@@ -1,15 +1,16 @@
 """Speed of the citation finder (kehoach.extract.citations) on the seed plans.
 
-    .venv/bin/python benchmarks/bench_citations.py [SEEDS_DIR]
+    .venv/bin/python benchmarks/bench_citations.py [SEEDS_DIR] [--shared DIR]
 
-SEEDS_DIR defaults to the seeds of the shared data ($KEHOACH_SHARED, ../shared beside the
-project, else the vendored tests/data/shared).
+SEEDS_DIR defaults to the seeds of the shared data (--shared, $KEHOACH_SHARED, ../shared
+beside the project, else the vendored tests/data/shared).
 
 Prints the one-time cost of loading/compiling the data tables, then per-document
 time and throughput (KB/s, documents/s) over the seeds, each run many times.
 """
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kehoach.eval.data import shared_dir  # noqa: E402
+from kehoach.eval.data import add_shared_argument  # noqa: E402
 from kehoach.ingest.builder import DocBuilder  # noqa: E402
 
 
@@ -29,7 +30,11 @@ def seed_text(path: Path) -> str:
 
 
 def main() -> None:
-    seeds = Path(sys.argv[1]) if len(sys.argv) > 1 else shared_dir() / "seeds"
+    ap = argparse.ArgumentParser()
+    ap.add_argument("seeds", nargs="?")
+    add_shared_argument(ap)
+    a = ap.parse_args()
+    seeds = Path(a.seeds) if a.seeds else a.shared / "seeds"
     texts = [(p.stem, seed_text(p)) for p in sorted(seeds.glob("*.txt"))]
     t0 = time.perf_counter()
     from kehoach.extract import citations as C

@@ -52,6 +52,16 @@ def test_fixed_dates(text, year, date, phrase):
     assert got.text == phrase
 
 
+def test_patterns_match_lower_cased_text_and_any_case():
+    """The patterns are folded to lower case and matched on the lowered text; a text whose
+    lower case changes its length ("İ") is read with the case-insensitive patterns."""
+    from kehoach.extract.deadlines import fold_pattern
+    assert fold_pattern(r"(?P<Q>IV|I{1,3})\s+Tết\S\W") == r"(?P<q>iv|i{1,3})\s+tết\S\W"
+    for text in ("Hoàn thành TRONG QUÝ IV/2025 để tổng hợp.", "Cơ sở İnox hoàn thành trong Quý IV/2025 để tổng hợp."):
+        got = d(text, 2025)
+        assert got is not None and got.date == "2025-12-31" and got.text.lower() == "hoàn thành trong quý iv/2025"
+
+
 def test_date_without_year_needs_the_plan_year():
     assert d("Hoàn thiện hồ sơ trước ngày 20/7.", None) is None
 

@@ -105,3 +105,15 @@ def test_tone_marks_follow_one_convention_and_page_splits_rejoin():
     assert not continues("1. Mục tiêu", "- Duy trì kết quả")
     assert not continues("a) Chỉ số “Công tác chỉ đạo, điều hành”", "Tiêu chí thành phần")
     assert not continues("các năm tiếp theo", "Căn cứ Quyết định số 641/QĐ-BNV")
+
+
+def test_clean_inline_rewrites_only_what_changes():
+    """Fast paths (tones rewritten only near an open oa/oe/uy syllable, spaces only where a run
+    is not one plain space, sentence ends read from the line's end) give the rules' results."""
+    from kehoach.ingest.normalize import clean_inline, ends_sentence
+    assert normalize_tones("Hoàn thành toàn bộ, hoạt động") == "Hoàn thành toàn bộ, hoạt động"
+    assert normalize_tones("hoá; HOÁ. thuỷ1 Quý khoẻ") == "hóa; HÓA. thủy1 Quý khỏe"
+    assert clean_inline("\u00a0 Sở\tNội\u200b  vụ \u3000hoá ") == "Sở Nội vụ hóa"
+    assert [ends_sentence(x) for x in ("Hoàn thành.", "thực hiện./.", "năm 2025;\" )", "(xem Phụ lục)", "và", "")] \
+        == [True, True, False, False, False, False]
+    assert ends_sentence("ban hành kèm theo.”)* ") and ends_sentence("Ghi chú: ")

@@ -222,8 +222,10 @@ def tables() -> Tables:
 _CODE = r"[A-ZĐÐ][A-ZĐÐ0-9&]*[a-z]{0,2}[A-ZĐÐ0-9&]*"
 # between codes: "-" or "/"; "QĐ- UBND" (a line wrapped after the hyphen) only before an all-capital code
 _JOIN = r"(?:[-/]|-\s(?=[A-ZĐÐ][A-ZĐÐ0-9&]+(?![\w/])))"
+# The look-behind ("no word, / . - before the number") is written after the first digit, so the
+# pattern starts with a digit and the regex engine skips ahead to digits.
 SYMBOL_RE = re.compile(
-    r"(?<![\w/.\-])(?P<num>\d{1,5}[a-z]?)"
+    r"(?P<num>\d(?<![\w/.\-]\d)\d{0,4}[a-z]?)"
     r"(?:"
     r"\s?/\s?(?P<year>(?:19|20)\d{2})\s?/\s?(?P<c1>" + _CODE + r"(?:" + _JOIN + _CODE + r")*)"
     r"|\s?/\s?(?P<c2>" + _CODE + r"(?:" + _JOIN + _CODE + r")*)"
@@ -244,18 +246,22 @@ class SymbolMatch:
     party: bool                 # "01-NQ/TU" shape
 
 
+_SPACE_RUN = re.compile(r"\s+")
+_CODE_SPLIT = re.compile(r"[-/]\s?")
+
+
 def find_symbols(text: str) -> list[SymbolMatch]:
     t = tables()
     out = []
     for m in SYMBOL_RE.finditer(text):
         raw = m.group(0)
-        symbol = re.sub(r"\s+", "", raw).replace("Ð", "Đ")
+        symbol = _SPACE_RUN.sub("", raw).replace("Ð", "Đ")
         if m.group("c1") is not None:
-            codes, party = re.split(r"[-/]\s?", m.group("c1")), False
+            codes, party = _CODE_SPLIT.split(m.group("c1")), False
         elif m.group("c2") is not None:
-            codes, party = re.split(r"[-/]\s?", m.group("c2")), False
+            codes, party = _CODE_SPLIT.split(m.group("c2")), False
         else:
-            codes, party = [m.group("pt")] + re.split(r"[-/]\s?", m.group("pi")), True
+            codes, party = [m.group("pt")] + _CODE_SPLIT.split(m.group("pi")), True
         fc = [fold_code(c) for c in codes]
         if fc[0] in t.type_by_code and (len(fc) > 1 or party):
             type_code, issuers = fc[0], tuple(fc[1:])
@@ -797,6 +803,12 @@ _THIS = re.compile(r"(?i:quyết định|kế hoạch|nghị quyết|nghị đ�
                    r"\s+này\b[^.;\n]{0,160}?$")
 
 
+@lru_cache(maxsize=256)
+def _status_before_at_end(pattern: str) -> re.Pattern:
+    """A status_before phrase that ends right before a mention ("... bãi bỏ [các]")."""
+    return re.compile(r"(?<!\w)(?:" + pattern + r")\s+(?i:các\s+)?$", re.I)
+
+
 def read_statuses(text: str, ms: list[_Mention]) -> None:
     """What the text says about a cited document: expired, abolished, replaced, amended."""
     t = tables()
@@ -825,7 +837,7 @@ def read_statuses(text: str, ms: list[_Mention]) -> None:
         lo = max(ms[i - 1].tail if i else 0, m.start - 220)
         before = text[lo:m.start]
         for rx, status, rel in t.status_before:
-            s = re.search(r"(?<!\w)(?:" + rx.pattern + r")\s+(?i:các\s+)?$", before, re.I)
+            s = _status_before_at_end(rx.pattern).search(before)
             if not s:
                 continue
             subj = before[:s.start()]

@@ -7,7 +7,11 @@ A small pipeline of pure stages over one task text:
 2. ``citation_spans``   -- dates inside citations ("... số 766/QĐ-TTg ngày 23 tháng 6 năm 2022")
                            are never deadlines (merged with the caller's ``exclude``);
 3. ``scan``             -- every phrase that the data tables (``data/deadline_patterns.tsv``,
-                           ``data/recurrence.tsv``) recognise, as ``Candidate`` records;
+                           ``data/recurrence.tsv``) recognise, as ``Candidate`` records. The
+                           patterns are matched case-sensitively, folded to lower case
+                           (``fold_pattern``), against the lower-cased text: the same matches
+                           as case-insensitive ones, but the regex engine can then skip ahead
+                           to a literal prefix (2-4x faster on the triggers);
 4. ``choose``           -- one deadline per task: completion dates (rank 0) beat recurrences
                            (rank 1), which beat a year time frame (rank 2); first one wins
                            within a rank; a recurrence word and its "trước ngày 25 của tháng"
@@ -53,6 +57,7 @@ _CITATION = re.compile(
     + r"|\b(?:Bộ\s+luật|Luật|Pháp\s+lệnh|Hiến\s+pháp)\b[^;:.]{0,120}?" + _DATE_TAIL,
     re.IGNORECASE,
 )
+_SPACE_RUN = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.;](?=\s|$)|\n")
 _WORD = re.compile(r"\w+")
 _LIST_MARKER = re.compile(r"^\s*(?:[-+•–—]|\(?\d{1,2}(?:\.\d{1,2})*[.)]|[a-zđ][)/])?\s*", re.IGNORECASE)
@@ -68,9 +73,11 @@ class Rule:
     value: str          # recurrence for recur kinds, "first"/"second" for halves, else "-"
     rank: int
     mode: str           # any | cell | first | lead
-    regex: re.Pattern
+    regex: re.Pattern                      # case-insensitive, on the text as written
     not_after: Optional[re.Pattern] = None
     trigger: Optional[re.Pattern] = None   # fast path: the row is tried only when this occurs
+    folded: Optional[re.Pattern] = None    # ``regex`` folded to lower case, on the lower-cased text
+    folded_trigger: Optional[re.Pattern] = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,33 @@ class Candidate:
 
 def _trigger(t: str) -> Optional[re.Pattern]:
     return None if t == "-" else re.compile(t, re.IGNORECASE)
+
+
+def fold_pattern(pattern: str) -> str:
+    """A regex that, matched case-sensitively on ``text.lower()``, finds what ``pattern``
+    finds case-insensitively on ``text``: its literal letters lower-cased, escapes (``\\S``,
+    ``\\W``, ``\\D``) and the ``(?P<name>`` syntax kept."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+        elif pattern.startswith("(?P", i):
+            out.append("(?P")
+            i += 3
+        else:
+            out.append(pattern[i].lower())
+            i += 1
+    return "".join(out)
+
+
+def _folded(pattern: str) -> re.Pattern:
+    return re.compile(fold_pattern(pattern))
+
+
+def _with_folded(rule: Rule) -> Rule:
+    return replace(rule, folded=_folded(rule.regex.pattern),
+                   folded_trigger=_folded(rule.trigger.pattern) if rule.trigger is not None else None)
 
 
 def _expand(pattern: str) -> str:
@@ -120,8 +154,8 @@ def deadline_rules() -> tuple[list[Rule], Optional[re.Pattern]]:
             continue
         if kind == "time_header":
             continue
-        rules.append(Rule(family, kind, value, int(rank), mode, re.compile(_expand(pattern), re.IGNORECASE),
-                          trigger=_trigger(trigger)))
+        rules.append(_with_folded(Rule(family, kind, value, int(rank), mode,
+                                       re.compile(_expand(pattern), re.IGNORECASE), trigger=_trigger(trigger))))
     return rules, guard
 
 
@@ -137,8 +171,8 @@ def recurrence_rules() -> tuple[list[Rule], Optional[re.Pattern], Optional[re.Pa
             breakers = re.compile(r"\b(?:" + pattern + r")\b", re.IGNORECASE)
             continue
         na = None if not_after == "-" else re.compile(r"\b(?:" + not_after + r")\s*$", re.IGNORECASE)
-        rules.append(Rule("recurring", "recur", recurrence, 1, mode, re.compile(pattern, re.IGNORECASE), na,
-                          _trigger(trigger)))
+        rules.append(_with_folded(Rule("recurring", "recur", recurrence, 1, mode, re.compile(pattern, re.IGNORECASE),
+                                       na, _trigger(trigger))))
     return rules, tail, breakers
 
 
@@ -156,8 +190,17 @@ def mask(text: str) -> str:
     return text.replace("*", " ")
 
 
-def citation_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of "số X/Y ngày <date>" and "Luật ... ngày <date>": their dates are not deadlines."""
+_CITATION_FOLDED = _folded(_CITATION.pattern)
+_CITATION_DATE = re.compile(r"ngày\s+\d")   # in every citation match (its date): a cheap test first
+
+
+def citation_spans(text: str, lowered: Optional[str] = None) -> list[tuple[int, int]]:
+    """Spans of "số X/Y ngày <date>" and "Luật ... ngày <date>": their dates are not deadlines.
+    ``lowered``: ``text.lower()`` when the caller has it (same length), for the fast path."""
+    if lowered is not None:
+        if not _CITATION_DATE.search(lowered):
+            return []
+        return [m.span() for m in _CITATION_FOLDED.finditer(lowered)]
     return [m.span() for m in _CITATION.finditer(text)]
 
 
@@ -255,35 +298,64 @@ def _qualifies_task(s: str, pos: int, breakers: Optional[re.Pattern]) -> bool:
     return not (breakers and breakers.search(prefix))
 
 
+_Groups = tuple[tuple[Optional[Rule], tuple[Rule, ...]], ...]
+
+
+def _by_trigger(rules: Iterable[Rule]) -> _Groups:
+    """Consecutive rules that share a trigger, as (a rule holding the trigger or None, rules)."""
+    out: list[tuple[Optional[Rule], list[Rule]]] = []
+    for r in rules:
+        key = r.trigger.pattern if r.trigger is not None else None
+        if out and (out[-1][0].trigger.pattern if out[-1][0] is not None else None) == key:
+            out[-1][1].append(r)
+        else:
+            out.append((r if key is not None else None, [r]))
+    return tuple((t, tuple(rs)) for t, rs in out)
+
+
+@lru_cache(maxsize=2)
+def _scan_rules(cell: bool) -> tuple[_Groups, _Groups]:
+    """The deadline and recurrence rules that apply to a task text (``cell`` False: no
+    cell-only rows) or to a table time cell, in table order, grouped by trigger."""
+    def keep(r: Rule) -> bool:
+        return cell or r.mode != "cell"
+    return _by_trigger(filter(keep, deadline_rules()[0])), _by_trigger(filter(keep, recurrence_rules()[0]))
+
+
 def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int, int]] = (),
          cell: bool = False, plan_date: Optional[str] = None) -> list[Candidate]:
     """Every deadline phrase in ``text`` (overlaps resolved, longest first), in text order."""
     s = mask(text)
     if cell:
-        s = re.sub(r"\s+", " ", s)  # a cell's own line breaks; same length, offsets kept
-    blocked = list(exclude) + citation_spans(s)
-    rules, guard = deadline_rules()
-    rrules, tail, breakers = recurrence_rules()
-    stripped = s.strip()
+        s = _SPACE_RUN.sub(" ", s)  # a cell's own line breaks; same length, offsets kept
+    low = s.lower()
+    folded = len(low) == len(s)     # lower() keeps offsets (all but "İ"): the folded patterns apply
+    src = low if folded else s
+    blocked = list(exclude) + citation_spans(s, low if folded else None)
+    _rules, guard = deadline_rules()
+    _rrules, tail, breakers = recurrence_rules()
+    groups, rgroups = _scan_rules(cell)
+    stripped = src.strip()
     lead = len(s) - len(s.lstrip())
     found: list[Candidate] = []
     fired: dict[str, bool] = {}
 
-    def triggered(rule: Rule) -> bool:
-        if rule.trigger is None:
+    def triggered(holder: Optional[Rule]) -> bool:
+        if holder is None:
             return True
-        key = rule.trigger.pattern
-        if key not in fired:
-            fired[key] = rule.trigger.search(s) is not None
-        return fired[key]
+        key = holder.trigger.pattern
+        got = fired.get(key)
+        if got is None:
+            got = fired[key] = (holder.folded_trigger.search(low) if folded else holder.trigger.search(s)) is not None
+        return got
 
+    rules = [r for holder, group in groups if triggered(holder) for r in group]
+    rrules = [r for holder, group in rgroups if triggered(holder) for r in group]
     for rule in rules:
-        if (rule.mode == "cell" and not cell) or not triggered(rule):
-            continue
-        target = stripped if rule.mode == "cell" else s
+        target = stripped if rule.mode == "cell" else src
         offset = lead if rule.mode == "cell" else 0
         limit = _first_clause_end(s) if (rule.mode == "first" and not cell) else len(s)
-        for m in rule.regex.finditer(target):
+        for m in (rule.folded if folded else rule.regex).finditer(target):
             a, b = m.start() + offset, m.end() + offset
             if b > limit + 1 or _overlaps(a, b, blocked):
                 continue
@@ -308,11 +380,9 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
                 found.append(Candidate(a, b, clean_phrase(text[a:b]), rule.rank, rule.family, date=iso))
 
     for rule in rrules:
-        if (rule.mode == "cell" and not cell) or not triggered(rule):
-            continue
-        target = stripped if rule.mode == "cell" else s
+        target = stripped if rule.mode == "cell" else src
         offset = lead if rule.mode == "cell" else 0
-        for m in rule.regex.finditer(target):
+        for m in (rule.folded if folded else rule.regex).finditer(target):
             a, b = m.start() + offset, m.end() + offset
             if _overlaps(a, b, blocked):
                 continue

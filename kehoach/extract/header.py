@@ -45,8 +45,10 @@ _NAME = re.compile(rf"^[{_UP}][a-zà-ỹđ]*(?:\s+[{_UP}][a-zà-ỹđ]*){{1,5}}$
 _NAME_UPPER = re.compile(rf"^[{_UP}]+(?:\s+[{_UP}]+){{1,5}}$")
 _PLACE_WORDS = r"(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu|TP\.|tp\.)"
 _PROPER = rf"[{_UP}][\wà-ỹđ]*(?:\s+[{_UP}][\wà-ỹđ]*){{0,3}}"
-PROVINCE_IN = re.compile(rf"\btỉnh\s+(?P<p>{_PROPER})")
-CITY_IN = re.compile(rf"\bthành phố\s+(?P<p>{_PROPER})")
+# "\btỉnh" written as "tỉnh" then a look-behind for the word start: the pattern opens with a
+# literal, which the regex engine skips ahead to (the text's first 50 000 characters are searched)
+PROVINCE_IN = re.compile(rf"tỉnh(?<!\wtỉnh)\s+(?P<p>{_PROPER})")
+CITY_IN = re.compile(rf"thành phố(?<!\wthành phố)\s+(?P<p>{_PROPER})")
 HEAD_LIMIT = 60        # blocks searched for the letterhead and the kind line
 TITLE_MAX_LINES = 8    # a trích yếu wrapped one line a block spans at most this many
 
@@ -622,11 +624,16 @@ def _sig_text(b: Block) -> list[str]:
     """A block's lines for the signature; of a two-column row (Nơi nhận | signature) only the
     cells that hold a post."""
     cells = (b.cells if b.cells else b.text.split("\t")) if b.kind == "row" else [b.text]
+    return list(_sig_lines(tuple(cells)))
+
+
+@lru_cache(maxsize=512)   # the closing passes read the same blocks again (the last 40, the run)
+def _sig_lines(cells: tuple[str, ...]) -> tuple[str, ...]:
     cell_lines = [[_strip_junk(y.strip().strip("*|").strip()) for x in c.split("\n") for y in _MANDATE_SPLIT.split(x)]
                   for c in cells]
     cell_lines = [[x for x in c if x and not _SEPARATOR.match(x) and not _SIGN_MARK.match(x)] for c in cell_lines]
     with_post = [c for c in cell_lines if any(_is_post_line(x) for x in c)]
-    return [x for c in (with_post or cell_lines) for x in c]
+    return tuple(x for c in (with_post or cell_lines) for x in c)
 
 
 # the longest paragraph that can hold a signature's post lines (all mandates, post and name run

@@ -176,6 +176,7 @@ def _sections_and_zones(out: Outline) -> None:
     has_roman = any(n.mtype == ("roman",) for n in out.nodes)
     # with no roman parts, the text before the first list item is the preamble (căn cứ, authority line)
     first_item = next((i for i, n in enumerate(out.nodes) if n.kind == "item"), len(out.nodes))
+    heading_zones: dict[int, Optional[str]] = {}
     for i, n in enumerate(out.nodes):
         path_roman, path_num, path_letter, dieu = None, None, None, None
         zone = "task" if not has_roman and i >= first_item else "preamble"
@@ -194,7 +195,10 @@ def _sections_and_zones(out: Outline) -> None:
             elif k == "letter":
                 path_letter = an.label
             if a != i or an.children:
-                z = zone_of_heading(an.text, top=(k in ("roman", "part") or (not has_roman and k == "num" and an.mtype[1] == 1)))
+                if a not in heading_zones:   # a heading is read once, not once per node below it
+                    heading_zones[a] = zone_of_heading(
+                        an.text, top=(k in ("roman", "part") or (not has_roman and k == "num" and an.mtype[1] == 1)))
+                z = heading_zones[a]
                 if z:
                     zone = z
         parts = [p for p in (("Điều " + dieu) if dieu else None, path_roman, path_num, path_letter) if p]

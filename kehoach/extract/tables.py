@@ -83,8 +83,11 @@ class _Row:
         return not any(c.strip() for j, c in enumerate(self.cells) if j not in keep)
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def _norm(s: str) -> str:
-    return re.sub(r"\W+", "", s.lower())
+    return _NON_WORD.sub("", s.lower())
 
 
 def _row_kind(row: _Row, header: list[str], nxt: Optional[_Row]) -> RowKind:

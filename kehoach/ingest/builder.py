@@ -31,8 +31,11 @@ def looks_like_header(cells: list[str]) -> bool:
     return hits >= max(2, len(filled) // 2)
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def _norm_header(cells: list[str]) -> tuple:
-    return tuple(re.sub(r"\W+", "", c.lower()) for c in cells)
+    return tuple(_NON_WORD.sub("", c.lower()) for c in cells)
 
 
 @dataclass
@@ -55,6 +58,7 @@ class _Row:
 class _Table:
     rows: list[_Row] = field(default_factory=list)
     after_repeat: bool = False
+    header_key: Optional[tuple] = None   # _norm_header of its first header row (rows never change)
 
 
 class DocBuilder:
@@ -84,8 +88,7 @@ class DocBuilder:
             return
         if header is None:
             header = not t.rows and looks_like_header(cells)
-        first = next((r for r in t.rows if r.header), None)
-        if t.rows and first is not None and _norm_header(cells) == _norm_header(first.cells):
+        if t.header_key is not None and _norm_header(cells) == t.header_key:
             t.after_repeat = True   # a header repeated inside the table (page break): drop it
             return
         if t.after_repeat and t.rows and not t.rows[-1].header and not cells[0].strip() \
@@ -99,6 +102,8 @@ class DocBuilder:
             return
         t.after_repeat = False
         t.rows.append(_Row(cells, page, header))
+        if header and t.header_key is None:
+            t.header_key = _norm_header(cells)
 
     # -- assembly
     def _merged_items(self) -> list[object]:

@@ -10,7 +10,8 @@ import unicodedata
 
 # ---------------------------------------------------------------- characters
 
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# a run of spaces that is not already one plain space: the runs that clean_inline rewrites
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 
 # Old-style ("hoá", "thuỷ") -> new-style ("hóa", "thủy") tone placement, the
@@ -30,14 +31,39 @@ def _move_tone(m: re.Match) -> str:
 
 
 # old-style syllables as they look in NFC text ("hoá", "thuỷ"): only then is the NFD rewrite needed
-_OLD_NFC = re.compile(r"[oO][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ]|[uU][ỳýỷỹỵỲÝỶỸỴ]")
+_OLD_NFC = re.compile(r"[oOuU][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸỳýỷỹỵỲÝỶỸỴ]")
+_TONED_AE = frozenset("àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ")
+_TONED_Y = frozenset("ỳýỷỹỵỲÝỶỸỴ")
+
+
+def _open_syllable_at(s: str, i: int) -> bool:
+    """Whether the NFC pair at ``i`` ("oá", "uý") is one that _OLD_TONE rewrites: not after
+    "q", an o with a/e or a u with y, and not followed by a letter or mark ("hoàn" is left
+    alone), as _OLD_TONE's look-ahead sees it in NFD (on the first character of the next
+    one's decomposition)."""
+    if i > 0 and s[i - 1] in "qQ":
+        return False
+    if (s[i + 1] in _TONED_AE) != (s[i] in "oO"):
+        return False
+    if i + 2 >= len(s):
+        return True
+    c = s[i + 2]
+    if not c.isascii():
+        c = unicodedata.normalize("NFD", c)[0]
+    if c.isascii():
+        return not c.isalpha()
+    return not (0xC0 <= ord(c) <= 0x1EF9)   # à-ỹ, À-Ỹ, đ and the combining marks of _OLD_TONE
+
+
+def _has_old_tone(s: str) -> bool:
+    return any(_open_syllable_at(s, m.start()) for m in _OLD_NFC.finditer(s))
 
 
 def normalize_tones(s: str) -> str:
     """NFC text with the tone mark on the main vowel of oa/oe/uy syllables."""
     if not unicodedata.is_normalized("NFC", s):
         s = unicodedata.normalize("NFC", s)
-    if not _OLD_NFC.search(s):
+    if not _has_old_tone(s):
         return s
     d = unicodedata.normalize("NFD", s)
     # keep circumflex/breve/horn on their vowel: only plain o+a/e and u+y pairs are rewritten
@@ -85,8 +111,14 @@ _DANGLING = {
 _OPENER = re.compile(r"^(Căn cứ|Thực hiện|Theo|Để|Nhằm|Trên cơ sở|Xét|Triển khai|Kính gửi|Nơi nhận|PHỤ LỤC|Phụ lục)\b")
 
 
+_CLOSERS = "\"”’)*"
+
+
 def ends_sentence(line: str) -> bool:
-    return bool(_TERMINAL.search(line.rstrip()))
+    """``_TERMINAL`` at the end of the line, tested from the end: closing quotes and brackets,
+    then spaces, then a sentence mark ("./." ends with one too)."""
+    t = line.rstrip().rstrip(_CLOSERS).rstrip()
+    return bool(t) and t[-1] in ".;:!?…"
 
 
 def is_item_start(line: str) -> bool:

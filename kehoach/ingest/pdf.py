@@ -129,6 +129,7 @@ class PageInfo:
     tables: list[PTable] = field(default_factory=list)
     chars: int = 0
     ocr: Optional[dict] = None       # set when the page was read by OCR (ingest/ocr.py)
+    turn: int = 0                    # read in its text's upright frame (``text_turn``)
 
 
 # --------------------------------------------------------------------------- open
@@ -157,15 +158,100 @@ def _open(data: bytes, source: str):
 # neighbours, which pdfium leaves out of the text ("banChỉ" for "ban Chỉ").
 WORD_GAP = 0.15
 
-def page_segments(page, textpage, sink: Optional[list[Char]] = None) -> list[Seg]:
+# A page whose text is mostly drawn turned by a quarter or half turn (a landscape table
+# set on a portrait page; /Rotate left at 0) is read in the text's own upright frame.
+TEXT_TURN_SHARE = 0.5
+_TURN_SAMPLE = 64
+
+
+def text_turn(textpage) -> int:
+    """The turn of most of the page's letters, in quarter turns counter-clockwise (0: upright;
+    3: written upwards, lines from left to right, as a landscape page set in portrait), read
+    from each character's angle (its text matrix). Letters only; a few turned letters (a
+    vertical side label) leave the page upright."""
+    import math
+
+    import pypdfium2.raw as R
+    raw = textpage.raw
+    n = textpage.count_chars()
+    if n <= 0:
+        return 0
+
+    def turn(i: int) -> Optional[int]:
+        u = R.FPDFText_GetUnicode(raw, i)
+        if u <= 32 or chr(u).isspace() or R.FPDFText_IsGenerated(raw, i):
+            return None
+        a = R.FPDFText_GetCharAngle(raw, i)
+        if a < 0:
+            return None
+        return round(a / (math.pi / 2)) % 4
+
+    step = max(1, n // _TURN_SAMPLE)
+    if not any(turn(i) for i in range(0, n, step)):
+        return 0
+    counts = Counter(t for t in map(turn, range(n)) if t is not None)
+    if not counts:
+        return 0
+    best, k = counts.most_common(1)[0]
+    return best if best and k > TEXT_TURN_SHARE * sum(counts.values()) else 0
+
+
+def turned_size(width: float, height: float, turn: int) -> tuple[float, float]:
+    """The page's (width, height) in the upright frame of its text."""
+    return (height, width) if turn % 2 else (width, height)
+
+
+def turn_point(x: float, y: float, width: float, height: float, turn: int) -> tuple[float, float]:
+    """A point in PDF space (bottom-left origin) -> the same in the text's upright frame."""
+    if turn == 3:      # written upwards: the reading direction is +y, the next line is to the right
+        return y, width - x
+    if turn == 1:      # written downwards
+        return height - y, x
+    if turn == 2:
+        return width - x, height - y
+    return x, y
+
+
+def turn_rect(left: float, top: float, right: float, bottom: float, width: float, height: float,
+              turn: int) -> tuple[float, float, float, float]:
+    """A box in PDF space (top > bottom) -> (left, top, right, bottom) in the upright frame."""
+    ax, ay = turn_point(left, top, width, height, turn)
+    bx, by = turn_point(right, bottom, width, height, turn)
+    return min(ax, bx), max(ay, by), max(ax, bx), min(ay, by)
+
+
+def turn_rulings(rulings: list[Ruling], width: float, height: float, turn: int) -> list[Ruling]:
+    """Rulings (top-left origin) -> the text's upright frame (a horizontal one becomes vertical
+    under a quarter turn)."""
+    if not turn:
+        return rulings
+    out = []
+    for r in rulings:
+        ends = [(r.lo, r.pos), (r.hi, r.pos)] if r.orient == "h" else [(r.pos, r.lo), (r.pos, r.hi)]
+        pts = [turn_point(x, height - y, width, height, turn) for x, y in ends]
+        h2 = turned_size(width, height, turn)[1]
+        (x0, y0), (x1, y1) = [(x, h2 - y) for x, y in pts]
+        if abs(y0 - y1) < 1e-6:
+            out.append(Ruling("h", y0, min(x0, x1), max(x0, x1)))
+        else:
+            out.append(Ruling("v", x0, min(y0, y1), max(y0, y1)))
+    return out
+
+
+def page_segments(page, textpage, sink: Optional[list[Char]] = None, turn: int = 0) -> list[Seg]:
     """Text runs of a page from pdfium's character stream: a run ends at pdfium's line
     breaks, where the text jumps back or to another baseline, and at wide gaps (columns).
     pdfium's own word spacing (generated spaces) is kept. ``sink`` (for the table reader)
-    receives every character the PDF draws, spaces included, with its box."""
+    receives every character the PDF draws, spaces included, with its box.
+
+    ``turn`` (``text_turn``): the page is read in its text's upright frame; letters turned
+    otherwise (the Gazette's running header left upright) are left out, and so are pdfium's
+    line breaks and generated spaces, which follow the unturned page (runs end by geometry)."""
     import ctypes
 
     import pypdfium2.raw as R
-    h = page.get_size()[1]
+    pw, ph = page.get_size()
+    h = turned_size(pw, ph, turn)[1]
     raw = textpage.raw
     n = textpage.count_chars()
     if n <= 0:
@@ -191,8 +277,14 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None) -> list[Seg
             out.append(Seg(x0, h - top, x1, h - bottom, t, size, bold))
         chars, first = [], -1
 
+    # the loop runs once per character: pdfium's functions bound once, min/max written out
+    loose_box, is_generated = R.FPDFText_GetLooseCharBox, R.FPDFText_IsGenerated
+    turned = (pw, ph, turn) if turn else None
     for i in range(n):
         ch = text[i]
+        if turn and (is_generated(raw, i) or ch in "\r\n"
+                     or round(max(R.FPDFText_GetCharAngle(raw, i), 0) / 1.5707963267948966) % 4 != turn):
+            continue
         if ch in "\r\n":
             close()
             continue
@@ -204,16 +296,18 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None) -> list[Seg
             if chars:
                 chars.append(" ")
             if sink is not None:
-                if R.FPDFText_IsGenerated(raw, i):
+                if is_generated(raw, i):
                     pending_space = True      # boxed once the next letter is known
                 else:
-                    R.FPDFText_GetLooseCharBox(raw, i, rect)
-                    sink.append(char_box(R, raw, i, " ", rect, h, origin))
+                    loose_box(raw, i, rect)
+                    sink.append(char_box(R, raw, i, " ", rect, h, origin, turned))
             continue
-        R.FPDFText_GetLooseCharBox(raw, i, rect)
+        loose_box(raw, i, rect)
         cl, ct, cr, cb = rect.left, rect.top, rect.right, rect.bottom
+        if turn:
+            cl, ct, cr, cb = turn_rect(cl, ct, cr, cb, pw, ph, turn)
         if sink is not None:
-            cur = char_box(R, raw, i, ch, rect, h, origin)
+            cur = char_box(R, raw, i, ch, rect, h, origin, turned)
             prev = sink[-1] if sink else None
             if pending_space and prev is not None and abs(prev.top - cur.top) < 0.5 * (cur.bottom - cur.top) \
                     and prev.x1 <= cur.x0:
@@ -223,11 +317,13 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None) -> list[Seg
             pending_space = False
             sink.append(cur)
         if chars:
-            ch_h = max(ct - cb, 1.0)
-            run_h = max(top - bottom, 1.0)
-            same_line = abs((ct + cb) / 2 - (top + bottom) / 2) < 0.5 * min(ch_h, run_h)
+            ch_h = ct - cb
+            ch_h = 1.0 if 1.0 > ch_h else ch_h                  # max(ct - cb, 1.0)
+            run_h = top - bottom
+            run_h = 1.0 if 1.0 > run_h else run_h               # max(top - bottom, 1.0)
+            same_line = abs((ct + cb) / 2 - (top + bottom) / 2) < 0.5 * (run_h if run_h < ch_h else ch_h)
             gap = cl - x1
-            if not same_line or gap < -0.5 * ch_h or gap > 1.2 * max(ch_h, run_h):
+            if not same_line or gap < -0.5 * ch_h or gap > 1.2 * (run_h if run_h > ch_h else ch_h):
                 close()
             elif chars[-1] != " " and gap - pitch > WORD_GAP * ch_h:
                 # a word space the PDF draws as a shift (or a space glyph pdfium drops)
@@ -236,28 +332,42 @@ def page_segments(page, textpage, sink: Optional[list[Char]] = None) -> list[Seg
                     cur = sink[-1]
                     sink.insert(len(sink) - 1, Char(" ", x1, cur.top, cl, cur.bottom))
             else:
-                pitch = min(max(gap, -0.1 * ch_h), 0.1 * ch_h)
+                low, high = -0.1 * ch_h, 0.1 * ch_h
+                pitch = low if low > gap else gap               # min(max(gap, low), high)
+                pitch = high if high < pitch else pitch
         if not chars:
             first = i
             pitch = 0.0
             x0, top, x1, bottom = cl, ct, cr, cb
-        else:
-            x0, x1 = min(x0, cl), max(x1, cr)
-            top, bottom = max(top, ct), min(bottom, cb)
+        else:                                                   # the run's box grows
+            if cl < x0:
+                x0 = cl
+            if cr > x1:
+                x1 = cr
+            if ct > top:
+                top = ct
+            if cb < bottom:
+                bottom = cb
         chars.append(ch)
     close()
     return out
 
 
-def char_box(R, raw, index: int, ch: str, rect, height: float, origin: tuple) -> Char:
+def char_box(R, raw, index: int, ch: str, rect, height: float, origin: tuple,
+             turned: Optional[tuple[float, float, int]] = None) -> Char:
     """A character's box for the table reader: across, pdfium's loose box (the advance,
     as pdfminer's); up and down, one font size above the baseline. pdfium's loose box
     follows each glyph's outline, so accents would push a letter's top several points up
-    and split words; from the baseline every glyph of a line shares one top."""
+    and split words; from the baseline every glyph of a line shares one top.
+    ``turned``: (page width, page height, turn) of a page read in its text's upright frame."""
     ox, oy = origin
     R.FPDFText_GetCharOrigin(raw, index, ox, oy)
-    low = oy.value
-    return Char(ch, rect.left, height - low - R.FPDFText_GetFontSize(raw, index), rect.right, height - low)
+    left, right, low = rect.left, rect.right, oy.value
+    if turned is not None:
+        pw, ph, turn = turned
+        left, _t, right, _b = turn_rect(rect.left, rect.top, rect.right, rect.bottom, pw, ph, turn)
+        low = turn_point(ox.value, oy.value, pw, ph, turn)[1]
+    return Char(ch, left, height - low - R.FPDFText_GetFontSize(raw, index), right, height - low)
 
 
 def _bold_name(R, raw, index: int) -> bool:
@@ -393,16 +503,19 @@ def fast_page_tables(page, number: int) -> list[PTable]:
     return grid_tables(page, page.get_size()[1], chars, number)
 
 
-def grid_tables(page, height: float, chars: list[Char], number: int) -> list[PTable]:
+def grid_tables(page, height: float, chars: list[Char], number: int, turn: int = 0) -> list[PTable]:
     """The fast reader: a ruled page's tables from its path objects and characters.
-    Raises Unsure when the page's grid is irregular (pdfplumber then reads it)."""
+    Raises Unsure when the page's grid is irregular (pdfplumber then reads it).
+    ``turn``: the page is read in its text's upright frame (``text_turn``), ``chars`` too."""
     if page.get_rotation() % 360:
         raise Unsure("rotated page")
     media = tuple(page.get_mediabox())
     if media[:2] != (0, 0) or tuple(page.get_cropbox()) != media:
         raise Unsure("cropped or shifted page")
+    pw, ph = page.get_size()
+    rulings = turn_rulings(page_rulings(page, ph), pw, ph, turn)
     found = []
-    for cells in grid_cells(snap_rulings(page_rulings(page, height))):
+    for cells in grid_cells(snap_rulings(rulings)):
         grid = table_grid(cells)
         bbox = (min(c[0] for c in cells), min(c[1] for c in cells),
                 max(c[2] for c in cells), max(c[3] for c in cells))
@@ -515,7 +628,7 @@ def drop_furniture(pages: list[PageInfo]) -> None:
     for p in pages:
         for ln in edge_lines(p):
             counts[_furniture_key(ln.text)] += 1
-    n = len(pages)
+    n = sum(1 for p in pages if not p.turn)   # a turned page leaves its upright running header out
     for p in pages:
         drop = []
         for ln in edge_lines(p):
@@ -803,29 +916,50 @@ def read_pdf(data: bytes, source: str, sha256: str) -> IngestedDocument:
     return b.build(source, sha256, "pdf", pages=len(pages), meta=meta, warnings=warnings)
 
 
+def _with_rotation(pdf, turned: dict[int, int]) -> bytes:
+    """The PDF with /Rotate set on the pages whose text is turned, so that it reads upright
+    (for pdfplumber, which applies /Rotate); ``pdf`` itself is left as it was."""
+    pages = [(i, pdf[i]) for i in turned]
+    old = [(p, p.get_rotation()) for _i, p in pages]
+    try:
+        for i, p in pages:
+            p.set_rotation((p.get_rotation() + 90 * (4 - turned[i])) % 360)
+        buf = io.BytesIO()
+        pdf.save(buf)
+        return buf.getvalue()
+    finally:
+        for p, r in old:
+            p.set_rotation(r)
+            p.close()
+
+
 def _read_pages(pdf, data: bytes, source: str) -> tuple[list[PageInfo], list[str]]:
     from kehoach.ingest import legacy, ocr
     pages: list[PageInfo] = []
     warnings: list[str] = []
     ruled: list[int] = []
+    turned: dict[int, int] = {}      # ruled pages read in their text's upright frame: their turn
     scanned: list[int] = []          # pages with no usable text layer: OCR
     for i in range(len(pdf)):
         page = pdf[i]
         try:
-            w, h = page.get_size()
             tp = page.get_textpage()
             try:
                 chars = tp.count_chars()
+                turn = text_turn(tp) if chars else 0
+                w, h = turned_size(*page.get_size(), turn)
                 sink: Optional[list[Char]] = [] if chars and ruled_page(page) else None
-                segs = page_segments(page, tp, sink) if chars else []
+                segs = page_segments(page, tp, sink, turn) if chars else []
             finally:
                 tp.close()
-            info = PageInfo(i + 1, w, h, make_lines(segs, i + 1), chars=len(segs))
+            info = PageInfo(i + 1, w, h, make_lines(segs, i + 1), chars=len(segs), turn=turn)
             if info.chars and sink is not None:
                 try:
-                    info.tables = grid_tables(page, h, sink, i + 1)
+                    info.tables = grid_tables(page, h, sink, i + 1, turn)
                 except Exception:        # Unsure, or a path pdfium would not describe
                     ruled.append(i)
+                    if turn:
+                        turned[i] = turn
             if ocr.needs_ocr(page, chars):
                 scanned.append(i)
         finally:
@@ -836,6 +970,8 @@ def _read_pages(pdf, data: bytes, source: str) -> tuple[list[PageInfo], list[str
     if ruled:                        # grids the fast reader is unsure of
         import pdfplumber
         try:
+            if turned:               # pdfminer reads a page turned by /Rotate upright
+                data = _with_rotation(pdf, turned)
             with pdfplumber.open(io.BytesIO(data)) as doc:
                 for i in ruled:
                     pages[i].tables = page_tables(doc.pages[i], i + 1)
