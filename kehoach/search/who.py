@@ -31,6 +31,7 @@ COVERAGE_FLOOR = 0.25        # a hit covering nothing of the question keeps this
 PLAN_SELF_BOOST = 2.0        # a plan-level question: the task that leads the plan itself
 LEAD_WORDS = 12             # ... where a lead word says the body leads
 EARLY_WORDS = 30             # matches within a task's first words count fully
+ABOUT_WEIGHT = 0.5           # a match inside "về ..." (informing about X is not doing X)
 LEAD_VERB_BOOST = 1.5        # a "who leads" question: a task that says its body "chủ trì" it
 NAMED_WEIGHT = 0.2           # a body the question names as context
 GENERIC_OWNERS = DATA / "search_generic_owners.tsv"
@@ -88,23 +89,44 @@ def _early(pos: int) -> float:
     return 1.0 if pos < EARLY_WORDS else EARLY_WORDS / pos
 
 
+def _weighted_tokens(text: str) -> list[tuple[str, float]]:
+    """The folded words of ``text`` with their weight as evidence: ``_early`` by position, halved
+    inside an "about" complement up to the clause's end ("thông báo công khai về ... nguyên tắc cấp
+    phát nhu yếu phẩm": the body informs about the distribution, it does not distribute); the
+    complement ends at the clause's end or at a word that opens another ("với", "để", "nhằm")."""
+    about = [p for p in _words().get("about", [])]
+    ends = {p[0] for p in _words().get("about_end", []) if len(p) == 1}
+    out: list[tuple[str, float]] = []
+    for clause in re.split(r"[;.!?\n]+", text or ""):
+        toks = folded_tokens(clause)
+        inside = False
+        for i, t in enumerate(toks):
+            if not inside and any(tuple(toks[i:i + len(p)]) == p for p in about):
+                inside = True
+            elif inside and t in ends:
+                inside = False
+            out.append((t, _early(len(out)) * (ABOUT_WEIGHT if inside else 1.0)))
+    return out
+
+
 def coverage(query_words: list[str], text: str) -> float:
     """Share of the question's content words, and of its adjacent word pairs (Vietnamese words are
-    mostly two syllables: "nhu yếu", "cấp phát"), found in ``text``, each weighted by how early it
-    first comes (``_early``); 0..1."""
+    mostly two syllables: "nhu yếu", "cấp phát"), found in ``text``, each weighted by where it comes
+    (``_weighted_tokens``: early in the task, not in an "about" complement); 0..1."""
     if not query_words:
         return 0.0
-    toks = folded_tokens(text)
-    first: dict = {}
-    for i, t in enumerate(toks):
-        first.setdefault(t, i)
-    for i, p in enumerate(zip(toks, toks[1:])):
-        first.setdefault(p, i)
-    uni = sum(_early(first[w]) for w in query_words if w in first) / len(query_words)
+    wt = _weighted_tokens(text)
+    best: dict = {}
+    for i, (t, w) in enumerate(wt):
+        best[t] = max(best.get(t, 0.0), w)
+        if i + 1 < len(wt):
+            p = (t, wt[i + 1][0])
+            best[p] = max(best.get(p, 0.0), min(w, wt[i + 1][1]))
+    uni = sum(best.get(w, 0.0) for w in query_words) / len(query_words)
     qp = list(zip(query_words, query_words[1:]))
     if not qp:
         return uni
-    bi = sum(_early(first[p]) for p in qp if p in first) / len(qp)
+    bi = sum(best.get(p, 0.0) for p in qp) / len(qp)
     return 0.5 * uni + 0.5 * bi
 
 
