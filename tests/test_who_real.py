@@ -23,9 +23,10 @@ from tests.shared import need
 QUESTIONS = json.loads((Path(__file__).parent / "data" / "who-real" / "questions.json").read_text("utf-8"))
 slow = pytest.mark.slow
 
-# measured with benchmarks/eval_who.py (71 questions): lexical top-3 0.775, hybrid top-3 see docs/questions.md
+# measured (docs/questions.md): lexical top-3 0.775 on all 71 questions (benchmarks/eval_who.py);
+# hybrid top-3 0.77 (10 of 13) on the flood plan's questions over its records; minus a margin
 FLOOR_LEXICAL_TOP3 = 0.775 - 0.07
-FLOOR_HYBRID_TOP3 = 0.70 - 0.07
+FLOOR_HYBRID_FLOOD_TOP3 = 0.77 - 0.08
 
 
 def _same(a: str, b: str) -> bool:
@@ -35,15 +36,16 @@ def _same(a: str, b: str) -> bool:
                         and long_[len(short) + 1:].split()[0] in ("tinh", "thanh"))
 
 
-def top3_accuracy(index, mode: str) -> tuple[float, list[str]]:
+def top3_accuracy(index, mode: str, questions=None) -> tuple[float, list[str]]:
+    questions = QUESTIONS if questions is None else questions
     hits, misses = 0, []
-    for q in QUESTIONS:
+    for q in questions:
         owners = who(index, q["q"], mode=mode, understand=True).owners[:3]
         if any(_same(o.body, e) for o in owners for e in q["expected"]):
             hits += 1
         else:
             misses.append(f"{q['id']} {q['q']} -> {[o.body for o in owners]}")
-    return hits / len(QUESTIONS), misses
+    return hits / len(questions), misses
 
 
 # ---------------------------------------------------------------- the question set
@@ -84,11 +86,16 @@ def test_who_top3_accuracy_lexical(index):
 
 
 @slow
-def test_who_top3_accuracy_hybrid(home):
-    from kehoach.search.service import open_index
-    idx = open_index(home, dense=True)
-    acc, misses = top3_accuracy(idx, "hybrid")
-    assert acc >= FLOOR_HYBRID_TOP3, f"top-3 {acc:.3f} < {FLOOR_HYBRID_TOP3:.3f}; missed:\n" + "\n".join(misses)
+def test_who_top3_accuracy_hybrid_on_the_flood_plan(index):
+    """Hybrid mode (real e5 vectors) on the questions about 0129/KH-UBND, over that plan's records
+    from the corpus (embedding the whole corpus here would take minutes; the benchmark does it)."""
+    from kehoach.corpus.embed import get_embedder
+    docs = [index.docs[i] for i in range(len(index.docs)) if index.docs[i].plan.get("number") == "0129/KH-UBND"]
+    assert len(docs) > 30
+    idx = SearchIndex.build(docs, embedder=get_embedder("e5"))
+    qs = [q for q in QUESTIONS if q["plan"] == "0129/KH-UBND"]
+    acc, misses = top3_accuracy(idx, "hybrid", qs)
+    assert acc >= FLOOR_HYBRID_FLOOD_TOP3, f"top-3 {acc:.3f} < {FLOOR_HYBRID_FLOOD_TOP3:.3f}; missed:\n" + "\n".join(misses)
 
 
 # ---------------------------------------------------------------- the brief's question shapes
@@ -208,3 +215,14 @@ def test_question_words_are_no_owner_filter():
         assert understand(q).owner is None, q
     assert understand("Sở Tài chính owns").owner == "Sở Tài chính"
     assert understand("ai tăng cường kiểm tra công vụ ở Trà Vinh").text.endswith("công vụ")
+
+
+def test_words_inside_an_about_complement_are_weaker():
+    qw = content_words("cấp phát nhu yếu phẩm")
+    doing = "Hỗ trợ nhắn tin, tiếp nhận, bảo quản và cấp phát nhu yếu phẩm trên địa bàn"
+    telling = "Hỗ trợ nhắn tin, thông báo công khai về nguyên tắc cấp phát nhu yếu phẩm trên địa bàn"
+    assert coverage(qw, doing) > coverage(qw, telling) > 0
+    # the complement ends at "với": what follows is the task's own words again
+    qw2 = content_words("lồng ghép với các chương trình mục tiêu quốc gia")
+    assert coverage(qw2, "Lồng ghép truyền thông về Chương trình với các chương trình mục tiêu quốc gia khác") == \
+        coverage(qw2, "Lồng ghép truyền thông Chương trình với các chương trình mục tiêu quốc gia khác")
