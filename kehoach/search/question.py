@@ -144,10 +144,23 @@ def _body_heads() -> list[str]:
     return sorted({h for h in heads if h}, key=len, reverse=True)
 
 
+@lru_cache(maxsize=1)
+def _not_bodies() -> tuple[set[str], list[str]]:
+    """(question words that look like a body: "sở nào", "cơ quan nào"; openings that are verbs: "báo cáo")."""
+    asks = {_key(p) for p, intent in read_tsv(DATA / "search_question_words.tsv") if intent == "who"}
+    verbs = sorted({_key(r[0]) for r in read_tsv(DATA / "question_not_bodies.tsv", 1)} - {""}, key=len, reverse=True)
+    return asks, verbs
+
+
 def is_body_name(name: str) -> bool:
-    """A name that starts with a body word ("Sở", "Ủy ban nhân dân", "Công an") and is no form label."""
+    """A name that starts with a body word ("Sở", "Ủy ban nhân dân", "Công an") and is no form label,
+    no question word ("sở nào") and no verb that opens with a body word ("báo cáo", "ban hành")."""
     key = _key(name)
     if not key or is_boilerplate(name) or not re.search(r"[a-z]", key):
+        return False
+    asks, verbs = _not_bodies()
+    if key in asks or key.split()[-1] in {"nao", "gi"} \
+            or any(key == v or key.startswith(v + " ") for v in verbs):
         return False
     return any(key == h or key.startswith(h + " ") for h in _body_heads())
 
@@ -328,13 +341,15 @@ def _owner_res(places: bool = True) -> list[re.Pattern]:
             + _alt("lead")[3:-1] + "|" + _alt("support")[3:-1] + r")" + _E + r"|\s*[?.,;:]|\s*$)")
     task, prep = _alt("task"), _alt("prep")
     name = r"(?P<o>[a-z0-9][^?.,;:]*?)"
+    # before a role verb with nothing to end it, a name never runs over "về", "cho", "với" ... (a task's words)
+    short = r"(?P<o>[a-z0-9](?:(?!\s(?:ve|cho|voi|de|sau|trong|truoc|o|in|at|about)\s)[^?.,;:])*?)"
     return [
         # "nhiệm vụ của / do / giao cho X (chủ trì)", "tasks of / owned by X"
         re.compile(_W + r"(?:(?:cac|nhung|all|the)\s+)?" + task + r"\s+(?P<p>" + prep + r")\s+" + name + stop
                     + r"(?:\s+(?P<v>" + _alt("lead") + "|" + _alt("support") + r")" + _E + r")?"),
         # "do X chủ trì / thực hiện", "which tasks does X own", "X owns / leads", "X chủ trì", "X phối hợp"
         re.compile(_W + r"(?:(?:do|giao\s+cho)\s+)?" + r"(?:(?:which|what)\s+(?:" + task + r"\s+)?" + _alt("does")
-                    + r"\s+)?" + name + r"\s+(?P<v>" + _alt("lead") + "|" + _alt("support") + r")" + _E),
+                    + r"\s+)?" + short + r"\s+(?P<v>" + _alt("lead") + "|" + _alt("support") + r")" + _E),
         # "việc của X", "của X" at the start of what is left (no task word)
         re.compile(r"^\s*(?:" + task + r"\s+)?(?P<p>cua|of)\s+" + name + stop),
     ]
@@ -374,19 +389,33 @@ def _kind(raw: str, folded: str, u: Understood) -> tuple[str, str]:
 
 
 # words left at the edges once the filters are out ("nhiệm vụ", "kế hoạch về", "tasks")
-_FILLER = {"nhiem", "vu", "cac", "nhung", "co", "ke", "hoach", "ve", "tasks", "task", "plans", "plan", "the",
+_FILLER = {"cac", "nhung", "co", "ve", "tasks", "task", "plans", "plan", "the",
            "about", "on", "list", "show", "all", "tat", "ca", "which", "what", "does", "do", "viec",
            "are", "is", "in", "of", "o", "tai", "cua", "due", "han", "trong", "nam", "thang", "nao", "gi",
            "find", "that", "for", "with"}
 
 
+# two-word fillers, taken out only whole: the "vụ" of "công vụ" and the "hoạch" of "quy hoạch" stay
+_FILLER_PAIRS = {("nhiem", "vu"), ("ke", "hoach"), ("cong", "viec")}
+
+
 def _trim(text: str) -> str:
     words = text.split()
     f = lambda w: "".join(folded_tokens(w))
-    while words and f(words[0]) in _FILLER:
-        words.pop(0)
-    while words and (f(words[-1]) in _FILLER or not f(words[-1])):
-        words.pop()
+    while words:
+        if f(words[0]) in _FILLER:
+            words.pop(0)
+        elif len(words) > 1 and (f(words[0]), f(words[1])) in _FILLER_PAIRS:
+            del words[:2]
+        else:
+            break
+    while words:
+        if f(words[-1]) in _FILLER or not f(words[-1]):
+            words.pop()
+        elif len(words) > 1 and (f(words[-2]), f(words[-1])) in _FILLER_PAIRS:
+            del words[-2:]
+        else:
+            break
     return " ".join(words).strip(" ,.;?")
 
 

@@ -1,8 +1,16 @@
 """"Who owns X": the bodies that lead or support the tasks matching a query, ranked.
 
-Each matching task gives its lead bodies its fused score and its support
-bodies a fraction of it; bodies are grouped by a folded, abbreviation-expanded
-key so "UBND tỉnh" and "Ủy ban nhân dân tỉnh" are one owner.
+Each of the top hits gives its bodies a share of its fused score, decayed by rank, and
+- scaled by how much of the question the hit's own words cover (question words are already out),
+  so a task that merely shares one word with the question counts less than one that says it all;
+- by role: for a "chủ trì / who leads" question a task's lead counts far above its support, for a
+  "phối hợp / who supports" question the reverse;
+- for a question about a plan as a whole ("ai chủ trì kế hoạch truyền thông giảm nghèo"), the task
+  that gives the lead of the plan itself ("tổ chức triển khai thực hiện Kế hoạch này") counts more;
+- a body named in the question ("ai phối hợp với Sở Công Thương ...") is context, not the answer.
+Bodies are grouped by a folded, abbreviation-expanded key so "UBND tỉnh" and "Ủy ban nhân dân tỉnh"
+are one owner; every owner carries its evidence tasks (plan number, province, task text).
+Words: kehoach/data/who_words.tsv; group names: search_generic_owners.tsv.
 """
 from __future__ import annotations
 
@@ -15,9 +23,128 @@ from functools import lru_cache
 
 from kehoach.search.text import DATA, expand_abbreviations, folded_tokens, read_tsv
 
-ROLE_WEIGHT = {"lead": 1.0, "support": 0.35}
-RANK_DECAY = 0.75            # evidence further down the result list counts less
+ROLE_WEIGHT = {"lead": {"lead": 1.0, "support": 0.1},       # asked role -> task role -> weight
+               "support": {"lead": 0.25, "support": 1.0}}
+RANK_DECAY = 0.85            # evidence further down the result list counts less
+DEPTH = 20                   # hits aggregated into owners
+COVERAGE_FLOOR = 0.25        # a hit covering nothing of the question keeps this share of its score
+PLAN_SELF_BOOST = 2.0        # a plan-level question: the task that leads the plan itself
+LEAD_WORDS = 12             # ... where a lead word says the body leads
+EARLY_WORDS = 30             # matches within a task's first words count fully
+ABOUT_WEIGHT = 0.5           # a match inside "về ..." (informing about X is not doing X)
+LEAD_VERB_BOOST = 1.5        # a "who leads" question: a task that says its body "chủ trì" it
+NAMED_WEIGHT = 0.2           # a body the question names as context
 GENERIC_OWNERS = DATA / "search_generic_owners.tsv"
+WHO_WORDS = DATA / "who_words.tsv"
+
+
+@lru_cache(maxsize=1)
+def _words() -> dict[str, list[tuple[str, ...]]]:
+    """kind -> folded phrases (tuples of words), longest first (kehoach/data/who_words.tsv)."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for kind, phrase in read_tsv(WHO_WORDS):
+        toks = tuple(folded_tokens(phrase))
+        if toks:
+            out.setdefault(kind, []).append(toks)
+    return {k: sorted(v, key=len, reverse=True) for k, v in out.items()}
+
+
+def _has_phrase(toks: list[str], kind: str) -> bool:
+    for p in _words().get(kind, []):
+        n = len(p)
+        if any(tuple(toks[i:i + n]) == p for i in range(len(toks) - n + 1)):
+            return True
+    return False
+
+
+def asked_role(query: str) -> str:
+    """"support" when the question asks who supports ("Sở nào phối hợp ...", "who supports ..."),
+    else "lead" (a lead word wins when both are written: "ai chủ trì, phối hợp ...")."""
+    toks = folded_tokens(query)
+    if _has_phrase(toks, "support") and not _has_phrase(toks, "lead"):
+        return "support"
+    return "lead"
+
+
+def content_words(text: str) -> list[str]:
+    """The folded words of ``text`` that carry its topic (who_words.tsv "stop" words out)."""
+    stop = {p[0] for p in _words().get("stop", []) if len(p) == 1}
+    stop2 = {p for p in _words().get("stop", []) if len(p) == 2}
+    toks = folded_tokens(text)
+    out, i = [], 0
+    while i < len(toks):
+        if tuple(toks[i:i + 2]) in stop2:
+            i += 2
+            continue
+        if toks[i] not in stop and (len(toks[i]) > 1 or toks[i].isdigit()):
+            out.append(toks[i])
+        i += 1
+    return out
+
+
+def _early(pos: int) -> float:
+    """Weight of a match at word ``pos`` of a task: a task states its action first ("Trực tiếp tiếp
+    nhận, bảo quản và cấp phát ..."), so words far in (a detail: "... thông báo về nguyên tắc cấp phát
+    nhu yếu phẩm") count less."""
+    return 1.0 if pos < EARLY_WORDS else EARLY_WORDS / pos
+
+
+def _weighted_tokens(text: str) -> list[tuple[str, float]]:
+    """The folded words of ``text`` with their weight as evidence: ``_early`` by position, halved
+    inside an "about" complement up to the clause's end ("thông báo công khai về ... nguyên tắc cấp
+    phát nhu yếu phẩm": the body informs about the distribution, it does not distribute); the
+    complement ends at the clause's end or at a word that opens another ("với", "để", "nhằm")."""
+    about = [p for p in _words().get("about", [])]
+    ends = {p[0] for p in _words().get("about_end", []) if len(p) == 1}
+    out: list[tuple[str, float]] = []
+    for clause in re.split(r"[;.!?\n]+", text or ""):
+        toks = folded_tokens(clause)
+        inside = False
+        for i, t in enumerate(toks):
+            if not inside and any(tuple(toks[i:i + len(p)]) == p for p in about):
+                inside = True
+            elif inside and t in ends:
+                inside = False
+            out.append((t, _early(len(out)) * (ABOUT_WEIGHT if inside else 1.0)))
+    return out
+
+
+def coverage(query_words: list[str], text: str) -> float:
+    """Share of the question's content words, and of its adjacent word pairs (Vietnamese words are
+    mostly two syllables: "nhu yếu", "cấp phát"), found in ``text``, each weighted by where it comes
+    (``_weighted_tokens``: early in the task, not in an "about" complement); 0..1."""
+    if not query_words:
+        return 0.0
+    wt = _weighted_tokens(text)
+    best: dict = {}
+    for i, (t, w) in enumerate(wt):
+        best[t] = max(best.get(t, 0.0), w)
+        if i + 1 < len(wt):
+            p = (t, wt[i + 1][0])
+            best[p] = max(best.get(p, 0.0), min(w, wt[i + 1][1]))
+    uni = sum(best.get(w, 0.0) for w in query_words) / len(query_words)
+    qp = list(zip(query_words, query_words[1:]))
+    if not qp:
+        return uni
+    bi = sum(best.get(p, 0.0) for p in qp) / len(qp)
+    return 0.5 * uni + 0.5 * bi
+
+
+def is_plan_question(query_text: str) -> bool:
+    """The question names a plan kind ("kế hoạch ...", "the plan ..."): it may ask who leads the plan."""
+    return _has_phrase(folded_tokens(query_text), "plan")
+
+
+def states_lead(text: str) -> bool:
+    """The task says its body leads it: it opens with a lead word ("Chủ trì điều phối ...") or one
+    comes within its first words ("Sở Tài chính chủ trì, phối hợp ...")."""
+    toks = folded_tokens(text)[:LEAD_WORDS]
+    return _has_phrase(toks, "lead")
+
+
+def leads_plan_itself(text: str) -> bool:
+    """A task that is the lead of its plan as a whole ("Chủ trì ... triển khai thực hiện Kế hoạch này")."""
+    return _has_phrase(folded_tokens(text), "self")
 
 
 @lru_cache(maxsize=1)
@@ -39,7 +166,9 @@ def body_key(name: str) -> str:
     """Grouping key of a body name: folded words, abbreviations replaced by their expansion."""
     exp = expand_abbreviations(name)
     exp = re.sub(r"(\S+) \(([^()]*)\)", r"\2", exp)   # "UBND (Ủy ban nhân dân)" -> "Ủy ban nhân dân"
-    return " ".join(folded_tokens(exp))
+    toks = folded_tokens(exp)
+    # the plural "các" inside a name ("UBND các xã, phường" = "UBND xã, phường"); a leading one stays
+    return " ".join(toks[:1] + [t for t in toks[1:] if t != "cac"])
 
 
 @dataclass
@@ -80,41 +209,64 @@ def is_owner(name: str) -> bool:
     return bool(n) and not _YEARS.match(n) and not is_boilerplate(n) and any(c.isalpha() for c in n)
 
 
-def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5) -> list[Owner]:
-    """Aggregate the hits of ``result`` into ranked owners (pure; no index access)."""
+def _named(key: str, query_key: str) -> bool:
+    return bool(key) and len(key.split()) >= 2 and f" {key} " in f" {query_key} "
+
+
+def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5, *,
+                role: str = "lead", question: Optional[str] = None) -> list[Owner]:
+    """Aggregate the hits of ``result`` into ranked owners (pure; no index access).
+
+    ``role``: the role asked for ("lead" | "support", see ``asked_role``); ``question``: the text the
+    hits were retrieved for (default: the result's retrieval text), for coverage and named bodies."""
     acc: dict[str, dict] = {}
     top = max((h.score for h in result.hits), default=0.0) or 1.0
-    for rank, hit in enumerate(result.hits):
+    qtext = question if question is not None else result.query.text
+    qwords = content_words(qtext)
+    qkey = " ".join(folded_tokens(expand_abbreviations(qtext)))
+    covs = [coverage(qwords, h.doc.text) for h in result.hits]
+    best_cov = max(covs, default=0.0)
+    plan_q = is_plan_question(qtext)
+    weights = ROLE_WEIGHT.get(role, ROLE_WEIGHT["lead"])
+    for rank, (hit, cov) in enumerate(zip(result.hits, covs)):
         d = hit.doc
-        base = hit.score / top * (RANK_DECAY ** rank)
-        for role, names in (("lead", d.lead), ("support", d.support)):
+        base = (hit.score / top if top > 0 else 1.0) * (RANK_DECAY ** rank)
+        if best_cov > 0:
+            base *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * cov / best_cov
+        if plan_q and d.lead and leads_plan_itself(d.text):
+            base *= PLAN_SELF_BOOST
+        if role == "lead" and d.lead and states_lead(d.text):
+            base *= LEAD_VERB_BOOST
+        for task_role, names in (("lead", d.lead), ("support", d.support)):
             for name in names:
                 k = body_key(name)
                 if not k or not is_owner(name):
                     continue
                 a = acc.setdefault(k, {"names": {}, "score": 0.0, "roles": {"lead": 0.0, "support": 0.0},
                                        "tasks": [], "plans": {}})
-                s = base * ROLE_WEIGHT[role] * owner_weight(name)
+                s = base * weights[task_role] * owner_weight(name) * (NAMED_WEIGHT if _named(k, qkey) else 1.0)
                 a["score"] += s
-                a["roles"][role] += s
+                a["roles"][task_role] += s
                 a["names"][name] = a["names"].get(name, 0) + 1
                 if len(a["tasks"]) < evidence and all(t["key"] != d.key for t in a["tasks"]):
-                    a["tasks"].append({"key": d.key, "source": d.source, "task_id": d.task_id, "role": role,
+                    a["tasks"].append({"key": d.key, "source": d.source, "task_id": d.task_id, "role": task_role,
                                        "text": d.text, "deadline": d.deadline, "plan_id": d.plan_id,
-                                       "plan_number": d.plan.get("number"), "province": d.plan.get("province")})
+                                       "plan_number": d.plan.get("number"), "province": d.plan.get("province"),
+                                       "score": round(s, 6)})
                 a["plans"].setdefault(d.plan_id, {k2: d.plan.get(k2) for k2 in
                                                   ("id", "number", "type", "issuer", "date", "title", "province",
                                                    "source")})
     owners = []
     for a in acc.values():
         name = max(a["names"].items(), key=lambda x: (x[1], len(x[0])))[0]
-        role = "lead" if a["roles"]["lead"] >= a["roles"]["support"] else "support"
-        owners.append(Owner(name, role, a["score"], a["tasks"], list(a["plans"].values())))
+        r = "lead" if a["roles"]["lead"] >= a["roles"]["support"] else "support"
+        tasks = sorted(a["tasks"], key=lambda t: -t["score"])
+        owners.append(Owner(name, r, a["score"], tasks, list(a["plans"].values())))
     owners.sort(key=lambda o: (-o.score, o.body))
     return owners[:limit]
 
 
-def who(index: SearchIndex, query: str, *, limit: int = 10, depth: int = 10,
+def who(index: SearchIndex, query: str, *, limit: int = 10, depth: int = DEPTH,
         filters: Optional[Filters] = None, mode: str = "hybrid", understand: bool = False) -> WhoResult:
     """The owners of the tasks that best match ``query`` (question words are stripped).
 
@@ -124,4 +276,4 @@ def who(index: SearchIndex, query: str, *, limit: int = 10, depth: int = 10,
         res = ask(index, query, limit=depth, filters=filters, mode=mode)
     else:
         res = index.search(query, limit=depth, filters=filters, mode=mode)
-    return WhoResult(res.query.raw, rank_owners(res, limit), res)
+    return WhoResult(res.query.raw, rank_owners(res, limit, role=asked_role(query)), res)
