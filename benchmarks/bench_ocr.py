@@ -8,11 +8,14 @@ and pepper), saved as an image-only PDF and read back through ``kehoach.ingest.r
 - CER: Levenshtein distance between the OCR'd document text and the text-layer document
   text (both through the same layout reader; NFC, whitespace collapsed), over the
   text-layer length;
-- pages/s with ``ocr.WORKERS`` parallel pages;
+- speed: wall pages/s with ``ocr.WORKERS`` parallel pages (depends on the machine's load,
+  printed with it), and CPU seconds a page, this process and its ``tesseract`` children
+  (``resource.getrusage``), which does not;
 - with ``--score``: the extraction ``overall`` of the OCR'd seeds (``kehoach extract`` +
   the shared scorer) next to the text-layer one.
 
     nice .venv/bin/python benchmarks/bench_ocr.py [--shared DIR] [--dpi 200 300] [--score]
+        [--noise clean|noisy|both] [--no-frames] [--workers N]
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import json
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -72,6 +76,22 @@ def cer(ocr_text: str, ref: str) -> float:
     return Levenshtein.distance(a, b) / max(1, len(b))
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its waited-for children (tesseract)."""
+    t = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        t += r.ru_utime + r.ru_stime
+    return t
+
+
+def load() -> str:
+    try:
+        return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3]) + f" on {os.cpu_count()} cores"
+    except OSError:
+        return f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+
+
 def score(gold: Path, files: list[Path], scorer: Path) -> dict:
     out = subprocess.run([sys.executable, "-m", "kehoach", "extract", *map(str, files), "--format", "jsonl"],
                          capture_output=True, text=True, check=True).stdout
@@ -89,28 +109,38 @@ def main() -> None:
     ap.add_argument("--noise", choices=("both", "clean", "noisy"), default="both")
     ap.add_argument("--limit", type=int, default=0, help="only the first N seed PDFs")
     ap.add_argument("--score", action="store_true", help="also score extraction on the clean 300 dpi scans")
+    ap.add_argument("--no-frames", action="store_true",
+                    help="do not read the letterhead and signature columns again (ocr.FRAMES off)")
+    ap.add_argument("--workers", type=int, default=0, help=f"parallel pages (default ocr.WORKERS = {ocr.WORKERS})")
     args = ap.parse_args()
+    if args.no_frames:
+        ocr.FRAMES = False
+        os.environ["KEHOACH_OCR_FRAMES"] = "0"          # for the scoring subprocess
+    if args.workers:
+        ocr.WORKERS = args.workers
     seeds = sorted((args.shared / "corpus" / "pdf").glob("*.pdf"))
     if args.limit:
         seeds = seeds[:args.limit]
     refs = {p.stem: read(p).text for p in seeds}
     noises = {"both": (False, True), "clean": (False,), "noisy": (True,)}[args.noise]
     tmp = Path(tempfile.mkdtemp(prefix="bench_ocr_"))
-    print(f"{len(seeds)} seed PDFs, {ocr.WORKERS} parallel pages, psm {ocr.PSM}, Tesseract {ocr.LANG}")
+    print(f"{len(seeds)} seed PDFs, {ocr.WORKERS} parallel pages, psm {ocr.PSM}, "
+          f"frames {'psm %d' % ocr.FRAME_PSM if ocr.FRAMES else 'off'}, Tesseract {ocr.LANG}; {load()}", flush=True)
     for dpi in args.dpi:
         for noisy in noises:
             d = tmp / f"{dpi}{'n' if noisy else ''}"
             d.mkdir()
             ocr.DPI = dpi
-            pages, chars, errs, t = 0, 0, 0.0, 0.0
+            pages, chars, errs, t, cpu = 0, 0, 0.0, 0.0, 0.0
             per = []
             confs = []
             for p in seeds:
                 out = d / p.name
                 pages += scan(p, out, dpi, noisy)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), cpu_seconds()
                 doc = read(out)
                 t += time.perf_counter() - t0
+                cpu += cpu_seconds() - c0
                 c = cer(doc.text, refs[p.stem])
                 n = len(norm(refs[p.stem]))
                 chars += n
@@ -119,7 +149,8 @@ def main() -> None:
                 confs += [r["confidence"] for r in doc.meta.get("ocr", [])]
             print(f"{dpi} dpi {'noisy' if noisy else 'clean'}: CER {errs / chars:.2%} ({', '.join(per)}); "
                   f"mean confidence {sum(confs) / max(1, len(confs)):.1f}; "
-                  f"{pages} pages in {t:.0f} s = {pages / t:.2f} pages/s", flush=True)
+                  f"{pages} pages in {t:.0f} s = {pages / t:.2f} pages/s wall, "
+                  f"{cpu / pages:.2f} CPU s/page; {load()}", flush=True)
             if args.score and dpi == 300 and not noisy:
                 gold, scorer = args.shared / "eval" / "gold", args.shared / "eval" / "score.py"
                 env_dpi = ocr.DPI
