@@ -45,7 +45,9 @@ PSM = 3
 LANG = "vie"
 WORKERS = 2
 LOW_CONFIDENCE = 75.0            # mean word confidence under which a page is flagged
-NOISE_CONF = 60.0                # mark-only runs under this mean confidence are specks
+NOISE_CONF = 60.0                # short runs under this mean confidence are specks
+NOISE_CHARS = 4                  # ... of at most this many letters and digits
+BODY_RUN_WORDS = 6               # a run of this many words is a line of the body
 SIZE_SNAP = 0.15                 # word-box heights within 15% of the page's median: body size
 MIN_TEXT_CHARS = 20              # fewer characters than this on an image page: no usable text layer
 _RENDER_LOCK = threading.Lock()  # pdfium is not thread-safe
@@ -183,7 +185,7 @@ def confidence(words: list[Word]) -> float:
     return sum(c * k for c, k in scored) / n if n else 0.0
 
 
-def word_segments(words: list[Word], dpi: Optional[int] = None) -> list:
+def word_segments(words: list[Word], dpi: Optional[int] = None, image=None) -> list:
     """Words -> ``pdf.Seg`` runs in points: one per Tesseract line, cut where the gap
     between two words is wider than 1.5 line heights (two columns on one baseline).
 
@@ -199,18 +201,67 @@ def word_segments(words: list[Word], dpi: Optional[int] = None) -> list:
     runs = [r for r in runs if not _noise(r) and not _fragment(r, body)]
     if not runs:
         return []
-    sizes = [statistics.median(w.height for w in r) for r in runs]
-    body = statistics.median(sizes)
+    sizes = [run_size(r) for r in runs]
+    # the body size from the body's lines (runs of many words), not the short lines of the
+    # letterhead and signature columns, whose sizes vary with the page's frame
+    long = [z for z, r in zip(sizes, runs) if len(r) >= BODY_RUN_WORDS]
+    body = statistics.median(long or sizes)
+    bold = bold_runs(image, runs) if image is not None else [False] * len(runs)
     segs = []
-    for r, size in zip(runs, sizes):
+    for r, size, b in zip(runs, sizes, bold):
         if abs(size - body) <= SIZE_SNAP * body:
             size = body
         base = statistics.median(w.top + w.height for w in r)
         x0 = min(w.left for w in r)
         x1 = max(w.left + w.width for w in r)
         segs.append(Seg(x0 * k, (base - size) * k, x1 * k, (base + 0.2 * size) * k,
-                        fix_line(" ".join(w.text for w in r)), size * k))
+                        fix_line(" ".join(w.text for w in r)), size * k, b))
     return segs
+
+
+# Bold type has thicker strokes: the mean length of the horizontal runs of ink in a line's
+# box (the stroke width) is about 1.3-1.7 times the body's for the bold letterhead, kind
+# line, title and headings of a scan, 0.95-1.05 for regular lines.
+BOLD_RATIO = 1.2
+
+
+def stroke_width(dark, box: tuple[int, int, int, int]) -> float:
+    """Mean horizontal run length of ink (pixels) in ``box`` of a boolean ink mask."""
+    import numpy as np
+    x0, y0, x1, y1 = box
+    m = dark[max(0, y0):y1, max(0, x0):x1]
+    if m.size == 0:
+        return 0.0
+    p = np.zeros((m.shape[0], m.shape[1] + 2), dtype=np.int8)
+    p[:, 1:-1] = m
+    d = np.diff(p, axis=1)
+    n = int((d == 1).sum())
+    return float(m.sum()) / n if n else 0.0
+
+
+def bold_runs(image, runs: list[list[Word]]) -> list[bool]:
+    """Which runs are set in bold: stroke width at least ``BOLD_RATIO`` times the median of
+    the body's lines (runs of ``BODY_RUN_WORDS`` words or more)."""
+    import numpy as np
+    dark = np.asarray(image.convert("L")) < DARK
+    widths = [stroke_width(dark, _box(r)) for r in runs]
+    ref = [w for w, r in zip(widths, runs) if len(r) >= BODY_RUN_WORDS and w > 0]
+    if not ref:
+        return [False] * len(runs)
+    body = statistics.median(ref)
+    return [w >= BOLD_RATIO * body for w in widths]
+
+
+_DESCENDS = set("gjpqyọụịỵựợộệặậẹạỹ,;()[]{}|/_ẠẶẬẸỆỊỌỘỢỤỰỴ")
+
+
+def run_size(run: list[Word]) -> float:
+    """A run's type size in pixels: the median height of its words that reach no lower
+    than the baseline (no descender, no dot below, no comma or bracket) and are words (two
+    letters or digits at least), which vary less than all words' boxes; all words when
+    there are none such."""
+    hs = [w.height for w in run if not (set(w.text) & _DESCENDS) and sum(c.isalnum() for c in w.text) >= 2]
+    return statistics.median(hs or [w.height for w in run])
 
 
 def word_runs(words: list[Word]) -> list[list[Word]]:
@@ -266,20 +317,27 @@ def fix_date_line(text: str) -> str:
     format prints them: a misread word of the line (``dateword``) respelt, a character read
     for a digit (``digit``: O for 0, l for 1 ...) inside the day, month or year put back."""
     words = dict(_fixes().get("dateword", []))
-    toks = text.split(" ")
-    toks = [words.get(t, t) for t in toks]
+    text = re.sub(r"\b(ngày|tháng)(?=[^\s\w.…])", r"\1 ", text)     # "ngày/1}'": a hand-written day run on
+    toks = [words.get(t, t) for t in text.split(" ")]
     if not _DATE_FOLDED.search(_fold(" ".join(toks))):
         return text
     digits = dict(_fixes().get("digit", []))
-    out = []
-    for i, t in enumerate(toks):
+    top = {"ngày": 31, "tháng": 12}
+    out: list[str] = []
+    for j, t in enumerate(toks):
         prev = out[-1] if out else ""
+        nxt = toks[j + 1] if j + 1 < len(toks) else ""
         core = t.rstrip(",.;")
-        if prev in ("ngày", "tháng", "năm") and core and not core.isdigit():
+        if prev in ("ngày", "tháng", "năm") and core and not core.isdigit() and not re.fullmatch(r"[.…]+", core) \
+                and core not in ("ngày", "tháng", "năm"):
             n = 4 if prev == "năm" else 2
             mapped = "".join(c if c.isdigit() else digits.get(c, "?") for c in core)
-            if "?" not in mapped and (any(c.isdigit() for c in core) or len(core) <= n) and len(core) <= n:
+            if "?" not in mapped and len(core) <= n:
                 t = mapped + t[len(core):]
+            elif prev in top and nxt in ("tháng", "năm"):
+                t = "…"                  # unreadable (a number filled in by hand): left blank
+        if prev in top and t.isdigit() and not 1 <= int(t) <= top[prev]:
+            t = "…"                      # no such day or month: a misread hand-written number
         out.append(t)
     return " ".join(out)
 
@@ -295,9 +353,10 @@ def fix_line(text: str) -> str:
 
 
 def _noise(run: list[Word]) -> bool:
-    """Specks of a signature or stamp read as marks: no word of two letters or digits,
-    low confidence."""
-    if any(sum(c.isalnum() for c in w.text) >= 2 for w in run):
+    """Specks and strokes of a signature or stamp read as marks or a few letters: no word
+    of two letters or digits, or at most ``NOISE_CHARS`` of them; low confidence."""
+    alnum = sum(c.isalnum() for w in run for c in w.text)
+    if alnum > NOISE_CHARS:
         return False
     if all(w.text in "-+*•–" for w in run):
         return False            # a list dash
@@ -516,7 +575,9 @@ def frame_bands(words: list[Word], width: int, height: int, first: bool) -> list
 
 
 def _confident_chars(words: list[Word]) -> float:
-    return sum(len(w.text) * max(w.conf, 0) / 100 for w in words)
+    """Letters and digits read, each weighted by its word's confidence (marks and specks
+    read as ``=``, ``~``, ``|`` count nothing)."""
+    return sum(sum(c.isalnum() for c in w.text) * max(w.conf, 0) / 100 for w in words)
 
 
 def reread_frames(image, words: list[Word], first: bool) -> list[Word]:
@@ -550,7 +611,7 @@ def ocr_page(pdf, index: int, dpi: Optional[int] = None, psm: Optional[int] = No
         tables = image_tables(image, words, index + 1, dpi)
     except Exception:           # an irregular grid: the table's text stays as lines
         tables = []
-    return PageOcr(index + 1, word_segments(words, dpi), confidence(words), len(words),
+    return PageOcr(index + 1, word_segments(words, dpi, image), confidence(words), len(words),
                    time.perf_counter() - t0, tables)
 
 
