@@ -15,7 +15,7 @@ and pepper), saved as an image-only PDF and read back through ``kehoach.ingest.r
   the shared scorer) next to the text-layer one.
 
     nice .venv/bin/python benchmarks/bench_ocr.py [--shared DIR] [--dpi 200 300] [--score]
-        [--noise clean|noisy|both] [--no-frames] [--workers N]
+        [--noise clean|noisy|both] [--no-frames] [--workers N] [--limit N] [--max-pages N]
 """
 from __future__ import annotations
 
@@ -92,11 +92,12 @@ def load() -> str:
         return f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
 
 
-def score(gold: Path, files: list[Path], scorer: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "kehoach", "extract", *map(str, files), "--format", "jsonl"],
-                         capture_output=True, text=True, check=True).stdout
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
-        f.write(out)
+def score(gold: Path, docs: list, scorer: Path) -> dict:
+    """The shared scorer's summary of ``kehoach extract`` records of read documents."""
+    from kehoach.extract import extract
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
+        for doc in docs:
+            f.write(json.dumps(extract(doc).to_dict(), ensure_ascii=False) + "\n")
     res = subprocess.run([sys.executable, str(scorer), "extract", str(gold), f.name],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(res.strip().splitlines()[-1])
@@ -108,17 +109,19 @@ def main() -> None:
     ap.add_argument("--dpi", type=int, nargs="+", default=[300, 200])
     ap.add_argument("--noise", choices=("both", "clean", "noisy"), default="both")
     ap.add_argument("--limit", type=int, default=0, help="only the first N seed PDFs")
+    ap.add_argument("--max-pages", type=int, default=0, help="only the seed PDFs of at most N pages (a quick run)")
     ap.add_argument("--score", action="store_true", help="also score extraction on the clean 300 dpi scans")
     ap.add_argument("--no-frames", action="store_true",
-                    help="do not read the letterhead and signature columns again (ocr.FRAMES off)")
+                    help="read each page once: not the letterhead and signature columns again (ocr.FRAMES off)")
     ap.add_argument("--workers", type=int, default=0, help=f"parallel pages (default ocr.WORKERS = {ocr.WORKERS})")
     args = ap.parse_args()
     if args.no_frames:
         ocr.FRAMES = False
-        os.environ["KEHOACH_OCR_FRAMES"] = "0"          # for the scoring subprocess
     if args.workers:
         ocr.WORKERS = args.workers
     seeds = sorted((args.shared / "corpus" / "pdf").glob("*.pdf"))
+    if args.max_pages:
+        seeds = [p for p in seeds if len(pdfium.PdfDocument(str(p))) <= args.max_pages]
     if args.limit:
         seeds = seeds[:args.limit]
     refs = {p.stem: read(p).text for p in seeds}
@@ -134,6 +137,7 @@ def main() -> None:
             pages, chars, errs, t, cpu = 0, 0, 0.0, 0.0, 0.0
             per = []
             confs = []
+            docs = []
             for p in seeds:
                 out = d / p.name
                 pages += scan(p, out, dpi, noisy)
@@ -141,6 +145,7 @@ def main() -> None:
                 doc = read(out)
                 t += time.perf_counter() - t0
                 cpu += cpu_seconds() - c0
+                docs.append(doc)
                 c = cer(doc.text, refs[p.stem])
                 n = len(norm(refs[p.stem]))
                 chars += n
@@ -153,14 +158,8 @@ def main() -> None:
                   f"{cpu / pages:.2f} CPU s/page; {load()}", flush=True)
             if args.score and dpi == 300 and not noisy:
                 gold, scorer = args.shared / "eval" / "gold", args.shared / "eval" / "score.py"
-                env_dpi = ocr.DPI
-                try:
-                    s_ocr = score(gold, sorted(d.glob("*.pdf")), scorer)
-                    s_txt = score(gold, seeds, scorer)
-                except subprocess.CalledProcessError as e:
-                    print(f"  scoring failed: {e.stderr[-500:]}", flush=True)
-                    continue
-                ocr.DPI = env_dpi
+                s_ocr = score(gold, docs, scorer)
+                s_txt = score(gold, [read(p) for p in seeds], scorer)
                 print(f"  extraction overall: OCR'd {s_ocr['overall']:.3f} vs text layer {s_txt['overall']:.3f}; "
                       f"task_f1 {s_ocr['task_f1']:.3f} vs {s_txt['task_f1']:.3f}; "
                       f"doc fields {json.dumps(s_ocr['doc_field_acc'])}", flush=True)

@@ -322,6 +322,9 @@ def fix_date_line(text: str) -> str:
     if not _DATE_FOLDED.search(_fold(" ".join(toks))):
         return text
     digits = dict(_fixes().get("digit", []))
+    years = [toks[j + 1].rstrip(",.;") for j in range(len(toks) - 1) if toks[j] == "năm"]
+    if not any(len(y) == 4 and all(c.isdigit() or c in digits for c in y) for y in years):
+        return text                  # "ngày 24 tháng Chạp năm Tân Sửu": a lunar date, no year number
     top = {"ngày": 31, "tháng": 12}
     out: list[str] = []
     for j, t in enumerate(toks):
@@ -334,7 +337,7 @@ def fix_date_line(text: str) -> str:
             mapped = "".join(c if c.isdigit() else digits.get(c, "?") for c in core)
             if "?" not in mapped and len(core) <= n:
                 t = mapped + t[len(core):]
-            elif prev in top and nxt in ("tháng", "năm"):
+            elif prev in top and nxt in ("tháng", "năm") and not core.isalpha():
                 t = "…"                  # unreadable (a number filled in by hand): left blank
         if prev in top and t.isdigit() and not 1 <= int(t) <= top[prev]:
             t = "…"                      # no such day or month: a misread hand-written number
@@ -349,7 +352,29 @@ def fix_line(text: str) -> str:
     (``known_caps``)."""
     for pat, rep in _line_fixes():
         text = pat.sub(rep, text, count=1)
-    return known_caps(fix_date_line(text))
+    return known_caps(fix_date_line(fix_number_line(text)))
+
+
+_NUMBER_SLOT = re.compile(r"^(Số\s*:\s*)([^\s/]+)(\s*/)")
+
+
+def fix_number_line(text: str) -> str:
+    """The number of the "Số: 12/KH-UBND" line as digits: characters read for digits put
+    back (``digit`` rows); strokes of a hand-written number that are no digit trimmed after
+    its digits ("04+"), the number left blank when they come first ("⁄‡6" for 16)."""
+    m = _NUMBER_SLOT.match(text)
+    if not m or m.group(2).isdigit():
+        return text
+    slot = m.group(2)
+    digits = dict(_fixes().get("digit", []))
+    mapped = "".join(c if c.isdigit() else digits.get(c, "?") for c in slot)
+    if "?" not in mapped and any(c.isdigit() for c in slot):
+        new = mapped
+    elif slot[0].isdigit():
+        new = re.match(r"\d+", slot).group(0)
+    else:
+        new = ""
+    return m.group(1) + new + m.group(3) + text[m.end():]
 
 
 def _noise(run: list[Word]) -> bool:
