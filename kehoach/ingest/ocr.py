@@ -352,7 +352,7 @@ def fix_line(text: str) -> str:
     (``known_caps``)."""
     for pat, rep in _line_fixes():
         text = pat.sub(rep, text, count=1)
-    return known_caps(fix_date_line(fix_number_line(text)))
+    return known_caps(fix_date_line(fix_number_line(text.strip())))
 
 
 _NUMBER_SLOT = re.compile(r"^(Số\s*:\s*)([^\s/]+)(\s*/)")
