@@ -8,11 +8,14 @@ and pepper), saved as an image-only PDF and read back through ``kehoach.ingest.r
 - CER: Levenshtein distance between the OCR'd document text and the text-layer document
   text (both through the same layout reader; NFC, whitespace collapsed), over the
   text-layer length;
-- pages/s with ``ocr.WORKERS`` parallel pages;
+- speed: wall pages/s with ``ocr.WORKERS`` parallel pages (depends on the machine's load,
+  printed with it), and CPU seconds a page, this process and its ``tesseract`` children
+  (``resource.getrusage``), which does not;
 - with ``--score``: the extraction ``overall`` of the OCR'd seeds (``kehoach extract`` +
   the shared scorer) next to the text-layer one.
 
     nice .venv/bin/python benchmarks/bench_ocr.py [--shared DIR] [--dpi 200 300] [--score]
+        [--noise clean|noisy|both] [--no-frames] [--workers N] [--limit N] [--max-pages N]
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import json
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -72,11 +76,28 @@ def cer(ocr_text: str, ref: str) -> float:
     return Levenshtein.distance(a, b) / max(1, len(b))
 
 
-def score(gold: Path, files: list[Path], scorer: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "kehoach", "extract", *map(str, files), "--format", "jsonl"],
-                         capture_output=True, text=True, check=True).stdout
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
-        f.write(out)
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its waited-for children (tesseract)."""
+    t = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        t += r.ru_utime + r.ru_stime
+    return t
+
+
+def load() -> str:
+    try:
+        return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3]) + f" on {os.cpu_count()} cores"
+    except OSError:
+        return f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+
+
+def score(gold: Path, docs: list, scorer: Path) -> dict:
+    """The shared scorer's summary of ``kehoach extract`` records of read documents."""
+    from kehoach.extract import extract
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
+        for doc in docs:
+            f.write(json.dumps(extract(doc).to_dict(), ensure_ascii=False) + "\n")
     res = subprocess.run([sys.executable, str(scorer), "extract", str(gold), f.name],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(res.strip().splitlines()[-1])
@@ -88,29 +109,43 @@ def main() -> None:
     ap.add_argument("--dpi", type=int, nargs="+", default=[300, 200])
     ap.add_argument("--noise", choices=("both", "clean", "noisy"), default="both")
     ap.add_argument("--limit", type=int, default=0, help="only the first N seed PDFs")
+    ap.add_argument("--max-pages", type=int, default=0, help="only the seed PDFs of at most N pages (a quick run)")
     ap.add_argument("--score", action="store_true", help="also score extraction on the clean 300 dpi scans")
+    ap.add_argument("--no-frames", action="store_true",
+                    help="read each page once: not the letterhead and signature columns again (ocr.FRAMES off)")
+    ap.add_argument("--workers", type=int, default=0, help=f"parallel pages (default ocr.WORKERS = {ocr.WORKERS})")
     args = ap.parse_args()
+    if args.no_frames:
+        ocr.FRAMES = False
+    if args.workers:
+        ocr.WORKERS = args.workers
     seeds = sorted((args.shared / "corpus" / "pdf").glob("*.pdf"))
+    if args.max_pages:
+        seeds = [p for p in seeds if len(pdfium.PdfDocument(str(p))) <= args.max_pages]
     if args.limit:
         seeds = seeds[:args.limit]
     refs = {p.stem: read(p).text for p in seeds}
     noises = {"both": (False, True), "clean": (False,), "noisy": (True,)}[args.noise]
     tmp = Path(tempfile.mkdtemp(prefix="bench_ocr_"))
-    print(f"{len(seeds)} seed PDFs, {ocr.WORKERS} parallel pages, psm {ocr.PSM}, Tesseract {ocr.LANG}")
+    print(f"{len(seeds)} seed PDFs, {ocr.WORKERS} parallel pages, psm {ocr.PSM}, "
+          f"frames {'psm %d' % ocr.FRAME_PSM if ocr.FRAMES else 'off'}, Tesseract {ocr.LANG}; {load()}", flush=True)
     for dpi in args.dpi:
         for noisy in noises:
             d = tmp / f"{dpi}{'n' if noisy else ''}"
             d.mkdir()
             ocr.DPI = dpi
-            pages, chars, errs, t = 0, 0, 0.0, 0.0
+            pages, chars, errs, t, cpu = 0, 0, 0.0, 0.0, 0.0
             per = []
             confs = []
+            docs = []
             for p in seeds:
                 out = d / p.name
                 pages += scan(p, out, dpi, noisy)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), cpu_seconds()
                 doc = read(out)
                 t += time.perf_counter() - t0
+                cpu += cpu_seconds() - c0
+                docs.append(doc)
                 c = cer(doc.text, refs[p.stem])
                 n = len(norm(refs[p.stem]))
                 chars += n
@@ -119,17 +154,12 @@ def main() -> None:
                 confs += [r["confidence"] for r in doc.meta.get("ocr", [])]
             print(f"{dpi} dpi {'noisy' if noisy else 'clean'}: CER {errs / chars:.2%} ({', '.join(per)}); "
                   f"mean confidence {sum(confs) / max(1, len(confs)):.1f}; "
-                  f"{pages} pages in {t:.0f} s = {pages / t:.2f} pages/s", flush=True)
+                  f"{pages} pages in {t:.0f} s = {pages / t:.2f} pages/s wall, "
+                  f"{cpu / pages:.2f} CPU s/page; {load()}", flush=True)
             if args.score and dpi == 300 and not noisy:
                 gold, scorer = args.shared / "eval" / "gold", args.shared / "eval" / "score.py"
-                env_dpi = ocr.DPI
-                try:
-                    s_ocr = score(gold, sorted(d.glob("*.pdf")), scorer)
-                    s_txt = score(gold, seeds, scorer)
-                except subprocess.CalledProcessError as e:
-                    print(f"  scoring failed: {e.stderr[-500:]}", flush=True)
-                    continue
-                ocr.DPI = env_dpi
+                s_ocr = score(gold, docs, scorer)
+                s_txt = score(gold, [read(p) for p in seeds], scorer)
                 print(f"  extraction overall: OCR'd {s_ocr['overall']:.3f} vs text layer {s_txt['overall']:.3f}; "
                       f"task_f1 {s_ocr['task_f1']:.3f} vs {s_txt['task_f1']:.3f}; "
                       f"doc fields {json.dumps(s_ocr['doc_field_acc'])}", flush=True)
