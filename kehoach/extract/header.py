@@ -22,6 +22,8 @@ The issuer falls back on the preamble ("<issuer> ban hành Kế hoạch"), the c
 """
 from __future__ import annotations
 
+import calendar
+
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -214,11 +216,13 @@ def _is_upper_head(s: str) -> bool:    # the header's passes ask this of the sam
 
 
 def parse_date(d: Optional[str], m: Optional[str], y: Optional[str]) -> Optional[str]:
+    """ISO date, as precise as the parts allow; an impossible month or day (a misread digit)
+    is dropped rather than written."""
     if not y:
         return None
-    if m and d:
-        return f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
-    if m:
+    if m and 1 <= int(m) <= 12:
+        if d and 1 <= int(d) <= calendar.monthrange(int(y), int(m))[1]:
+            return f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
         return f"{int(y):04d}-{int(m):02d}"
     return f"{int(y):04d}"
 

@@ -87,7 +87,7 @@ def font_encoding(name: Optional[str]) -> Optional[tuple[str, bool]]:
 def detect(text: str) -> Optional[str]:
     """The legacy encoding a text is in ("TCVN3", "VNI"), or None for Unicode text:
     common words as they look in each encoding, against the same words in Unicode."""
-    words = Counter(re.findall(r"\S+", text[:200_000]))
+    words = Counter(text[:200_000].split())          # the same tokens as \S+, without the regex
     proper = sum(words[w] for w in _UNICODE_WORDS)
     best, best_n = None, 0
     for enc, sig in _signatures().items():
