@@ -14,10 +14,14 @@ _RESP_OF = re.compile(r"(?:^|\b)trách nhiệm(?:\s+(?:chung|cụ thể))?\s+c�
 _GIAO = re.compile(r"^(?:Giao|giao)(?:\s+cho)?\s+(?P<who>.+)$")
 _DECL = re.compile(r"^(?:Cơ quan|Đơn vị|cơ quan|đơn vị)\s+(?P<role>chủ trì|phối hợp|thực hiện)(?:\s+thực hiện)?\s*:\s*(?P<who>.+?)\.?$")
 _FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Theo(?! dõi))\b")
-_SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:với|cùng)\s+")
+# "phối hợp với X", "phối hợp cùng X", and "phối hợp X" (no preposition, the body right after: "Phối hợp
+# UBND các xã, phường cập nhật ..."; starts_with_body decides)
+_SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:(?:với|cùng)\s+)?")
 _SUPPORT_OF = re.compile(r"với sự phối hợp của\s+")
 _PERSON_ROLE = re.compile(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|Chủ tịch|Giám đốc|Lãnh đạo các)\b")
 _BELONGS = ("thuộc ", "trực thuộc ")
+# a colon after these words opens a list or an example, not the owner's action
+_LIST_INTRO = re.compile(r"(?:\bnhư|\bgồm|\bsau|\blà|\bcụ thể|\bvào)\s*$", re.I)
 _UPPER_WORDS = re.compile(r"[A-ZĐÀ-Ỹ]{2,}")
 
 
@@ -49,7 +53,30 @@ def heading_owner(text: str) -> list[str]:
     parts = [p for p in re.split(r"\s*;\s*", body) if p]
     if parts and len(body) < 220 and all(is_body_phrase(p, 24) for p in parts):
         return bodies(body)
+    if parts and len(body) < 220 and any(_ROLE.match(p) for p in parts) \
+            and all(is_body_phrase(_strip_role(p), 24) for p in parts):
+        # "1. Thủ trưởng các sở, ban, ngành tỉnh; Chủ tịch UBND các xã, phường": the posts are the owners
+        # as written (a post heads its body's list of duties), abbreviations expanded
+        return _as_posts(parts)
     return []
+
+
+def _as_posts(parts: list[str]) -> list[str]:
+    out: list[str] = []
+    for p in parts:
+        m = _ROLE.match(p.strip())
+        if not m:
+            out.extend(b for b in bodies(p) if b not in out)
+            continue
+        role = p.strip()[:m.end()].strip()
+        rest = bodies(p.strip()[m.end():])
+        if rest:
+            name = role[0].upper() + role[1:] + " " + rest[0][0].lower() + rest[0][1:] \
+                if rest[0].startswith(("Các ", "Tất cả")) else role[0].upper() + role[1:] + " " + rest[0]
+            if name not in out:
+                out.append(name)
+            out.extend(b for b in rest[1:] if b not in out)
+    return out
 
 
 _REQUEST = re.compile(r"^(?:Đề nghị|đề nghị|Kính đề nghị)\s+(?=\S)")
@@ -116,7 +143,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     starts = [0]
     if _FRONT.match(t):
         starts = [m.end() for m in re.finditer(r",\s+", t[:300])]
-    elif 0 < colon < 260:  # "Tiêu chí thành phần ...: Căn cứ ..., các cơ quan chủ động ..."
+    elif 0 < colon < 260 and not _LIST_INTRO.search(t[:colon]):
+        # "Tiêu chí thành phần ...: Căn cứ ..., các cơ quan chủ động ..." (not "... như: Tập đoàn X, ...")
         inner, _ = leading_owner(t[colon + 1:])
         if inner:
             return inner, False
