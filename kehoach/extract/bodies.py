@@ -36,9 +36,11 @@ def _heads():
     for h, _ in heads:
         first, rest = h[0], re.escape(h[1:])
         alts.append(f"[{first.upper()}{first.lower()}]{rest}")
-    head_any = re.compile(rf"^(?:{'|'.join(alts)})(?!{_WORD})")
+    false = [f"[{w[0].upper()}{w[0].lower()}]{re.escape(w[1:])}" for (w,) in rows("body_head_false.tsv")]
+    not_false = rf"(?!(?:{'|'.join(false)})(?!{_WORD}))"
+    head_any = re.compile(rf"^{not_false}(?:{'|'.join(alts)})(?!{_WORD})")
     upper = [re.escape(h) for h, _ in heads if h[0].isupper() and h not in ("Các", "Tất cả", "Mỗi", "Toàn thể")]
-    head_upper = re.compile(rf"^(?:{'|'.join(upper)})(?!{_WORD})")
+    head_upper = re.compile(rf"^{not_false}(?:{'|'.join(upper)})(?!{_WORD})")
     kinds = [(re.compile(rf"^(?:[{h[0].upper()}{h[0].lower()}]{re.escape(h[1:])})(?!{_WORD})"), k) for h, k in heads]
     return head_any, head_upper, kinds
 
@@ -172,11 +174,21 @@ def _first_stop(s: str):
     skip = _standard_name_end(s)
     rx = _stops()
     m = rx.search(low, skip)
-    while m is not None and _NOUN_BEFORE.search(low, max(0, m.start() - 12), m.start()) \
-            and low[m.start():m.end()] in _NOUN_STOPS:
+    while m is not None and (_NOUN_BEFORE.search(low, max(0, m.start() - 12), m.start())
+                             and low[m.start():m.end()] in _NOUN_STOPS
+                             or _NOMINAL_BEFORE.search(low, max(0, m.start() - 12), m.start())
+                             or any(c.start() < m.end() and m.start() < c.end()
+                                    for c in _NOUN_COMPOUND.finditer(low, max(0, m.start() - 8), m.end() + 4))):
         m = rx.search(low, m.end())
     return m
 
+
+# nouns that hold a stop word: "bầu cử", "ứng cử", "cử tri" ("Ban bầu cử", "Ủy ban bầu cử của tỉnh")
+_NOUN_COMPOUND = re.compile(r"(?:bầu|ứng|đề) cử\b|\bcử tri\b")
+
+
+# a verb after these words is a noun ("công tác tham mưu", "việc thực hiện"): it does not end the subject
+_NOMINAL_BEFORE = re.compile(r"(?:^|[\s,(])(?:công tác|việc)\s+$")
 
 # stop words that are also nouns naming bodies ("các tổ chức", "đơn vị quản lý")
 _NOUN_STOPS = frozenset({"tổ chức", "lập", "cử"})

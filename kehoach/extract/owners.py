@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from functools import lru_cache
+
 from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, starts_with_body)
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
@@ -149,7 +151,7 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         if inner:
             return inner, False
     for s in starts:
-        if s and not _starts_item(t[s:]):
+        if s and not _starts_item(_strip_role(t[s:])):
             continue
         seg = t[s:]
         if not starts_with_body(_strip_role(seg)):
@@ -206,3 +208,42 @@ def support_in(text: str) -> list[str]:
                 if b not in out:
                     out.append(b)
     return out
+
+
+# verbs of the stop list that do not make an action: a copula, the past
+_NOT_ACTION = frozenset({"là", "đã", "đang"})
+
+
+@lru_cache(maxsize=1)
+def _action_verbs() -> tuple[str, ...]:
+    from kehoach.extract.data import rows
+    return tuple(sorted((w for k, w in rows("owner_words.tsv") if k == "verb" and w not in _NOT_ACTION),
+                        key=len, reverse=True))
+
+
+def subject_action(text: str) -> bool:
+    """Does the text make a named body the subject of an action? "Sở Nội vụ phối hợp với ... báo cáo
+    ...", "Khen thưởng cấp Nhà nước: Sở Nội vụ phối hợp ...", "Giấy khen ...: Căn cứ ..., các Sở, ban,
+    ngành ... quy định số lượng ...". Not: "Ban Chỉ đạo bầu cử của tỉnh: Không quá 05 cá nhân", "các
+    đơn vị được phân công tham gia ..." (passive), "Sở X là cơ quan thường trực"."""
+    t = _REQUEST.sub("", text.strip())
+    segs = [t]
+    colon = t.find(":")
+    if 0 < colon < 200:
+        segs.append(t[colon + 1:].strip())
+    for seg in list(segs):
+        if _FRONT.match(seg):
+            segs.extend(seg[m.end():] for m in re.finditer(r",\s+", seg[:300]))
+    for seg in segs:
+        core = _strip_role(seg)
+        if not starts_with_body(core):
+            continue
+        end = owner_phrase_end(core)
+        if end >= len(core) or core[end] == ":" or len(core[:end].split()) > 20:
+            continue
+        subject = core[:end].rstrip().lower()
+        if subject.endswith((" được", " bị")):
+            continue
+        if core[end:].lstrip().lower().startswith(_action_verbs()):
+            return True
+    return False

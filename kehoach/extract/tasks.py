@@ -162,7 +162,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
     task_at: dict[int, Task] = {}   # node -> its task
     last_task: Optional[int] = None
     for i, n in enumerate(nodes):
-        if n.zone != "task":
+        if n.zone != "task" and not side_assignment(out, i):
             continue
         if n.kind == "item" and n.mtype[0] in ("roman", "part", "dieu"):
             continue
@@ -212,6 +212,34 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         task_at[i] = task
         last_task = i
     return tasks
+
+
+@lru_cache(maxsize=1)
+def _no_task_parts() -> tuple[str, ...]:
+    return tuple(r[0] for r in rows("no_task_parts.tsv"))
+
+
+def side_assignment(out: Outline, i: int) -> bool:
+    """An item outside the task parts that still assigns work: in a part of its own that is neither a
+    purpose, a ground nor the past (no_task_parts.tsv), an item or paragraph whose text makes a named
+    body the subject of an action ("Sở Nội vụ phối hợp với ... báo cáo ...", "Giấy khen ...: Căn cứ
+    ..., các Sở, ban, ngành ... quy định số lượng khen thưởng theo thẩm quyền"). Criteria, standards
+    and lists ending with ':' are not."""
+    n = out.nodes[i]
+    if n.is_heading or n.kind == "item" and n.mtype[0] in ("roman", "part", "dieu"):
+        return False
+    part = next((a for a in reversed(out.ancestors(i))
+                 if out.nodes[a].kind == "item" and out.nodes[a].mtype[0] in ("roman", "part")), None)
+    if part is None:
+        return False
+    head = " ".join(out.nodes[part].text.split()).upper()
+    if head.startswith(_no_task_parts()):
+        return False
+    # a whole part of criteria ("ĐỐI TƯỢNG, NGUYÊN TẮC, ... TIÊU CHUẨN KHEN THƯỞNG" under a task heading is fine)
+    t = n.text.strip()
+    if t.endswith(":") or len(t.split()) < 8:
+        return False
+    return own.subject_action(t)
 
 
 def _previous_task_sibling(out: Outline, i: int, resolved: dict) -> Optional[int]:
