@@ -247,3 +247,9 @@ def subject_action(text: str) -> bool:
         if core[end:].lstrip().lower().startswith(_action_verbs()):
             return True
     return False
+
+
+def opens_with_action(text: str) -> bool:
+    """Does the text open with an action verb ("Xây dựng, triển khai ...", "Tổ chức ...", "Chủ trì, ...")?"""
+    t = text.strip().lstrip("-+•* ").lower()
+    return t.startswith(_action_verbs())

@@ -105,6 +105,14 @@ def _prepositions() -> frozenset:
     return frozenset(w for k, w in rows("owner_words.tsv") if k == "prep")
 
 
+def _introduces_list(text: str) -> bool:
+    """A line that ends with ':' and does not open with an action introduces what follows ("Đề nghị Ủy
+    ban MTTQ tỉnh và các tổ chức chính trị - xã hội:", "Các dự án quan trọng ... tập trung vào các lĩnh
+    vực:", "Lộ trình chung cho việc chuyển đổi ...:"): the items below are the tasks, not this line."""
+    t = text.strip().rstrip("*").strip()
+    return t.endswith(":") and not own.opens_with_action(t)
+
+
 def _actionable(text: str) -> bool:
     if len(text) < 120:
         letters = [c for c in text if c.isalpha()]
@@ -182,6 +190,8 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         if not text or (is_non_task(text) and not assignment) or not _actionable(text):
             continue
         if n.kind == "item" and n.mtype[0] == "num" and not n.children and text.endswith(":"):
+            continue
+        if not assignment and _introduces_list(text):
             continue
         lead, support = context_owners(i)
         # continuation of the owner block of the previous task item under the same parent
