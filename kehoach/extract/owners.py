@@ -85,6 +85,11 @@ _REQUEST = re.compile(r"^(?:Đề nghị|đề nghị|Kính đề nghị)\s+(?=\
 _ROLE_NOTE = re.compile(r"\s*\((?:cơ quan|đơn vị)\s+(?:chủ trì|thường trực|đầu mối|phối hợp)[^()]*\)\s*(?=:?\s*$)", re.I)
 
 
+def strip_request(text: str) -> str:
+    """'Đề nghị Ủy ban MTTQ tỉnh ...' -> 'Ủy ban MTTQ tỉnh ...' (the bodies asked)."""
+    return _REQUEST.sub("", text.strip())
+
+
 def _owner_heading_text(text: str) -> str:
     """'Đề nghị Ủy ban MTTQ tỉnh và ...:' -> the bodies asked; 'Sở Tài chính (cơ quan chủ trì)' -> 'Sở Tài chính'."""
     t = text.strip().rstrip("*").strip()
@@ -251,5 +256,5 @@ def subject_action(text: str) -> bool:
 
 def opens_with_action(text: str) -> bool:
     """Does the text open with an action verb ("Xây dựng, triển khai ...", "Tổ chức ...", "Chủ trì, ...")?"""
-    t = text.strip().lstrip("-+•* ").lower()
-    return t.startswith(_action_verbs())
+    t = _REQUEST.sub("", text.strip().lstrip("-+•* ")).lower()
+    return t.startswith(_action_verbs()) and not _FRONT.match(text.strip().lstrip("-+•* "))

@@ -93,7 +93,8 @@ def _owner_sentence(text: str) -> bool:
     mine, _person = own.leading_owner(t)
     if not mine:
         return False
-    rest = t[own.owner_phrase_end(own.strip_role(t)):].split()
+    core = own.strip_role(own.strip_request(t))
+    rest = core[own.owner_phrase_end(core):].split()
     # the subject is followed by its verb, not by a preposition ("Các dự án về thể thao ... vào các lĩnh vực:")
     if not rest or rest[0].lower() in _prepositions():
         return False
@@ -103,6 +104,17 @@ def _owner_sentence(text: str) -> bool:
 @lru_cache(maxsize=1)
 def _prepositions() -> frozenset:
     return frozenset(w for k, w in rows("owner_words.tsv") if k == "prep")
+
+
+def _continues_block(doc: IngestedDocument, bi: int, text: str) -> bool:
+    """A block that opens in lower case after a block with no closing punctuation is the rest of that
+    block, cut by a hard line break before "-" ("Trên đây là Kế hoạch tài chính" / "- ngân sách nhà
+    nước 03 năm ..."): not an item of its own."""
+    t = text.lstrip()
+    if not t[:1].islower() or bi == 0:
+        return False
+    prev = doc.blocks[bi - 1]
+    return prev.kind == "para" and not prev.text.rstrip().endswith((".", ";", ":", "!", "?", "./."))
 
 
 def _introduces_list(text: str) -> bool:
@@ -192,6 +204,8 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         if n.kind == "item" and n.mtype[0] == "num" and not n.children and text.endswith(":"):
             continue
         if not assignment and _introduces_list(text):
+            continue
+        if _continues_block(ctx.doc, n.block, text):
             continue
         lead, support = context_owners(i)
         # continuation of the owner block of the previous task item under the same parent
