@@ -183,8 +183,8 @@ def _first_stop(s: str):
     return m
 
 
-# nouns that hold a stop word: "bầu cử", "ứng cử", "cử tri" ("Ban bầu cử", "Ủy ban bầu cử của tỉnh")
-_NOUN_COMPOUND = re.compile(r"(?:bầu|ứng|đề) cử\b|\bcử tri\b")
+# nouns that hold a stop word: "bầu cử", "ứng cử", "cử tri", "công trình" ("Ban bầu cử", "Ủy ban bầu cử của tỉnh")
+_NOUN_COMPOUND = re.compile(r"(?:bầu|ứng|đề) cử\b|\bcử tri\b|\bcông trình\b")
 
 
 # a verb after these words is a noun ("công tác tham mưu", "việc thực hiện"): it does not end the subject
