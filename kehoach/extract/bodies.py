@@ -178,13 +178,13 @@ def _first_stop(s: str):
                              and low[m.start():m.end()] in _NOUN_STOPS
                              or _NOMINAL_BEFORE.search(low, max(0, m.start() - 12), m.start())
                              or any(c.start() < m.end() and m.start() < c.end()
-                                    for c in _NOUN_COMPOUND.finditer(low, max(0, m.start() - 8), m.end() + 4))):
+                                    for c in _NOUN_COMPOUND.finditer(low, max(0, m.start() - 8), m.end() + 16))):
         m = rx.search(low, m.end())
     return m
 
 
-# nouns that hold a stop word: "bầu cử", "ứng cử", "cử tri", "công trình" ("Ban bầu cử", "Ủy ban bầu cử của tỉnh")
-_NOUN_COMPOUND = re.compile(r"(?:bầu|ứng|đề) cử\b|\bcử tri\b|\bcông trình\b")
+# nouns that hold a stop word: "bầu cử", "ứng cử", "cử tri", "công trình", "được phân công nhiệm vụ" ("Ban bầu cử", "Ủy ban bầu cử của tỉnh")
+_NOUN_COMPOUND = re.compile(r"(?:bầu|ứng|đề) cử\b|\bcử tri\b|\bcông trình\b|\bđược (?:phân công|giao) (?:nhiệm vụ|chủ trì|thực hiện)")
 
 
 # a verb after these words is a noun ("công tác tham mưu", "việc thực hiện"): it does not end the subject

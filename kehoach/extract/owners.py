@@ -173,6 +173,9 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         cand = seg[:end].strip(" ,")
         if not cand or len(cand.split()) > 20 or end >= len(seg):
             continue
+        if re.search(r"\s(?:được|bị)$", cand):
+            # "Doanh nghiệp dịch vụ được hỗ trợ ...": a passive statement, the subject is not an actor
+            continue
         person = bool(_PERSON_ROLE.match(cand))
         if person:
             cand = _strip_role(cand)

@@ -117,6 +117,14 @@ def _continues_block(doc: IngestedDocument, bi: int, text: str) -> bool:
     return prev.kind == "para" and not prev.text.rstrip().endswith((".", ";", ":", "!", "?", "./."))
 
 
+def _extend(ctx: Context, task: Task, text: str, end: int) -> None:
+    task.text = task.text.rstrip() + " " + text.strip()
+    if task.span:
+        task.span = Span(task.span.start, end, task.span.page)
+        if task.deadline is None:
+            task.deadline = _deadline(ctx, task.text, task.span.start)
+
+
 def _introduces_list(text: str) -> bool:
     """A line that ends with ':' and does not open with an action introduces what follows ("Đề nghị Ủy
     ban MTTQ tỉnh và các tổ chức chính trị - xã hội:", "Các dự án quan trọng ... tập trung vào các lĩnh
@@ -206,6 +214,9 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         if not assignment and _introduces_list(text):
             continue
         if _continues_block(ctx.doc, n.block, text):
+            # the rest of the block above: of the task above when that block was its own, else nothing
+            if last_task is not None and nodes[last_task].block == n.block - 1:
+                _extend(ctx, task_at[last_task], text, ctx.doc.blocks[n.block].end)
             continue
         lead, support = context_owners(i)
         # continuation of the owner block of the previous task item under the same parent
