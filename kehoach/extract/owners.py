@@ -261,3 +261,18 @@ def opens_with_action(text: str) -> bool:
     """Does the text open with an action verb ("Xây dựng, triển khai ...", "Tổ chức ...", "Chủ trì, ...")?"""
     t = _REQUEST.sub("", text.strip().lstrip("-+•* ")).lower()
     return t.startswith(_action_verbs()) and not _FRONT.match(text.strip().lstrip("-+•* "))
+
+
+_RECIPIENT_NOTE = re.compile(r"\s*\((?:để\s+)?(?:b/c|đ/c|p/h|t/h|biết|báo cáo|thực hiện|phối hợp|chỉ đạo)[^()]{0,20}\)", re.I)
+
+
+def is_body_list(text: str) -> bool:
+    """Only names of bodies, as in the recipients list (Nơi nhận: "Các Sở, ban, ngành tỉnh;", "Ban Chỉ
+    đạo Quốc gia về PCTT (b/c);"): no action, not a task."""
+    t = _RECIPIENT_NOTE.sub("", text.strip()).strip(" ;.,")
+    if not t or len(t.split()) > 24:
+        return False
+    if t != text.strip().strip(" ;.,") and starts_with_body(t):
+        return True   # "(b/c)", "(để biết)": a recipient's note
+    parts = [p for p in re.split(r"\s*;\s*", t) if p]
+    return all(is_body_phrase(p, 24) for p in parts)

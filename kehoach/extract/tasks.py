@@ -207,7 +207,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             continue
         text = n.text.strip()
         assignment = n.is_heading  # past the check above, a heading here is a whole assignment (_owner_sentence)
-        if not text or (is_non_task(text) and not assignment) or not _actionable(text):
+        if not text or (is_non_task(text) and not assignment) or not _actionable(text) or own.is_body_list(text):
             continue
         if n.kind == "item" and n.mtype[0] == "num" and not n.children and text.endswith(":"):
             continue
