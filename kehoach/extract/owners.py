@@ -53,13 +53,13 @@ def heading_owner(text: str) -> list[str]:
         return bodies(m.group("who"))
     body = t.rstrip(":").strip()
     parts = [p for p in re.split(r"\s*;\s*", body) if p]
-    if parts and len(body) < 220 and all(is_body_phrase(p, 24) for p in parts):
-        return bodies(body)
     if parts and len(body) < 220 and any(_ROLE.match(p) for p in parts) \
             and all(is_body_phrase(_strip_role(p), 24) for p in parts):
         # "1. Thủ trưởng các sở, ban, ngành tỉnh; Chủ tịch UBND các xã, phường": the posts are the owners
         # as written (a post heads its body's list of duties), abbreviations expanded
         return _as_posts(parts)
+    if parts and len(body) < 220 and all(is_body_phrase(p, 24) for p in parts):
+        return bodies(body)
     return []
 
 
@@ -142,7 +142,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         parts = [p for p in re.split(r"\s*;\s*", pre) if p]
         if parts and all(is_body_phrase(p, 24) or is_body_phrase(_strip_role(p), 24)
                          or (starts_with_body(p) and len(p.split()) <= 6) for p in parts):
-            return bodies(pre), False
+            # posts as written ("Chủ tịch UBND các xã, phường: Tổ chức ..."), like the posts of a heading
+            return (_as_posts(parts) if any(_ROLE.match(p) for p in parts) else bodies(pre)), False
         last = re.split(r",\s+", pre)[-1]
         if last != pre and is_body_phrase(last) and not last.lower().startswith(("các", "tất cả")):
             return bodies(last), False
@@ -178,6 +179,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
             continue
         person = bool(_PERSON_ROLE.match(cand))
         if person:
+            # a post as the subject of a sentence stands for its body ("Thủ trưởng các đơn vị ... tập trung
+            # quán triệt" -> "Các đơn vị", as the seeds' gold has it); a heading's owner is preferred to it
             cand = _strip_role(cand)
         if starts_with_body(cand):
             return bodies(cand), person
