@@ -279,3 +279,13 @@ def is_body_list(text: str) -> bool:
         return True   # "(b/c)", "(để biết)": a recipient's note
     parts = [p for p in re.split(r"\s*;\s*", t) if p]
     return all(is_body_phrase(p, 24) for p in parts)
+
+
+@lru_cache(maxsize=1)
+def _action_re() -> re.Pattern:
+    return re.compile(r"(?<![\wÀ-ỹđĐ])(?:" + "|".join(re.escape(v) for v in _action_verbs()) + r")(?![\wÀ-ỹđĐ])")
+
+
+def has_action(text: str) -> bool:
+    """Does the text hold an action verb of the owner stop list anywhere?"""
+    return _action_re().search(text.lower()) is not None
