@@ -40,6 +40,11 @@ def heading_owner(text: str) -> list[str]:
     m = _RESP.match(t)
     if m and starts_with_body(m.group("who")):
         return bodies(m.group("who"))
+    if m and ", " in m.group("who"):
+        # a fronted clause before the owner: "Định kỳ hằng năm và khi có yêu cầu, Bộ Công an có trách nhiệm:"
+        last = m.group("who").rsplit(", ", 1)[1]
+        if is_body_phrase(last):
+            return bodies(last)
     m = _RESP_OF.search(t)
     if m:
         who = _sentence_case(m.group("who")).strip(" :")
