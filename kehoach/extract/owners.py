@@ -15,13 +15,16 @@ _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm
 _RESP_OF = re.compile(r"(?:^|\b)trách nhiệm(?:\s+(?:chung|cụ thể))?\s+của\s+(?P<who>.+?)\s*:?\s*$", re.I)
 _GIAO = re.compile(r"^(?:Giao|giao)(?:\s+cho)?\s+(?P<who>.+)$")
 _DECL = re.compile(r"^(?:Cơ quan|Đơn vị|cơ quan|đơn vị)\s+(?P<role>chủ trì|phối hợp|thực hiện)(?:\s+thực hiện)?\s*:\s*(?P<who>.+?)\.?$")
-_FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Theo(?! dõi))\b")
+_FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Trong thời hạn|Chậm nhất|Theo(?! dõi))\b")
 # "phối hợp với X", "phối hợp cùng X", and "phối hợp X" (no preposition, the body right after: "Phối hợp
 # UBND các xã, phường cập nhật ..."; starts_with_body decides)
 _SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:(?:với|cùng)\s+)?")
 _SUPPORT_OF = re.compile(r"với sự phối hợp của\s+")
 _PERSON_ROLE = re.compile(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|Chủ tịch|Giám đốc|Lãnh đạo các)\b")
 _BELONGS = ("thuộc ", "trực thuộc ")
+# after a fronted clause a body may open in lower case ("Trong thời hạn 10 ngày ..., cơ quan bảo hiểm xã hội
+# chi trả ...")
+_FRONTED_LOWER_HEADS = ("cơ quan ", "đơn vị ", "ủy ban nhân dân ", "chính quyền ")
 # a colon after these words opens a list or an example, not the owner's action
 _LIST_INTRO = re.compile(r"(?:\bnhư|\bgồm|\bsau|\blà|\bcụ thể|\bvào)\s*$", re.I)
 _UPPER_WORDS = re.compile(r"[A-ZĐÀ-Ỹ]{2,}")
@@ -162,7 +165,7 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         if inner:
             return inner, False
     for s in starts:
-        if s and not _starts_item(_strip_role(t[s:])):
+        if s and not (_starts_item(_strip_role(t[s:])) or t[s:].startswith(_FRONTED_LOWER_HEADS)):
             continue
         seg = t[s:]
         if not starts_with_body(_strip_role(seg)):
