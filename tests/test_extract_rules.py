@@ -306,3 +306,10 @@ III. TỔ CHỨC THỰC HIỆN
 """
     ex = extract(read_text(text.encode("utf-8"), "kh.txt", "x"))
     assert [(t.section, t.lead) for t in ex.tasks] == [("II.1", ["Sở Nội vụ"]), ("III.1", ["Sở Tài chính"])]
+
+
+def test_doi_voi_names_the_addressee_even_with_a_verb_inside():
+    from kehoach.extract.owners import heading_owner
+    assert heading_owner("Đối với cơ quan quản lý, sử dụng cán bộ, công chức, viên chức làm công tác đối ngoại:") == [
+        "Cơ quan quản lý, sử dụng cán bộ, công chức, viên chức làm công tác đối ngoại"]
+    assert heading_owner("Đối với các dự án đầu tư công:") == []          # a thing, not a body

@@ -59,6 +59,11 @@ def heading_owner(text: str) -> list[str]:
     m = re.match(r"^(?:Đối với|đối với)\s+(?P<who>.+?):?$", t)
     if m and all(is_body_phrase(x) for x in re.split(r";", m.group("who"))):
         return bodies(m.group("who"))
+    if m and t.endswith(":") and starts_with_body(m.group("who")) and len(m.group("who").split()) <= 30 \
+            and not ends_sentence_like(m.group("who")):
+        # "Đối với cơ quan quản lý, sử dụng cán bộ, công chức ... :" names whom the items below address,
+        # even when the name holds a verb ("quản lý")
+        return bodies(m.group("who"))
     body = t.rstrip(":").strip()
     parts = [p for p in re.split(r"\s*;\s*", body) if p]
     if parts and len(body) < 220 and any(_ROLE.match(p) for p in parts) \
