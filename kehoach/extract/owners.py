@@ -23,8 +23,8 @@ _SUPPORT_OF = re.compile(r"với sự phối hợp của\s+")
 _PERSON_ROLE = re.compile(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|Chủ tịch|Giám đốc|Lãnh đạo các)\b")
 _BELONGS = ("thuộc ", "trực thuộc ")
 # after a fronted clause a body may open in lower case ("Trong thời hạn 10 ngày ..., cơ quan bảo hiểm xã hội
-# chi trả ...")
-_FRONTED_LOWER_HEADS = ("cơ quan ", "đơn vị ", "ủy ban nhân dân ", "chính quyền ")
+# chi trả ...") when an action follows it
+_FRONTED_LOWER_HEADS = re.compile(r"^(?:cơ quan|đơn vị|ủy ban nhân dân|chính quyền)[\s,]")
 # a colon after these words opens a list or an example, not the owner's action
 _LIST_INTRO = re.compile(r"(?:\bnhư|\bgồm|\bsau|\blà|\bcụ thể|\bvào)\s*$", re.I)
 _UPPER_WORDS = re.compile(r"[A-ZĐÀ-Ỹ]{2,}")
@@ -170,7 +170,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         if inner:
             return inner, False
     for s in starts:
-        if s and not (_starts_item(_strip_role(t[s:])) or t[s:].startswith(_FRONTED_LOWER_HEADS)):
+        lower = bool(s) and not _starts_item(_strip_role(t[s:]))
+        if lower and not _FRONTED_LOWER_HEADS.match(t[s:]):
             continue
         seg = t[s:]
         if not starts_with_body(_strip_role(seg)):
@@ -187,6 +188,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         cand = seg[:end].strip(" ,")
         if not cand or len(cand.split()) > 20 or end >= len(seg):
             continue
+        if lower and not seg[end:].lstrip().lower().startswith(_action_verbs()):
+            continue   # "..., cơ quan trung ương để thực hiện ...": not the subject of an action
         if re.search(r"\s(?:được|bị)$", cand):
             # "Doanh nghiệp dịch vụ được hỗ trợ ...": a passive statement, the subject is not an actor
             continue
