@@ -34,9 +34,10 @@ def report(tmp_path_factory):
 def test_real_plans_reach_the_measured_floors(report):
     summary, _, _ = report
     assert summary["documents"] == 12
-    assert summary["task_recall"] >= 0.95, summary
-    assert summary["task_f1"] >= 0.85, summary
-    assert summary["lead_f1"] >= 0.84, summary
+    assert summary["task_recall"] >= 0.98, summary
+    assert summary["task_f1"] >= 0.98, summary
+    assert summary["lead_f1"] >= 0.93, summary
+    assert summary["support_f1"] >= 0.96, summary
     assert summary["deadline_acc"] >= 0.93, summary
     assert summary["ref_f1"] >= 0.95, summary
 
@@ -60,3 +61,60 @@ def test_every_body_task_carries_its_heading_path_and_field_lines_are_not_tasks(
     tasks_2820 = next(r for r in records if "2820-QD-UBND" in r["source"])["tasks"]
     t = next(t for t in tasks_2820 if t["text"].startswith("Chủ trì xây dựng, tổ chức thực hiện, theo dõi"))
     assert t["lead"] == ["Sở Tài chính"] and t["context"].endswith("Sở Tài chính (cơ quan chủ trì)")
+
+
+def _tasks(records, name):
+    return next(r for r in records if name in r["source"])["tasks"]
+
+
+def _task(records, name, start):
+    return next(t for t in _tasks(records, name) if t["text"].startswith(start))
+
+
+def test_an_awards_part_gives_the_items_that_make_a_body_act(report):
+    """0125/KH-UBND: parts IV-V (SỐ LƯỢNG, THỦ TỤC ... KHEN THƯỞNG) are no task parts by name, but
+    "Khen thưởng cấp Nhà nước: Sở Nội vụ phối hợp với ... báo cáo ..." assigns work; the quotas
+    ("Ban Chỉ đạo bầu cử của tỉnh: Không quá 05 cá nhân;") and criteria do not."""
+    _, _, records = report
+    t = _task(records, "0125-KH-UBND", "Khen thưởng cấp Nhà nước:")
+    assert t["lead"] == ["Sở Nội vụ"] and t["support"] == ["Các cơ quan, đơn vị có liên quan"]
+    texts = [x["text"] for x in _tasks(records, "0125-KH-UBND")]
+    assert not [x for x in texts if "Không quá 05 cá nhân" in x or x.startswith("Tặng cho xã")]
+    t = _task(records, "982-KH-UBND", "Các cơ quan, đơn vị căn cứ thành tích")
+    assert t["lead"] == ["Các cơ quan, đơn vị"]
+
+
+def test_a_heading_of_posts_gives_the_posts_as_owners(report):
+    """012/CT-UBND "1. Thủ trưởng các sở, ban, ngành tỉnh; Chủ tịch UBND các xã, phường": the items under
+    it are theirs (the posts, as the gold writes them)."""
+    _, _, records = report
+    t = _task(records, "012-CT-UBND", "Thực hiện nghiêm việc cải cách TTHC")
+    assert t["lead"] == ["Thủ trưởng các sở, ban, ngành tỉnh", "Chủ tịch Ủy ban nhân dân các xã, phường"]
+
+
+def test_phoi_hop_without_voi_and_lists_of_bodies(report):
+    _, _, records = report
+    t = _task(records, "0129-KH-UBND", "Phối hợp Bộ Chỉ huy Quân sự tỉnh, Công an tỉnh")
+    assert t["lead"] == ["Sở Công Thương"]
+    assert t["support"] == ["Bộ Chỉ huy Quân sự tỉnh", "Công an tỉnh", "Ủy ban nhân dân các xã, phường"]
+    # "các tổ chức chính trị - xã hội": "tổ chức" after "các" is a noun, not the verb that ends the owner
+    t = _task(records, "0125-KH-UBND", "Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh và các tổ chức")
+    assert t["lead"] == ["Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "Các tổ chức chính trị - xã hội tỉnh"]
+    t = _task(records, "0129-KH-UBND", "Đề nghị Công ty Điện lực Đắk Lắk:")
+    assert t["lead"] == ["Công ty Điện lực Đắk Lắk"]
+    t = _task(records, "0129-KH-UBND", "Đề nghị các doanh nghiệp viễn thông")
+    assert t["lead"] == ["Các doanh nghiệp viễn thông"]        # the examples in brackets are not the name
+
+
+def test_statements_and_list_openers_are_not_tasks(report):
+    """4385/QĐ-BVHTTDL: the sums of money ("Nhu cầu vốn ... dự kiến khoảng 121.732 tỷ đồng", "Ngân sách
+    địa phương: ..., chiếm khoảng 10%") state resources; "Các dự án quan trọng ... tập trung vào các lĩnh
+    vực:" opens the list whose items are the tasks; 0204: the closing formula cut by a line break."""
+    _, _, records = report
+    texts = [t["text"] for t in _tasks(records, "4385-QD-BVHTTDL")]
+    assert not [x for x in texts if x.startswith(("Nhu cầu vốn", "Ngân sách trung ương:", "Ngân sách địa phương:",
+                                                 "Vốn ngoài ngân sách", "Các dự án quan trọng"))]
+    texts = [t["text"] for t in _tasks(records, "0204-KH-UBND")]
+    assert not [x for x in texts if x[:1].islower() or x.startswith("Căn cứ đánh giá tình hình")]
+    texts = [t["text"] for t in _tasks(records, "0129-KH-UBND")]
+    assert "Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh và các tổ chức chính trị - xã hội:" not in texts

@@ -113,8 +113,11 @@ def test_chi_thi_directives_with_posts_standing_for_bodies():
     assert ex.document.title == "Về tăng cường kỷ luật, kỷ cương hành chính trong giải quyết thủ tục hành chính"
     assert ex.document.signer.name == "Trần Trí Quang" and ex.document.signer.title == "Chủ tịch"
     leads = [t.lead for t in ex.tasks]
-    assert leads[:2] == [["Các sở, ban, ngành tỉnh"]] * 2
-    assert ["Ủy ban nhân dân các xã, phường"] in leads and ["Văn phòng Ủy ban nhân dân tỉnh"] in leads
+    # a post that heads a list of duties ("1. Giám đốc các sở, ban, ngành tỉnh:", "2. Chủ tịch UBND các xã,
+    # phường: Tổ chức ...") is the owner as written, as the real plans' gold writes it (012/CT-UBND,
+    # 0125/KH-UBND); a post as the subject of a sentence stands for its body (seed 000's gold)
+    assert leads[:2] == [["Giám đốc các sở, ban, ngành tỉnh"]] * 2
+    assert ["Chủ tịch Ủy ban nhân dân các xã, phường"] in leads and ["Văn phòng Ủy ban nhân dân tỉnh"] in leads
     assert ex.tasks[1].deadline.recurrence == "quarterly"
     assert not any(t.text.startswith(("Yêu cầu", "Thời gian qua")) for t in ex.tasks)
 
@@ -226,3 +229,87 @@ def test_a_long_owner_phrase_keeps_where_its_body_belongs():
     got, _ = leading_owner("Các bộ, ngành, Ủy ban nhân dân tỉnh, thành phố trực thuộc Trung ương tổ chức thực hiện các "
                            "chủ trương, định hướng, nhiệm vụ, giải pháp nêu trong Đề án.")
     assert got == ["Các bộ, ngành", "Ủy ban nhân dân tỉnh, thành phố trực thuộc Trung ương"]
+
+
+# ---------------------------------------------------------------- owner phrases (issue #8)
+
+def test_a_heading_of_posts_names_the_posts():
+    from kehoach.extract.owners import heading_owner
+    assert heading_owner("Thủ trưởng các sở, ban, ngành tỉnh; Chủ tịch UBND các xã, phường") == [
+        "Thủ trưởng các sở, ban, ngành tỉnh", "Chủ tịch Ủy ban nhân dân các xã, phường"]
+    assert heading_owner("Giám đốc Sở Y tế") == ["Giám đốc Sở Y tế"]
+    assert heading_owner("Thủ trưởng các đơn vị thực hiện nghiêm túc Kế hoạch này.") == []   # a sentence, not a heading
+
+
+def test_support_with_and_without_voi():
+    assert support_in("Phối hợp UBND các xã, phường cập nhật thiệt hại nông nghiệp, thủy sản") == [
+        "Ủy ban nhân dân các xã, phường"]
+    assert support_in("Sở Nội vụ phối hợp với các sở, ngành, đơn vị có liên quan thu thập, biên tập dữ liệu") == [
+        "Các sở, ngành, đơn vị có liên quan"]
+    assert support_in("phối hợp chính quyền địa phương, lực lượng xung kích hỗ trợ người dân") == [
+        "Chính quyền địa phương", "Lực lượng xung kích"]
+    assert support_in("Phối hợp tổ chức chu đáo các Hội chợ xuân") == []     # "tổ chức" is the verb here
+
+
+@pytest.mark.parametrize("text,owners", [
+    # "các tổ chức": a noun after "các", not the verb "tổ chức"
+    ("Ủy ban MTTQ Việt Nam tỉnh và các tổ chức chính trị - xã hội tỉnh vận động đoàn viên tham gia.",
+     ["Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "Các tổ chức chính trị - xã hội tỉnh"]),
+    # nouns holding a stop word: "bầu cử", "công trình", "được phân công nhiệm vụ"
+    ("Ủy ban bầu cử tỉnh tổ chức họp trước ngày 15/3.", ["Ủy ban bầu cử tỉnh"]),
+    ("Công ty TNHH MTV Khai thác công trình thủy lợi kiểm tra an toàn hồ chứa.",
+     ["Công ty TNHH MTV Khai thác công trình thủy lợi"]),
+    ("Các cơ quan, đơn vị được phân công nhiệm vụ có trách nhiệm thực hiện đúng tiến độ.",
+     ["Các cơ quan, đơn vị được phân công nhiệm vụ"]),
+    ("Bộ Xây dựng chủ trì tổ chức việc kiểm tra.", ["Bộ Xây dựng"]),
+    ("Hội đồng Thi đua - Khen thưởng các cấp phân công rõ trách nhiệm các thành viên.",
+     ["Hội đồng Thi đua - Khen thưởng các cấp"]),
+    # words that start like a body but are not one
+    ("Trường hợp chậm trễ, không gửi dữ liệu, đơn vị chịu trách nhiệm giải trình.", []),
+    ("Báo cáo thành tích của các tập thể theo mẫu quy định.", []),
+    ("Các khóa bồi dưỡng được tổ chức hằng năm tại các cơ sở đào tạo.", []),
+    # a passive statement has no actor
+    ("Doanh nghiệp dịch vụ được hỗ trợ theo quy định tại Quyết định này.", []),
+])
+def test_owner_phrases_end_at_the_verb(text, owners):
+    assert leading_owner(text)[0] == owners
+
+
+def test_an_action_of_a_named_body_and_the_lines_that_only_name_bodies():
+    from kehoach.extract.owners import is_body_list, opens_with_action, subject_action
+    assert subject_action("Khen thưởng cấp Nhà nước: Sở Nội vụ phối hợp với các cơ quan có liên quan báo cáo.")
+    assert subject_action("Giấy khen: Căn cứ kết quả, các Sở, ban, ngành quy định số lượng khen thưởng.")
+    assert not subject_action("Ban Chỉ đạo bầu cử của tỉnh: Không quá 05 cá nhân;")
+    assert not subject_action("Các cơ quan, đơn vị được phân công tham gia bầu cử, đạt các tiêu chuẩn sau")
+    assert is_body_list("Ban Chỉ đạo Quốc gia về PCTT (b/c);") and is_body_list("Các Sở, ban, ngành tỉnh;")
+    assert not is_body_list("Sở Nội vụ chủ trì tổ chức thực hiện.")
+    assert opens_with_action("Xây dựng, triển khai Kế hoạch bồi dưỡng theo 2 nhóm năng lực:")
+    assert not opens_with_action("Đề nghị Ủy ban MTTQ tỉnh và các tổ chức chính trị - xã hội:")
+    assert not opens_with_action("Căn cứ tình hình thực tế, cần tập trung vào các giải pháp sau:")
+
+
+def test_an_awards_part_keeps_assignments_and_drops_quotas():
+    """A plan part outside the task zones (SỐ LƯỢNG ĐỀ NGHỊ KHEN THƯỞNG) gives the items where a body acts."""
+    from kehoach.ingest.text import read_text
+    text = """ỦY BAN NHÂN DÂN
+TỈNH HÀ TĨNH
+Số: 12/KH-UBND
+KẾ HOẠCH
+Tổ chức phong trào thi đua năm 2025
+I. MỤC ĐÍCH, YÊU CẦU
+1. Sở Nội vụ chủ trì tổ chức phát động phong trào thi đua trong toàn tỉnh.
+II. SỐ LƯỢNG ĐỀ NGHỊ KHEN THƯỞNG
+1. Khen thưởng cấp Nhà nước: Sở Nội vụ phối hợp với các cơ quan, đơn vị có liên quan lựa chọn, báo cáo Ủy ban nhân dân tỉnh.
+2. Ban Chỉ đạo của tỉnh: Không quá 05 cá nhân.
+III. TỔ CHỨC THỰC HIỆN
+1. Sở Tài chính bố trí kinh phí khen thưởng theo quy định.
+"""
+    ex = extract(read_text(text.encode("utf-8"), "kh.txt", "x"))
+    assert [(t.section, t.lead) for t in ex.tasks] == [("II.1", ["Sở Nội vụ"]), ("III.1", ["Sở Tài chính"])]
+
+
+def test_doi_voi_names_the_addressee_even_with_a_verb_inside():
+    from kehoach.extract.owners import heading_owner
+    assert heading_owner("Đối với cơ quan quản lý, sử dụng cán bộ, công chức, viên chức làm công tác đối ngoại:") == [
+        "Cơ quan quản lý, sử dụng cán bộ, công chức, viên chức làm công tác đối ngoại"]
+    assert heading_owner("Đối với các dự án đầu tư công:") == []          # a thing, not a body

@@ -36,9 +36,11 @@ def _heads():
     for h, _ in heads:
         first, rest = h[0], re.escape(h[1:])
         alts.append(f"[{first.upper()}{first.lower()}]{rest}")
-    head_any = re.compile(rf"^(?:{'|'.join(alts)})(?!{_WORD})")
+    false = [f"[{w[0].upper()}{w[0].lower()}]{re.escape(w[1:])}" for (w,) in rows("body_head_false.tsv")]
+    not_false = rf"(?!(?:{'|'.join(false)})(?!{_WORD}))"
+    head_any = re.compile(rf"^{not_false}(?:{'|'.join(alts)})(?!{_WORD})")
     upper = [re.escape(h) for h, _ in heads if h[0].isupper() and h not in ("Các", "Tất cả", "Mỗi", "Toàn thể")]
-    head_upper = re.compile(rf"^(?:{'|'.join(upper)})(?!{_WORD})")
+    head_upper = re.compile(rf"^{not_false}(?:{'|'.join(upper)})(?!{_WORD})")
     kinds = [(re.compile(rf"^(?:[{h[0].upper()}{h[0].lower()}]{re.escape(h[1:])})(?!{_WORD})"), k) for h, k in heads]
     return head_any, head_upper, kinds
 
@@ -80,7 +82,12 @@ def _starts_item(s: str) -> bool:
     s = s.lstrip()
     if re.match(r"^(?:các|Các|tất cả|Tất cả)\s", s):
         return True
-    return bool(_heads()[1].match(s))
+    return bool(_heads()[1].match(s)) or s.startswith(_list_heads())
+
+
+@lru_cache(maxsize=1)
+def _list_heads() -> tuple[str, ...]:
+    return tuple(r[0] + " " for r in rows("body_list_heads.tsv"))
 
 
 def split_bodies(s: str) -> list[str]:
@@ -131,7 +138,7 @@ _LEADER = re.compile(
     r"^(?:Giao cho|Giao|giao|Đề nghị|đề nghị|Yêu cầu|yêu cầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng|Người đứng đầu|người đứng đầu|"
     r"Giám đốc|giám đốc|Chánh|chánh)\s+(?=(?:các|Các|cơ quan|Cơ quan|Sở|sở|Văn phòng|Phòng|phòng|đơn vị|Đơn vị|Ban|ban|Trung tâm)\b)")
 _CHU_TICH = re.compile(r"^(?:Chủ tịch|chủ tịch)\s+(?=(?:UBND|Ủy ban nhân dân)\b)")
-_NOTE = re.compile(r"\s*\((?:[^()]{0,40})\)\s*$")
+_NOTE = re.compile(r"\s*\((?:[^()]{0,100})\)\s*$")
 
 
 def canonical(name: str) -> str:
@@ -157,10 +164,34 @@ def _standard_name_end(s: str) -> int:
     return body_at_start(s) if may_hold_body(s) else 0
 
 
+# A stop word right after a plural or quantifier word is a noun, part of the name: "các tổ chức chính trị -
+# xã hội", "những đơn vị", "mọi tổ chức" ("tổ chức" is a verb only as the head of a predicate).
+_NOUN_BEFORE = re.compile(r"(?:^|[\s,(])(?:các|những|mọi|từng)\s+$", re.I)
+
+
 def _first_stop(s: str):
     low = s[0].lower() + s[1:] if s else s
     skip = _standard_name_end(s)
-    return _stops().search(low, skip)
+    rx = _stops()
+    m = rx.search(low, skip)
+    while m is not None and (_NOUN_BEFORE.search(low, max(0, m.start() - 12), m.start())
+                             and low[m.start():m.end()] in _NOUN_STOPS
+                             or _NOMINAL_BEFORE.search(low, max(0, m.start() - 12), m.start())
+                             or any(c.start() < m.end() and m.start() < c.end()
+                                    for c in _NOUN_COMPOUND.finditer(low, max(0, m.start() - 8), m.end() + 16))):
+        m = rx.search(low, m.end())
+    return m
+
+
+# nouns that hold a stop word: "bầu cử", "ứng cử", "cử tri", "công trình", "được phân công nhiệm vụ" ("Ban bầu cử", "Ủy ban bầu cử của tỉnh")
+_NOUN_COMPOUND = re.compile(r"(?:bầu|ứng|đề) cử\b|\bcử tri\b|\bcông trình\b|\bđược (?:phân công|giao) (?:nhiệm vụ|chủ trì|thực hiện)")
+
+
+# a verb after these words is a noun ("công tác tham mưu", "việc thực hiện"): it does not end the subject
+_NOMINAL_BEFORE = re.compile(r"(?:^|[\s,(])(?:công tác|việc)\s+$")
+
+# stop words that are also nouns naming bodies ("các tổ chức", "đơn vị quản lý")
+_NOUN_STOPS = frozenset({"tổ chức", "lập", "cử"})
 
 
 def is_body_phrase(s: str, max_words: int = 16) -> bool:

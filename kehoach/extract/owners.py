@@ -7,17 +7,26 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from functools import lru_cache
+
 from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, starts_with_body)
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
 _RESP_OF = re.compile(r"(?:^|\b)trách nhiệm(?:\s+(?:chung|cụ thể))?\s+của\s+(?P<who>.+?)\s*:?\s*$", re.I)
 _GIAO = re.compile(r"^(?:Giao|giao)(?:\s+cho)?\s+(?P<who>.+)$")
 _DECL = re.compile(r"^(?:Cơ quan|Đơn vị|cơ quan|đơn vị)\s+(?P<role>chủ trì|phối hợp|thực hiện)(?:\s+thực hiện)?\s*:\s*(?P<who>.+?)\.?$")
-_FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Theo(?! dõi))\b")
-_SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:với|cùng)\s+")
+_FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Trong thời hạn|Chậm nhất|Theo(?! dõi))\b")
+# "phối hợp với X", "phối hợp cùng X", and "phối hợp X" (no preposition, the body right after: "Phối hợp
+# UBND các xã, phường cập nhật ..."; starts_with_body decides)
+_SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:(?:với|cùng)\s+)?")
 _SUPPORT_OF = re.compile(r"với sự phối hợp của\s+")
 _PERSON_ROLE = re.compile(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|Chủ tịch|Giám đốc|Lãnh đạo các)\b")
 _BELONGS = ("thuộc ", "trực thuộc ")
+# after a fronted clause a body may open in lower case ("Trong thời hạn 10 ngày ..., cơ quan bảo hiểm xã hội
+# chi trả ...") when an action follows it
+_FRONTED_LOWER_HEADS = re.compile(r"^(?:cơ quan|đơn vị|ủy ban nhân dân|chính quyền)[\s,]")
+# a colon after these words opens a list or an example, not the owner's action
+_LIST_INTRO = re.compile(r"(?:\bnhư|\bgồm|\bsau|\blà|\bcụ thể|\bvào)\s*$", re.I)
 _UPPER_WORDS = re.compile(r"[A-ZĐÀ-Ỹ]{2,}")
 
 
@@ -34,6 +43,11 @@ def heading_owner(text: str) -> list[str]:
     m = _RESP.match(t)
     if m and starts_with_body(m.group("who")):
         return bodies(m.group("who"))
+    if m and ", " in m.group("who"):
+        # a fronted clause before the owner: "Định kỳ hằng năm và khi có yêu cầu, Bộ Công an có trách nhiệm:"
+        last = m.group("who").rsplit(", ", 1)[1]
+        if is_body_phrase(last):
+            return bodies(last)
     m = _RESP_OF.search(t)
     if m:
         who = _sentence_case(m.group("who")).strip(" :")
@@ -45,15 +59,48 @@ def heading_owner(text: str) -> list[str]:
     m = re.match(r"^(?:Đối với|đối với)\s+(?P<who>.+?):?$", t)
     if m and all(is_body_phrase(x) for x in re.split(r";", m.group("who"))):
         return bodies(m.group("who"))
+    if m and t.endswith(":") and starts_with_body(m.group("who")) and len(m.group("who").split()) <= 30 \
+            and not ends_sentence_like(m.group("who")):
+        # "Đối với cơ quan quản lý, sử dụng cán bộ, công chức ... :" names whom the items below address,
+        # even when the name holds a verb ("quản lý")
+        return bodies(m.group("who"))
     body = t.rstrip(":").strip()
     parts = [p for p in re.split(r"\s*;\s*", body) if p]
+    if parts and len(body) < 220 and any(_ROLE.match(p) for p in parts) \
+            and all(is_body_phrase(_strip_role(p), 24) for p in parts):
+        # "1. Thủ trưởng các sở, ban, ngành tỉnh; Chủ tịch UBND các xã, phường": the posts are the owners
+        # as written (a post heads its body's list of duties), abbreviations expanded
+        return _as_posts(parts)
     if parts and len(body) < 220 and all(is_body_phrase(p, 24) for p in parts):
         return bodies(body)
     return []
 
 
+def _as_posts(parts: list[str]) -> list[str]:
+    out: list[str] = []
+    for p in parts:
+        m = _ROLE.match(p.strip())
+        if not m:
+            out.extend(b for b in bodies(p) if b not in out)
+            continue
+        role = p.strip()[:m.end()].strip()
+        rest = bodies(p.strip()[m.end():])
+        if rest:
+            name = role[0].upper() + role[1:] + " " + rest[0][0].lower() + rest[0][1:] \
+                if rest[0].startswith(("Các ", "Tất cả")) else role[0].upper() + role[1:] + " " + rest[0]
+            if name not in out:
+                out.append(name)
+            out.extend(b for b in rest[1:] if b not in out)
+    return out
+
+
 _REQUEST = re.compile(r"^(?:Đề nghị|đề nghị|Kính đề nghị)\s+(?=\S)")
 _ROLE_NOTE = re.compile(r"\s*\((?:cơ quan|đơn vị)\s+(?:chủ trì|thường trực|đầu mối|phối hợp)[^()]*\)\s*(?=:?\s*$)", re.I)
+
+
+def strip_request(text: str) -> str:
+    """'Đề nghị Ủy ban MTTQ tỉnh ...' -> 'Ủy ban MTTQ tỉnh ...' (the bodies asked)."""
+    return _REQUEST.sub("", text.strip())
 
 
 def _owner_heading_text(text: str) -> str:
@@ -108,7 +155,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         parts = [p for p in re.split(r"\s*;\s*", pre) if p]
         if parts and all(is_body_phrase(p, 24) or is_body_phrase(_strip_role(p), 24)
                          or (starts_with_body(p) and len(p.split()) <= 6) for p in parts):
-            return bodies(pre), False
+            # posts as written ("Chủ tịch UBND các xã, phường: Tổ chức ..."), like the posts of a heading
+            return (_as_posts(parts) if any(_ROLE.match(p) for p in parts) else bodies(pre)), False
         last = re.split(r",\s+", pre)[-1]
         if last != pre and is_body_phrase(last) and not last.lower().startswith(("các", "tất cả")):
             return bodies(last), False
@@ -116,12 +164,14 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     starts = [0]
     if _FRONT.match(t):
         starts = [m.end() for m in re.finditer(r",\s+", t[:300])]
-    elif 0 < colon < 260:  # "Tiêu chí thành phần ...: Căn cứ ..., các cơ quan chủ động ..."
+    elif 0 < colon < 260 and not _LIST_INTRO.search(t[:colon]):
+        # "Tiêu chí thành phần ...: Căn cứ ..., các cơ quan chủ động ..." (not "... như: Tập đoàn X, ...")
         inner, _ = leading_owner(t[colon + 1:])
         if inner:
             return inner, False
     for s in starts:
-        if s and not _starts_item(t[s:]):
+        lower = bool(s) and not _starts_item(_strip_role(t[s:]))
+        if lower and not _FRONTED_LOWER_HEADS.match(t[s:]):
             continue
         seg = t[s:]
         if not starts_with_body(_strip_role(seg)):
@@ -138,8 +188,15 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         cand = seg[:end].strip(" ,")
         if not cand or len(cand.split()) > 20 or end >= len(seg):
             continue
+        if lower and not seg[end:].lstrip().lower().startswith(_action_verbs()):
+            continue   # "..., cơ quan trung ương để thực hiện ...": not the subject of an action
+        if re.search(r"\s(?:được|bị)$", cand):
+            # "Doanh nghiệp dịch vụ được hỗ trợ ...": a passive statement, the subject is not an actor
+            continue
         person = bool(_PERSON_ROLE.match(cand))
         if person:
+            # a post as the subject of a sentence stands for its body ("Thủ trưởng các đơn vị ... tập trung
+            # quán triệt" -> "Các đơn vị", as the seeds' gold has it); a heading's owner is preferred to it
             cand = _strip_role(cand)
         if starts_with_body(cand):
             return bodies(cand), person
@@ -178,3 +235,73 @@ def support_in(text: str) -> list[str]:
                 if b not in out:
                     out.append(b)
     return out
+
+
+# verbs of the stop list that do not make an action: a copula, the past
+_NOT_ACTION = frozenset({"là", "đã", "đang"})
+
+
+@lru_cache(maxsize=1)
+def _action_verbs() -> tuple[str, ...]:
+    from kehoach.extract.data import rows
+    return tuple(sorted((w for k, w in rows("owner_words.tsv") if k == "verb" and w not in _NOT_ACTION),
+                        key=len, reverse=True))
+
+
+def subject_action(text: str) -> bool:
+    """Does the text make a named body the subject of an action? "Sở Nội vụ phối hợp với ... báo cáo
+    ...", "Khen thưởng cấp Nhà nước: Sở Nội vụ phối hợp ...", "Giấy khen ...: Căn cứ ..., các Sở, ban,
+    ngành ... quy định số lượng ...". Not: "Ban Chỉ đạo bầu cử của tỉnh: Không quá 05 cá nhân", "các
+    đơn vị được phân công tham gia ..." (passive), "Sở X là cơ quan thường trực"."""
+    t = _REQUEST.sub("", text.strip())
+    segs = [t]
+    colon = t.find(":")
+    if 0 < colon < 200:
+        segs.append(t[colon + 1:].strip())
+    for seg in list(segs):
+        if _FRONT.match(seg):
+            segs.extend(seg[m.end():] for m in re.finditer(r",\s+", seg[:300]))
+    for seg in segs:
+        core = _strip_role(seg)
+        if not starts_with_body(core):
+            continue
+        end = owner_phrase_end(core)
+        if end >= len(core) or core[end] == ":" or len(core[:end].split()) > 20:
+            continue
+        subject = core[:end].rstrip().lower()
+        if subject.endswith((" được", " bị")):
+            continue
+        if core[end:].lstrip().lower().startswith(_action_verbs()):
+            return True
+    return False
+
+
+def opens_with_action(text: str) -> bool:
+    """Does the text open with an action verb ("Xây dựng, triển khai ...", "Tổ chức ...", "Chủ trì, ...")?"""
+    t = _REQUEST.sub("", text.strip().lstrip("-+•* ")).lower()
+    return t.startswith(_action_verbs()) and not _FRONT.match(text.strip().lstrip("-+•* "))
+
+
+_RECIPIENT_NOTE = re.compile(r"\s*\((?:để\s+)?(?:b/c|đ/c|p/h|t/h|biết|báo cáo|thực hiện|phối hợp|chỉ đạo)[^()]{0,20}\)", re.I)
+
+
+def is_body_list(text: str) -> bool:
+    """Only names of bodies, as in the recipients list (Nơi nhận: "Các Sở, ban, ngành tỉnh;", "Ban Chỉ
+    đạo Quốc gia về PCTT (b/c);"): no action, not a task."""
+    t = _RECIPIENT_NOTE.sub("", text.strip()).strip(" ;.,")
+    if not t or len(t.split()) > 24:
+        return False
+    if t != text.strip().strip(" ;.,") and starts_with_body(t):
+        return True   # "(b/c)", "(để biết)": a recipient's note
+    parts = [p for p in re.split(r"\s*;\s*", t) if p]
+    return all(is_body_phrase(p, 24) for p in parts)
+
+
+@lru_cache(maxsize=1)
+def _action_re() -> re.Pattern:
+    return re.compile(r"(?<![\wÀ-ỹđĐ])(?:" + "|".join(re.escape(v) for v in _action_verbs()) + r")(?![\wÀ-ỹđĐ])")
+
+
+def has_action(text: str) -> bool:
+    """Does the text hold an action verb of the owner stop list anywhere?"""
+    return _action_re().search(text.lower()) is not None

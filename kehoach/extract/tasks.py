@@ -93,7 +93,8 @@ def _owner_sentence(text: str) -> bool:
     mine, _person = own.leading_owner(t)
     if not mine:
         return False
-    rest = t[own.owner_phrase_end(own.strip_role(t)):].split()
+    core = own.strip_role(own.strip_request(t))
+    rest = core[own.owner_phrase_end(core):].split()
     # the subject is followed by its verb, not by a preposition ("Các dự án về thể thao ... vào các lĩnh vực:")
     if not rest or rest[0].lower() in _prepositions():
         return False
@@ -105,7 +106,41 @@ def _prepositions() -> frozenset:
     return frozenset(w for k, w in rows("owner_words.tsv") if k == "prep")
 
 
+def _continues_block(doc: IngestedDocument, bi: int, text: str) -> bool:
+    """A block that opens in lower case after a block with no closing punctuation is the rest of that
+    block, cut by a hard line break before "-" ("Trên đây là Kế hoạch tài chính" / "- ngân sách nhà
+    nước 03 năm ..."): not an item of its own."""
+    t = text.lstrip()
+    if not t[:1].islower() or bi == 0:
+        return False
+    prev = doc.blocks[bi - 1]
+    return prev.kind == "para" and not prev.text.rstrip().endswith((".", ";", ":", "!", "?", "./."))
+
+
+def _extend(ctx: Context, task: Task, text: str, end: int) -> None:
+    task.text = task.text.rstrip() + " " + text.strip()
+    if task.span:
+        task.span = Span(task.span.start, end, task.span.page)
+        if task.deadline is None:
+            task.deadline = _deadline(ctx, task.text, task.span.start)
+
+
+def _introduces_list(text: str) -> bool:
+    """A line that ends with ':' and does not open with an action introduces what follows ("Đề nghị Ủy
+    ban MTTQ tỉnh và các tổ chức chính trị - xã hội:", "Các dự án quan trọng ... tập trung vào các lĩnh
+    vực:", "Lộ trình chung cho việc chuyển đổi ...:"): the items below are the tasks, not this line."""
+    t = text.strip().rstrip("*").strip()
+    return t.endswith(":") and not own.opens_with_action(t)
+
+
+# A short line with no action verb at all is a name, a date or a fragment, not a task ("Cảng vụ Hàng hải
+# Quảng Ngãi;", "Nguyên đán Nhâm Dần năm 2022."); no gold task of the real plans or the seeds is so.
+SHORT_WITHOUT_VERB_WORDS = 10
+
+
 def _actionable(text: str) -> bool:
+    if len(text.split()) <= SHORT_WITHOUT_VERB_WORDS and not own.has_action(text):
+        return False
     if len(text) < 120:
         letters = [c for c in text if c.isalpha()]
         if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters):
@@ -162,7 +197,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
     task_at: dict[int, Task] = {}   # node -> its task
     last_task: Optional[int] = None
     for i, n in enumerate(nodes):
-        if n.zone != "task":
+        if n.zone != "task" and not side_assignment(out, i):
             continue
         if n.kind == "item" and n.mtype[0] in ("roman", "part", "dieu"):
             continue
@@ -179,9 +214,16 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             continue
         text = n.text.strip()
         assignment = n.is_heading  # past the check above, a heading here is a whole assignment (_owner_sentence)
-        if not text or (is_non_task(text) and not assignment) or not _actionable(text):
+        if not text or (is_non_task(text) and not assignment) or not _actionable(text) or own.is_body_list(text):
             continue
         if n.kind == "item" and n.mtype[0] == "num" and not n.children and text.endswith(":"):
+            continue
+        if not assignment and _introduces_list(text):
+            continue
+        if _continues_block(ctx.doc, n.block, text):
+            # the rest of the block above: of the task above when that block was its own, else nothing
+            if last_task is not None and nodes[last_task].block == n.block - 1:
+                _extend(ctx, task_at[last_task], text, ctx.doc.blocks[n.block].end)
             continue
         lead, support = context_owners(i)
         # continuation of the owner block of the previous task item under the same parent
@@ -212,6 +254,34 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         task_at[i] = task
         last_task = i
     return tasks
+
+
+@lru_cache(maxsize=1)
+def _no_task_parts() -> tuple[str, ...]:
+    return tuple(r[0] for r in rows("no_task_parts.tsv"))
+
+
+def side_assignment(out: Outline, i: int) -> bool:
+    """An item outside the task parts that still assigns work: in a part of its own that is neither a
+    purpose, a ground nor the past (no_task_parts.tsv), an item or paragraph whose text makes a named
+    body the subject of an action ("Sở Nội vụ phối hợp với ... báo cáo ...", "Giấy khen ...: Căn cứ
+    ..., các Sở, ban, ngành ... quy định số lượng khen thưởng theo thẩm quyền"). Criteria, standards
+    and lists ending with ':' are not."""
+    n = out.nodes[i]
+    if n.is_heading or n.kind == "item" and n.mtype[0] in ("roman", "part", "dieu"):
+        return False
+    part = next((a for a in reversed(out.ancestors(i))
+                 if out.nodes[a].kind == "item" and out.nodes[a].mtype[0] in ("roman", "part")), None)
+    if part is None:
+        return False
+    head = " ".join(out.nodes[part].text.split()).upper()
+    if head.startswith(_no_task_parts()):
+        return False
+    # a whole part of criteria ("ĐỐI TƯỢNG, NGUYÊN TẮC, ... TIÊU CHUẨN KHEN THƯỞNG" under a task heading is fine)
+    t = n.text.strip()
+    if t.endswith(":") or len(t.split()) < 8:
+        return False
+    return own.subject_action(t)
 
 
 def _previous_task_sibling(out: Outline, i: int, resolved: dict) -> Optional[int]:
