@@ -117,3 +117,20 @@ def test_clean_inline_rewrites_only_what_changes():
     assert [ends_sentence(x) for x in ("Hoàn thành.", "thực hiện./.", "năm 2025;\" )", "(xem Phụ lục)", "và", "")] \
         == [True, True, False, False, False, False]
     assert ends_sentence("ban hành kèm theo.”)* ") and ends_sentence("Ghi chú: ")
+
+
+def test_letterhead_fields_written_without_blank_lines_stay_their_own_paragraphs():
+    """NĐ 30/2020's fields (Số, V/v, Quốc hiệu, Tiêu ngữ, place and date) each open a paragraph, even
+    when a Công văn's letterhead has no blank line between them: the trích yếu is not run into the
+    number, nor the Quốc hiệu into the trích yếu."""
+    from kehoach.extract import extract
+    from kehoach.ingest import read
+    from pathlib import Path
+    path = Path(__file__).resolve().parent / "data" / "cong_van" / "ubnd_y_kien_chi_dao.txt"
+    ingested = read(path)
+    texts = [b.text for b in ingested.blocks[:6]]
+    assert "Số: 3871/UBND-KTN" in texts
+    assert any(t.startswith("V/v tăng cường công tác phòng, chống thiên tai") for t in texts)
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts
+    doc = extract(ingested).document
+    assert doc.type == "Công văn" and doc.title.startswith("V/v tăng cường") and doc.date == "2025-09-03"

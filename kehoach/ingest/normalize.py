@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # ---------------------------------------------------------------- characters
 
@@ -125,6 +126,24 @@ def is_item_start(line: str) -> bool:
     return bool(ITEM_START.match(line.lstrip()))
 
 
+@lru_cache(maxsize=1)
+def _field_lines() -> tuple[re.Pattern, re.Pattern]:
+    """(opens, closes): the national form's field lines (``kehoach/data/field_lines.tsv``)."""
+    from kehoach.extract.data import rows  # the project's one TSV loader (imported late: ingest stays a leaf)
+    got: dict[str, list[str]] = {"opens": [], "closes": []}
+    for r in rows("field_lines.tsv"):
+        got[r[0]].append(r[1])
+    return tuple(re.compile("(?:" + "|".join(f"(?:{p})" for p in got[k]) + ")", re.I) for k in ("opens", "closes"))
+
+
+def field_break(prev: str, cur: str) -> bool:
+    """A paragraph must end between ``prev`` and ``cur``: ``cur`` opens a field of the national form
+    ("Số:", "V/v", Quốc hiệu, Tiêu ngữ, the place-and-date line, "Kính gửi", "Nơi nhận") or ``prev``
+    is a whole field line ("Số: 12/KH-UBND", the Quốc hiệu)."""
+    opens, closes = _field_lines()
+    return bool(opens.match(cur.strip()) or closes.match(prev.strip()))
+
+
 def continues(prev: str, nxt: str) -> bool:
     """True when ``nxt`` is the rest of the paragraph ``prev`` that a page break (or a
     blank line in extracted text) cut in two."""
@@ -175,7 +194,7 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         cur = line.strip()
         wrapped = width and len(prev) >= 0.75 * width
         join = (wrapped and not is_item_start(cur)) or (cur[:1].islower() and not ends_sentence(prev))
-        if not join:
+        if not join or field_break(prev, cur):
             groups.append((start, i - 1))
             start = i
     if start is not None:

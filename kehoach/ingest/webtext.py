@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kehoach.ingest.normalize import ends_sentence, is_item_start
+from kehoach.ingest.normalize import ends_sentence, field_break, is_item_start
 
 # a list marker with nothing after it: "1.", "III.", "a)", "2.1."
 BARE_MARKER = re.compile(r"^(?:[IVXLC]{1,6}|\d{1,3}(?:\.\d{1,3}){0,4}|[a-zđ])[.)]$")
@@ -64,6 +64,8 @@ def blank_separated(lines: list[str]) -> bool:
 def join_in_group(prev: str, cur: str, prev_first: bool, width: int) -> bool:
     """Inside a blank-line group: does ``cur`` go on the paragraph ``prev`` is in?"""
     p, c = prev.rstrip(), cur.strip()
+    if field_break(p, c):
+        return False
     if is_bare_marker(p):
         return not is_item_start(c) and not is_bare_marker(c)
     wrapped = bool(width) and len(p) >= WRAPPED_SHARE * width
