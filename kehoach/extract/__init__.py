@@ -7,6 +7,8 @@ rows, with owners, deadlines, targets) -> ids and reference links.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
+
 import re
 from typing import Optional
 
@@ -102,16 +104,21 @@ def extract(doc: IngestedDocument) -> Extraction:
         out = build_outline(doc.blocks, appendix, len(doc.blocks))
         outlines.append((appendix, len(doc.blocks), out, True))
 
+    starts: list[list[int]] = []      # per outline, the block numbers its nodes start at, up to the first out of order
+    for _a, _b, out, _app in outlines:
+        bl: list[int] = []
+        for node in out.nodes:
+            if bl and node.block < bl[-1]:
+                break
+            bl.append(node.block)
+        starts.append(bl)
+
     def locate(bi: int):
-        for a, b, out, app in outlines:
+        """(section, in an appendix) of block ``bi``: the last heading before it (one bisect)."""
+        for (a, b, out, app), bl in zip(outlines, starts):
             if a <= bi < b:
-                last = None
-                for node in out.nodes:
-                    if node.block < bi:
-                        last = node
-                    else:
-                        break
-                sec = last.section if last else ""
+                k = bisect_left(bl, bi)
+                sec = out.nodes[k - 1].section if k else ""
                 return ("PL" + ("." + sec if sec else "")) if app else sec, app
         return "", False
 
