@@ -279,21 +279,35 @@ class CachedEmbedder:
             self._conn = corpus.conn
             corpus.ensure_schema("embed", CACHE_MIGRATIONS)
 
+    # above this many keys one scan of the model's rows (sequential pages) beats keyed lookups
+    SCAN_MIN = 2000
+
     def _lookup(self, kind: str, keys: list[str]) -> dict[str, np.ndarray]:
-        found = {k: self._mem[(kind, k)] for k in keys if (kind, k) in self._mem}
+        mem = self._mem
+        found = {k: mem[(kind, k)] for k in keys if (kind, k) in mem}
         missing = [k for k in dict.fromkeys(keys) if k not in found]
-        if self._conn is not None and missing:
+        if self._conn is None or not missing:
+            return found
+        rows: list = []
+        if len(missing) >= self.SCAN_MIN:
+            want = set(missing)
+            for sha, dim, blob in self._conn.execute(
+                    "SELECT sha1, dim, vec FROM embed_cache WHERE model=? AND kind=?", (self.name, kind)):
+                if sha in want:
+                    rows.append((sha, dim, blob))
+        else:
             for i in range(0, len(missing), 500):
                 chunk = missing[i:i + 500]
                 q = ",".join("?" * len(chunk))
-                rows = self._conn.execute(
+                rows += self._conn.execute(
                     f"SELECT sha1, dim, vec FROM embed_cache WHERE model=? AND kind=? AND sha1 IN ({q})",
                     (self.name, kind, *chunk)).fetchall()
-                for sha, dim, blob in rows:
-                    if dim == self.dim:
-                        v = np.frombuffer(blob, dtype=np.float32).copy()
-                        found[sha] = v
-                        self._mem[(kind, sha)] = v
+        rows = [r for r in rows if r[1] == self.dim]
+        if rows:
+            mat = np.frombuffer(bytearray(b"".join(r[2] for r in rows)), dtype=np.float32).reshape(len(rows), self.dim)
+            for (sha, _, _), v in zip(rows, mat):
+                found[sha] = v
+                mem[(kind, sha)] = v
         return found
 
     def _store(self, kind: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
@@ -330,7 +344,7 @@ class CachedEmbedder:
             self._compute(todo, found)
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        return np.vstack([found[k] for k in keys]).astype(np.float32, copy=False)
+        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
     def _compute(self, todo: dict[str, str], found: dict[str, np.ndarray]) -> None:
         """Embed ``todo`` (sha1 -> text) chunk by chunk, shortest texts first (a chunk is then
