@@ -142,10 +142,18 @@ TEMPLATE_PLAN_SHARE = 0.2   # a word pair in this share of the plans (and 4+ pla
 TEMPLATE_TEXT_SHARE = 0.8   # a task whose word pairs are this much template wording is a template
 
 
+def is_owner_list(text: str) -> bool:
+    """A list of bodies and nothing else ("Các bộ, cơ quan ngang bộ; Ủy ban nhân dân các tỉnh, thành
+    phố trực thuộc Trung ương"): every part ``split_bodies`` finds is a clean body name."""
+    from kehoach.extract.bodies import is_body_phrase, split_bodies
+    parts = [p for p in split_bodies(text.strip().rstrip(".;:")) if p.strip()]
+    return bool(parts) and all(is_body_phrase(p) for p in parts)
+
+
 def non_task_reason(t: LinkTask, actions: Sequence[str]) -> str | None:
     """Why a task can never be linked, or None: a form field of the task above it ("Thời gian
     thực hiện: ...", "Đơn vị chủ trì: ...", "Nguồn kinh phí: ...", "Sản phẩm: ..."), a form label
-    with a short value, or a text with no action ("Các sở, ban, ngành; UBND các phường, xã";
+    with a short value, a bare list of bodies, or a text with no action ("Các sở, ban, ngành; UBND các phường, xã";
     a bare indicator name) unless it is an indicator with a target."""
     from kehoach.extract.tasks import task_field
     from kehoach.search.text import is_boilerplate
@@ -155,6 +163,8 @@ def non_task_reason(t: LinkTask, actions: Sequence[str]) -> str | None:
         return f"field:{f[0]}"
     if is_boilerplate(text):
         return "form label"
+    if is_owner_list(text):
+        return "owner list"
     if not actions:
         if t.kind == "indicator" and (t.metrics or re.search(r"\d", text)):
             return None
