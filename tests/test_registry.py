@@ -124,14 +124,16 @@ def test_bad_registry_files(tmp_path):
         write_registry({"clusters": []}, "xlsx", None)
 
 
-def test_link_evidence_column(exts, tmp_path):
+def test_link_evidence_column(tmp_path):
     """Every task of a multi-task cluster says why it is there (its partner and the shared phrase,
     legal basis or cosine); the column survives CSV and XLSX, and singletons leave it empty.
-    (Looser thresholds than the shipped ones: the cheap embedder makes few links.)"""
-    from kehoach.corpus.link import LinkModel
-    m = LinkModel.load()
-    m.link_threshold, m.cluster_threshold = 0.8, 0.7
-    reg = registry_from_extractions(exts, HashEmbedder(), date(2022, 1, 1), model=m)
+    Two real provincial plans carrying out one emulation campaign (and a third plan), whose shared
+    tasks link even with the cheap embedder."""
+    from pathlib import Path
+    real = Path(__file__).parent / "data" / "links-real" / "extractions"
+    exts = [Extraction.from_dict(json.loads((real / f"{s}.json").read_text("utf-8")))
+            for s in ("0124-KH-UBND__556b2fb4", "982-KH-UBND__99c7d8ff", "159-KH-UBND__d40513a8")]
+    reg = registry_from_extractions(exts, HashEmbedder(), date(2026, 1, 1))
     multi = [c for c in reg["clusters"] if len(c["tasks"]) > 1]
     assert multi
     for c in multi:

@@ -201,7 +201,7 @@ def build_registry(linker, infos: dict[str, TaskInfo], as_of: date,
             for x, y in ((a, b), (b, a)):
                 if x not in best and y in infos:
                     other = infos[y].plan.get("number") or infos[y].source
-                    best[x] = f"= {other} {infos[y].task_id} (p {p:.2f}): {evidence_text(linker.evidence(x, y))}"
+                    best[x] = f"cùng {other} {infos[y].task_id} (p {p:.2f}): {evidence_text(linker.evidence(x, y))}"
         keys = sorted(keys)
         tasks = []
         for k in keys:
