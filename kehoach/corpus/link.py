@@ -599,8 +599,12 @@ class Linker:
         self._reason: dict[str, str | None] = {}
 
     def set_model(self, model: LinkModel) -> None:
+        """Use another model; the cached probabilities stay when only its thresholds differ."""
+        old = self.model
         self.model = model
-        self._probs.clear()
+        if (old.weights, old.bias, old.mean, old.scale, list(old.features)) != \
+                (model.weights, model.bias, model.mean, model.scale, list(model.features)):
+            self._probs.clear()
 
     # ---- building
     def add(self, tasks: Sequence[LinkTask], vectors: np.ndarray | None = None, *,
@@ -939,7 +943,7 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 SEED_GRID = [0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998]
 THRESHOLD_GRID = [0.5, 0.7, 0.8, 0.9, 0.95]
-FLOOR_GRID = [0.02, 0.1, 0.3]
+FLOOR_GRID = [0.02, 0.1, 0.3, 0.5, 0.7, 0.9]   # floor = cluster_threshold: every cross-plan member pair must hold
 
 
 def _f_beta(p: float, r: float, beta: float) -> float:
