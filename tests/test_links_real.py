@@ -65,7 +65,10 @@ def test_rules_of_a_real_task():
     assert non_task_reason(t("Nguồn kinh phí: ngân sách nhà nước và các nguồn hợp pháp khác"), ()).startswith("field")
     owners = "Các sở, ban, ngành; UBND các phường, xã"
     assert actions(owners) == ()
-    assert non_task_reason(t(owners), actions(owners)) == "no action"
+    assert non_task_reason(t(owners), actions(owners)) == "owner list"
+    bare = "Mức độ hài lòng của người dân, doanh nghiệp."      # a bare indicator name, no target
+    assert non_task_reason(t(bare), actions(bare)) == "no action"
+    assert non_task_reason(t(bare, "indicator"), actions(bare)) == "no action"
     assert actions("Sở Tư pháp chủ trì, phối hợp Sở Nội vụ báo cáo kết quả về Bộ Tư pháp") == ("báo_cáo",)
     a, b = actions("Tổ chức tập huấn Luật Việc làm cho cán bộ"), actions("Tuyên truyền Luật Việc làm trên báo, đài")
     assert a and b and a[0] != b[0]                      # same law, another action
