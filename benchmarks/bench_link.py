@@ -35,6 +35,9 @@ class SpaceSegmenter(SegmentCache):
     def segment_many(self, texts):
         return [tuple(t.lower().split()) for t in texts]
 
+    def actions_many(self, texts):          # synthetic texts: the first word is the action (no POS tagger)
+        return [tuple(t.lower().split()[:1]) for t in texts]
+
 
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -122,3 +122,39 @@ def test_bad_registry_files(tmp_path):
         read_registry(tmp_path / "missing.csv")
     with pytest.raises(RegistryError):
         write_registry({"clusters": []}, "xlsx", None)
+
+
+def test_link_evidence_column(tmp_path):
+    """Every task of a multi-task cluster says why it is there (its partner and the shared phrase,
+    legal basis or cosine); the column survives CSV and XLSX, and singletons leave it empty.
+    Two real provincial plans carrying out one emulation campaign (and a third plan), whose shared
+    tasks link even with the cheap embedder."""
+    from pathlib import Path
+    real = Path(__file__).parent / "data" / "links-real" / "extractions"
+    exts = [Extraction.from_dict(json.loads((real / f"{s}.json").read_text("utf-8")))
+            for s in ("0124-KH-UBND__556b2fb4", "982-KH-UBND__99c7d8ff", "159-KH-UBND__d40513a8")]
+    reg = registry_from_extractions(exts, HashEmbedder(), date(2026, 1, 1))
+    multi = [c for c in reg["clusters"] if len(c["tasks"]) > 1]
+    assert multi
+    for c in multi:
+        assert all(t["link_evidence"] for t in c["tasks"])
+        assert all(l["reason"] and "cos" in l["reason"] for l in c["links"])
+    assert all(not t["link_evidence"] for c in reg["clusters"] if len(c["tasks"]) == 1 for t in c["tasks"])
+    p = tmp_path / "reg.csv"
+    write_registry(reg, "csv", str(p))
+    header = next(csv.reader(io.StringIO(p.read_text("utf-8-sig"))))
+    assert "Căn cứ liên kết" in header
+    back = read_csv(p)
+    assert [t["link_evidence"] for c in back["clusters"] for t in c["tasks"]] == \
+           [t["link_evidence"] for c in reg["clusters"] for t in c["tasks"]]
+    x = tmp_path / "reg.xlsx"
+    write_xlsx(reg, x)
+    assert [t["link_evidence"] for c in read_xlsx(x)["clusters"] for t in c["tasks"]] == \
+           [t["link_evidence"] for c in reg["clusters"] for t in c["tasks"]]
+    # a sheet written before the column existed still reads
+    old = tmp_path / "old.csv"
+    rows = list(csv.reader(io.StringIO(p.read_text("utf-8-sig"))))
+    j = rows[0].index("Căn cứ liên kết")
+    with old.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([r[:j] + r[j + 1:] for r in rows])
+    assert len(read_csv(old)["clusters"]) == len(back["clusters"])

@@ -58,6 +58,8 @@ class LinkTask:
     lead: tuple[str, ...] = ()
     support: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()    # normalized symbols of the legal documents it cites ("149/2025/QH15")
+    context: str = ""             # the heading path of the task
 
 
 _LABEL = re.compile(r"^\s*\*?[^:*]{0,160}?:\*\s*")   # "*Tiêu chí thành phần X:* ..." italic label
@@ -90,22 +92,84 @@ def split_clauses(text: str) -> list[str]:
     return out or [t]
 
 
+_SYMBOL_IN_TEXT = re.compile(r"(?<![\w/])\d{1,5}/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z0-9]*(?:-[A-ZĐa-z0-9]+)*(?![\w/])")
+
+
+def cited_symbols(text: str, refs: Iterable = ()) -> tuple[str, ...]:
+    """Normalized symbols of the documents a task cites: its legal references (records or dicts
+    with ``symbol``) and the symbols written in its text ("Luật số 74/2025/QH15", "892/QĐ-TTg")."""
+    out = []
+    for r in refs:
+        sym = r.get("symbol") if isinstance(r, dict) else getattr(r, "symbol", None)
+        n = normalize_symbol(sym)
+        if n and n not in out:
+            out.append(n)
+    for m in _SYMBOL_IN_TEXT.finditer(text or ""):
+        n = normalize_symbol(m.group(0))
+        if n and n not in out:
+            out.append(n)
+    return tuple(out)
+
+
 def tasks_from_extraction(ext, plan: str | None = None) -> list[LinkTask]:
     """LinkTasks of one ``Extraction`` (plan key: ``plan`` or the source's stem)."""
     pk = plan if plan is not None else Path(ext.source).stem
+    refs = {r.id: r for r in ext.legal_refs}
     out = []
     for t in ext.tasks:
         out.append(LinkTask(key=f"{pk}:{t.id}", plan=pk, task_id=t.id, text=t.text, kind=t.kind or "task",
                             lead=tuple(t.lead), support=tuple(t.support),
-                            metrics=tuple(x.metric for x in t.targets if getattr(x, "metric", None))))
+                            metrics=tuple(x.metric for x in t.targets if getattr(x, "metric", None)),
+                            refs=cited_symbols(t.text, [refs[i] for i in t.legal_refs if i in refs]),
+                            context=getattr(t, "context", "") or ""))
     return out
 
 
-def task_from_record(rec) -> LinkTask:
-    """A LinkTask from the corpus store's ``TaskRecord``."""
+def task_from_record(rec, refs: dict | None = None) -> LinkTask:
+    """A LinkTask from the corpus store's ``TaskRecord`` (``refs``: its plan's references by id)."""
+    refs = refs or {}
     return LinkTask(key=rec.key, plan=str(rec.plan_id), task_id=rec.task_id, text=rec.text, kind=rec.kind or "task",
                     lead=tuple(rec.lead), support=tuple(rec.support),
-                    metrics=tuple(t.get("metric") for t in (rec.targets or []) if t.get("metric")))
+                    metrics=tuple(t.get("metric") for t in (rec.targets or []) if t.get("metric")),
+                    refs=cited_symbols(rec.text, [refs[i] for i in (rec.legal_refs or []) if i in refs]),
+                    context=getattr(rec, "context", "") or "")
+
+
+# --------------------------------------------------------------------------- what can be linked
+
+TEMPLATE_MIN_PLANS = 10     # plan frequency separates a template from a shared commitment only in a corpus this big
+TEMPLATE_PLAN_SHARE = 0.2   # a word pair in this share of the plans (and 4+ plans) is template wording
+TEMPLATE_TEXT_SHARE = 0.8   # a task whose word pairs are this much template wording is a template
+
+
+def is_owner_list(text: str) -> bool:
+    """A list of bodies and nothing else ("Các bộ, cơ quan ngang bộ; Ủy ban nhân dân các tỉnh, thành
+    phố trực thuộc Trung ương"): every part ``split_bodies`` finds is a clean body name."""
+    from kehoach.extract.bodies import is_body_phrase, split_bodies
+    parts = [p for p in split_bodies(text.strip().rstrip(".;:")) if p.strip()]
+    return bool(parts) and all(is_body_phrase(p) for p in parts)
+
+
+def non_task_reason(t: LinkTask, actions: Sequence[str]) -> str | None:
+    """Why a task can never be linked, or None: a form field of the task above it ("Thời gian
+    thực hiện: ...", "Đơn vị chủ trì: ...", "Nguồn kinh phí: ...", "Sản phẩm: ..."), a form label
+    with a short value, a bare list of bodies, or a text with no action ("Các sở, ban, ngành; UBND các phường, xã";
+    a bare indicator name) unless it is an indicator with a target."""
+    from kehoach.extract.tasks import task_field
+    from kehoach.search.text import is_boilerplate
+    text = link_text(t.text)
+    f = task_field(text)
+    if f is not None:
+        return f"field:{f[0]}"
+    if is_boilerplate(text):
+        return "form label"
+    if is_owner_list(text):
+        return "owner list"
+    if not actions:
+        if t.kind == "indicator" and (t.metrics or re.search(r"\d", text)):
+            return None
+        return "no action"
+    return None
 
 
 # --------------------------------------------------------------------------- lexical evidence
@@ -127,6 +191,9 @@ class Lexicon:
     _idf: dict[str, float] = field(default_factory=dict)
     _mass: dict[tuple[str, str], float] = field(default_factory=dict)
     _n_at_clear: int = 0
+    plan_of: dict[str, str] = field(default_factory=dict)             # key -> plan
+    plan_terms: dict[str, Counter] = field(default_factory=dict)      # plan -> term -> tasks of the plan with it
+    plan_df: Counter = field(default_factory=Counter)                 # term -> plans with it
 
     def _changed(self) -> None:
         """IDF-derived caches are kept until the corpus size moves by more than 10 %:
@@ -138,8 +205,9 @@ class Lexicon:
             self._n_at_clear = self.n
 
     def add(self, keys: Sequence[str], segmented: Sequence[Sequence[str]],
-            clauses: Sequence[Sequence[Sequence[str]]] | None = None) -> None:
-        """``clauses``: the segmented words of each task's clauses (default: one clause, the task)."""
+            clauses: Sequence[Sequence[Sequence[str]]] | None = None, plans: Sequence[str] | None = None) -> None:
+        """``clauses``: the segmented words of each task's clauses (default: one clause, the task);
+        ``plans``: each task's plan (for plan frequencies; default: the key before ":")."""
         for i, (k, words) in enumerate(zip(keys, segmented)):
             if k in self.words:
                 self.remove([k])
@@ -151,6 +219,13 @@ class Lexicon:
             self.df.update(terms)
             for t in terms:
                 self.postings.setdefault(t, set()).add(k)
+            plan = plans[i] if plans is not None else k.split(":", 1)[0]
+            self.plan_of[k] = plan
+            pt = self.plan_terms.setdefault(plan, Counter())
+            for t in terms:
+                if pt[t] == 0:
+                    self.plan_df[t] += 1
+                pt[t] += 1
             self.n += 1
         self._changed()
 
@@ -166,6 +241,13 @@ class Lexicon:
             self.df.subtract(terms)
             for t in terms:
                 self.postings.get(t, set()).discard(k)
+            pt = self.plan_terms.get(self.plan_of.pop(k, ""), Counter())
+            for t in terms:
+                if pt.get(t, 0) > 0:
+                    pt[t] -= 1
+                    if pt[t] == 0:
+                        del pt[t]
+                        self.plan_df[t] -= 1
             self.n -= 1
             for c in (self._vec, self._mass):
                 c.pop((k, "w"), None)
@@ -255,6 +337,45 @@ class Lexicon:
         top = math.log((self.n + 1) / 2) + 1.0
         return max(self.idf(t) for t in shared) / top
 
+    @property
+    def n_plans(self) -> int:
+        return sum(1 for c in self.plan_terms.values() if c)
+
+    def plan_idf(self, term: str) -> float:
+        """IDF over plans, 0..1: 1 for a term of one plan, 0 for a term of every plan (boilerplate
+        every plan writes weighs nothing, whatever a hand list says)."""
+        n = max(self.n_plans, 1)
+        return math.log((n + 1) / (self.plan_df.get(term, 0) + 1)) / math.log((n + 1) / 2) if n > 1 else 1.0
+
+    def rarest_shared_plan(self, a: str, b: str) -> float:
+        """Plan IDF of the rarest shared word bigram (0 when none)."""
+        shared = set(self.bigrams[a]) & set(self.bigrams[b])
+        return max((self.plan_idf(t) for t in shared), default=0.0)
+
+    def template_share(self, key: str) -> float:
+        """The share of a task's word pairs that many plans write (0 below ``TEMPLATE_MIN_PLANS`` plans)."""
+        n = self.n_plans
+        bg = set(self.bigrams.get(key, ()))
+        if n < TEMPLATE_MIN_PLANS or not bg:
+            return 0.0
+        lim = max(4, TEMPLATE_PLAN_SHARE * n)
+        return sum(self.plan_df.get(t, 0) >= lim for t in bg) / len(bg)
+
+    def shared_phrase(self, a: str, b: str) -> str:
+        """The longest run of content words both tasks write (what the link rests on)."""
+        wa, wb = self.words[a], self.words[b]
+        best, end = 0, 0
+        prev = [0] * (len(wb) + 1)
+        for i in range(1, len(wa) + 1):
+            cur = [0] * (len(wb) + 1)
+            for j in range(1, len(wb) + 1):
+                if wa[i - 1] == wb[j - 1]:
+                    cur[j] = prev[j - 1] + 1
+                    if cur[j] > best:
+                        best, end = cur[j], i
+            prev = cur
+        return " ".join(wa[end - best:end]).replace("_", " ")
+
     def shared(self, a: str, b: str, top: int = 6) -> list[str]:
         """The shared words that weigh most (evidence shown to people)."""
         sa, sb = set(self.words[a]), set(self.words[b])
@@ -270,16 +391,29 @@ def _dot(va: dict[str, float], vb: dict[str, float]) -> float:
 # --------------------------------------------------------------------------- features and model
 
 FEATURES = ["cos", "lex", "bigram", "cover", "bigram_cover", "both_indicator", "mixed_kind", "metric", "owner",
-            "clause_cos", "clause_lex", "clause_bigram", "rare", "rare_bigram"]
+            "clause_cos", "clause_lex", "clause_bigram", "rare", "rare_bigram",
+            "action", "first_action", "refs_shared", "refs_conflict", "plan_rare"]
 
 
 def _owner_set(t: LinkTask) -> set[str]:
     return {x.casefold() for x in t.lead}
 
 
-def pair_features(a: LinkTask, b: LinkTask, cos: float, lex: Lexicon, clause_cos: float | None = None) -> np.ndarray:
+def action_overlap(va: Sequence[str], vb: Sequence[str], lex: Lexicon) -> tuple[float, float]:
+    """(IDF mass of the shared action verbs over the smaller verb set's mass, 1 when both
+    start with the same action): "tập huấn" is not "tuyên truyền"; common verbs weigh little."""
+    sa, sb = set(va), set(vb)
+    if not sa or not sb:
+        return 0.0, 0.0
+    mass = min(sum(lex.idf(v) for v in sa), sum(lex.idf(v) for v in sb))
+    shared = sum(lex.idf(v) for v in sa & sb)
+    return shared / max(mass, 1e-9), float(va[0] == vb[0])
+
+
+def pair_features(a: LinkTask, b: LinkTask, cos: float, lex: Lexicon, clause_cos: float | None = None,
+                  actions: tuple[Sequence[str], Sequence[str]] = ((), ())) -> np.ndarray:
     """The evidence of one pair, in ``FEATURES`` order (``clause_cos``: best cosine of a
-    clause pair; the task cosine when not given)."""
+    clause pair; the task cosine when not given; ``actions``: the action verbs of a and b)."""
     both_ind = float(a.kind == "indicator" and b.kind == "indicator")
     mixed = float((a.kind == "indicator") != (b.kind == "indicator"))
     metric = 0.0
@@ -291,10 +425,15 @@ def pair_features(a: LinkTask, b: LinkTask, cos: float, lex: Lexicon, clause_cos
     oa, ob = _owner_set(a), _owner_set(b)
     owner = float(bool(oa & ob))
     cl_w, cl_b = lex.clause_cosines(a.key, b.key)
+    act, first = action_overlap(actions[0], actions[1], lex)
+    ra, rb = set(a.refs), set(b.refs)
+    refs_shared = float(bool(ra & rb))
+    refs_conflict = float(bool(ra) and bool(rb) and not ra & rb)
     return np.array([cos, lex.cosine(a.key, b.key, "w"), lex.cosine(a.key, b.key, "b"),
                      lex.cover(a.key, b.key, "w"), lex.cover(a.key, b.key, "b"), both_ind, mixed, metric, owner,
                      max(cos, cos if clause_cos is None else clause_cos), cl_w, cl_b, lex.rarest_shared(a.key, b.key),
-                     lex.rarest_shared(a.key, b.key, "b")],
+                     lex.rarest_shared(a.key, b.key, "b"), act, first, refs_shared, refs_conflict,
+                     lex.rarest_shared_plan(a.key, b.key)],
                     dtype=np.float64)
 
 
@@ -324,7 +463,11 @@ class LinkModel:
         Path(path).write_text(json.dumps(d, ensure_ascii=False, indent=1) + "\n", "utf-8")
 
     def prob(self, f: np.ndarray) -> np.ndarray | float:
-        z = ((np.asarray(f) - self.mean) / self.scale) @ np.asarray(self.weights) + self.bias
+        """``f``: features in ``FEATURES`` order; the model reads the ones it was fitted on."""
+        f = np.asarray(f)
+        if list(self.features) != FEATURES:
+            f = f[..., [FEATURES.index(x) for x in self.features]]
+        z = ((f - self.mean) / self.scale) @ np.asarray(self.weights) + self.bias
         return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -407,7 +550,25 @@ class Link:
     evidence: dict
 
     def to_dict(self) -> dict:
-        return {"a": self.a, "b": self.b, "prob": round(self.prob, 4), "evidence": self.evidence}
+        return {"a": self.a, "b": self.b, "prob": round(self.prob, 4), "evidence": self.evidence,
+                "reason": evidence_text(self.evidence)}
+
+
+def evidence_text(ev: dict) -> str:
+    """One line a person reads: the shared phrase, the shared legal basis, the shared action,
+    the cosine ('cụm từ chung "gửi thư xin lỗi"; căn cứ chung 149/2025/QH15; cos 0.93')."""
+    if not ev:
+        return ""
+    parts = []
+    if ev.get("shared_phrase"):
+        parts.append(f'cụm từ chung "{ev["shared_phrase"]}"')
+    if ev.get("shared_refs"):
+        parts.append("căn cứ chung " + ", ".join(ev["shared_refs"]))
+    if ev.get("shared_actions"):
+        parts.append("hành động chung " + ", ".join(a.replace("_", " ") for a in ev["shared_actions"][:3]))
+    if "cos" in ev:
+        parts.append(f"cos {max(ev['cos'], ev.get('clause_cos', 0.0)):.2f}")
+    return "; ".join(parts)
 
 
 class Linker:
@@ -434,10 +595,16 @@ class Linker:
         self.clause_vectors: dict[str, np.ndarray] = {}     # key -> (clauses x dim), tasks of 2+ clauses
         self._feats: dict[tuple[str, str], np.ndarray] = {}
         self._probs: dict[tuple[str, str], float] = {}
+        self.actions: dict[str, tuple[str, ...]] = {}       # key -> action verbs
+        self._reason: dict[str, str | None] = {}
 
     def set_model(self, model: LinkModel) -> None:
+        """Use another model; the cached probabilities stay when only its thresholds differ."""
+        old = self.model
         self.model = model
-        self._probs.clear()
+        if (old.weights, old.bias, old.mean, old.scale, list(old.features)) != \
+                (model.weights, model.bias, model.mean, model.scale, list(model.features)):
+            self._probs.clear()
 
     # ---- building
     def add(self, tasks: Sequence[LinkTask], vectors: np.ndarray | None = None, *,
@@ -476,7 +643,10 @@ class Linker:
                 pos += len(cs)
             else:
                 seg_clauses.append([seg_tasks[i]])
-        self.lex.add([t.key for t in tasks], seg_tasks, seg_clauses)
+        self.lex.add([t.key for t in tasks], seg_tasks, seg_clauses, [t.plan for t in tasks])
+        for t, acts in zip(tasks, self.segmenter.actions_many(texts)):
+            self.actions[t.key] = acts
+        self._reason.clear()
         start = len(self.index)
         self.index.add([t.key for t in tasks], vectors)
         for i, t in enumerate(tasks):
@@ -531,6 +701,8 @@ class Linker:
         for k in keys:
             self.tasks.pop(k, None)
             self.clause_vectors.pop(k, None)
+            self.actions.pop(k, None)
+        self._reason.clear()
         self.lex.remove(keys)
         self.candidates = {p for p in self.candidates if p[0] not in keys and p[1] not in keys}
         self._feats.clear()
@@ -554,22 +726,45 @@ class Linker:
         f = self._feats.get(pair)
         if f is None:
             f = pair_features(self.tasks[pair[0]], self.tasks[pair[1]], self.cosine(a, b), self.lex,
-                              self.clause_cosine(a, b))
+                              self.clause_cosine(a, b), (self.actions.get(pair[0], ()), self.actions.get(pair[1], ())))
             self._feats[pair] = f
         return f
 
+    def unlinkable(self, key: str) -> str | None:
+        """Why a task is never linked (``non_task_reason``, or "template": most of its word pairs
+        are wording many plans share), or None for a real task."""
+        if key not in self._reason:
+            t = self.tasks[key]
+            r = non_task_reason(t, self.actions.get(key, ()))
+            if r is None and self.lex.template_share(key) >= TEMPLATE_TEXT_SHARE:
+                r = "template"
+            self._reason[key] = r
+        return self._reason[key]
+
+    def linkable(self, key: str) -> bool:
+        return self.unlinkable(key) is None
+
     def prob(self, a: str, b: str) -> float:
+        """p(same commitment); 0 when either task is not a real task (``unlinkable``)."""
         pair = (a, b) if a < b else (b, a)
         p = self._probs.get(pair)
         if p is None:
-            p = float(self.model.prob(self.features(*pair)))
+            if not (self.linkable(a) and self.linkable(b)):
+                p = 0.0
+            else:
+                p = float(self.model.prob(self.features(*pair)))
             self._probs[pair] = p
         return p
 
     def evidence(self, a: str, b: str) -> dict:
+        """Why a pair is linked: the shared phrase, the shared legal basis, the shared actions, the
+        cosines, and every feature of the model."""
         f = self.features(a, b)
         ev = {name: round(float(x), 4) for name, x in zip(FEATURES, f)}
         ev["shared_words"] = [w.replace("_", " ") for w in self.lex.shared(a, b)]
+        ev["shared_phrase"] = self.lex.shared_phrase(a, b)
+        ev["shared_refs"] = sorted(set(self.tasks[a].refs) & set(self.tasks[b].refs))
+        ev["shared_actions"] = sorted(set(self.actions.get(a, ())) & set(self.actions.get(b, ())))
         return ev
 
     def links(self, threshold: float | None = None, evidence: bool = True) -> list[Link]:
@@ -657,16 +852,25 @@ LINK_MIGRATIONS = [
 ]
 
 
-def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, progress: bool = False) -> Linker:
+def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, progress: bool | None = False) -> Linker:
     """A Linker over every task of ``corpus``: vectors and segmentations come from the caches
     (only texts never seen are embedded), stored candidate pairs are restored, and only
-    tasks never searched are searched; their candidates are stored."""
+    tasks never searched are searched; their candidates are stored. ``progress``: one line
+    per step on stderr (a bar on a terminal); None = on."""
     from kehoach.corpus.embed import CachedEmbedder, get_embedder
+    from kehoach.corpus.progress import Progress
     corpus.ensure_schema("link", LINK_MIGRATIONS)
     emb = embedder or CachedEmbedder(get_embedder(None), corpus)
     linker = Linker(emb, model, segmenter=SegmentCache(corpus))
-    tasks = [task_from_record(r) for r in corpus.tasks()]
+    bar = Progress(3, "linking", enabled=progress)
+    refs: dict[int, dict] = {}
+    tasks = []
+    for r in corpus.tasks():
+        if r.plan_id not in refs:
+            refs[r.plan_id] = {x.get("id"): x for x in corpus.refs(r.plan_id)}
+        tasks.append(task_from_record(r, refs[r.plan_id]))
     linker.add(tasks, search=False)
+    bar.update(note=f"{len(tasks)} tasks embedded and segmented")
     conn = corpus.conn
     present = linker.tasks
     linker.candidates = {(a, b) for a, b in conn.execute("SELECT a, b FROM link_candidates")
@@ -674,6 +878,7 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
     done = {k for (k,) in conn.execute("SELECT key FROM link_searched WHERE embedder=?", (emb.name,))}
     todo = [k for k in present if k not in done]
     new = linker.search(todo)
+    bar.update(note=f"{len(todo)} tasks searched, {len(new)} new candidate pairs")
     stale = [k for k in done if k not in present]
     with conn:
         conn.executemany("INSERT OR IGNORE INTO link_candidates(a, b) VALUES (?, ?)", new)
@@ -681,6 +886,8 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
         if stale:
             conn.executemany("DELETE FROM link_searched WHERE key=?", [(k,) for k in stale])
             conn.executemany("DELETE FROM link_candidates WHERE a=? OR b=?", [(k, k) for k in stale])
+    bar.update(note=f"{len(linker.candidates)} candidate pairs stored")
+    bar.close()
     return linker
 
 
@@ -694,7 +901,7 @@ def update(corpus, added: Sequence[int] = (), removed: Sequence[int] = (), *, em
                 pat = f"{pid}:%"
                 corpus.conn.execute("DELETE FROM link_searched WHERE key LIKE ?", (pat,))
                 corpus.conn.execute("DELETE FROM link_candidates WHERE a LIKE ? OR b LIKE ?", (pat, pat))
-    return linker_for_corpus(corpus, embedder=embedder)
+    return linker_for_corpus(corpus, embedder=embedder, progress=None)
 
 
 # --------------------------------------------------------------------------- calibration on gold links
@@ -736,7 +943,7 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 SEED_GRID = [0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998]
 THRESHOLD_GRID = [0.5, 0.7, 0.8, 0.9, 0.95]
-FLOOR_GRID = [0.02, 0.1, 0.3]
+FLOOR_GRID = [0.02, 0.1, 0.3, 0.5, 0.7, 0.9]   # floor = cluster_threshold: every cross-plan member pair must hold
 
 
 def _f_beta(p: float, r: float, beta: float) -> float:
@@ -746,23 +953,25 @@ def _f_beta(p: float, r: float, beta: float) -> float:
 
 def fit_link_model(linker: Linker, named: dict[str, set[str]], *, folds: int = 5, l2: float = 1.0,
                    beta: float = 0.5, embedder: str = "e5") -> tuple[LinkModel, dict]:
-    """Fit the pair model and the clustering thresholds on gold links, with cross-validation by cluster.
+    """Fit the pair model and the clustering thresholds on gold links, with cross-validation by plan.
 
-    Gold clusters are dealt round-robin into ``folds`` folds; a task belongs to the
-    fold of its first cluster. For each fold the logistic model is fitted on pairs
-    of tasks outside the fold, the whole corpus is clustered with it for every
-    (link_threshold, cluster_threshold, floor) of the grid, and the pairs that involve
-    the fold's tasks are counted. The grid point with the best pooled F-beta
-    (``beta`` = 0.5: precision weighs twice recall; ties go to the stricter point)
-    is kept; the final weights are fitted on all pairs.
+    The plans of the gold are dealt round-robin into ``folds`` folds. For each fold the
+    logistic model is fitted on the pairs of gold tasks of the other plans, the whole
+    corpus is clustered with it for every (link_threshold, cluster_threshold, floor) of
+    the grid, and the gold pairs that involve a task of the held-out plans are counted.
+    The grid point with the best pooled F-beta (``beta`` = 0.5: precision weighs twice
+    recall; ties go to the stricter point) is kept; the final weights are fitted on all
+    pairs. Pairs with a task that is never linked (``Linker.unlinkable``) are not fitted on
+    (their probability is 0) but their gold pairs count as missed.
     """
     keys = sorted(k for k in named if k in linker.tasks)
-    pairs = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:] if linker.tasks[a].plan != linker.tasks[b].plan]
+    pairs = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:] if linker.tasks[a].plan != linker.tasks[b].plan
+             and linker.linkable(a) and linker.linkable(b)]
     X = np.array([linker.features(a, b) for a, b in pairs])
     y = np.array([float(bool(named[a] & named[b])) for a, b in pairs])
-    cids = sorted({c for k in keys for c in named[k]})
-    fold_of_cluster = {c: i % folds for i, c in enumerate(cids)}
-    fold_of_task = {k: fold_of_cluster[min(named[k])] for k in keys}
+    plans = sorted({linker.tasks[k].plan for k in keys})
+    fold_of_plan = {p: i % folds for i, p in enumerate(plans)}
+    fold_of_task = {k: fold_of_plan[linker.tasks[k].plan] for k in keys}
 
     def model_from(Xs, ys, g=(0.99, 0.9, 0.1)):
         w, b, m, sc = fit_logistic(Xs, ys, l2=l2)
@@ -795,7 +1004,7 @@ def fit_link_model(linker: Linker, named: dict[str, set[str]], *, folds: int = 5
               "grid": {"/".join(map(str, g)): [round(x, 3) for x in v] for g, v in table.items()}}
     model.note = ("fitted by kehoach.corpus.link.fit_link_model on the gold links; thresholds (link_threshold seeds "
                   "a commitment, cluster_threshold grows it, floor) chosen by "
-                  f"{folds}-fold cross-validation by gold cluster, best F{beta}")
+                  f"{folds}-fold cross-validation by plan, best F{beta}")
     return model, report
 
 
@@ -868,19 +1077,26 @@ def _main(argv: list[str] | None = None) -> int:
     ap.add_argument("command", choices=["fit"])
     ap.add_argument("gold_dir")
     ap.add_argument("links")
+    ap.add_argument("--also", nargs=2, action="append", default=[], metavar=("GOLD_DIR", "LINKS"),
+                    help="another gold set (extractions and their links), e.g. tests/data/links-real")
     ap.add_argument("--model", default=None, help="embedder (default e5)")
     ap.add_argument("--cache", default=None, help="sqlite file for the embedding/segmentation cache")
     ap.add_argument("--out", default=str(MODEL_PATH))
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--l2", type=float, default=1.0)
     a = ap.parse_args(argv)
-    exts = [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in sorted(Path(a.gold_dir).glob("*.json"))]
+    sets = [(a.gold_dir, a.links)] + [tuple(x) for x in a.also]
+    exts = [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for d, _ in sets for p in sorted(Path(d).glob("*.json"))]
+    named: dict[str, set[str]] = {}
+    for _, lp in sets:
+        for k, cs in load_gold_links(lp).items():
+            named.setdefault(k, set()).update(f"{lp}#{c}" for c in cs)
     emb = CachedEmbedder(get_embedder(a.model), a.cache)
     seg = SegmentCache(a.cache)
     n = len(FEATURES)
     linker = Linker(emb, LinkModel([0.0] * n, 0.0, [0.0] * n, [1.0] * n), segmenter=seg)
     linker.add([t for e in exts for t in tasks_from_extraction(e)])
-    model, report = fit_link_model(linker, load_gold_links(a.links), folds=a.folds, l2=a.l2, embedder=emb.name)
+    model, report = fit_link_model(linker, named, folds=a.folds, l2=a.l2, embedder=emb.name)
     grid = report.pop("grid")
     grid = {k: "P={} R={} F1={}".format(*v) for k, v in grid.items()}
     model.save(a.out, extra={"cv": report, "cv_grid_link/cluster/floor": grid})

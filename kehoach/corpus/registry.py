@@ -183,12 +183,25 @@ def without_boilerplate(clusters: list, infos: dict[str, TaskInfo]) -> list[list
 def build_registry(linker, infos: dict[str, TaskInfo], as_of: date,
                    citations: list[dict] | None = None) -> dict:
     """Clusters of ``linker`` -> the registry dict (shape in the module docs)."""
+    from kehoach.corpus.link import evidence_text
     from kehoach.search.tasks import STATUS_VI, status_of
     clusters = without_boilerplate(linker.clusters(), infos)
     clusters.sort(key=lambda c: (-len(c), min(c)))
     out = []
     taken: set[str] = set()
     for keys in clusters:
+        if len(keys) > 1:        # evidence of the pairs inside the cluster
+            inside = [(a, b) for i, a in enumerate(sorted(keys)) for b in sorted(keys)[i + 1:]
+                      if linker.tasks[a].plan != linker.tasks[b].plan]
+            pair_links = sorted(((linker.prob(a, b), a, b) for a, b in inside), reverse=True)
+        else:
+            pair_links = []
+        best: dict[str, str] = {}
+        for p, a, b in pair_links:
+            for x, y in ((a, b), (b, a)):
+                if x not in best and y in infos:
+                    other = infos[y].plan.get("number") or infos[y].source
+                    best[x] = f"cùng {other} {infos[y].task_id} (p {p:.2f}): {evidence_text(linker.evidence(x, y))}"
         keys = sorted(keys)
         tasks = []
         for k in keys:
@@ -196,13 +209,15 @@ def build_registry(linker, infos: dict[str, TaskInfo], as_of: date,
             tasks.append({"source": i.source, "task_id": i.task_id, "text": i.text, "lead": i.lead,
                           "support": i.support, "deadline": i.deadline, "plan": i.plan,
                           "section": i.section, "product": i.product, "legal_refs": list(i.legal_refs or []),
+                          "link_evidence": best.get(k, ""),
                           "status": task_status(i.deadline, as_of),
                           "tinh_trang": STATUS_VI[status_of(i.deadline, as_of)]})
         cid = cluster_id(keys, infos, taken)
         taken.add(cid)
         entry = {"id": cid, "label": cluster_label(keys, linker), "size": len(keys), "tasks": tasks}
         if len(keys) > 1:
-            entry["links"] = [l.to_dict() for l in linker.links() if l.a in set(keys) and l.b in set(keys)]
+            from kehoach.corpus.link import Link
+            entry["links"] = [Link(a, b, p, linker.evidence(a, b)).to_dict() for p, a, b in pair_links]
         out.append(entry)
     reg = {"as_of": as_of.isoformat(), "clusters": out}
     if citations is not None:
@@ -223,9 +238,10 @@ def registry_from_extractions(exts, embedder, as_of: date, *, model=None, segmen
     return build_registry(linker, infos, as_of, citation_links(plans))
 
 
-def registry_from_corpus(corpus, as_of: date, *, embedder=None) -> dict:
+def registry_from_corpus(corpus, as_of: date, *, embedder=None, progress: bool | None = False) -> dict:
+    """``progress``: the linking steps on stderr (None = on; the CLI turns it on)."""
     from kehoach.corpus.link import PlanRef, citation_links, linker_for_corpus
-    linker = linker_for_corpus(corpus, embedder=embedder)
+    linker = linker_for_corpus(corpus, embedder=embedder, progress=progress)
     infos = {}
     refs: dict[int, dict] = {}
     for rec in corpus.tasks():
@@ -242,7 +258,9 @@ def registry_from_corpus(corpus, as_of: date, *, embedder=None) -> dict:
 
 ROW_FIELDS = ["cluster_id", "plan_number", "plan_date", "plan_title", "plan_issuer", "province", "section",
               "task_id", "text", "lead", "support", "deadline_date", "deadline_text", "product", "legal_refs",
-              "status", "cluster_label", "cluster_size", "deadline_recurrence", "deadline_day", "source"]
+              "status", "cluster_label", "cluster_size", "deadline_recurrence", "deadline_day", "source",
+              "link_evidence"]
+OPTIONAL_FIELDS = {"link_evidence"}     # a sheet written before the column existed still reads
 HEADERS_VI = {  # the header row people read (the Government's task-tracking fields); the reader accepts either
     "cluster_id": "Mã cụm", "cluster_label": "Nhiệm vụ chung", "cluster_size": "Số nhiệm vụ trong cụm",
     "source": "Tệp nguồn", "plan_number": "Số hiệu văn bản giao", "plan_issuer": "Cơ quan ban hành",
@@ -251,6 +269,7 @@ HEADERS_VI = {  # the header row people read (the Government's task-tracking fie
     "support": "Cơ quan phối hợp", "deadline_text": "Thời hạn", "deadline_date": "Hạn (ngày)",
     "product": "Sản phẩm", "legal_refs": "Căn cứ", "deadline_recurrence": "Định kỳ",
     "deadline_day": "Ngày trong kỳ", "status": "Tình trạng",
+    "link_evidence": "Căn cứ liên kết",
 }
 SEP = "; "
 # Vietnamese status -> the registry's status code (task_status)
@@ -275,7 +294,8 @@ def registry_rows(reg: dict) -> list[dict]:
                          "task_id": t["task_id"], "text": t["text"], "lead": SEP.join(t.get("lead") or []),
                          "support": SEP.join(t.get("support") or []), "deadline_text": d.get("text") or "",
                          "deadline_date": d.get("date") or "", "deadline_recurrence": d.get("recurrence") or "",
-                         "deadline_day": "" if d.get("day") is None else d["day"], "status": vi})
+                         "deadline_day": "" if d.get("day") is None else d["day"], "status": vi,
+                         "link_evidence": t.get("link_evidence") or ""})
     return rows
 
 
@@ -302,14 +322,14 @@ def rows_to_registry(rows: Iterable[dict]) -> dict:
                            "legal_refs": [x for x in r["legal_refs"].split(SEP) if x],
                            "status": STATUS_CODE.get(r["status"], r["status"] if r["status"] in
                                                      ("open", "overdue", "recurring") else "open"),
-                           "tinh_trang": r["status"]})
+                           "tinh_trang": r["status"], "link_evidence": r.get("link_evidence") or ""})
     return {"clusters": list(clusters.values())}
 
 
 def _header_map(header: Sequence[str], where: str) -> list[str]:
     rev = {v: k for k, v in HEADERS_VI.items()}
     names = [rev.get(h, h) for h in (str(x or "").strip() for x in header)]
-    missing = [f for f in ROW_FIELDS if f not in names]
+    missing = [f for f in ROW_FIELDS if f not in names and f not in OPTIONAL_FIELDS]
     if missing:
         raise RegistryError(f"{where}: not a registry sheet (missing columns: {', '.join(missing)})")
     return names
@@ -339,7 +359,8 @@ def read_csv(path: Path | str) -> dict:
 WIDTHS = {"cluster_id": 13, "cluster_label": 45, "cluster_size": 8, "source": 22, "plan_number": 14,
           "plan_title": 40, "province": 14, "section": 9, "product": 30, "legal_refs": 28,
           "plan_issuer": 28, "plan_date": 11, "task_id": 8, "text": 80, "lead": 30, "support": 30,
-          "deadline_text": 24, "deadline_date": 11, "deadline_recurrence": 11, "deadline_day": 8, "status": 11}
+          "deadline_text": 24, "deadline_date": 11, "deadline_recurrence": 11, "deadline_day": 8, "status": 11,
+          "link_evidence": 50}
 
 
 def write_xlsx(reg: dict, path: Path | str) -> None:
@@ -452,7 +473,7 @@ def cmd_registry(args) -> int:
     as_of = parse_as_of(args.as_of)
     corpus = _open_corpus(args)
     emb = CachedEmbedder(get_embedder(args.model), corpus)
-    reg = registry_from_corpus(corpus, as_of, embedder=emb)
+    reg = registry_from_corpus(corpus, as_of, embedder=emb, progress=None)
     write_registry(reg, args.format, args.out)
     return 0
 
@@ -462,7 +483,7 @@ def cmd_link(args) -> int:
     from kehoach.corpus.link import linker_for_corpus
     corpus = _open_corpus(args)
     emb = CachedEmbedder(get_embedder(args.model), corpus)
-    linker = linker_for_corpus(corpus, embedder=emb)
+    linker = linker_for_corpus(corpus, embedder=emb, progress=None)
     links = linker.links()
     clusters = [c for c in linker.clusters() if len(c) > 1]
     if args.json:

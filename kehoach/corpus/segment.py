@@ -110,3 +110,89 @@ class SegmentCache:
                 self._conn.executemany("INSERT OR REPLACE INTO segment_cache(sha1, words) VALUES (?, ?)",
                                        [(k, " ".join(v)) for k, v in new.items()])
         return [found[k] for k in keys]
+
+    def actions_many(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
+        """``actions`` of each text, cached in the same database (uncached when it is read-only)."""
+        try:
+            return actions_many(texts, self._conn)
+        except sqlite3.Error:
+            return actions_many(texts, None)
+
+
+# --------------------------------------------------------------------------- actions (verbs)
+
+@lru_cache(maxsize=1)
+def _owner_verbs() -> frozenset[str]:
+    """The verbs that only say who does a task ("chủ trì", "phối hợp"; ``link_owner_verbs.tsv``):
+    they are not the task's action."""
+    return frozenset(w.lower().replace(" ", "_") for w in _load_words(DATA / "link_owner_verbs.tsv"))
+
+
+@lru_cache(maxsize=1)
+def _body_heads() -> frozenset[str]:
+    from kehoach.extract.data import rows
+    return frozenset(r[0].lower() for r in rows("body_heads.tsv") if r and r[0] != "head")
+
+
+@lru_cache(maxsize=200_000)
+def actions(text: str) -> tuple[str, ...]:
+    """The action verbs of ``text`` in order (underthesea POS tag V, lower case, "_" joins
+    syllables): verbs inside a standard body name ("Ban Quản lý dự án", "Sở Tư pháp"), owner
+    verbs ("chủ trì", "phối hợp") and stopwords ("về", "có") dropped. Empty: no action."""
+    from underthesea import pos_tag
+    from kehoach.extract.nlp import entities
+    text = unicodedata.normalize("NFC", " ".join(expand_abbrev(text).replace("*", " ").split()))
+    bodies = [(s, e) for s, e, lab in entities(text) if lab == "BODY"]
+    out, pos = [], 0
+    skip = _owner_verbs()
+    for word, tag in pos_tag(text[:600]):
+        i = text.find(word, pos)
+        if i >= 0:
+            pos = i + len(word)
+        if tag != "V":
+            continue
+        w = word.lower().replace(" ", "_")
+        if w in STOPWORDS or w in skip or not _WORD.search(w):
+            continue
+        if i >= 0 and any(s <= i < e for s, e in bodies):
+            continue
+        if w.replace("_", " ") in _body_heads():          # "Ủy ban nhân dân" tagged V
+            continue
+        before = text[:i].rstrip() if i > 0 else ""
+        if word[:1].isupper() and before and (before[-1].isalnum() or before[-1] == ","):
+            continue                                      # a capitalised word mid-phrase is a name ("Sở Tư pháp")
+        out.append(w)
+    return tuple(out)
+
+
+ACTION_MIGRATIONS = [
+    """CREATE TABLE IF NOT EXISTS action_cache (
+           sha1 TEXT PRIMARY KEY,
+           verbs TEXT NOT NULL        -- space-separated, in order
+       ) WITHOUT ROWID""",
+]
+
+
+def actions_many(texts: Sequence[str], conn: sqlite3.Connection | None = None) -> list[tuple[str, ...]]:
+    """``actions`` of each text, through the ``action_cache`` table of ``conn`` when given."""
+    texts = list(texts)
+    keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+    found: dict[str, tuple[str, ...]] = {}
+    if conn is not None:
+        from kehoach.corpus.embed import _ensure_schema
+        _ensure_schema(conn, "action", ACTION_MIGRATIONS)
+        uniq = list(dict.fromkeys(keys))
+        for i in range(0, len(uniq), 500):
+            chunk = uniq[i:i + 500]
+            rows = conn.execute(f"SELECT sha1, verbs FROM action_cache WHERE sha1 IN ({','.join('?' * len(chunk))})",
+                                chunk)
+            found.update((k, tuple(v.split())) for k, v in rows)
+    new = {}
+    for k, t in zip(keys, texts):
+        if k not in found:
+            found[k] = new[k] = actions(t)
+    if conn is not None and new:
+        with conn:
+            conn.executemany("INSERT OR REPLACE INTO action_cache(sha1, verbs) VALUES (?, ?)",
+                             [(k, " ".join(v)) for k, v in new.items()])
+    return [found[k] for k in keys]

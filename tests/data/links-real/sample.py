@@ -1,0 +1,61 @@
+"""Draw the judged sample of predicted cross-plan pairs on a corpus home.
+
+    PYTHONPATH=. python tests/data/links-real/sample.py HOME [N] [--seed S] > pairs.json
+
+Prints the number of tasks, multi-task clusters and distinct cross-plan pairs on stderr and a
+JSON list of N random predicted pairs (both texts, plans, probability and evidence) on stdout,
+for a person to judge with the rule of README.md (the verdicts live in sample50.json).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+
+
+def predicted_pairs(linker) -> list[tuple[str, str]]:
+    pairs = set()
+    for c in linker.clusters():
+        if len(c) < 2:
+            continue
+        for i, a in enumerate(c):
+            for b in c[i + 1:]:
+                if linker.tasks[a].plan != linker.tasks[b].plan:
+                    pairs.add((a, b) if a < b else (b, a))
+    return sorted(pairs)
+
+
+def main(argv=None) -> int:
+    from kehoach.corpus.embed import CachedEmbedder, get_embedder
+    from kehoach.corpus.link import evidence_text, linker_for_corpus
+    from kehoach.corpus.store import Corpus
+    ap = argparse.ArgumentParser()
+    ap.add_argument("home")
+    ap.add_argument("n", type=int, nargs="?", default=50)
+    ap.add_argument("--seed", type=int, default=14)
+    a = ap.parse_args(argv)
+    corpus = Corpus(a.home)
+    linker = linker_for_corpus(corpus, embedder=CachedEmbedder(get_embedder(None), corpus))
+    plans = {str(p.id): p for p in corpus.plans()}
+    pairs = predicted_pairs(linker)
+    multi = [c for c in linker.clusters() if len(c) > 1]
+    print(f"{len(linker.tasks)} tasks, {len(plans)} plans, {len(multi)} clusters of 2+ tasks, "
+          f"{len(pairs)} distinct cross-plan pairs", file=sys.stderr)
+    rng = random.Random(a.seed)
+    pick = rng.sample(pairs, min(a.n, len(pairs)))
+    out = []
+    for x, y in pick:
+        ev = linker.evidence(x, y)
+        out.append({"a": {"plan": plans[linker.tasks[x].plan].source, "task": linker.tasks[x].task_id,
+                          "text": linker.tasks[x].text},
+                    "b": {"plan": plans[linker.tasks[y].plan].source, "task": linker.tasks[y].task_id,
+                          "text": linker.tasks[y].text},
+                    "prob": round(linker.prob(x, y), 4), "reason": evidence_text(ev), "verdict": None})
+    json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""Cross-plan links on real documents: only real tasks are linked, the real link gold is sound,
+and registry ids do not move when unrelated plans are added.
+
+The real extractions are the committed records of ``tests/data/links-real/extractions`` (20 plans
+of ``real/``: central decisions 892/893/982/28 QĐ-TTg, Nghị quyết 105/NQ-CP, provincial plans and
+directives, portal pages); the embedder is the cheap bag-of-syllables one of the registry tests,
+since what is asserted here is the guard and the ids, not the embedding.
+"""
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kehoach.corpus.link import Linker, LinkModel, LinkTask, non_task_reason, tasks_from_extraction
+from kehoach.corpus.registry import registry_from_extractions
+from kehoach.corpus.segment import actions
+from kehoach.eval import links_report
+from kehoach.extract.bodies import is_body_phrase
+from kehoach.models import Extraction
+
+from tests.shared import files, need
+from tests.test_registry import HashEmbedder
+
+REAL = Path(__file__).parent / "data" / "links-real"
+_FIELD_LINE = re.compile(r"^\W{0,3}(thời gian|thời hạn|tiến độ|(nguồn )?kinh phí|cơ quan chủ trì|đơn vị chủ trì|"
+                         r"cơ quan phối hợp|đơn vị phối hợp|sản phẩm)[^:]{0,30}:", re.I)
+
+
+@pytest.fixture(scope="module")
+def real_exts():
+    return [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in sorted((REAL / "extractions").glob("*.json"))]
+
+
+@pytest.fixture(scope="module")
+def seed_exts():
+    return [Extraction.from_dict(json.loads(p.read_text("utf-8"))) for p in files("eval/gold", "*.json")]
+
+
+def _form_lines(exts) -> list[tuple[str, str]]:
+    """(plan stem, line) for the timing / funding / owner / product lines of real plans: the lines
+    of the real web texts that are such fields, and each real task's deadline and product written
+    as the field line plans write ("Thời gian thực hiện: Thường xuyên", "Sản phẩm: Báo cáo ...")."""
+    out = []
+    for p in files("real/web", "*.txt"):
+        for line in p.read_text("utf-8").splitlines():
+            line = line.strip(" -+*")
+            if _FIELD_LINE.match(line) and len(line) < 200:
+                out.append((p.stem, line))
+    for e in exts:
+        s = Path(e.source).stem
+        for t in e.tasks:
+            if t.deadline and t.deadline.text:
+                out.append((s, f"Thời gian thực hiện: {t.deadline.text}"))
+            if t.product:
+                out.append((s, f"Sản phẩm: {t.product}"))
+    return sorted(set(out))
+
+
+def test_rules_of_a_real_task():
+    """A form line, an owner list and a line with no action are no task; a real task has its action."""
+    t = lambda text, kind="task": LinkTask("p:t", "p", "t", text, kind)
+    assert non_task_reason(t("Thời gian thực hiện: Thường xuyên."), ()) == "field:deadline"
+    assert non_task_reason(t("Nguồn kinh phí: ngân sách nhà nước và các nguồn hợp pháp khác"), ()).startswith("field")
+    owners = "Các sở, ban, ngành; UBND các phường, xã"
+    assert actions(owners) == ()
+    assert non_task_reason(t(owners), actions(owners)) == "owner list"
+    bare = "Mức độ hài lòng của người dân, doanh nghiệp."      # a bare indicator name, no target
+    assert non_task_reason(t(bare), actions(bare)) == "no action"
+    assert non_task_reason(t(bare, "indicator"), actions(bare)) == "no action"
+    assert actions("Sở Tư pháp chủ trì, phối hợp Sở Nội vụ báo cáo kết quả về Bộ Tư pháp") == ("báo_cáo",)
+    a, b = actions("Tổ chức tập huấn Luật Việc làm cho cán bộ"), actions("Tuyên truyền Luật Việc làm trên báo, đài")
+    assert a and b and a[0] != b[0]                      # same law, another action
+    ind = "Tỷ lệ hồ sơ giải quyết đúng hạn đạt 100%"
+    assert non_task_reason(t(ind, "indicator"), actions(ind)) is None
+
+
+@pytest.mark.slow
+def test_no_cluster_around_a_form_line_or_owner_list(real_exts):
+    """The real tasks plus every real timing/funding/owner/product line and every real owner list,
+    each as a task of its plan: none of those lines is in a cluster, and real tasks still link."""
+    tasks = [t for e in real_exts for t in tasks_from_extraction(e)]
+    plans = {t.plan for t in tasks}
+    lines = [(s, l) for s, l in _form_lines(real_exts) if s in plans]
+    # the real owner lists of 2+ bodies whose names the extraction's body grammar knows
+    owners = sorted({(t.plan, "; ".join(t.lead)) for t in tasks if len(t.lead) >= 2
+                     and all(is_body_phrase(x) for x in t.lead)})
+    assert len(lines) >= 10 and len(owners) >= 10          # the real documents have both
+    extra = [LinkTask(f"{s}:x{i}", s, f"x{i}", text) for i, (s, text) in enumerate(lines + owners)]
+    lk = Linker(HashEmbedder(), LinkModel.load())
+    lk.add(tasks + extra)
+    bad = {t.key for t in extra}
+    assert all(lk.unlinkable(k) for k in bad)
+    multi = [c for c in lk.clusters() if len(c) > 1]
+    assert multi                                            # linking still happens on the real tasks
+    for c in multi:
+        assert not bad & set(c), [lk.tasks[k].text for k in bad & set(c)]
+        for k in c:                                         # and no cluster member is itself a form line
+            assert not _FIELD_LINE.match(lk.tasks[k].text.replace("*", "").strip())
+
+
+def test_real_link_gold_is_sound(real_exts):
+    """Every gold task exists; positives span two plans; the scorer reads the gold (its own
+    clusters as the prediction score 1.0, one merged cluster does not)."""
+    gold = json.loads((REAL / "links.json").read_text("utf-8"))
+    have = {(Path(e.source).stem, t.id): t for e in real_exts for t in e.tasks}
+    pos = [c for c in gold if len(c["tasks"]) > 1]
+    assert len(pos) >= 8 and len(gold) - len(pos) >= 30      # positives and hard negatives
+    for c in gold:
+        for t in c["tasks"]:
+            assert (t["source"], t["task"]) in have
+    for c in pos:
+        assert len({t["source"] for t in c["tasks"]}) >= 2
+    pred = [[{"source": t["source"], "text": have[(t["source"], t["task"])].text} for t in c["tasks"]] for c in gold]
+    s, _ = links_report(REAL / "links.json", REAL / "extractions", _write(pred))
+    assert s["link_precision"] == 1.0 and s["link_recall"] == 1.0
+    merged = [[x for c in pred for x in c]]
+    s, _ = links_report(REAL / "links.json", REAL / "extractions", _write(merged))
+    assert s["link_precision"] < 0.2
+
+
+def _write(obj) -> Path:
+    import tempfile
+    f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8")
+    json.dump(obj, f, ensure_ascii=False)
+    f.close()
+    return Path(f.name)
+
+
+@pytest.mark.slow
+def test_registry_ids_stable_when_unrelated_plans_are_added(seed_exts, real_exts):
+    """The seeds' registry, then the seeds plus 20 real plans of other topics: every cluster whose
+    members did not change keeps its id, and most seed clusters do not change."""
+    emb = HashEmbedder()
+    first = registry_from_extractions(seed_exts, emb, date(2022, 1, 1))
+    later = registry_from_extractions(seed_exts + real_exts, emb, date(2022, 1, 1))
+    members = lambda c: frozenset((t["source"], t["task_id"]) for t in c["tasks"])
+    after = {members(c): c["id"] for c in later["clusters"]}
+    kept = [c for c in first["clusters"] if members(c) in after]
+    assert len(kept) >= 0.9 * len(first["clusters"])
+    assert sum(len(c["tasks"]) > 1 for c in kept) >= 0.7 * sum(len(c["tasks"]) > 1 for c in first["clusters"])
+    for c in kept:
+        assert after[members(c)] == c["id"]
