@@ -144,9 +144,11 @@ class _Cluster:
                 raise CorpusError(f"--workers must be at least 1 (got {n})")
             # a file that kills its worker process twice is reported, not retried forever
             with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-                self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                        dashboard_address=None,
-                                                        silence_logs=logging.DEBUG if debug else logging.ERROR)
+                self.cluster = distributed.LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                    # no dashboard; the scheduler's own HTTP endpoint on a free port, not 8787
+                    scheduler_kwargs={"dashboard_address": ":0"},
+                    silence_logs=logging.DEBUG if debug else logging.ERROR)
             self.client = distributed.Client(self.cluster)
         try:
             self.client.wait_for_workers(1, timeout=120)
