@@ -97,15 +97,20 @@ def records(home: Path) -> dict:
                            (pid,)).fetchall()
         refs = db.execute("SELECT ref_id, seq, text, type, number, symbol, date, issuer, status_in_text, span, data "
                           "FROM refs WHERE plan_id=? ORDER BY seq", (pid,)).fetchall()
-        owners = [(t, role, pos, key(k), *rest, bpid == pid if bpid is not None else None) for t, role, pos, k, *rest, bpid
-                  in db.execute("SELECT tb.task_id, tb.role, tb.pos, b.key, b.canonical, b.kind, b.province, "
-                                "b.locality, b.plan_id FROM task_bodies tb JOIN bodies b ON b.id=tb.body_id "
-                                "WHERE tb.plan_id=? ORDER BY tb.task_id, tb.role, tb.pos", (pid,))]
+        owners = [(t, role, pos, key(k), bpid == pid if bpid is not None else None) for t, role, pos, k, bpid
+                  in db.execute("SELECT tb.task_id, tb.role, tb.pos, b.key, b.plan_id FROM task_bodies tb "
+                                "JOIN bodies b ON b.id=tb.body_id WHERE tb.plan_id=? ORDER BY tb.task_id, tb.role, "
+                                "tb.pos", (pid,))]
         out[path] = (tuple(row), tasks, refs, owners)
     aliases = sorted((key(k), a) for k, a in
                      db.execute("SELECT b.key, a.alias FROM body_aliases a JOIN bodies b ON b.id=a.body_id"))
+    # the registry row of a body: its label is written by the first plan that names it
+    bodies = {key(k): tuple(rest) for k, *rest in
+              db.execute("SELECT key, canonical, kind, province, locality FROM bodies")}
+    users = {key(k): n for k, n in db.execute("SELECT b.key, COUNT(DISTINCT tb.plan_id) FROM bodies b "
+                                              "JOIN task_bodies tb ON tb.body_id=b.id GROUP BY b.id")}
     db.close()
-    return {"plans": out, "aliases": aliases}
+    return {"plans": out, "aliases": aliases, "bodies": bodies, "users": users}
 
 
 def plan_count(home: Path) -> int:
@@ -222,6 +227,12 @@ def test_same_records_as_plain_add(bulk, plain, job):
         assert got["plans"][path] == rec, path
     assert len(want["plans"]) == job["good"] - 1
     dup_keys = {k for k, _ in want["aliases"] + got["aliases"] if k.endswith((a, b))}
+    assert set(got["bodies"]) - dup_keys == set(want["bodies"]) - dup_keys
+    # a body named by several plans keeps the label of the first plan stored (``Corpus.store``): the
+    # order differs between a serial and a parallel run, so only shared bodies may differ in label
+    relabelled = [k for k in want["bodies"] if k not in dup_keys and want["bodies"][k] != got["bodies"][k]]
+    assert all(want["users"].get(k, 0) > 1 and got["users"].get(k, 0) > 1 for k in relabelled), \
+        [(k, want["bodies"][k], got["bodies"][k]) for k in relabelled][:5]
     assert [x for x in got["aliases"] if x[0] not in dup_keys] == [x for x in want["aliases"] if x[0] not in dup_keys]
 
 
