@@ -50,8 +50,15 @@ def cmd_add(args) -> int:
         def log(line: str) -> None:
             print(f"kehoach: {line}", file=sys.stderr, flush=True)
 
-        report = corpus.add(args.paths, progress=not quiet, debug=bool(getattr(args, "debug", False)), log=log,
-                            accept_any=bool(getattr(args, "accept_any", False)))
+        engine = args.engine or ("dask" if args.workers or args.scheduler else None)
+        if engine:                              # reading and extraction on a cluster (kehoach/corpus/bulk.py)
+            from kehoach.corpus.bulk import bulk_add
+            report = bulk_add(corpus, args.paths, engine=engine, workers=args.workers, scheduler=args.scheduler,
+                              progress=not quiet, debug=bool(getattr(args, "debug", False)), log=log,
+                              accept_any=bool(getattr(args, "accept_any", False)))
+        else:
+            report = corpus.add(args.paths, progress=not quiet, debug=bool(getattr(args, "debug", False)), log=log,
+                                accept_any=bool(getattr(args, "accept_any", False)))
         outcome = add_outcome(corpus, report)
     finally:
         corpus.close()
@@ -250,6 +257,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-index", action="store_true", help="store only; do not update the link/search indices")
     p.add_argument("--accept-any", action="store_true",
                    help="also store files that read as no administrative document (exit status 3 otherwise)")
+    p.add_argument("--engine", choices=("dask",),
+                   help="read and extract on a Dask cluster, the store written here (needs kehoach[bulk]; docs/bulk.md)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="with --engine: worker processes of a local cluster (default: the CPU count)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --engine: the scheduler of an existing Dask cluster (tcp://host:8786)")
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("list", help="list the stored plans (number, issuer, date, task count)")
