@@ -67,7 +67,10 @@ def open_index(home: Path | str, *, embedder: Optional[str] = "e5", dense: bool 
         vectors = None
         if emb is not None and docs:
             from kehoach.corpus.embed import CachedEmbedder
-            vectors = CachedEmbedder(emb, corpus).embed_passages([d.text for d in docs])
+            # a read-only corpus (the web server) keeps its embedding cache through a connection of
+            # the cache's own: the plan records stay read-only, new vectors are still kept
+            cache = corpus.db_path if getattr(corpus, "readonly", False) else corpus
+            vectors = CachedEmbedder(emb, cache).embed_passages([d.text for d in docs])
         idx = SearchIndex.build(docs, embedder=emb, vectors=vectors, meta=stamp)
         tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
         idx.save(tmp)
