@@ -294,6 +294,8 @@ class ReportCache:
                 self._pending[key] = fut
         if owner and submit is None:
             try:
+                with self._lock:
+                    self.computed += 1
                 fut.set_result(compute())
             except BaseException as e:
                 fut.set_exception(e)
@@ -305,7 +307,6 @@ class ReportCache:
                     self._pending.pop(key, None)
         if owner:
             with self._lock:
-                self.computed += 1
                 gen = key[1]
                 for k in [k for k in self._entries if k[0] == key[0] and k[1] != gen]:
                     del self._entries[k]
@@ -331,6 +332,7 @@ class ReportCache:
                 f = cf.Future()
                 f.set_result(saved)
                 return f
+            self.computed += 1          # (called by ``get`` under the lock)
             job = _registry_subprocess if self.worker == "process" else _registry_job
             return self._executor().submit(job, str(self.home), generation, as_of)
 
