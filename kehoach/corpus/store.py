@@ -69,7 +69,7 @@ def crash_point(name: str) -> None:
     if _CRASH_COUNTS[name] >= int(nth or 1):
         os._exit(137)
 from kehoach.corpus.progress import Progress
-from kehoach.errors import KehoachError, NotAPlanError
+from kehoach.errors import KehoachError, NotAPlanError, printable
 from kehoach.ingest import SUFFIXES
 from kehoach.models import Extraction, IngestedDocument
 
@@ -348,6 +348,12 @@ def discover(paths: Sequence[str]) -> tuple[list[tuple[str, Path]], list[tuple[s
             found.append((given, rp))
 
     def walk(given: str, d: Path) -> None:
+        before = len(found) + len(bad)
+        _walk(given, d)
+        if len(found) + len(bad) == before:
+            bad.append((given, f"folder holds no file to add (none of {', '.join(FOLDER_SUFFIXES)})"))
+
+    def _walk(given: str, d: Path) -> None:
         for root, dirs, files in os.walk(d):
             dirs[:] = sorted(x for x in dirs if not x.startswith("."))
             for f in sorted(files):
@@ -709,14 +715,14 @@ class Corpus:
         removed_ids: list[int] = []
         say = log or (lambda line: None)
         for given, why in bad:
-            say(f"{given}: {why}")
+            say(f"{printable(given)}: {why}")
         with Progress(len(files), "adding", enabled=None if progress else False) as bar:
             def note(line: str) -> None:
                 bar.message(line) if log is None and bar.enabled else say(line)
 
             def one(given: str, path: Path, wait: bool) -> bool:
                 """Add one file; False when another process is extracting it (put off)."""
-                bar.update(0, note=given)
+                bar.update(0, note=printable(given))
                 try:
                     outcome = self._add_one(given, path, known, extract, accept_any, wait=wait, report=report)
                 except KeyboardInterrupt:
@@ -731,7 +737,7 @@ class Corpus:
                             reason = reason.split(": ", 1)[1]
                     reason = " ".join(reason.split())            # one line, whatever the message held
                     (report.not_plans if isinstance(e, NotAPlanError) else report.failed).append((given, reason))
-                    note(f"{given}: {reason}")
+                    note(f"{printable(given)}: {reason}")
                 else:
                     kind, plan_id, other = outcome
                     if kind == "busy":
@@ -749,8 +755,8 @@ class Corpus:
                         report.duplicates.append((given, other))
                         if plan_id is not None:          # the path's old content was removed
                             removed_ids.append(plan_id)
-                        note(f"{given}: skipped, same content as {other}")
-                bar.update(1, note=given)
+                        note(f"{printable(given)}: skipped, same content as {printable(other)}")
+                bar.update(1, note=printable(given))
                 return True
 
             try:

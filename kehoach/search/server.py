@@ -69,6 +69,7 @@ class CorpusBackend:
         self._index: Optional[SearchIndex] = None
         self._generation: Optional[int] = None
         self._lock = threading.Lock()
+        self._building: Optional[threading.Thread] = None
         self.reports = ReportCache(self.home, worker=registry_worker)
 
     def _corpus(self, readonly: bool = True):
@@ -110,18 +111,37 @@ class CorpusBackend:
         self.reports.close()
 
     def index(self) -> SearchIndex:
-        from kehoach.search.service import open_index
+        """The search index of the current generation. After a change, requests keep the previous
+        index while one background thread builds the new one (only the very first build waits)."""
         with self._lock:
-            c = self._corpus()
-            try:
-                gen = int(c.generation())
-                if self._index is None or gen != self._generation:
-                    self._index = open_index(self.home, embedder=self.embedder, dense=bool(self.embedder), corpus=c)
-                    self._generation = gen
-            finally:
-                if hasattr(c, "close"):
-                    c.close()
+            gen = self.generation()
+            if self._index is None:
+                self._index = self._build(gen)
+                self._generation = gen
+            elif gen != self._generation and self._building is None:
+                self._building = threading.Thread(target=self._rebuild, args=(gen,), daemon=True,
+                                                  name="kehoach-index")
+                self._building.start()
             return self._index
+
+    def _build(self, gen: int) -> SearchIndex:
+        from kehoach.search.service import open_index
+        c = self._corpus()
+        try:
+            return open_index(self.home, embedder=self.embedder, dense=bool(self.embedder), corpus=c)
+        finally:
+            c.close()
+
+    def _rebuild(self, gen: int) -> None:
+        try:
+            idx = self._build(gen)
+            with self._lock:
+                self._index, self._generation = idx, gen
+        except Exception as e:            # the old index keeps answering; the next request tries again
+            log.warning("search index rebuild failed: %s", e)
+        finally:
+            with self._lock:
+                self._building = None
 
     @staticmethod
     def _info(p) -> dict:
