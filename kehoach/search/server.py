@@ -70,6 +70,8 @@ class CorpusBackend:
         self._generation: Optional[int] = None
         self._lock = threading.Lock()
         self._building: Optional[threading.Thread] = None
+        self._gen_lock = threading.Lock()
+        self._gen_corpus = None
         self.reports = ReportCache(self.home, worker=registry_worker)
 
     def _corpus(self, readonly: bool = True):
@@ -77,11 +79,17 @@ class CorpusBackend:
         return open_corpus(self.home, readonly=readonly)
 
     def generation(self) -> int:
-        c = self._corpus()
-        try:
-            return int(c.generation())
-        finally:
-            c.close()
+        """The corpus generation, read on one kept read-only connection (opening a corpus runs
+        SQLite's quick_check, too slow to do per request on a large corpus)."""
+        with self._gen_lock:
+            if self._gen_corpus is None:
+                self._gen_corpus = self._corpus()
+            try:
+                return int(self._gen_corpus.generation())
+            except Exception:
+                self._gen_corpus.close()
+                self._gen_corpus = None
+                raise
 
     def call(self, fn, *args, readonly: bool = True):
         """``fn(corpus, *args)`` on a read-only connection; the registry and legal reports come from
@@ -109,6 +117,10 @@ class CorpusBackend:
 
     def close(self) -> None:
         self.reports.close()
+        with self._gen_lock:
+            if self._gen_corpus is not None:
+                self._gen_corpus.close()
+                self._gen_corpus = None
 
     def index(self) -> SearchIndex:
         """The search index of the current generation. After a change, requests keep the previous
