@@ -89,20 +89,3 @@ def test_legal_without_legal_data_answers_and_creates_no_table(tmp_path):
     client.get("/api/legal/1?as_of=2025-01-01")
     assert backend.reports.computed == 1                                # the second answer is cached
 
-
-def test_search_keeps_answering_from_the_old_index_while_the_new_one_builds(tmp_path):
-    home = tmp_path / "H"
-    with Corpus(home) as c:
-        c.add([str(SAMPLES[0])], progress=False)
-    backend, client = _client(home)
-    plans = lambda: {h["plan"]["id"] for h in client.get(                      # noqa: E731
-        "/api/search", params={"q": "kế hoạch", "mode": "lexical", "limit": 200, "literal": True}).json()["hits"]}
-    assert plans() == {1}
-    with Corpus(home) as c:
-        c.add([str(SAMPLES[1])], progress=False)
-    first = plans()                                   # answered at once, by the old or the new index
-    assert first in ({1}, {1, 2})
-    building = backend._building
-    if building is not None:
-        building.join(timeout=300)
-    assert plans() == {1, 2}

@@ -69,7 +69,6 @@ class CorpusBackend:
         self._index: Optional[SearchIndex] = None
         self._generation: Optional[int] = None
         self._lock = threading.Lock()
-        self._building: Optional[threading.Thread] = None
         self._gen_lock = threading.Lock()
         self._gen_corpus = None
         self.reports = ReportCache(self.home, worker=registry_worker)
@@ -123,17 +122,13 @@ class CorpusBackend:
                 self._gen_corpus = None
 
     def index(self) -> SearchIndex:
-        """The search index of the current generation. After a change, requests keep the previous
-        index while one background thread builds the new one (only the very first build waits)."""
+        """The search index of the current generation: after a change the next request rebuilds it
+        (or loads the one ``kehoach search`` saved), so a search always sees the stored plans."""
         with self._lock:
             gen = self.generation()
-            if self._index is None:
+            if self._index is None or gen != self._generation:
                 self._index = self._build(gen)
                 self._generation = gen
-            elif gen != self._generation and self._building is None:
-                self._building = threading.Thread(target=self._rebuild, args=(gen,), daemon=True,
-                                                  name="kehoach-index")
-                self._building.start()
             return self._index
 
     def _build(self, gen: int) -> SearchIndex:
@@ -143,17 +138,6 @@ class CorpusBackend:
             return open_index(self.home, embedder=self.embedder, dense=bool(self.embedder), corpus=c)
         finally:
             c.close()
-
-    def _rebuild(self, gen: int) -> None:
-        try:
-            idx = self._build(gen)
-            with self._lock:
-                self._index, self._generation = idx, gen
-        except Exception as e:            # the old index keeps answering; the next request tries again
-            log.warning("search index rebuild failed: %s", e)
-        finally:
-            with self._lock:
-                self._building = None
 
     @staticmethod
     def _info(p) -> dict:
