@@ -70,6 +70,13 @@ def test_registry_is_computed_once_per_generation_and_never_writes(tmp_path):
     assert r.status_code == 200 and restarted.reports.computed == 1
     assert sum(cl["size"] for cl in r.json()["registry"]["clusters"]) > sum(cl["size"] for cl in reg["clusters"])
     assert not (home / "cache" / f"registry-g{gen}-2025-06-30.json").exists()   # the old generation's file
+    good = r.json()["registry"]
+    with Corpus(home) as c:                                            # stored, its link hook not yet run
+        c.add([str(SAMPLES[3])], progress=False)
+    r = client.get("/api/registry?as_of=2025-06-30")
+    assert r.status_code == 200
+    stale = r.json()["registry"]
+    assert stale.pop("stale")["generation"] == gen + 1 and stale == good
     restarted.close()
 
 

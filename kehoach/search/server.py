@@ -283,6 +283,7 @@ class ReportCache:
         self._entries: dict[tuple, Any] = {}          # key -> value, insertion order = age
         self._pending: dict[tuple, Any] = {}          # key -> concurrent.futures.Future
         self._pool = None
+        self._last: dict[str, tuple[int, dict]] = {}  # day -> (generation, registry): the last good one
         self.computed = 0                             # computations run (tests count them)
 
     def _executor(self):
@@ -352,11 +353,20 @@ class ReportCache:
             job = _registry_subprocess if self.worker == "process" else _registry_job
             return self._executor().submit(job, str(self.home), generation, as_of)
 
-        reg = self.get(key, lambda: None, submit=submit)
+        try:
+            reg = self.get(key, lambda: None, submit=submit)
+        except KehoachError as e:
+            # an add stored plans and its link hook has not finished: the last registry answers,
+            # marked stale, until the links are up to date
+            last = self._last.get(day)
+            if last is None or "not up to date" not in str(e):
+                raise
+            return {**last[1], "stale": {"generation": last[0], "reason": str(e)}}
         reg = dict(reg)
         got = reg.pop("_generation", generation)
         if got == generation:
             self._save(generation, day, reg)
+            self._last[day] = (generation, reg)
         return reg
 
     def _load(self, generation: int, day: str) -> Optional[dict]:
