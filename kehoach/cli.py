@@ -12,7 +12,7 @@ import logging
 import sys
 
 from kehoach import __version__
-from kehoach.errors import KehoachError
+from kehoach.errors import KehoachError, printable
 
 # modules that add subcommands; each has ``register(subparsers)``
 COMMAND_MODULES = [
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except KehoachError as e:
         if args.debug:
             raise
-        print(f"kehoach: error: {e}", file=sys.stderr)
+        print(f"kehoach: error: {printable(e)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("kehoach: interrupted", file=sys.stderr)
@@ -58,5 +58,5 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # unexpected: still one line unless --debug
         if args.debug:
             raise
-        print(f"kehoach: error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
+        print(f"kehoach: error: {type(e).__name__}: {printable(e)} (run with --debug for details)", file=sys.stderr)
         return 1

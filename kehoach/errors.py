@@ -15,3 +15,16 @@ class IngestError(KehoachError):
 
 class NotAPlanError(IngestError):
     """The file has text but is not a Vietnamese administrative document."""
+
+
+def printable(text: str) -> str:
+    """``text`` safe on one terminal line: control characters (a newline in a file name), and the
+    invisible format characters that reorder or hide text (U+202E), shown as escapes."""
+    import unicodedata
+    out = []
+    for ch in str(text):
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch != "\t":
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -10,6 +10,7 @@ from typing import Optional
 
 from kehoach.corpus.home import resolve_home
 from kehoach.corpus.store import Corpus, CorpusError
+from kehoach.errors import printable
 
 # modules whose ``update(corpus, added_plan_ids, removed_plan_ids)`` keeps an index in step with
 # the store; each is called after ``add`` when importable and defining ``update`` (the search
@@ -68,12 +69,12 @@ def cmd_add(args) -> int:
         print(json.dumps({**report.to_dict(), "corpus": outcome}, ensure_ascii=False, indent=2))
     elif not args.quiet:
         for path, pid in report.added:
-            print(f"added     {pid:>5}  {path}")
+            print(f"added     {pid:>5}  {printable(path)}")
         for path, pid in report.replaced:
-            print(f"replaced  {pid:>5}  {path}")
+            print(f"replaced  {pid:>5}  {printable(path)}")
         if args.verbose:
             for path in report.unchanged:
-                print(f"unchanged        {path}")
+                print(f"unchanged        {printable(path)}")
         print(report.summary(), file=sys.stderr)
         for line in outcome_lines(outcome):
             print(line, file=sys.stderr)
@@ -110,7 +111,7 @@ def outcome_lines(o: dict) -> list[str]:
     lines = [f"corpus: {o['plans']} plans, {o['tasks']} tasks"
              + (f" ({o['new_plans']} plans, {o['new_tasks']} tasks new)" if o["new_plans"] else "")
              + (f"; {len(o['warnings'])} warnings" if o["warnings"] else "")]
-    lines += [f"  warning: {w}" for w in o["warnings"][:50]]
+    lines += [f"  warning: {printable(w)}" for w in o["warnings"][:50]]
     if len(o["warnings"]) > 50:
         lines.append(f"  ... and {len(o['warnings']) - 50} more (--format json lists them all)")
     return lines

@@ -12,7 +12,20 @@
 - writers serialize on an ``fcntl`` lock file in the home (a second process waits with a
   message, then fails clearly after ``lock_timeout`` seconds) plus the SQLite busy timeout;
   readers never wait (WAL). Ingest and extraction run outside the lock, so two ``add``
-  processes extract in parallel and only their writes take turns.
+  processes extract in parallel and only their writes take turns;
+- two ``add`` processes share the work: before extracting a file, a process claims its content
+  hash (an ``fcntl`` byte-range lock in ``home/kehoach.claims``, released by the kernel if the
+  process dies) and looks in the database again; a file another process is extracting is put off
+  to the end of the batch and then found stored ("unchanged"), never extracted twice;
+- the index hooks (``on_change``: links, embeddings) of concurrent processes take turns on
+  ``home/kehoach.index.lock``, so the second one reuses what the first embedded. The plans a hook
+  has not yet seen are kept in ``meta`` (``index_pending``) in the same transaction that stores
+  them: an ``add`` killed before its hooks finished is caught up by the next ``add`` with hooks.
+
+Test hook: ``KEHOACH_TEST_CRASH_AT=point[:n]`` makes the process ``os._exit(137)`` the n-th time
+(default first) it reaches ``point``: after_extract, mid_transaction (plan rows written, not
+committed), before_index, after_index (hooks done, pending not cleared). ``tests/test_kill.py``
+uses it; unset, it costs one dictionary lookup per point.
 
 Schema (module "store", versioned in ``schema_versions``): plans, tasks, refs, bodies,
 body_aliases, task_bodies, meta (the change ``generation``).
@@ -36,8 +49,27 @@ from typing import Callable, Iterator, Optional, Sequence
 
 from kehoach.corpus import bodies as B
 from kehoach.corpus.home import DB_NAME, LOCK_NAME
+
+CLAIMS_NAME = "kehoach.claims"           # byte-range locks: one byte per content hash (mod CLAIM_SLOTS)
+INDEX_LOCK_NAME = "kehoach.index.lock"   # the index hooks of concurrent processes take turns
+CLAIM_SLOTS = 1 << 30
+_CRASH_COUNTS: dict[str, int] = {}
+
+
+def crash_point(name: str) -> None:
+    """``os._exit(137)`` here when ``KEHOACH_TEST_CRASH_AT`` names this point (``name`` or
+    ``name:n`` for its n-th passage): a crash at a chosen instant, for the kill tests."""
+    want = os.environ.get("KEHOACH_TEST_CRASH_AT")
+    if not want:
+        return
+    point, _, nth = want.partition(":")
+    if point != name:
+        return
+    _CRASH_COUNTS[name] = _CRASH_COUNTS.get(name, 0) + 1
+    if _CRASH_COUNTS[name] >= int(nth or 1):
+        os._exit(137)
 from kehoach.corpus.progress import Progress
-from kehoach.errors import KehoachError, NotAPlanError
+from kehoach.errors import KehoachError, NotAPlanError, printable
 from kehoach.ingest import SUFFIXES
 from kehoach.models import Extraction, IngestedDocument
 
@@ -211,6 +243,7 @@ class AddReport:
     not_plans: list[tuple[str, str]] = field(default_factory=list)   # (path, reason): read, but no plan in it
     hook_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    extracted: int = 0          # files this process ingested and extracted (the others were skipped)
 
     @property
     def ok(self) -> bool:
@@ -239,7 +272,9 @@ class AddReport:
                 "unchanged": list(self.unchanged),
                 "duplicates": [{"path": p, "same_as": o} for p, o in self.duplicates],
                 "failed": [{"path": p, "reason": r} for p, r in self.failed],
-                "hook_errors": list(self.hook_errors), "seconds": round(self.seconds, 3)}
+                "not_plans": [{"path": p, "reason": r} for p, r in self.not_plans],
+                "hook_errors": list(self.hook_errors), "extracted": self.extracted,
+                "seconds": round(self.seconds, 3)}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -313,6 +348,12 @@ def discover(paths: Sequence[str]) -> tuple[list[tuple[str, Path]], list[tuple[s
             found.append((given, rp))
 
     def walk(given: str, d: Path) -> None:
+        before = len(found) + len(bad)
+        _walk(given, d)
+        if len(found) + len(bad) == before:
+            bad.append((given, f"folder holds no file to add (none of {', '.join(FOLDER_SUFFIXES)})"))
+
+    def _walk(given: str, d: Path) -> None:
         for root, dirs, files in os.walk(d):
             dirs[:] = sorted(x for x in dirs if not x.startswith("."))
             for f in sorted(files):
@@ -342,6 +383,21 @@ def discover(paths: Sequence[str]) -> tuple[list[tuple[str, Path]], list[tuple[s
         else:
             bad.append((arg, "no such file"))
     return found, bad
+
+
+def _not_a_file(p: Path) -> str:
+    """Why an existing name is no file to read: a folder, a FIFO, a device, a socket."""
+    import stat
+    try:
+        mode = os.stat(p).st_mode
+    except OSError as e:
+        return e.strerror.lower() if e.strerror else "cannot be read"
+    for test, what in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return f"not a regular file ({what})"
+    return "not a regular file"
 
 
 def _link_reason(p: Path, err: Optional[OSError]) -> str:
@@ -406,6 +462,7 @@ class Corpus:
         self._hooks: list[ChangeHook] = []
         self._lock_depth = 0
         self._lock_fd: Optional[int] = None
+        self._claims_fd: Optional[int] = None
         if readonly:
             _check_file(self.db_path)
             if not self.db_path.exists():
@@ -445,9 +502,11 @@ class Corpus:
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         self.conn.close()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        for name in ("_lock_fd", "_claims_fd"):
+            fd = getattr(self, name)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, name, None)
 
     def __enter__(self) -> "Corpus":
         return self
@@ -493,6 +552,34 @@ class Corpus:
         finally:
             self._lock_depth = 0
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _claim(self, sha: str, wait: bool):
+        """Claim a content hash for extraction (yields True), or yield False when another process
+        holds it and ``wait`` is False. A byte-range lock: the kernel drops it with the process."""
+        if self._claims_fd is None:
+            self._claims_fd = os.open(str(self.home / CLAIMS_NAME), os.O_RDWR | os.O_CREAT, 0o644)
+        fd, slot = self._claims_fd, int(sha[:15], 16) % CLAIM_SLOTS
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB), 1, slot)
+        except (BlockingIOError, PermissionError):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.lockf(fd, fcntl.LOCK_UN, 1, slot)
+
+    @contextmanager
+    def _index_lock(self):
+        """The index hooks of concurrent processes take turns (blocking; the kernel drops it with
+        the process)."""
+        fd = os.open(str(self.home / INDEX_LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     @contextmanager
     def _transaction(self):
@@ -547,6 +634,32 @@ class Corpus:
     def _bump(self, c: sqlite3.Connection) -> None:
         c.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
 
+    def _pending(self, c: Optional[sqlite3.Connection] = None) -> dict[str, list[int]]:
+        """The plan ids written (``added``) or dropped/rewritten (``removed``) that the index hooks
+        have not yet been given."""
+        row = (c or self.conn).execute("SELECT value FROM meta WHERE key='index_pending'").fetchone()
+        try:
+            got = json.loads(row[0]) if row else {}
+        except ValueError:
+            got = {}
+        return {"added": [int(x) for x in got.get("added", [])], "removed": [int(x) for x in got.get("removed", [])]}
+
+    def _mark_pending(self, c: sqlite3.Connection, added: Sequence[int] = (), removed: Sequence[int] = ()) -> None:
+        """Inside a write transaction: the hooks are owed these ids (only when hooks are attached)."""
+        if not self._hooks:
+            return
+        p = self._pending(c)
+        p["added"] = sorted(set(p["added"]) | set(added))
+        p["removed"] = sorted(set(p["removed"]) | set(removed))
+        c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('index_pending', ?)", (_j(p),))
+
+    def _clear_pending(self, added: Sequence[int], removed: Sequence[int]) -> None:
+        with self._transaction() as c:
+            p = self._pending(c)
+            p["added"] = sorted(set(p["added"]) - set(added))
+            p["removed"] = sorted(set(p["removed"]) - set(removed))
+            c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('index_pending', ?)", (_j(p),))
+
     def on_change(self, hook: ChangeHook) -> None:
         """``hook(corpus, added_plan_ids, removed_plan_ids)`` after each ``add``/``remove`` that changed
         something (a replaced plan keeps its id and is in both lists)."""
@@ -554,8 +667,24 @@ class Corpus:
             self._hooks.append(hook)
 
     def _fire(self, added: list[int], removed: list[int], report: Optional[AddReport] = None) -> None:
-        if not added and not removed:
+        """Run the hooks for these ids and for those a killed process left pending; the hooks of
+        concurrent processes take turns (``_index_lock``)."""
+        if not self._hooks:
             return
+        with self._index_lock():
+            pending = self._pending()
+            added = sorted(set(added) | set(pending["added"]))
+            removed = sorted(set(removed) | set(pending["removed"]))
+            if not added and not removed:
+                return
+            crash_point("before_index")
+            before = len(report.hook_errors) if report is not None else 0
+            self._run_hooks(added, removed, report)
+            crash_point("after_index")
+            if report is None or len(report.hook_errors) == before:
+                self._clear_pending(added, removed)
+
+    def _run_hooks(self, added: list[int], removed: list[int], report: Optional[AddReport]) -> None:
         for hook in list(self._hooks):
             try:
                 hook(self, list(added), list(removed))
@@ -586,71 +715,98 @@ class Corpus:
         removed_ids: list[int] = []
         say = log or (lambda line: None)
         for given, why in bad:
-            say(f"{given}: {why}")
+            say(f"{printable(given)}: {why}")
         with Progress(len(files), "adding", enabled=None if progress else False) as bar:
             def note(line: str) -> None:
                 bar.message(line) if log is None and bar.enabled else say(line)
-            try:
-                for given, path in files:
-                    bar.update(0, note=given)
-                    try:
-                        outcome = self._add_one(given, path, known, extract, accept_any)
-                    except KeyboardInterrupt:
+
+            def one(given: str, path: Path, wait: bool) -> bool:
+                """Add one file; False when another process is extracting it (put off)."""
+                bar.update(0, note=printable(given))
+                try:
+                    outcome = self._add_one(given, path, known, extract, accept_any, wait=wait, report=report)
+                except KeyboardInterrupt:
+                    raise
+                except Exception as e:
+                    if debug and not isinstance(e, KehoachError):
                         raise
-                    except Exception as e:
-                        if debug and not isinstance(e, KehoachError):
-                            raise
-                        reason = getattr(e, "reason", None) if isinstance(e, KehoachError) else None
-                        if reason is None:
-                            reason = str(e) if isinstance(e, KehoachError) else f"{type(e).__name__}: {e}"
-                            if reason.startswith(given + ": ") or reason.startswith(str(path) + ": "):
-                                reason = reason.split(": ", 1)[1]
-                        (report.not_plans if isinstance(e, NotAPlanError) else report.failed).append((given, reason))
-                        note(f"{given}: {reason}")
-                    else:
-                        kind, plan_id, other = outcome
-                        if kind == "added":
-                            report.added.append((given, plan_id))
-                            added_ids.append(plan_id)
-                        elif kind == "replaced":
-                            report.replaced.append((given, plan_id))
-                            added_ids.append(plan_id)
+                    reason = getattr(e, "reason", None) if isinstance(e, KehoachError) else None
+                    if reason is None:
+                        reason = str(e) if isinstance(e, KehoachError) else f"{type(e).__name__}: {e}"
+                        if reason.startswith(given + ": ") or reason.startswith(str(path) + ": "):
+                            reason = reason.split(": ", 1)[1]
+                    reason = " ".join(reason.split())            # one line, whatever the message held
+                    (report.not_plans if isinstance(e, NotAPlanError) else report.failed).append((given, reason))
+                    note(f"{printable(given)}: {reason}")
+                else:
+                    kind, plan_id, other = outcome
+                    if kind == "busy":
+                        return False
+                    if kind == "added":
+                        report.added.append((given, plan_id))
+                        added_ids.append(plan_id)
+                    elif kind == "replaced":
+                        report.replaced.append((given, plan_id))
+                        added_ids.append(plan_id)
+                        removed_ids.append(plan_id)
+                    elif kind == "unchanged":
+                        report.unchanged.append(given)
+                    elif kind == "duplicate":
+                        report.duplicates.append((given, other))
+                        if plan_id is not None:          # the path's old content was removed
                             removed_ids.append(plan_id)
-                        elif kind == "unchanged":
-                            report.unchanged.append(given)
-                        elif kind == "duplicate":
-                            report.duplicates.append((given, other))
-                            if plan_id is not None:          # the path's old content was removed
-                                removed_ids.append(plan_id)
-                            note(f"{given}: skipped, same content as {other}")
-                    bar.update(1, note=given)
+                        note(f"{printable(given)}: skipped, same content as {printable(other)}")
+                bar.update(1, note=printable(given))
+                return True
+
+            try:
+                later = [(given, path) for given, path in files if not one(given, path, wait=False)]
+                for given, path in later:               # another process had them: wait, then look again
+                    one(given, path, wait=True)
             finally:
                 report.seconds = time.perf_counter() - t0
-                # what was committed is indexed, even when interrupted
-                if added_ids or removed_ids:
-                    self._fire(added_ids, removed_ids, report)
+                # what was committed is indexed, even when interrupted (and what a killed add left)
+                self._fire(added_ids, removed_ids, report)
         report.seconds = time.perf_counter() - t0
         return report
 
+    def _stored(self, spath: str, sha: str) -> Optional[str]:
+        """What the database holds now for this path and content: "unchanged", "duplicate" or None."""
+        row = self.conn.execute("SELECT sha256 FROM plans WHERE path=?", (spath,)).fetchone()
+        if row is not None and row[0] == sha:
+            return "unchanged"
+        other = self.conn.execute("SELECT 1 FROM plans WHERE sha256=? AND path<>? LIMIT 1", (sha, spath)).fetchone()
+        return "duplicate" if other is not None else None
+
     def _add_one(self, given: str, path: Path, known: dict[str, str], extract: Optional[Extractor] = None,
-                 accept_any: bool = False) -> tuple[str, Optional[int], Optional[str]]:
-        """One file -> ("added"|"replaced"|"unchanged"|"duplicate", plan id, other path)."""
+                 accept_any: bool = False, *, wait: bool = True, report: Optional[AddReport] = None
+                 ) -> tuple[str, Optional[int], Optional[str]]:
+        """One file -> ("added"|"replaced"|"unchanged"|"duplicate"|"busy", plan id, other path);
+        "busy" (only when not ``wait``): another process is extracting the same content."""
         spath = str(path)
         if not path.is_file():
-            raise CorpusError(f"{given}: no such file")
+            raise CorpusError(f"{given}: {_not_a_file(path)}")
         sha = _file_sha256(path)
         if known.get(spath) == sha:
             return "unchanged", None, None
-        other = self.conn.execute("SELECT path FROM plans WHERE sha256=? AND path<>? LIMIT 1",
-                                  (sha, spath)).fetchone()
-        if other is not None:
-            return self._duplicate(spath, sha, known)
-        doc, ext = ingest_and_extract(path, given, extract)
-        if not accept_any:
-            why = not_a_plan(ext)
-            if why:
-                raise NotAPlanError(given, f"not a plan: {why} (add it with --accept-any to store it anyway)")
-        kind, plan_id, other_path = self.store(given, path, doc, ext)
+        with self._claim(sha, wait) as mine:
+            if not mine:
+                return "busy", None, None
+            state = self._stored(spath, sha)          # fresh: another process may have stored it meanwhile
+            if state == "unchanged":
+                known[spath] = sha
+                return "unchanged", None, None
+            if state == "duplicate":
+                return self._duplicate(spath, sha, known)
+            doc, ext = ingest_and_extract(path, given, extract)
+            if report is not None:
+                report.extracted += 1
+            crash_point("after_extract")
+            if not accept_any:
+                why = not_a_plan(ext)
+                if why:
+                    raise NotAPlanError(given, f"not a plan: {why} (add it with --accept-any to store it anyway)")
+            kind, plan_id, other_path = self.store(given, path, doc, ext)
         known[spath] = doc.sha256
         return kind, plan_id, other_path
 
@@ -664,6 +820,7 @@ class Corpus:
             if row is not None:
                 self._delete_plan_rows(c, row[0], keep_plan_row=False)
                 self._bump(c)
+                self._mark_pending(c, removed=[row[0]])
                 known.pop(spath, None)
         return "duplicate", (row[0] if row else None), other[0]
 
@@ -683,9 +840,12 @@ class Corpus:
                 if row:                                  # this path now holds another stored file's content
                     self._delete_plan_rows(c, row[0], keep_plan_row=False)
                     self._bump(c)
+                    self._mark_pending(c, removed=[row[0]])
                 return "duplicate", (row[0] if row else None), other[0]
             plan_id = self._write_plan(c, source, spath, sha, doc, ext, row[0] if row else None)
             self._bump(c)
+            self._mark_pending(c, added=[plan_id], removed=[plan_id] if row else [])
+            crash_point("mid_transaction")
         return ("replaced" if row else "added"), plan_id, None
 
     def _write_plan(self, c: sqlite3.Connection, source: str, spath: str, sha: str, doc: IngestedDocument,
@@ -784,6 +944,7 @@ class Corpus:
         with self._transaction() as c:
             self._delete_plan_rows(c, info.id, keep_plan_row=False)
             self._bump(c)
+            self._mark_pending(c, removed=[info.id])
         self._fire([], [info.id])
         return info
 

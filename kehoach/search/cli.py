@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from kehoach.search.hybrid import Filters, SearchError
@@ -64,6 +65,9 @@ def register(sub) -> None:
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="a Host header to answer besides the bind address and localhost (repeatable; "
                         "the name users type when it is served behind a proxy)")
+    p.add_argument("--token", default=None, metavar="TOKEN",
+                   help="require this token on every API request (Authorization: Bearer TOKEN, or log in on the "
+                        "page once); default $KEHOACH_TOKEN. Needed when serving beyond this machine")
     p.set_defaults(func=cmd_serve)
 
 
@@ -197,4 +201,5 @@ def cmd_serve(args) -> int:
     from kehoach.corpus.home import resolve_home
     from kehoach.search.server import serve
     return serve(resolve_home(args.home), host=args.host, port=args.port,
-                 embedder=None if args.no_dense else (args.embedder or "e5"), extra_hosts=args.allow_host)
+                 embedder=None if args.no_dense else (args.embedder or "e5"), extra_hosts=args.allow_host,
+                 token=args.token if args.token is not None else os.environ.get("KEHOACH_TOKEN"))

@@ -10,6 +10,11 @@ Routes
   GET /api/plans/{ref}        one plan: info, extraction records and normalized text (spans index into it)
   GET /api/registry           the commitments registry (``kehoach.corpus.registry``), 501 when absent
   GET /api/legal/{ref}        legal status of a plan's citations (``kehoach.corpus.legal.check``), 501 when absent
+  GET|POST /login             with ``serve --token``: sets the session cookie (HttpOnly, SameSite=Strict)
+
+Every GET reads the corpus through a read-only connection. The registry and the legal reports are
+cached by the corpus generation (``ReportCache``): one computation per generation, the registry in
+a worker process of its own so that search keeps answering while it runs.
 
 Inputs are untrusted: lengths and ranges are validated (422/400), no route maps a
 parameter to a file path, responses are JSON (the page builds DOM with textContent)
@@ -23,6 +28,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol
 
+from starlette.requests import Request   # route signatures are resolved in this module (annotations are strings)
 from kehoach.errors import KehoachError
 from kehoach.search.hybrid import MAX_QUERY_CHARS, Filters, SearchError, SearchIndex, plan_dict
 
@@ -53,21 +59,50 @@ class Backend(Protocol):
 
 
 class CorpusBackend:
-    """A corpus home: the index is reloaded when the corpus generation changes."""
+    """A corpus home, read through read-only connections (every GET route): the search index is
+    reloaded when the corpus generation changes, and the registry and legal reports are cached by
+    generation (``ReportCache``): computed once per generation, whatever the number of requests."""
 
-    def __init__(self, home: Path, embedder: Optional[str] = "e5", link_embedder: Any = None):
+    def __init__(self, home: Path, embedder: Optional[str] = "e5", link_embedder: Any = None, *,
+                 registry_worker: str = "process"):
+        """``link_embedder``: an embedder object for the registry's linker (None: the corpus default, e5);
+        an object cannot cross to a worker process, so with one the registry is computed in a thread."""
         self.home = Path(home)
         self.embedder = embedder
-        self.link_embedder = link_embedder      # the registry's linker embedder (None: the default, e5)
+        self.link_embedder = link_embedder
+        if link_embedder is not None:
+            registry_worker = "thread"
         self._index: Optional[SearchIndex] = None
         self._generation: Optional[int] = None
         self._lock = threading.Lock()
+        self._gen_lock = threading.Lock()
+        self._gen_corpus = None
+        self.reports = ReportCache(self.home, worker=registry_worker, embedder=link_embedder)
 
-    def _corpus(self, readonly: bool = False):
+    def _corpus(self, readonly: bool = True):
         from kehoach.search.service import open_corpus
         return open_corpus(self.home, readonly=readonly)
 
+    def generation(self) -> int:
+        """The corpus generation, read on one kept read-only connection (opening a corpus runs
+        SQLite's quick_check, too slow to do per request on a large corpus)."""
+        with self._gen_lock:
+            if self._gen_corpus is None:
+                self._gen_corpus = self._corpus()
+            try:
+                return int(self._gen_corpus.generation())
+            except Exception:
+                self._gen_corpus.close()
+                self._gen_corpus = None
+                raise
+
     def call(self, fn, *args, readonly: bool = True):
+        """``fn(corpus, *args)`` on a read-only connection; the registry and legal reports come from
+        the cache (views may call ``backend.call(registry_report, as_of)`` and get it too)."""
+        if fn is registry_report:
+            return self.registry(*args)
+        if fn is legal_report:
+            return self.legal(*args)
         c = self._corpus(readonly=readonly)
         try:
             return fn(c, *args)
@@ -75,19 +110,40 @@ class CorpusBackend:
             if hasattr(c, "close"):
                 c.close()
 
+    def registry(self, as_of: Optional[str] = None) -> dict:
+        """The registry on ``as_of`` (default today), computed once per corpus generation."""
+        return self.reports.registry(self.generation(), as_of)
+
+    def legal(self, plan_id: int, as_of: Optional[str] = None) -> dict:
+        """The legal report of one plan on ``as_of``, computed once per corpus generation."""
+        def compute():
+            return self.call(_legal_readonly, plan_id, as_of)
+        return self.reports.get(("legal", self.generation(), int(plan_id), as_of or _today()), compute)
+
+    def close(self) -> None:
+        self.reports.close()
+        with self._gen_lock:
+            if self._gen_corpus is not None:
+                self._gen_corpus.close()
+                self._gen_corpus = None
+
     def index(self) -> SearchIndex:
-        from kehoach.search.service import open_index
+        """The search index of the current generation: after a change the next request rebuilds it
+        (or loads the one ``kehoach search`` saved), so a search always sees the stored plans."""
         with self._lock:
-            c = self._corpus()
-            try:
-                gen = int(c.generation())
-                if self._index is None or gen != self._generation:
-                    self._index = open_index(self.home, embedder=self.embedder, dense=bool(self.embedder), corpus=c)
-                    self._generation = gen
-            finally:
-                if hasattr(c, "close"):
-                    c.close()
+            gen = self.generation()
+            if self._index is None or gen != self._generation:
+                self._index = self._build(gen)
+                self._generation = gen
             return self._index
+
+    def _build(self, gen: int) -> SearchIndex:
+        from kehoach.search.service import open_index
+        c = self._corpus()
+        try:
+            return open_index(self.home, embedder=self.embedder, dense=bool(self.embedder), corpus=c)
+        finally:
+            c.close()
 
     @staticmethod
     def _info(p) -> dict:
@@ -144,23 +200,239 @@ class MemoryBackend:
 
 # ---------------------------------------------------------------- optional stages
 
+def _today() -> str:
+    import datetime as _dt
+    return _dt.date.today().isoformat()
+
+
 def registry_report(corpus, as_of: Optional[str] = None, embedder: Any = None) -> dict:
     """The commitments registry (``kehoach.corpus.registry.registry_from_corpus``)."""
     import datetime as _dt
     from kehoach.corpus.registry import parse_as_of, registry_from_corpus
-    return registry_from_corpus(corpus, parse_as_of(as_of) if as_of else _dt.date.today(), embedder=embedder)
+    try:
+        return registry_from_corpus(corpus, parse_as_of(as_of) if as_of else _dt.date.today(), embedder=embedder)
+    except Exception as e:
+        if getattr(corpus, "readonly", False) and _is_readonly_write(e):
+            from kehoach.corpus.store import CorpusError
+            raise CorpusError(f"{corpus.home}: the link index is not up to date (plans added with --no-index); "
+                              f"run 'kehoach link' once") from None
+        raise
 
 
-def legal_report(corpus, plan_id: int, as_of: Optional[str] = None) -> dict:
-    """Legal status of a plan's citations (``kehoach.corpus.legal.check.check``), like ``kehoach legal check``."""
+def _is_readonly_write(e: BaseException) -> bool:
+    """A write refused by a read-only connection (sqlite3), or a schema upgrade refused by the store."""
+    import sqlite3
+    msg = str(e)
+    return (isinstance(e, sqlite3.OperationalError) and "readonly" in msg) or "needs an upgrade" in msg
+
+
+def legal_report(corpus, plan_id: int, as_of: Optional[str | Any] = None) -> dict:
+    """Legal status of a plan's citations, like ``kehoach legal check``: the legal stage's
+    ``plan_report(corpus, plan_id, day)`` when it has one, else ``check`` over the stored registry.
+    On a read-only corpus no table is created: a corpus without legal data is checked against an
+    empty registry (only what the corpus itself says) and the answer says so (``note``)."""
     import datetime as _dt
-    from kehoach.corpus.legal.check import PlanInput, check
-    from kehoach.corpus.legal.registry import Registry, ensure_schema
-    ensure_schema(corpus.conn, corpus.ensure_schema)
-    reg = Registry.load(corpus.conn)
-    everything = {p.id: PlanInput(corpus.extraction(p.id), corpus.text(p.id)) for p in corpus.plans()}
-    day = _dt.date.fromisoformat(as_of) if as_of else _dt.date.today()
-    return check([everything[plan_id]], reg, day, corpus=list(everything.values()))
+    L = importlib.import_module("kehoach.corpus.legal.check")
+    day = as_of if isinstance(as_of, _dt.date) else (_dt.date.fromisoformat(as_of) if as_of else _dt.date.today())
+    plan_report = getattr(L, "plan_report", None)
+    if plan_report is not None:
+        return plan_report(corpus, plan_id, day)
+    from kehoach.corpus.legal.registry import MIGRATIONS, Registry, ensure_schema
+    note = None
+    if getattr(corpus, "readonly", False):
+        if corpus.schema_version("legal") < len(MIGRATIONS):
+            reg, note = Registry(), "no legal data in this corpus (import it with 'kehoach legal import')"
+        else:
+            reg = Registry.load(corpus.conn)
+    else:
+        ensure_schema(corpus.conn, corpus.ensure_schema)
+        reg = Registry.load(corpus.conn)
+    everything = {p.id: L.PlanInput(corpus.extraction(p.id), corpus.text(p.id)) for p in corpus.plans()}
+    out = L.check([everything[plan_id]], reg, day, corpus=list(everything.values()))
+    if note:
+        out["note"] = note
+    return out
+
+
+def _legal_readonly(corpus, plan_id: int, as_of: Optional[str]) -> dict:
+    return legal_report(corpus, plan_id, as_of)
+
+
+def _registry_job(home: str, generation: int, as_of: Optional[str], embedder: Any = None) -> dict:
+    """The registry computed in the report worker (a process of its own: the web server's threads
+    keep the interpreter for search). Reads through a read-only connection."""
+    from kehoach.search.service import open_corpus
+    c = open_corpus(Path(home), readonly=True)
+    try:
+        if int(c.generation()) != generation:       # changed since asked: the caller asks again
+            return {"_generation": int(c.generation()), **registry_report(c, as_of, embedder)}
+        return {"_generation": generation, **registry_report(c, as_of, embedder)}
+    finally:
+        c.close()
+
+
+class ReportCache:
+    """Reports keyed by (kind, corpus generation, ...): each computed once, concurrent requests for
+    the same key wait for that one computation; entries of older generations are dropped.
+
+    The registry (tens of seconds on a large corpus) is computed by a single worker thread that runs
+    it in a fresh process (``worker="process"``; ``"thread"`` computes it in the thread itself), so
+    a long computation never holds the interpreter the search routes run in; it is
+    also kept on disk in ``HOME/cache/registry-g<generation>-<as_of>.json`` for the next server start."""
+
+    MAX_ENTRIES = 64
+
+    def __init__(self, home: Path, worker: str = "process", embedder: Any = None):
+        self.home = Path(home)
+        self.worker = worker
+        self.embedder = embedder                      # the linker's embedder ("thread" worker only)
+        self._lock = threading.Lock()
+        self._entries: dict[tuple, Any] = {}          # key -> value, insertion order = age
+        self._pending: dict[tuple, Any] = {}          # key -> concurrent.futures.Future
+        self._pool = None
+        self._last: dict[str, tuple[int, dict]] = {}  # day -> (generation, registry): the last good one
+        self.computed = 0                             # computations run (tests count them)
+
+    def _executor(self):
+        if self._pool is None:
+            import concurrent.futures as cf
+            self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehoach-report")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def get(self, key: tuple, compute: Callable[[], Any], *, submit: Optional[Callable[[], Any]] = None) -> Any:
+        """The cached value of ``key``, else ``compute()`` (in the caller's thread) or the future that
+        ``submit()`` returns, once for all concurrent callers."""
+        import concurrent.futures as cf
+        with self._lock:
+            if key in self._entries:
+                return self._entries[key]
+            fut = self._pending.get(key)
+            owner = fut is None
+            if owner:
+                fut = cf.Future() if submit is None else submit()
+                self._pending[key] = fut
+        if owner and submit is None:
+            try:
+                with self._lock:
+                    self.computed += 1
+                fut.set_result(compute())
+            except BaseException as e:
+                fut.set_exception(e)
+        try:
+            value = fut.result()
+        finally:
+            if owner:
+                with self._lock:
+                    self._pending.pop(key, None)
+        if owner:
+            with self._lock:
+                gen = key[1]
+                for k in [k for k in self._entries if k[0] == key[0] and k[1] != gen]:
+                    del self._entries[k]
+                self._entries[key] = value
+                while len(self._entries) > self.MAX_ENTRIES:
+                    del self._entries[next(iter(self._entries))]
+        return value
+
+    def _disk(self, generation: int, day: str) -> Path:
+        return self.home / "cache" / f"registry-g{generation}-{day}.json"
+
+    def registry(self, generation: int, as_of: Optional[str]) -> dict:
+        day = as_of or _today()
+        key = ("registry", generation, day)
+        with self._lock:
+            if key in self._entries:
+                return self._entries[key]
+
+        def submit():
+            import concurrent.futures as cf
+            saved = self._load(generation, day)
+            if saved is not None:
+                f = cf.Future()
+                f.set_result(saved)
+                return f
+            self.computed += 1          # (called by ``get`` under the lock)
+            if self.worker == "process":
+                return self._executor().submit(_registry_subprocess, str(self.home), generation, as_of)
+            return self._executor().submit(_registry_job, str(self.home), generation, as_of, self.embedder)
+
+        try:
+            reg = self.get(key, lambda: None, submit=submit)
+        except KehoachError as e:
+            # an add stored plans and its link hook has not finished: the last registry answers,
+            # marked stale, until the links are up to date
+            last = self._last.get(day)
+            if last is None or "not up to date" not in str(e):
+                raise
+            return {**last[1], "stale": {"generation": last[0], "reason": str(e)}}
+        reg = dict(reg)
+        got = reg.pop("_generation", generation)
+        if got == generation:
+            self._save(generation, day, reg)
+            self._last[day] = (generation, reg)
+        return reg
+
+    def _load(self, generation: int, day: str) -> Optional[dict]:
+        import json
+        p = self._disk(generation, day)
+        try:
+            return {"_generation": generation, **json.loads(p.read_text("utf-8"))}
+        except (OSError, ValueError):
+            return None
+
+    def _save(self, generation: int, day: str, reg: dict) -> None:
+        """Write the registry next to the corpus (atomically), drop other generations' files."""
+        import json
+        import os
+        p = self._disk(generation, day)
+        if p.exists():
+            return
+        try:
+            p.parent.mkdir(exist_ok=True)
+            tmp = p.with_name(p.name + f".tmp{os.getpid()}.{threading.get_ident()}")
+            tmp.write_text(json.dumps(_jsonable(reg), ensure_ascii=False), "utf-8")
+            os.replace(tmp, p)
+            for old in p.parent.glob("registry-g*.json"):
+                if not old.name.startswith(f"registry-g{generation}-"):
+                    old.unlink(missing_ok=True)
+        except OSError as e:          # a read-only home: the cache stays in memory
+            log.info("registry cache not saved in %s: %s", p.parent, e)
+
+
+def _registry_subprocess(home: str, generation: int, as_of: Optional[str]) -> dict:
+    """``_registry_job`` in a fresh Python process (JSON on its stdout): a computation of tens of
+    seconds never holds this process's interpreter, and nothing of ``__main__`` is re-imported."""
+    import json
+    import subprocess
+    import sys
+    from kehoach.corpus.store import CorpusError
+    code = "import sys; from kehoach.search.server import _registry_main; sys.exit(_registry_main(sys.argv[1:]))"
+    r = subprocess.run([sys.executable, "-c", code, home, str(generation), as_of or ""],
+                       capture_output=True, timeout=3600)
+    if r.returncode != 0:
+        lines = r.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise CorpusError(lines[-1] if lines else f"registry worker failed (exit status {r.returncode})")
+    return json.loads(r.stdout)
+
+
+def _registry_main(argv: list[str]) -> int:
+    """The registry worker process: ``HOME GENERATION AS_OF`` -> the registry JSON on stdout."""
+    import json
+    import sys
+    from kehoach.errors import KehoachError
+    home, generation, as_of = argv[0], int(argv[1]), argv[2] or None
+    try:
+        reg = _registry_job(home, generation, as_of)
+    except KehoachError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    sys.stdout.write(json.dumps(_jsonable(reg), ensure_ascii=False))
+    return 0
 
 
 def available(*modules: str) -> bool:
@@ -223,9 +495,39 @@ def default_hosts(bind: str) -> list[str]:
     return sorted(hosts)
 
 
-def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
+SESSION_COOKIE = "kehoach_session"
+OPEN_PATHS = ("/", "/login", "/favicon.ico")     # and /static/*: the page and its assets carry no data
+LOGIN_HTML = """<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>kehoach: đăng nhập</title>
+<link rel="stylesheet" href="/static/style.css"></head><body><main>
+<h1>kehoach</h1>{message}
+<form method="post" action="/login"><label>Mã truy cập (token)
+<input type="password" name="token" autocomplete="current-password" required></label>
+<button type="submit">Đăng nhập</button></form></main></body></html>"""
+
+
+def session_value(token: str) -> str:
+    """The cookie the page carries after logging in: derived from the token, not the token itself."""
+    import hashlib
+    import hmac
+    return hmac.new(token.encode("utf-8"), b"kehoach-session-v1", hashlib.sha256).hexdigest()
+
+
+def token_ok(request, token: str) -> bool:
+    """``Authorization: Bearer TOKEN`` or the session cookie, compared in constant time."""
+    import hmac
+    auth = request.headers.get("authorization", "")
+    scheme, _, given = auth.partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
+        return True
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode("utf-8"), session_value(token).encode("utf-8"))
+
+
+def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None, token: Optional[str] = None):
+    """The app. With ``token``, every route but the login page and the static assets needs
+    ``Authorization: Bearer TOKEN`` or the session cookie that ``/login`` sets (401 otherwise)."""
     from fastapi import Depends, FastAPI, HTTPException, Query, Request
-    from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+    from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
     app = FastAPI(title="kehoach", version=_version(), docs_url=None, redoc_url=None,
                   description="Tìm kiếm nhiệm vụ trong các kế hoạch của cơ quan nhà nước — search the tasks of "
@@ -237,6 +539,44 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
         for k, v in SECURITY_HEADERS.items():
             resp.headers.setdefault(k, v)
         return resp
+
+    if token:
+        @app.middleware("http")
+        async def require_token(request: Request, call_next):
+            path = request.url.path
+            if path in OPEN_PATHS or path.startswith("/static/") or token_ok(request, token):
+                return await call_next(request)
+            return JSONResponse({"detail": "authentication required: Authorization: Bearer <token>, "
+                                           "or log in at /login"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+
+        def login_page(message: str = "", status: int = 200):
+            from html import escape
+            return HTMLResponse(LOGIN_HTML.format(message=f"<p>{escape(message)}</p>" if message else ""),
+                                status_code=status)
+
+        def login_answer(given: Optional[str]):
+            import hmac
+            if not given:
+                return login_page()
+            if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+                return login_page("Mã truy cập không đúng.", 401)
+            resp = RedirectResponse("/", status_code=303)
+            resp.set_cookie(SESSION_COOKIE, session_value(token), httponly=True, samesite="strict", path="/")
+            return resp
+
+        @app.get("/login", include_in_schema=False)
+        def login_get(token: Optional[str] = Query(None, max_length=500)):
+            return login_answer(token)
+
+        @app.post("/login", include_in_schema=False)
+        async def login_post(request: Request):
+            from urllib.parse import parse_qs
+            body = await request.body()
+            if len(body) > 4096:
+                return login_page("Mã truy cập quá dài.", 400)
+            given = parse_qs(body.decode("utf-8", "replace")).get("token", [None])[0]
+            return login_answer(given)
 
     if allowed_hosts:
         from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -333,8 +673,7 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
     def api_registry(as_of: Optional[str] = as_of_q):
         if isinstance(backend, MemoryBackend) or not available("kehoach.corpus.registry"):
             raise HTTPException(501, "registry not available in this build")
-        return {"registry": _jsonable(backend.call(registry_report, valid_date(as_of, "as_of", partial=False),
-                                                   getattr(backend, "link_embedder", None), readonly=False))}
+        return {"registry": _jsonable(backend.call(registry_report, valid_date(as_of, "as_of", partial=False)))}
 
     @app.get("/api/legal/{ref}", summary="Legal status of the documents a plan cites (when available)")
     def api_legal(ref: str, as_of: Optional[str] = as_of_q):
@@ -346,8 +685,7 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
         got = backend.plan(ref)
         if got is None:
             raise HTTPException(404, f"no plan {ref!r}")
-        return {"plan": got["plan"], "legal": _jsonable(backend.call(legal_report, got["plan"]["id"], as_of,
-                                                                     readonly=False))}
+        return {"plan": got["plan"], "legal": _jsonable(backend.call(legal_report, got["plan"]["id"], as_of))}
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def api_docs():
@@ -355,7 +693,9 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None):
         return HTMLResponse(docs_html(app.openapi()))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def page():
+    def page(request: Request):
+        if token and not token_ok(request, token):
+            return login_page()
         return HTMLResponse((WEB / "index.html").read_text("utf-8"))
 
     @app.get("/static/{name}", include_in_schema=False)
@@ -417,15 +757,34 @@ def _version() -> str:
         return "0"
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MIN_TOKEN_CHARS = 16
+
+
 def serve(home: Path, host: str = "127.0.0.1", port: int = 8000, embedder: Optional[str] = "e5",
-          extra_hosts: Optional[list[str]] = None) -> int:
+          extra_hosts: Optional[list[str]] = None, token: Optional[str] = None) -> int:
+    import sys
     import uvicorn
     if not 0 < port < 65536:
         raise SearchError(f"--port must be 1..65535, got {port}")
+    token = token or None
+    if token is not None and (len(token) > 500 or any(ord(ch) <= 32 or ord(ch) == 127 for ch in token)):
+        raise SearchError("--token: at most 500 printable characters, no spaces")
     backend = CorpusBackend(home, embedder)
     backend.index()   # build or load before the first request
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("serving on %s: reachable from other machines", host)
-    uvicorn.run(create_app(backend, allowed_hosts=default_hosts(host) + list(extra_hosts or ())),
-                host=host, port=port, log_level="warning")
+    if host not in LOOPBACK:
+        if token is None:
+            print(f"kehoach: warning: serving on {host} without --token: anyone who reaches this address "
+                  f"can read the corpus (set --token or KEHOACH_TOKEN)", file=sys.stderr, flush=True)
+        else:
+            print(f"kehoach: serving on {host}; the API needs the token (log in at /login)",
+                  file=sys.stderr, flush=True)
+    if token is not None and len(token) < MIN_TOKEN_CHARS:
+        print(f"kehoach: warning: the token has {len(token)} characters; use {MIN_TOKEN_CHARS} or more "
+              f"(python -c 'import secrets; print(secrets.token_urlsafe())')", file=sys.stderr, flush=True)
+    try:
+        uvicorn.run(create_app(backend, allowed_hosts=default_hosts(host) + list(extra_hosts or ()), token=token),
+                    host=host, port=port, log_level="warning")
+    finally:
+        backend.close()
     return 0

@@ -47,7 +47,10 @@ def _vectors(emb, corpus, docs):
     if emb is None or not docs:
         return None
     from kehoach.corpus.embed import CachedEmbedder
-    return CachedEmbedder(emb, corpus).embed_passages([d.text for d in docs])
+    # a read-only corpus (the web server) keeps its embedding cache through a connection of
+    # the cache's own: the plan records stay read-only, new vectors are still kept
+    cache = corpus.db_path if getattr(corpus, "readonly", False) else corpus
+    return CachedEmbedder(emb, cache).embed_passages([d.text for d in docs])
 
 
 def _save(idx: SearchIndex, folder: Path) -> None:

@@ -225,8 +225,8 @@ def register(app: Any, backend: Any) -> None:
                           format: str = Query("json", pattern="^(json|csv|xlsx)$")):
         if isinstance(backend, MemoryBackend) or not available("kehoach.corpus.registry"):
             raise HTTPException(501, "registry not available in this build")
-        reg = backend.call(registry_report, valid_date(as_of, "as_of", partial=False),
-                           getattr(backend, "link_embedder", None), readonly=False)
+        # the backend's cached registry (one computation per corpus generation, its own linker embedder)
+        reg = backend.call(registry_report, valid_date(as_of, "as_of", partial=False))
         reg = filter_registry(reg, status=status or None, owner=owner or None, province=province or None,
                               plan=plan or None, text=text or None, linked=linked, limit=limit)
         if format == "csv":
