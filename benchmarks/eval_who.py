@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def summary(rows: list[dict]) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--home", default=str(Path("/tmp") / "kehoach-who-home"))
+    ap.add_argument("--home", default=str(Path(tempfile.gettempdir()) / "kehoach-who-home"))
     ap.add_argument("--mode", default="both", choices=("lexical", "hybrid", "both"))
     ap.add_argument("--split", default="all", choices=("all", "tune", "held"))
     ap.add_argument("--questions", default=str(QUESTIONS))
