@@ -58,7 +58,7 @@ def test_registry_and_legal_check(corpus, tmp_path):
     assert reg["as_of"] == "2025-12-31" and reg["clusters"]
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     rep = corpus.legal_check("116/KH-UBND")
-    assert rep["plans"] and "summary" in rep
+    assert rep["refs"] is not None and "summary" in rep
 
 
 def test_dataframe_when_pandas_is_installed(corpus):
