@@ -232,20 +232,9 @@ def bulk_add(corpus: Corpus, paths: Sequence[str], *, engine: str = "dask", work
                     return
                 if hasattr(report, "extracted"):
                     report.extracted += 1
-                if outcome == "added":
-                    report.added.append((given, plan_id))
-                    added_ids.append(plan_id)
-                elif outcome == "replaced":
-                    report.replaced.append((given, plan_id))
-                    added_ids.append(plan_id)
-                    removed_ids.append(plan_id)
-                elif outcome == "unchanged":
-                    report.unchanged.append(given)
-                elif outcome == "duplicate":
-                    report.duplicates.append((given, other))
-                    if plan_id is not None:          # the path's old content was removed
-                        removed_ids.append(plan_id)
-                    note(f"{printable(given)}: skipped, same content as {printable(other)}")
+                line = report.record(given, outcome, plan_id, other, added_ids, removed_ids)
+                if line:
+                    note(line)
 
             pending = iter(files)
             inflight: dict = {}

@@ -249,6 +249,26 @@ class AddReport:
     def ok(self) -> bool:
         return not self.failed and not self.hook_errors
 
+    def record(self, given: str, kind: str, plan_id: Optional[int], other: Optional[str],
+               added_ids: list[int], removed_ids: list[int]) -> Optional[str]:
+        """Note one stored file's outcome ("added"|"replaced"|"unchanged"|"duplicate") here and in the
+        plan ids the index hooks get; returns the line to show the user, if any."""
+        if kind == "added":
+            self.added.append((given, plan_id))
+            added_ids.append(plan_id)
+        elif kind == "replaced":
+            self.replaced.append((given, plan_id))
+            added_ids.append(plan_id)
+            removed_ids.append(plan_id)
+        elif kind == "unchanged":
+            self.unchanged.append(given)
+        elif kind == "duplicate":
+            self.duplicates.append((given, other))
+            if plan_id is not None:          # the path's old content was removed
+                removed_ids.append(plan_id)
+            return f"{printable(given)}: skipped, same content as {printable(other)}"
+        return None
+
     @property
     def exit_code(self) -> int:
         """0 all stored; 1 a file could not be read or stored; 3 only files that are not plans were left out."""
@@ -742,20 +762,9 @@ class Corpus:
                     kind, plan_id, other = outcome
                     if kind == "busy":
                         return False
-                    if kind == "added":
-                        report.added.append((given, plan_id))
-                        added_ids.append(plan_id)
-                    elif kind == "replaced":
-                        report.replaced.append((given, plan_id))
-                        added_ids.append(plan_id)
-                        removed_ids.append(plan_id)
-                    elif kind == "unchanged":
-                        report.unchanged.append(given)
-                    elif kind == "duplicate":
-                        report.duplicates.append((given, other))
-                        if plan_id is not None:          # the path's old content was removed
-                            removed_ids.append(plan_id)
-                        note(f"{printable(given)}: skipped, same content as {printable(other)}")
+                    line = report.record(given, kind, plan_id, other, added_ids, removed_ids)
+                    if line:
+                        note(line)
                 bar.update(1, note=printable(given))
                 return True
 
