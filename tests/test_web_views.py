@@ -35,6 +35,11 @@ def home(tmp_path_factory):
     paths = [str(need("seeds"))] + [str(need(f"real/web/{n}")) for n in WEB] + [str(need(f"real/pdf/{PDF}"))]
     with Corpus(h) as c:
         rep = c.add(paths, progress=False)
+        # the links, built once at write time (GETs are read-only): the cheap embedder, e5 for screenshots
+        import datetime
+        from kehoach.corpus.registry import registry_from_corpus
+        from tests.test_registry import HashEmbedder
+        registry_from_corpus(c, datetime.date(2026, 1, 1), embedder=None if SHOTS else HashEmbedder())
     assert len(rep.added) == 10, rep.summary()
     return h
 

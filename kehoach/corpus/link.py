@@ -146,7 +146,11 @@ def is_owner_list(text: str) -> bool:
     """A list of bodies and nothing else ("Các bộ, cơ quan ngang bộ; Ủy ban nhân dân các tỉnh, thành
     phố trực thuộc Trung ương"): every part ``split_bodies`` finds is a clean body name."""
     from kehoach.extract.bodies import is_body_phrase, split_bodies
-    parts = [p for p in split_bodies(text.strip().rstrip(".;:")) if p.strip()]
+    text = text.strip().rstrip(".;:")
+    semi = [p.strip() for p in text.split(";") if p.strip()]
+    if len(semi) >= 2 and all(is_body_phrase(p) for p in semi):      # names with commas inside, ";" between
+        return True
+    parts = [p for p in split_bodies(text) if p.strip()]
     return bool(parts) and all(is_body_phrase(p) for p in parts)
 
 

@@ -337,7 +337,8 @@ def plan_report(corpus, plan_id: int, day: _dt.date) -> dict:
             "plan": {"id": plan_id, "source": p["source"], "number": p["number"], "type": p["type"],
                      "date": p["date"], "title": p["title"]},
             "registry": {"available": tables, "documents": len(reg), "note": note},
-            "summary": p["summary"], "refs": problems_first(p["refs"]), "bodies": p["bodies"]}
+            "summary": p["summary"], "refs": problems_first(p["refs"]), "bodies": p["bodies"],
+            "plans": rep["plans"]}          # the shape of ``check`` too (``kehoach legal check --format json``)
 
 
 # ------------------------------------------------------------------ text
