@@ -478,6 +478,40 @@ def valid_date(value: Optional[str], name: str, partial: bool = True) -> Optiona
     return value
 
 
+def date_param(value: Optional[str], name: str, end: bool = False) -> Optional[str]:
+    """dd/mm/yyyy (or mm/yyyy) made ISO, then ``valid_date``; empty is none."""
+    from fastapi import HTTPException
+    from kehoach.search.tasks import parse_date
+    if value is None or value == "":
+        return None
+    if len(value) > 20:
+        raise HTTPException(422, f"{name}: not a date")
+    iso = parse_date(value, name, end=end) if "/" in value or "." in value else value
+    return valid_date(iso, name)
+
+
+def _task_query_dependency():
+    """The filters of /api/tasks as one FastAPI dependency (the tasks, charts and their exports share it)."""
+    from fastapi import Query
+    from kehoach.search.tasks import TaskQuery
+    Short = dict(max_length=200)
+
+    def task_query(owner: Optional[str] = Query(None, **Short),
+                   role: Optional[str] = Query(None, pattern="^(lead|support)$"),
+                   province: Optional[str] = Query(None, **Short), plan: Optional[str] = Query(None, **Short),
+                   kind: Optional[str] = Query(None, **Short),
+                   deadline_from: Optional[str] = Query(None, max_length=20, description="dd/mm/yyyy or ISO"),
+                   deadline_to: Optional[str] = Query(None, max_length=20, description="dd/mm/yyyy or ISO"),
+                   status: Optional[str] = Query(None, pattern="^(overdue|due_soon|continuous|no_deadline|open)$"),
+                   within: int = Query(30, ge=0, le=3660), as_of: Optional[str] = Query(None, max_length=20),
+                   text: Optional[str] = Query(None, **Short)) -> TaskQuery:
+        return TaskQuery(owner=owner or None, role=role or None, province=province or None, plan=plan or None,
+                         kind=kind or None, deadline_from=date_param(deadline_from, "deadline_from"),
+                         deadline_to=date_param(deadline_to, "deadline_to", end=True), status=status or None,
+                         within=within, as_of=date_param(as_of, "as_of"), text=text or None).normalized()
+    return task_query
+
+
 def valid_plan_ref(ref: str) -> str:
     """A plan id (digits, at most 18 of them: SQLite's integer range), number ("116/KH-UBND") or source name."""
     from fastapi import HTTPException
@@ -620,31 +654,14 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None, toke
         from kehoach.search.who import who
         return who(backend.index(), q, limit=limit, filters=f, understand=not literal).to_dict()
 
-    def _date_param(value: Optional[str], name: str, end: bool = False) -> Optional[str]:
-        """dd/mm/yyyy (or mm/yyyy) made ISO, then ``valid_date``."""
-        from kehoach.search.tasks import parse_date
-        if value is None:
-            return None
-        if len(value) > 20:
-            raise HTTPException(422, f"{name}: not a date")
-        iso = parse_date(value, name, end=end) if "/" in value or "." in value else value
-        return valid_date(iso, name)
+    task_query = _task_query_dependency()
 
     @app.get("/api/tasks", summary="Tasks without a query: owner, province, plan, kind, deadline range, status")
-    def api_tasks(owner: Optional[str] = Query(None, **Short), role: Optional[str] = Query(None, pattern="^(lead|support)$"),
-                  province: Optional[str] = Query(None, **Short), plan: Optional[str] = Query(None, **Short),
-                  kind: Optional[str] = Query(None, **Short),
-                  deadline_from: Optional[str] = Query(None, max_length=20, description="dd/mm/yyyy or ISO"),
-                  deadline_to: Optional[str] = Query(None, max_length=20, description="dd/mm/yyyy or ISO"),
-                  status: Optional[str] = Query(None, pattern="^(overdue|due_soon|continuous|no_deadline|open)$"),
-                  within: int = Query(30, ge=0, le=3660), as_of: Optional[str] = Query(None, max_length=20),
-                  text: Optional[str] = Query(None, **Short), limit: int = Query(500, ge=1, le=100000),
+    def api_tasks(q=Depends(task_query), limit: int = Query(500, ge=1, le=100000),
                   format: str = Query("json", pattern="^(json|csv|xlsx)$")):
+        import dataclasses
         from kehoach.search import tasks as T
-        q = T.TaskQuery(owner=owner, role=role, province=province, plan=plan, kind=kind,
-                        deadline_from=_date_param(deadline_from, "deadline_from"),
-                        deadline_to=_date_param(deadline_to, "deadline_to", end=True), status=status,
-                        within=within, as_of=_date_param(as_of, "as_of"), text=text, limit=limit).normalized()
+        q = dataclasses.replace(q, limit=limit).normalized()
         rs = T.rows(T.select(backend.index().docs, q), q.as_of, q.within)
         if format == "csv":
             return Response(T.csv_bytes(rs), media_type="text/csv; charset=utf-8",

@@ -158,32 +158,11 @@ def register(app: Any, backend: Any) -> None:
 
     from kehoach.search import charts as C
     from kehoach.search import tasks as T
-    from kehoach.search.server import MemoryBackend, available, registry_report, valid_date
+    from kehoach.search.server import MemoryBackend, _task_query_dependency, available, registry_report, valid_date
 
     Short = dict(max_length=200)
 
-    def date_param(value: Optional[str], name: str, end: bool = False) -> Optional[str]:
-        if value is None or value == "":
-            return None
-        if len(value) > 20:
-            raise HTTPException(422, f"{name}: not a date")
-        iso = T.parse_date(value, name, end=end) if "/" in value or "." in value else value
-        return valid_date(iso, name)
-
-    def task_query(owner: Optional[str] = Query(None, **Short),
-                   role: Optional[str] = Query(None, pattern="^(lead|support)$"),
-                   province: Optional[str] = Query(None, **Short), plan: Optional[str] = Query(None, **Short),
-                   kind: Optional[str] = Query(None, **Short),
-                   deadline_from: Optional[str] = Query(None, max_length=20, description="dd/mm/yyyy or ISO"),
-                   deadline_to: Optional[str] = Query(None, max_length=20, description="dd/mm/yyyy or ISO"),
-                   status: Optional[str] = Query(None, pattern="^(overdue|due_soon|continuous|no_deadline|open)$"),
-                   within: int = Query(30, ge=0, le=3660), as_of: Optional[str] = Query(None, max_length=20),
-                   text: Optional[str] = Query(None, **Short)) -> T.TaskQuery:
-        """The filters of /api/tasks (a FastAPI dependency)."""
-        return T.TaskQuery(owner=owner or None, role=role or None, province=province or None, plan=plan or None,
-                           kind=kind or None, deadline_from=date_param(deadline_from, "deadline_from"),
-                           deadline_to=date_param(deadline_to, "deadline_to", end=True), status=status or None,
-                           within=within, as_of=date_param(as_of, "as_of"), text=text or None).normalized()
+    task_query = _task_query_dependency()      # the filters of /api/tasks, one definition
 
     def chart_of(name: str, q: T.TaskQuery, top: int) -> "C.Chart":
         from datetime import date
