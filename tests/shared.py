@@ -28,3 +28,26 @@ def files(rel: str, pattern: str) -> list[Path]:
     if not found:
         pytest.fail(f"test data missing: no {pattern} in {SHARED / rel}")
     return found
+
+
+def serve_in_thread(app):
+    """Serve ``app`` (an ASGI app) with uvicorn on a free loopback port in a daemon thread; yields the
+    base URL and stops the server after (a generator for module-scoped pytest fixtures)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    th = threading.Thread(target=server.run, daemon=True)
+    th.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    th.join(5)

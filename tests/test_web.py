@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import threading
-import time
 
 import pytest
 
@@ -16,7 +13,7 @@ from kehoach.search.hybrid import SearchIndex, docs_from_extractions
 from kehoach.search.lexical import syllable_segmenter
 from kehoach.search.server import MemoryBackend, create_app
 
-from tests.shared import files, need
+from tests.shared import files, need, serve_in_thread
 
 EVIL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
 
@@ -104,26 +101,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_server(backend):
-    import uvicorn
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(backend), host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=server.run, daemon=True)
-    th.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    th.join(5)
+    yield from serve_in_thread(create_app(backend))
 
 
 def chrome(width=1280, height=900):

@@ -9,15 +9,13 @@ import csv
 import io
 import os
 import shutil
-import socket
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.shared import need
+from tests.shared import need, serve_in_thread
 
 pytestmark = pytest.mark.slow
 
@@ -122,21 +120,8 @@ CHROMEDRIVER = shutil.which("chromedriver")
 
 @pytest.fixture(scope="module")
 def live(backend):
-    import uvicorn
     from kehoach.search.server import create_app
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(backend), host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=server.run, daemon=True)
-    th.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    th.join(5)
+    yield from serve_in_thread(create_app(backend))
 
 
 @pytest.fixture(scope="module")
