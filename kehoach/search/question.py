@@ -54,6 +54,8 @@ class Understood:
     role: Optional[str] = None                  # "lead" | "support" | None (either)
     kind: Optional[str] = None                  # document kind asked for ("Kế hoạch", "Chỉ thị", ...)
     status: Optional[str] = None                # "overdue" | "due_soon" (as of the day asked)
+    as_of: Optional[str] = None                 # ISO day a status is counted from ("tính đến ngày 15/4/2026")
+    empty: Optional[str] = None                 # said plainly when no task passes the filters
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -303,6 +305,35 @@ def _deadline(raw: str, folded: str, u: Understood, today: _dt.date) -> tuple[st
     return raw, folded
 
 
+# ---------------------------------------------------------------- 0. as of
+
+@lru_cache(maxsize=1)
+def _as_of_re() -> re.Pattern:
+    months = "|".join(sorted(MONTHS_EN, key=len, reverse=True))
+    day = r"(?:ngay\s+)?(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})\s*[/.-]\s*(?P<y>\d{4})(?![a-z0-9/])"
+    day_en = r"(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mn>" + months + r")\.?,?\s+(?P<y2>\d{4})(?![a-z0-9])"
+    day_en2 = r"(?P<mn3>" + months + r")\.?\s+(?P<d3>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y3>\d{4})(?![a-z0-9])"
+    return re.compile(_W + _alt("as_of") + r"\s+(?:" + day + "|" + day_en + "|" + day_en2 + ")")
+
+
+def _as_of(raw: str, folded: str, u: Understood) -> tuple[str, str]:
+    """"tính đến ngày 15/4/2026", "as of 1 July 2026", "as of July 1, 2026": the day "quá hạn" is counted from."""
+    m = _as_of_re().search(folded)
+    if not m:
+        return raw, folded
+    if m["d"]:
+        d = _day(int(m["y"]), int(m["m"]), int(m["d"]))
+    elif m["d2"]:
+        d = _day(int(m["y2"]), MONTHS_EN[m["mn"]], int(m["d2"]))
+    else:
+        d = _day(int(m["y3"]), MONTHS_EN[m["mn3"]], int(m["d3"]))
+    if d is None:
+        return raw, folded
+    u.as_of = d.isoformat()
+    u.notes.append(f"tính đến ngày {d.strftime('%d/%m/%Y')}")
+    return _cut(raw, folded, m.start(), m.end())
+
+
 # ---------------------------------------------------------------- 2. place
 
 def _place(raw: str, folded: str, u: Understood) -> tuple[str, str]:
@@ -327,6 +358,10 @@ def _place(raw: str, folded: str, u: Understood) -> tuple[str, str]:
             olds = [p for p in u.provinces if p not in (name, into)]
             if olds:
                 u.notes.append("gồm cả " + ", ".join(province_label(p) for p in olds) + " cũ")
+            unit = re.search(_UNIT + r"\s*$", lead)
+            # where the place was and its unit word as typed ("Thành phố"), for a body's name around it
+            u._place_at = (m.start() - len(lead), raw[m.start() - len(lead) + unit.start():m.start() - len(lead) + unit.end()]
+                           if unit else "")
             return _cut(raw, folded, m.start() - len(lead), end)
     return raw, folded
 
@@ -352,6 +387,11 @@ def _owner_res(places: bool = True) -> list[re.Pattern]:
                     + r"\s+)?" + short + r"\s+(?P<v>" + _alt("lead") + "|" + _alt("support") + r")" + _E),
         # "việc của X", "của X" at the start of what is left (no task word)
         re.compile(r"^\s*(?:" + task + r"\s+)?(?P<p>cua|of)\s+" + name + stop),
+        # "what must X deliver", "what does X do", "which tasks should X carry out" (either role)
+        re.compile(r"^\s*(?:what|which(?:\s+" + task + r")?)\s+" + _alt("does_what") + r"\s+" + short
+                   + r"\s+" + _alt("what_verb") + _E),
+        # "X phải làm gì", "X làm những việc gì", "X cần làm gì"
+        re.compile(_W + short + r"\s+" + _alt("what_verb") + r"\s+(?:(?:nhung|cac)\s+)?(?:" + task + r"\s+)?(?:gi|nao)" + _E),
     ]
 
 
@@ -373,7 +413,29 @@ def _owner(raw: str, folded: str, u: Understood) -> tuple[str, str]:
             u.owner = name
             u.notes.append(f"cơ quan {name}" + {"lead": " (chủ trì)", "support": " (phối hợp)"}.get(u.role or "", ""))
             return _cut(raw, folded, m.start(), m.end())
-    return raw, folded
+    return _owner_before_place(raw, folded, u)
+
+
+def _owner_before_place(raw: str, folded: str, u: Understood) -> tuple[str, str]:
+    """"nhiệm vụ của Công an Thành phố Hồ Chí Minh": the place was taken out of the body's name, leaving a
+    bare head ("Công an"); the owner is the head with the place's unit word ("Công an Thành phố")."""
+    at = getattr(u, "_place_at", None)
+    if not at or not at[1].strip():
+        return raw, folded
+    start, unit_raw = at
+    unit_raw = unit_raw.strip()
+    m = re.search(r"(?:" + _alt("task") + r"\s+(?:" + _alt("prep") + r")\s+)?(?P<o>[a-z][a-z ]*?)\s*$", folded[:start])
+    if not m:
+        return raw, folded
+    head = " ".join(m["o"].split())
+    if head not in set(_body_heads()):
+        return raw, folded
+    name = " ".join(raw[m.start("o"):m.end("o")].split() + [unit_raw])
+    if not is_body_name(name):
+        return raw, folded
+    u.owner = name
+    u.notes.append(f"cơ quan {name}")
+    return _cut(raw, folded, m.start(), m.end())
 
 
 # ---------------------------------------------------------------- 4. kind
@@ -428,7 +490,8 @@ def understand(query: str, today: Optional[_dt.date] = None) -> Understood:
     if len(folded) != len(raw):                 # offsets would not line up: take the query as it is
         return Understood(query, query)
     u = Understood(query, query)
-    raw2, folded2 = _deadline(raw, folded, u, today or _dt.date.today())
+    raw2, folded2 = _as_of(raw, folded, u)
+    raw2, folded2 = _deadline(raw2, folded2, u, today or _dt.date.today())
     raw2, folded2 = _place(raw2, folded2, u)
     raw2, folded2 = _owner(raw2, folded2, u)
     raw2, folded2 = _kind(raw2, folded2, u)
@@ -485,8 +548,8 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
     from kehoach.search import tasks as T
     if literal:
         return index.search(query, limit=limit, filters=filters, mode=mode)
-    day = as_of or _dt.date.today()
-    u = understand(query, day)
+    u = understand(query, as_of or _dt.date.today())
+    day = as_of or (_dt.date.fromisoformat(u.as_of) if u.as_of else _dt.date.today())
     f = merged_filters(u, filters)
     if u.status == "overdue" and not f.deadline_before:
         f = replace(f, deadline_before=(day - _dt.timedelta(days=1)).isoformat())
@@ -515,5 +578,20 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
         if keep is not None:
             docs = [d for d in docs if keep(d)]
         res = SearchResult(replace(pq, text=""), [Hit(d, 0.0) for d in docs[:limit]], "filters")
+    if not res.hits and u.notes and not _any_task(index, f, keep, provinces):
+        # the filters alone match nothing: say so, rather than leave the user to guess (or widen them)
+        u.empty = "không có nhiệm vụ nào khớp bộ lọc: " + "; ".join(u.notes)
+        u.notes.append("không có nhiệm vụ nào khớp bộ lọc")
     res.understood = u.to_dict() if u.notes else None
     return res
+
+
+def _any_task(index, f, keep, provinces) -> bool:
+    """Some task passes the filters ``f`` (and ``keep``, in one of ``provinces``), whatever its words."""
+    from kehoach.search import tasks as T
+    docs = index.select(replace(f, province=None) if provinces else f)
+    if provinces:
+        docs = [d for d in docs if any(T.province_matches(d.plan or {}, p) for p in provinces)]
+    if f.owner:
+        docs = T.select(docs, T.TaskQuery(owner=f.owner))
+    return any(keep is None or keep(d) for d in docs)
