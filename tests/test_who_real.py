@@ -20,7 +20,11 @@ from kehoach.search.who import (asked_role, body_key, content_words, coverage, i
                                 leads_plan_itself, rank_owners, states_lead, who)
 from tests.shared import need
 
-QUESTIONS = json.loads((Path(__file__).parent / "data" / "who-real" / "questions.json").read_text("utf-8"))
+ALL_QUESTIONS = json.loads((Path(__file__).parent / "data" / "who-real" / "questions.json").read_text("utf-8"))
+# the first set (71 owner questions over the seeds and the web plans); the second set also asks of the real
+# PDFs and HTML pages and holds filter questions (benchmarks/eval_who.py --corpus all scores it)
+QUESTIONS = [q for q in ALL_QUESTIONS if q.get("set", "old") == "old"]
+NEW_QUESTIONS = [q for q in ALL_QUESTIONS if q.get("set") == "new"]
 slow = pytest.mark.slow
 
 # measured (docs/questions.md): lexical top-3 0.775 on all 71 questions (benchmarks/eval_who.py);
@@ -49,6 +53,32 @@ def top3_accuracy(index, mode: str, questions=None) -> tuple[float, list[str]]:
 
 
 # ---------------------------------------------------------------- the question set
+
+def test_new_question_set_is_labelled_and_split_by_document():
+    """The second set: every owner answer is a lead (or support) of its gold task, or, for a document
+    without a gold record, is written in the quoted task words; filter answers name tasks of their plan;
+    the held-out split is by document (no document has questions on both sides)."""
+    from kehoach.search.text import folded_tokens
+    assert len(NEW_QUESTIONS) >= 40
+    assert {q["lang"] for q in NEW_QUESTIONS} == {"vi", "vi-ascii", "en"}
+    side: dict = {}
+    for q in NEW_QUESTIONS:
+        assert side.setdefault(q["source"], q["split"]) == q["split"], q["id"]
+        if q.get("kind") == "tasks":
+            assert isinstance(q["expected_tasks"], list), q["id"]
+            continue
+        assert q["role"] == asked_role(q["q"]), q["id"]
+        if q["gold"]:
+            gold = json.loads(need("eval/" + q["gold"]).read_text("utf-8"))
+            tasks = {t["id"]: t for t in gold["tasks"]}
+            named = {b for tid in q["tasks"] for b in tasks[tid][q["role"]]}
+            assert set(q["expected"]) <= named and q["expected"], q["id"]
+        else:
+            assert q["evidence"] and q["expected"], q["id"]
+            assert any(folded_tokens(e)[:2] == folded_tokens(b)[:2] or set(folded_tokens(b)) <= set(folded_tokens(ev))
+                       for e in q["expected"] for b in q["expected"] for ev in q["evidence"]), q["id"]
+    assert {q["split"] for q in NEW_QUESTIONS} == {"tune", "held"}
+
 
 def test_question_set_is_labelled_from_gold():
     """Every expected body is a lead (or, for "phối hợp" questions, a support) of the gold task."""
@@ -226,3 +256,57 @@ def test_words_inside_an_about_complement_are_weaker():
     qw2 = content_words("lồng ghép với các chương trình mục tiêu quốc gia")
     assert coverage(qw2, "Lồng ghép truyền thông về Chương trình với các chương trình mục tiêu quốc gia khác") == \
         coverage(qw2, "Lồng ghép truyền thông Chương trình với các chương trình mục tiêu quốc gia khác")
+
+
+# ---------------------------------------------------------------- domain words, English, filters that match nothing
+
+def test_english_questions_are_read_through_the_glossary():
+    from kehoach.search.who import concepts, expansions, is_english
+    q = "who makes sure food and essential goods reach flood victims"
+    assert is_english(q) and not is_english("ai chu tri cap phat nhu yeu pham") and not is_english("ai lo thuốc")
+    cs = concepts(q, True)
+    assert any(("luong", "thuc") in c for c in cs) and any(("hang", "hoa", "thiet", "yeu") in c for c in cs)
+    (text, w), = expansions(q, True)
+    assert "lương thực" in text and w > 0
+
+
+def test_a_vietnamese_word_also_matches_the_words_plans_use_for_it():
+    from kehoach.search.who import concept_coverage, concepts
+    cs = concepts("cấp phát nhu yếu phẩm")
+    said = concept_coverage(cs, "Cấp phát nhu yếu phẩm cho người dân.")
+    related = concept_coverage(cs, "Cấp phát hàng hóa thiết yếu cho người dân.")
+    unrelated = concept_coverage(cs, "Cấp phát giấy phép xây dựng.")
+    assert said > related > unrelated
+
+
+def test_overdue_as_of_a_day_written_in_the_question():
+    u = understand("nhiệm vụ quá hạn ở Đắk Lắk tính đến ngày 15/4/2026")
+    assert (u.status, u.as_of, u.province) == ("overdue", "2026-04-15", "Đắk Lắk")
+    u = understand("overdue tasks of Bộ Nội vụ as of 1 July 2026")
+    assert (u.status, u.as_of, u.owner) == ("overdue", "2026-07-01", "Bộ Nội vụ")
+
+
+def test_what_must_a_body_do_names_the_owner():
+    assert understand("what must Trung tâm Chuyển đổi số Thành phố deliver by Q4 2026").owner == \
+        "Trung tâm Chuyển đổi số Thành phố"
+    assert understand("Sở Y tế phải làm gì").owner == "Sở Y tế"
+    u = understand("nhiem vu cua Cong an Thanh pho Ho Chi Minh han nam 2026")
+    assert (u.owner, u.province) == ("Cong an Thanh pho", "Hồ Chí Minh")
+
+
+def test_a_filter_that_matches_nothing_says_so(index):
+    res = ask(index, "nhiệm vụ của Sở Y tế ở Cà Mau", mode="lexical")
+    assert not res.hits and "không có nhiệm vụ nào khớp" in res.understood["empty"]
+    res = ask(index, "ai chủ trì bảo vệ rừng ở Cà Mau hạn năm 2030", mode="lexical")
+    assert not res.hits and res.understood["empty"]
+    res = ask(index, "nhiệm vụ quá hạn ở Đắk Lắk tính đến ngày 15/4/2026", mode="lexical")
+    assert res.hits and all(h.doc.deadline and h.doc.deadline["date"] < "2026-04-15" for h in res.hits)
+    assert not res.understood.get("empty")
+
+
+def test_owner_evidence_carries_plan_section_and_coverage(index):
+    owners = who(index, "ai phân bổ hàng hóa theo mức độ thiệt hại từng địa bàn", mode="lexical",
+                 understand=True).owners
+    t = owners[0].tasks[0]
+    assert owners[0].body == "Sở Công Thương" and t["plan_number"] == "0129/KH-UBND"
+    assert t["section"] and 0 < t["coverage"] <= 1

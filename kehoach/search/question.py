@@ -539,10 +539,16 @@ def _post(u: Understood, f, as_of: _dt.date):
     return (lambda d: all(c(d) for c in checks)), provinces
 
 
+EXTRA_WEIGHT = 1.0         # an extra retrieval text's lexical run, in the fused score (as one RRF list)
+
+
 def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid", literal: bool = False,
-        as_of: Optional[_dt.date] = None):
+        as_of: Optional[_dt.date] = None, extra=None):
     """Search with the query's own filters; a query that is only filters lists the matching tasks.
 
+    ``extra``: a function from the text left to search to more texts, or (text, weight) pairs (the domain
+    words of ``kehoach.search.who.expansions``), each searched lexically with the same filters and fused
+    into the hits as one more reciprocal-rank list of that weight (default ``EXTRA_WEIGHT``).
     Returns a ``SearchResult`` whose ``understood`` holds the filters taken from the query."""
     from kehoach.search.hybrid import MAX_LIMIT, Hit, SearchResult, check_query
     from kehoach.search import tasks as T
@@ -562,6 +568,24 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
         runs = [index.search(u.text, limit=depth, filters=replace(f, province=p), mode=mode)
                 for p in (provinces or [f.province])]
         res = runs[0]
+        more = [t if isinstance(t, tuple) else (t, EXTRA_WEIGHT) for t in (extra(u.text) if extra else [])]
+        more = [(t, w) for t, w in more if t and folded_tokens(t) and w > 0]
+        if more:
+            from kehoach.search.hybrid import RRF_K
+            scores: dict = {}
+            first: dict = {}
+            for h in (h for r in runs for h in r.hits):
+                scores[h.doc.key] = max(scores.get(h.doc.key, 0.0), h.score)
+                first.setdefault(h.doc.key, h)
+            for t, w in more:
+                for p in (provinces or [f.province]):
+                    r = index.search(t, limit=depth, filters=replace(f, province=p), mode="lexical")
+                    for rank, h in enumerate(r.hits, 1):
+                        scores[h.doc.key] = scores.get(h.doc.key, 0.0) + w / (RRF_K + rank)
+                        first.setdefault(h.doc.key, h)
+            for k, h in first.items():
+                h.score = scores[k]
+            runs = [replace(runs[0], hits=list(first.values()))]
         hits, seen = [], set()
         for h in sorted((h for r in runs for h in r.hits), key=lambda h: -h.score):
             if h.doc.key in seen or (keep is not None and not keep(h.doc)):

@@ -26,6 +26,7 @@ from kehoach.search.text import DATA, expand_abbreviations, folded_tokens, read_
 ROLE_WEIGHT = {"lead": {"lead": 1.0, "support": 0.1},       # asked role -> task role -> weight
                "support": {"lead": 0.25, "support": 1.0}}
 RANK_DECAY = 0.85            # evidence further down the result list counts less
+MORE_TASKS = 0.3             # a body's further matching tasks add this share of their evidence to its best one (tuned on the tune split: 1.0, a plain sum, let a body with many loosely matching tasks outrank the one that says it)
 DEPTH = 20                   # hits aggregated into owners
 COVERAGE_FLOOR = 0.25        # a hit covering nothing of the question keeps this share of its score
 PLAN_SELF_BOOST = 2.0        # a plan-level question: the task that leads the plan itself
@@ -36,6 +37,13 @@ LEAD_VERB_BOOST = 1.5        # a "who leads" question: a task that says its body
 NAMED_WEIGHT = 0.2           # a body the question names as context
 GENERIC_OWNERS = DATA / "search_generic_owners.tsv"
 WHO_WORDS = DATA / "who_words.tsv"
+EXPANSIONS = DATA / "who_expansions.tsv"
+ALT_WEIGHT = 0.8             # a task matching a question word only through a related term (who_expansions.tsv)
+EXPAND_WEIGHT = {"vi": 0.3,  # the related-terms run beside a Vietnamese question's own (hybrid) run, as an RRF list
+                 "en": 1.0}  # the glossary's Vietnamese words for an English question: its only lexical evidence
+# English words that Vietnamese (typed with or without diacritics) does not write: a question with two of
+# them and no diacritics is English, and its words are looked up in the glossary (who_expansions.tsv "en")
+ENGLISH_MARKERS = frozenset("the of and for who which what is are with from by during each their its".split())
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +88,111 @@ def content_words(text: str) -> list[str]:
             out.append(toks[i])
         i += 1
     return out
+
+
+@lru_cache(maxsize=1)
+def _expansion_table() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
+    """lang -> [(folded phrase, its related terms as written)], longest phrase first (who_expansions.tsv)."""
+    out: dict[str, list] = {}
+    for lang, phrase, terms in read_tsv(EXPANSIONS, 3):
+        toks = tuple(folded_tokens(phrase))
+        alts = tuple(t.strip() for t in terms.split("|") if t.strip())
+        if toks and alts:
+            out.setdefault(lang, []).append((toks, alts))
+    return {k: sorted(v, key=lambda x: -len(x[0])) for k, v in out.items()}
+
+
+def is_english(text: str) -> bool:
+    """No Vietnamese diacritics and at least two English function words ("who ensures security at the ...")."""
+    import unicodedata
+    if any(unicodedata.category(c) == "Mn" for c in unicodedata.normalize("NFD", text or "")) or "đ" in (text or "").lower():
+        return False
+    toks = (text or "").lower().split()
+    return sum(1 for t in toks if t.strip("?,.;:") in ENGLISH_MARKERS) >= 2
+
+
+def concepts(text: str, english: Optional[bool] = None) -> list[tuple[tuple[str, ...], ...]]:
+    """The question's topic as concepts, each a tuple of alternatives (folded word tuples) that say it.
+
+    Vietnamese: each content word is a concept of its own words; a phrase of the table ("nhu yếu phẩm")
+    is one concept, said by itself or by a related term ("hàng hóa thiết yếu", "lương thực").
+    English: each glossary phrase found is a concept said by its Vietnamese terms; other English words
+    are left out (they never match a Vietnamese task), except numbers and acronyms ("IOC", "766")."""
+    eng = is_english(text) if english is None else english
+    table = _expansion_table().get("en" if eng else "vi", [])
+    stop = {p[0] for p in _words().get("stop", []) if len(p) == 1}
+    raw = (text or "").split()
+    toks = folded_tokens(text)
+    out, i = [], 0
+    while i < len(toks):
+        hit = next(((p, alts) for p, alts in table if tuple(toks[i:i + len(p)]) == p), None)
+        if hit:
+            p, alts = hit
+            forms = tuple(tuple(folded_tokens(a)) for a in alts)
+            out.append(((p,) if not eng else ()) + forms)
+            i += len(p)
+            continue
+        t = toks[i]
+        if t not in stop and (len(t) > 1 or t.isdigit()):
+            if not eng:
+                out.append(((t,),))
+            elif t.isdigit() or any(w.isupper() and len(w) > 1 and folded_tokens(w) == [t] for w in raw):
+                out.append(((t,),))
+        i += 1
+    return [c for c in out if c]
+
+
+def related_terms(text: str, english: bool) -> list[str]:
+    """The table's terms (as written, with diacritics) for the phrases found in ``text``."""
+    table = _expansion_table().get("en" if english else "vi", [])
+    toks = folded_tokens(text)
+    out, i = [], 0
+    while i < len(toks):
+        hit = next(((p, alts) for p, alts in table if tuple(toks[i:i + len(p)]) == p), None)
+        if hit:
+            out += list(hit[1])
+            i += len(hit[0])
+        else:
+            i += 1
+    return out
+
+
+def expansions(text: str, english: Optional[bool] = None) -> list[str]:
+    """Extra retrieval texts for a question (``question.ask(extra=)``): for Vietnamese the question's words
+    with the related terms of its table phrases; for English the glossary's Vietnamese terms. [] when the
+    table adds nothing."""
+    eng = is_english(text) if english is None else english
+    terms = related_terms(text, eng)
+    if not terms:
+        return []
+    if eng:
+        return [(" ".join(terms), EXPAND_WEIGHT["en"])]
+    return [(text + " " + " ".join(terms), EXPAND_WEIGHT["vi"])]
+
+
+def concept_coverage(cs: list[tuple[tuple[str, ...], ...]], text: str, english: bool = False) -> float:
+    """Share of the concepts ``cs`` a task says, each by its best alternative (a Vietnamese question's own
+    word counts fully, a related term ``ALT_WEIGHT``), weighted by where the words come (``_weighted_tokens``)."""
+    if not cs:
+        return 0.0
+    wt = _weighted_tokens(text)
+    best: dict = {}
+    for i, (t, w) in enumerate(wt):
+        best[t] = max(best.get(t, 0.0), w)
+        if i + 1 < len(wt):
+            p = (t, wt[i + 1][0])
+            best[p] = max(best.get(p, 0.0), min(w, wt[i + 1][1]))
+    total = 0.0
+    for c in cs:
+        score = 0.0
+        for k, alt in enumerate(c):
+            uni = sum(best.get(x, 0.0) for x in alt) / len(alt)
+            pairs = list(zip(alt, alt[1:]))
+            m = uni if not pairs else 0.5 * uni + 0.5 * sum(best.get(p, 0.0) for p in pairs) / len(pairs)
+            weight = 1.0 if (k == 0 and not english) else ALT_WEIGHT
+            score = max(score, m * weight)
+        total += score
+    return total / len(cs)
 
 
 def _early(pos: int) -> float:
@@ -214,7 +327,8 @@ def _named(key: str, query_key: str) -> bool:
 
 
 def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5, *,
-                role: str = "lead", question: Optional[str] = None) -> list[Owner]:
+                role: str = "lead", question: Optional[str] = None, expand: bool = True,
+                english: Optional[bool] = None) -> list[Owner]:
     """Aggregate the hits of ``result`` into ranked owners (pure; no index access).
 
     ``role``: the role asked for ("lead" | "support", see ``asked_role``); ``question``: the text the
@@ -224,7 +338,10 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5, *,
     qtext = question if question is not None else result.query.text
     qwords = content_words(qtext)
     qkey = " ".join(folded_tokens(expand_abbreviations(qtext)))
-    covs = [coverage(qwords, h.doc.text) for h in result.hits]
+    eng = is_english(qtext) if english is None else english
+    cs = concepts(qtext, eng) if expand else []
+    covs = [max(0.0 if eng else coverage(qwords, h.doc.text), concept_coverage(cs, h.doc.text, eng))
+            for h in result.hits]
     best_cov = max(covs, default=0.0)
     plan_q = is_plan_question(qtext)
     weights = ROLE_WEIGHT.get(role, ROLE_WEIGHT["lead"])
@@ -243,13 +360,15 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5, *,
                 if not k or not is_owner(name):
                     continue
                 a = acc.setdefault(k, {"names": {}, "score": 0.0, "roles": {"lead": 0.0, "support": 0.0},
-                                       "tasks": [], "plans": {}})
+                                       "tasks": [], "plans": {}, "parts": {}})
                 s = base * weights[task_role] * owner_weight(name) * (NAMED_WEIGHT if _named(k, qkey) else 1.0)
+                a["parts"][d.key] = max(a["parts"].get(d.key, 0.0), s)
                 a["score"] += s
                 a["roles"][task_role] += s
                 a["names"][name] = a["names"].get(name, 0) + 1
                 if len(a["tasks"]) < evidence and all(t["key"] != d.key for t in a["tasks"]):
                     a["tasks"].append({"key": d.key, "source": d.source, "task_id": d.task_id, "role": task_role,
+                                       "section": d.section, "coverage": round(cov, 3),
                                        "text": d.text, "deadline": d.deadline, "plan_id": d.plan_id,
                                        "plan_number": d.plan.get("number"), "province": d.plan.get("province"),
                                        "score": round(s, 6)})
@@ -258,6 +377,8 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5, *,
                                                    "source")})
     owners = []
     for a in acc.values():
+        parts = sorted(a["parts"].values(), reverse=True)
+        a["score"] = parts[0] + MORE_TASKS * sum(parts[1:])      # one share per task, however many names
         name = max(a["names"].items(), key=lambda x: (x[1], len(x[0])))[0]
         r = "lead" if a["roles"]["lead"] >= a["roles"]["support"] else "support"
         tasks = sorted(a["tasks"], key=lambda t: -t["score"])
@@ -267,13 +388,36 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5, *,
 
 
 def who(index: SearchIndex, query: str, *, limit: int = 10, depth: int = DEPTH,
-        filters: Optional[Filters] = None, mode: str = "hybrid", understand: bool = False) -> WhoResult:
+        filters: Optional[Filters] = None, mode: str = "hybrid", understand: bool = False,
+        expand: bool = True) -> WhoResult:
     """The owners of the tasks that best match ``query`` (question words are stripped).
 
-    ``understand``: a place, owner or deadline in the query becomes a filter (``search.question``)."""
-    if understand:
-        from kehoach.search.question import ask
-        res = ask(index, query, limit=depth, filters=filters, mode=mode)
-    else:
-        res = index.search(query, limit=depth, filters=filters, mode=mode)
-    return WhoResult(res.query.raw, rank_owners(res, limit, role=asked_role(query)), res)
+    ``understand``: a place, owner or deadline in the query becomes a filter (``search.question``);
+    ``expand``: the domain words of ``who_expansions.tsv`` (related Vietnamese terms, the English glossary)
+    are searched beside the question and count in a task's coverage of it."""
+    from kehoach.search.question import ask
+    eng = is_english(query)
+    res = ask(index, query, limit=depth, filters=filters, mode=mode, literal=not understand,
+              extra=(lambda text: expansions(text, eng)) if expand else None)
+    if not understand and expand:                 # literal: no filters taken out, the domain words still help
+        more = expansions(res.query.text, eng)
+        if more:
+            res = _fused(index, res, more, depth, filters)
+    return WhoResult(res.query.raw, rank_owners(res, limit, role=asked_role(query), expand=expand, english=eng), res)
+
+
+def _fused(index: SearchIndex, res: SearchResult, texts: list, depth: int, filters) -> SearchResult:
+    """``res`` with the lexical hits of ``texts`` fused in as more reciprocal-rank lists."""
+    from kehoach.search.hybrid import RRF_K
+    from kehoach.search.question import EXTRA_WEIGHT
+    scores = {h.doc.key: h.score for h in res.hits}
+    first = {h.doc.key: h for h in res.hits}
+    for t in texts:
+        t, w = t if isinstance(t, tuple) else (t, EXTRA_WEIGHT)
+        for rank, h in enumerate(index.search(t, limit=depth, filters=filters, mode="lexical").hits, 1):
+            scores[h.doc.key] = scores.get(h.doc.key, 0.0) + w / (RRF_K + rank)
+            first.setdefault(h.doc.key, h)
+    for k, h in first.items():
+        h.score = scores[k]
+    res.hits = sorted(first.values(), key=lambda h: -h.score)[:depth]
+    return res
