@@ -154,6 +154,23 @@ def _not_bodies() -> tuple[set[str], list[str]]:
     return asks, verbs
 
 
+@lru_cache(maxsize=1)
+def _raw_heads() -> list[str]:
+    import unicodedata
+    heads = [" ".join(unicodedata.normalize("NFC", r[0]).lower().split()) for r in read_tsv(DATA / "body_heads.tsv", 1)]
+    return sorted({h for h in heads if h}, key=len, reverse=True)
+
+
+def _typed_head_ok(name: str) -> bool:
+    """A name typed with diacritics must open with a body word as spelled ("Mọi người dân", never the
+    "mới" of "đổi mới cơ chế ..."); one typed without them is judged on its folded words alone."""
+    import unicodedata
+    low = " ".join(unicodedata.normalize("NFC", name).lower().split())
+    if low == fold_keep_offsets(low):
+        return True
+    return any(low == h or low.startswith(h + " ") for h in _raw_heads())
+
+
 def is_body_name(name: str) -> bool:
     """A name that starts with a body word ("Sở", "Ủy ban nhân dân", "Công an") and is no form label,
     no question word ("sở nào") and no verb that opens with a body word ("báo cáo", "ban hành")."""
@@ -401,7 +418,7 @@ def _owner(raw: str, folded: str, u: Understood) -> tuple[str, str]:
     for rx in _owner_res(True) + _owner_res(False):
         for m in filter(None, (rx.match(folded, i) for i in starts)):
             name = " ".join(raw[m.start("o"):m.end("o")].split())
-            if not is_body_name(name) or _key(name) in heads:       # "Sở" alone names no body
+            if not is_body_name(name) or _key(name) in heads or not _typed_head_ok(name):   # "Sở" alone names no body
                 continue
             v = m.groupdict().get("v")
             p = m.groupdict().get("p")
@@ -465,6 +482,8 @@ def _trim(text: str) -> str:
     words = text.split()
     f = lambda w: "".join(folded_tokens(w))
     while words:
+        if f(words[0]) == "co" and len(words) > 1 and f(words[1]) == "quan":
+            break                               # "cơ quan nào ...": the "cơ" of "cơ quan" is no "có"
         if f(words[0]) in _FILLER:
             words.pop(0)
         elif len(words) > 1 and (f(words[0]), f(words[1])) in _FILLER_PAIRS:
@@ -481,7 +500,7 @@ def _trim(text: str) -> str:
     return " ".join(words).strip(" ,.;?")
 
 
-def understand(query: str, today: Optional[_dt.date] = None) -> Understood:
+def understand(query: str, today: Optional[_dt.date] = None, owners: bool = True) -> Understood:
     """The filters written in ``query`` and the text left to search (see the module doc); ``today``
     (default: the real day) is what "tháng này" / "this month" and "quá hạn" are counted from."""
     import unicodedata
@@ -493,7 +512,8 @@ def understand(query: str, today: Optional[_dt.date] = None) -> Understood:
     raw2, folded2 = _as_of(raw, folded, u)
     raw2, folded2 = _deadline(raw2, folded2, u, today or _dt.date.today())
     raw2, folded2 = _place(raw2, folded2, u)
-    raw2, folded2 = _owner(raw2, folded2, u)
+    if owners:              # a "who ...?" question asks for the owner: a body it names is context, no filter
+        raw2, folded2 = _owner(raw2, folded2, u)
     raw2, folded2 = _kind(raw2, folded2, u)
     if not u.notes:
         return u
@@ -543,7 +563,7 @@ EXTRA_WEIGHT = 1.0         # an extra retrieval text's lexical run, in the fused
 
 
 def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid", literal: bool = False,
-        as_of: Optional[_dt.date] = None, extra=None):
+        as_of: Optional[_dt.date] = None, extra=None, owners: bool = True):
     """Search with the query's own filters; a query that is only filters lists the matching tasks.
 
     ``extra``: a function from the text left to search to more texts, or (text, weight) pairs (the domain
@@ -554,7 +574,7 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
     from kehoach.search import tasks as T
     if literal:
         return index.search(query, limit=limit, filters=filters, mode=mode)
-    u = understand(query, as_of or _dt.date.today())
+    u = understand(query, as_of or _dt.date.today(), owners=owners)
     day = as_of or (_dt.date.fromisoformat(u.as_of) if u.as_of else _dt.date.today())
     f = merged_filters(u, filters)
     if u.status == "overdue" and not f.deadline_before:

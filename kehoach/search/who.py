@@ -21,7 +21,7 @@ from typing import Optional
 from kehoach.search.hybrid import Filters, SearchIndex, SearchResult
 from functools import lru_cache
 
-from kehoach.search.text import DATA, expand_abbreviations, folded_tokens, read_tsv
+from kehoach.search.text import DATA, expand_abbreviations, folded_tokens, parse_query, read_tsv
 
 ROLE_WEIGHT = {"lead": {"lead": 1.0, "support": 0.1},       # asked role -> task role -> weight
                "support": {"lead": 0.25, "support": 1.0}}
@@ -397,8 +397,11 @@ def who(index: SearchIndex, query: str, *, limit: int = 10, depth: int = DEPTH,
     are searched beside the question and count in a task's coverage of it."""
     from kehoach.search.question import ask
     eng = is_english(query)
+    # a body the question names ("Bộ Nội vụ phối hợp với ai ...", "ai đôn đốc Bảo hiểm xã hội Việt Nam ...")
+    # is context (NAMED_WEIGHT), not an owner filter: the question asks for the owner
     res = ask(index, query, limit=depth, filters=filters, mode=mode, literal=not understand,
-              extra=(lambda text: expansions(text, eng)) if expand else None)
+              extra=(lambda text: expansions(text, eng)) if expand else None,
+              owners=not parse_query(query).who)   # "which tasks does Sở Nội vụ own" still filters
     if not understand and expand:                 # literal: no filters taken out, the domain words still help
         more = expansions(res.query.text, eng)
         if more:
