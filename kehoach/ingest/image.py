@@ -8,8 +8,9 @@ Stages:
                     decoded (a 20000x20000 PNG is a decompression bomb, not a page)
 2. ``upright``      each frame (a TIFF page) decoded and turned upright: the EXIF orientation
                     a phone writes; a quarter turn or half turn found by Tesseract's
-                    orientation detection (``osd``); a tilt up to ``MAX_TILT`` degrees found by
-                    the row profile of ink (``ocr.skew_angle``); red stamp ink dropped
+                    orientation detection (``osd``); a tilt of 2 to ``MAX_TILT`` degrees found by
+                    the row profile of ink (``ocr.skew_angle``; smaller ones are left to
+                    ``ocr.deskew``, as on a scanned PDF page); red stamp ink dropped
                     (``ocr.drop_red``), so a frame is kept as 8-bit gray
 3. ``page_size``    the frame's size on paper: its own resolution when it has a plausible one
                     (a scanner's 200-600 dpi), else A4 (the national format, Nghị định
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings as _warnings
 from dataclasses import dataclass
 from typing import Optional
@@ -36,8 +38,8 @@ from kehoach.models import IngestedDocument
 # Pillow's own bomb limit (89.5 megapixels, ``PIL.Image.MAX_IMAGE_PIXELS``): an A3 page at 600 dpi
 # is 70 megapixels, a phone photo 12-50. Larger frames are refused before they are decoded.
 MAX_IMAGE_PIXELS = int(os.environ.get("KEHOACH_MAX_IMAGE_PIXELS") or 89_478_485)
-MAX_TILT = 10.0                   # degrees searched either way for a photo's tilt
-TILT_STEP = 0.5                   # then ``ocr.deskew`` refines within 2 degrees
+MAX_TILT = 10.0                   # degrees searched either way for a photo's tilt; a tilt over
+TILT_STEP = 0.5                   # ocr.MAX_SKEW (2) is turned here, ``ocr.deskew`` refines it
 OSD_MIN_CONF = 2.0                # Tesseract's orientation confidence needed to turn a frame
 DPI_RANGE = (100, 1200)           # resolutions a scanner writes; others (72, 96, none) are ignored
 A4_IN = (8.27, 11.69)             # inches
@@ -70,7 +72,9 @@ def open_image(data: bytes, source: str):
             _warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise IngestError(source, f"image too large to decode ({_short(e)})") from None
+        m = re.search(r"\((\d+) pixels\)", str(e))     # Pillow's check, at open: over 2x its limit
+        n = int(m.group(1)) if m else 0
+        raise IngestError(source, _too_many_pixels("image", n, "")) from None
     except UnidentifiedImageError:
         raise IngestError(source, "not an image Pillow can read (damaged, or another format)") from None
     except (OSError, ValueError, SyntaxError) as e:
@@ -86,12 +90,15 @@ def open_image(data: bytes, source: str):
         w, h = im.size
         if w * h > MAX_IMAGE_PIXELS:
             page = f" (page {k + 1})" if n > 1 else ""
-            raise IngestError(source, f"{kind} image{page} of {w}x{h} pixels ({w * h / 1e6:.0f} megapixels) is over "
-                                      f"the limit of {MAX_IMAGE_PIXELS / 1e6:.0f} megapixels (a decompression bomb, "
-                                      "or not a page; set KEHOACH_MAX_IMAGE_PIXELS)")
+            raise IngestError(source, _too_many_pixels(f"{kind} image{page}", w * h, f" of {w}x{h} pixels"))
     if n > 1:
         im.seek(0)
     return im
+
+
+def _too_many_pixels(what: str, n: int, size: str) -> str:
+    return (f"{what}{size} ({n / 1e6:.0f} megapixels) is over the limit of {MAX_IMAGE_PIXELS / 1e6:.0f} megapixels "
+            "(a decompression bomb, not a page; set KEHOACH_MAX_IMAGE_PIXELS to read it)")
 
 
 def _short(e: Exception) -> str:
@@ -170,8 +177,10 @@ def upright(im) -> Frame:
         gray = gray.rotate(-r, expand=True)       # PIL rotates counter-clockwise
         turn = (turn - r) % 360
     tilt = tilt_angle(gray)
-    if abs(tilt) >= TILT_STEP / 2:
+    if abs(tilt) > ocr.MAX_SKEW:       # a scan's small skew is left to ``ocr.deskew`` (one resampling)
         gray = gray.rotate(tilt, resample=Image.BICUBIC, expand=True, fillcolor=255)
+    else:
+        tilt = 0.0
     return Frame(gray, page_dpi(gray.size, own), size, turn, round(tilt, 1))
 
 
