@@ -15,7 +15,7 @@ Stages:
 3. ``page_size``    the frame's size on paper: its own resolution when it has a plausible one
                     (a scanner's 200-600 dpi), else A4 (the national format, Nghị định
                     30/2020/NĐ-CP) fitted to the frame: a phone's "72 dpi" means nothing
-4. ``image_pdf``    one image-only page a frame, in a PDF built in memory by pypdfium2
+4. ``add_page``     one image-only page a frame, in a PDF built in memory by pypdfium2
                     (lossless), read by ``pdf.read_pdf_document``: every page is OCR'd as a
                     page of a scanned PDF (rendered at ``ocr.DPI``, deskewed within 2 degrees,
                     frame blocks read again, tables), with page numbers = frame numbers
@@ -136,9 +136,6 @@ def quarter_turn(gray) -> int:
     Tesseract's orientation and script detection on a copy about 1,600 pixels long; 0 when it
     is unsure or finds too few letters."""
     import pytesseract
-    from kehoach.ingest import ocr
-    if ocr.available():
-        return 0
     small = gray
     f = max(gray.size) // 1600
     if f >= 2:
@@ -184,23 +181,22 @@ def upright(im) -> Frame:
     return Frame(gray, page_dpi(gray.size, own), size, turn, round(tilt, 1))
 
 
-def image_pdf(frames: list[Frame]):
-    """A pypdfium2 document with one image-only page a frame, sized by the frame's resolution."""
+def add_page(pdf, f: Frame) -> None:
+    """One image-only page at the end of ``pdf`` (pypdfium2), sized by the frame's resolution;
+    the frame's pixels are then held by PDFium only."""
     import pypdfium2 as pdfium
-    pdf = pdfium.PdfDocument.new()
-    for f in frames:
-        w, h = f.image.size
-        pw, ph = w * 72.0 / f.dpi, h * 72.0 / f.dpi
-        page = pdf.new_page(pw, ph)
-        obj = pdfium.PdfImage.new(pdf)
-        bitmap = pdfium.PdfBitmap.from_pil(f.image)
-        obj.set_bitmap(bitmap)
-        bitmap.close()
-        obj.set_matrix(pdfium.PdfMatrix().scale(pw, ph))
-        page.insert_obj(obj)
-        page.gen_content()
-        page.close()
-    return pdf
+    w, h = f.image.size
+    pw, ph = w * 72.0 / f.dpi, h * 72.0 / f.dpi
+    page = pdf.new_page(pw, ph)
+    obj = pdfium.PdfImage.new(pdf)
+    bitmap = pdfium.PdfBitmap.from_pil(f.image)
+    obj.set_bitmap(bitmap)
+    bitmap.close()
+    obj.set_matrix(pdfium.PdfMatrix().scale(pw, ph))
+    page.insert_obj(obj)
+    page.gen_content()
+    page.close()
+    f.image = None
 
 
 def read_image(data: bytes, source: str, sha256: str) -> IngestedDocument:
@@ -211,19 +207,21 @@ def read_image(data: bytes, source: str, sha256: str) -> IngestedDocument:
     why = ocr.available()
     if why:
         raise IngestError(source, f"{kind.upper()} image needs OCR, but {why}")
+    import pypdfium2 as pdfium
     frames: list[Frame] = []
+    pdf = pdfium.PdfDocument.new()
     try:
-        for k in range(getattr(im, "n_frames", 1)):
-            if k:
-                im.seek(k)
-            frames.append(upright(im))
-    except (OSError, ValueError, SyntaxError, EOFError) as e:
-        page = f" page {len(frames) + 1}" if len(frames) or getattr(im, "n_frames", 1) > 1 else ""
-        raise IngestError(source, f"damaged {kind.upper()} image{page} ({_short(e)})") from None
-    finally:
-        im.close()
-    pdf = image_pdf(frames)
-    try:
+        try:
+            for k in range(getattr(im, "n_frames", 1)):
+                if k:
+                    im.seek(k)
+                frames.append(upright(im))
+                add_page(pdf, frames[-1])
+        except (OSError, ValueError, SyntaxError, EOFError) as e:
+            page = f" page {len(frames) + 1}" if getattr(im, "n_frames", 1) > 1 else ""
+            raise IngestError(source, f"damaged {kind.upper()} image{page} ({_short(e)})") from None
+        finally:
+            im.close()
         doc = read_pdf_document(pdf, b"", source, sha256, fmt=kind, what=f"{kind.upper()} image")
     finally:
         pdf.close()
