@@ -15,7 +15,7 @@ and pepper), saved as an image-only PDF and read back through ``kehoach.ingest.r
   the shared scorer) next to the text-layer one.
 
     nice .venv/bin/python benchmarks/bench_ocr.py [--shared DIR] [--dpi 200 300] [--score]
-        [--noise clean|noisy|both] [--no-frames] [--workers N] [--limit N] [--max-pages N]
+        [--noise clean|noisy|both] [--no-frames] [--workers N] [--limit N] [--max-pages N] [--as pdf|tiff]
 """
 from __future__ import annotations
 
@@ -54,15 +54,19 @@ def damage(img: Image.Image, rng: random.Random) -> Image.Image:
     return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "L")
 
 
-def scan(pdf_path: Path, out: Path, dpi: int, noisy: bool, seed: int = 0) -> int:
-    """The PDF as an image-only PDF at ``dpi``; number of pages."""
+def scan(pdf_path: Path, out: Path, dpi: int, noisy: bool, seed: int = 0, as_: str = "pdf") -> int:
+    """The PDF as an image-only PDF at ``dpi`` (``as_="tiff"``: a multi-page TIFF at ``dpi``, read
+    by ``ingest/image.py``); number of pages."""
     rng = random.Random(seed)
     pdf = pdfium.PdfDocument(str(pdf_path))
     images = []
     for i in range(len(pdf)):
         img = pdf[i].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
         images.append(damage(img, rng) if noisy else img)
-    images[0].save(out, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    if as_ == "tiff":
+        images[0].save(out, "TIFF", dpi=(dpi, dpi), compression="tiff_lzw", save_all=True, append_images=images[1:])
+    else:
+        images[0].save(out, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
     return len(images)
 
 
@@ -114,6 +118,8 @@ def main() -> None:
     ap.add_argument("--no-frames", action="store_true",
                     help="read each page once: not the letterhead and signature columns again (ocr.FRAMES off)")
     ap.add_argument("--workers", type=int, default=0, help=f"parallel pages (default ocr.WORKERS = {ocr.WORKERS})")
+    ap.add_argument("--as", dest="as_", choices=("pdf", "tiff"), default="pdf",
+                    help="the scans as image-only PDFs (default) or as multi-page TIFFs (the image reader)")
     args = ap.parse_args()
     if args.no_frames:
         ocr.FRAMES = False
@@ -128,7 +134,8 @@ def main() -> None:
     noises = {"both": (False, True), "clean": (False,), "noisy": (True,)}[args.noise]
     tmp = Path(tempfile.mkdtemp(prefix="bench_ocr_"))
     print(f"{len(seeds)} seed PDFs, {ocr.WORKERS} parallel pages, psm {ocr.PSM}, "
-          f"frames {'psm %d' % ocr.FRAME_PSM if ocr.FRAMES else 'off'}, Tesseract {ocr.LANG}; {load()}", flush=True)
+          f"frames {'psm %d' % ocr.FRAME_PSM if ocr.FRAMES else 'off'}, Tesseract {ocr.LANG}, scans as {args.as_}; "
+          f"{load()}", flush=True)
     for dpi in args.dpi:
         for noisy in noises:
             d = tmp / f"{dpi}{'n' if noisy else ''}"
@@ -139,8 +146,8 @@ def main() -> None:
             confs = []
             docs = []
             for p in seeds:
-                out = d / p.name
-                pages += scan(p, out, dpi, noisy)
+                out = d / (p.stem + (".tif" if args.as_ == "tiff" else ".pdf"))
+                pages += scan(p, out, dpi, noisy, as_=args.as_)
                 t0, c0 = time.perf_counter(), cpu_seconds()
                 doc = read(out)
                 t += time.perf_counter() - t0

@@ -320,3 +320,184 @@ def too_large(d):
     with open(p, "wb") as f:
         f.truncate(300 * 2 ** 20)
     return p
+
+
+# ------------------------------------------------------------------ images, web archives, office
+
+SCAN = "real/scanned/16CT.signed_20250510_124909.pdf"
+HTML = "real/html/doc_000081.html"
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+
+def cp1258_bytes(text: str) -> bytes:
+    """``text`` in Windows-1258 as Vietnamese Windows writes it: the base letters precomposed
+    (â, ê, ô, ơ, ư, ă, đ are code points of the code page), the five tone marks combining after
+    them; what the code page lacks as an HTML character reference."""
+    import unicodedata
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        d = unicodedata.normalize("NFD", ch)
+        tones = [c for c in d if c in _TONES]
+        if tones:
+            base = unicodedata.normalize("NFC", "".join(c for c in d if c not in _TONES))
+            out.append(base + "".join(tones))
+        else:
+            out.append(ch)
+    return "".join(out).encode("cp1258", errors="xmlcharrefreplace")
+
+
+def mhtml_bytes(html: bytes, charset: str = "utf-8", cte: str = "quoted-printable", extra: bool = True,
+                with_html: bool = True) -> bytes:
+    """A page saved as one file (.mht/.mhtml), as browsers write it: multipart/related, the page
+    in ``cte`` (quoted-printable or base64) in ``charset``, a stylesheet and an image beside it."""
+    from email import encoders
+    from email.mime.base import MIMEBase
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.nonmultipart import MIMENonMultipart
+    msg = MIMEMultipart("related", type="text/html")
+    msg["Subject"] = "=?utf-8?q?K=E1=BA=BF_ho=E1=BA=A1ch?="
+    msg["Snapshot-Content-Location"] = "https://vbpl.example.gov.vn/van-ban/1"
+    if with_html:
+        part = MIMENonMultipart("text", "html", charset=charset)
+        part.set_payload(html)
+        if cte == "base64":
+            encoders.encode_base64(part)
+        else:
+            import quopri
+            part.set_payload(quopri.encodestring(html).decode("ascii"))
+            part["Content-Transfer-Encoding"] = "quoted-printable"
+        part["Content-Location"] = "https://vbpl.example.gov.vn/van-ban/1"
+        msg.attach(part)
+    if extra:
+        css = MIMENonMultipart("text", "css", charset="utf-8")
+        css.set_payload("body { font-family: 'Times New Roman'; }")
+        css["Content-Location"] = "https://vbpl.example.gov.vn/site.css"
+        msg.attach(css)
+        img = MIMEBase("image", "png")
+        from PIL import Image
+        buf = io.BytesIO()
+        Image.new("RGB", (16, 16), "red").save(buf, "PNG")
+        img.set_payload(buf.getvalue())
+        encoders.encode_base64(img)
+        img["Content-Location"] = "https://vbpl.example.gov.vn/logo.png"
+        msg.attach(img)
+    return msg.as_bytes()
+
+
+def scan_page_image(page: int = 0, dpi: int = 300, src: str = SCAN):
+    """A page of a real signed scan rendered as the scanner's image (colour, ``dpi``)."""
+    import pypdfium2 as pdfium
+    pdf = pdfium.PdfDocument(str(need(src)))
+    try:
+        return pdf[page].render(scale=dpi / 72).to_pil()
+    finally:
+        pdf.close()
+
+
+def jpeg_truncated(d):
+    buf = io.BytesIO()
+    scan_page_image(0, 150).save(buf, "JPEG", quality=80)
+    data = buf.getvalue()
+    return _w(d, "cut-photo.jpg", data[:len(data) // 2])
+
+
+def png_bomb(d):
+    """A 20000x20000 PNG (400 megapixels: 50 kB on disk, 400 MB decoded), made chunk by chunk."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff)
+    w = h = 20000
+    z = zlib.compressobj(9)
+    row = b"\0" + b"\xff" * w            # 8-bit gray, white
+    idat = b"".join(z.compress(row) for _ in range(h)) + z.flush()
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+           + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return _w(d, "bomb.png", png)
+
+
+def png_of_a_scan_page(d):
+    """The first page of a real signed scan, as a 300 dpi PNG: OCR'd and stored."""
+    p = d / "scan-page1.png"
+    scan_page_image(0).save(p, dpi=(300, 300))
+    return p
+
+
+def mhtml_without_html(d):
+    return _w(d, "styles-only.mht", mhtml_bytes(b"", with_html=False))
+
+
+def mhtml_cp1258(d):
+    """A real portal page saved as one file in Windows-1258, quoted-printable: stored."""
+    html = need(HTML).read_text("utf-8").replace('charset="utf-8"', 'charset="windows-1258"')
+    return _w(d, "portal-page.mht", mhtml_bytes(cp1258_bytes(html), "windows-1258"))
+
+
+def htm_cp1258_meta(d):
+    """A real portal page saved as .htm in Windows-1258, declared only by its <meta>: stored."""
+    html = need(HTML).read_text("utf-8").replace('charset="utf-8"', 'charset="windows-1258"')
+    return _w(d, "portal-page.htm", cp1258_bytes(html))
+
+
+def txt_holding_html(d):
+    """A saved portal page named .txt: read as the HTML it is (content before suffix)."""
+    return _w(d, "page-saved-as.txt", need(HTML).read_bytes())
+
+
+def txt_huge(d):
+    """27 MB of text (a plan is some tens of kB): over the text limit, refused before decoding."""
+    return _w(d, "huge.txt", ("Nhiệm vụ triển khai kế hoạch.\n" * 800_000))
+
+
+def _office_copy(d, fmt: str):
+    from tests.test_ingest_office import _convert
+    return _convert(need(DOCX), fmt, d)
+
+
+def rtf_file(d):
+    return _office_copy(d, "rtf")
+
+
+def odt_file(d):
+    return _office_copy(d, "odt")
+
+
+def docx_only_table(d):
+    """A DOCX whose body is one table (an appendix sent alone): its rows are tasks, stored."""
+    import docx
+    doc = docx.Document()
+    t = doc.add_table(rows=1, cols=4)
+    for c, h in zip(t.rows[0].cells, ("STT", "Nhiệm vụ", "Cơ quan chủ trì", "Thời gian hoàn thành")):
+        c.text = h
+    rows = [("1", "Rà soát, cập nhật danh mục thủ tục hành chính thuộc thẩm quyền giải quyết", "Sở Nội vụ", "Tháng 6/2025"),
+            ("2", "Tổ chức tập huấn nghiệp vụ cải cách hành chính cho cán bộ, công chức", "Sở Tư pháp", "Quý III/2025"),
+            ("3", "Kiểm tra việc thực hiện quy chế một cửa tại các huyện", "Văn phòng Ủy ban nhân dân tỉnh", "Trước ngày 30/11/2025")]
+    for r in rows:
+        cells = t.add_row().cells
+        for c, v in zip(cells, r):
+            c.text = v
+    p = d / "table-only.docx"
+    doc.save(p)
+    return p
+
+
+def pdf_with_javascript(d):
+    """A seed plan as a PDF whose catalog runs JavaScript on opening: read as text, never run."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFName, PDFString
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+    from xml.sax.saxutils import escape
+    pdfmetrics.registerFont(TTFont("DejaVu", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
+    style = ParagraphStyle("b", fontName="DejaVu", fontSize=11, leading=14)
+    story = [Paragraph(escape(ln), style) for ln in need(SEED).read_text("utf-8").splitlines() if ln.strip()]
+
+    def js(canvas, _doc):
+        canvas._doc.Catalog.OpenAction = PDFDictionary({"S": PDFName("JavaScript"),
+                                                        "JS": PDFString("app.alert('mo tep');")})
+    p = d / "with-js.pdf"
+    SimpleDocTemplate(str(p)).build(story, onFirstPage=js)
+    assert b"/JavaScript" in p.read_bytes()
+    return p

@@ -155,7 +155,7 @@ def test_encrypted_pdf():
     assert str(e.value) == "enc.pdf: encrypted PDF: needs a password"
 
 
-def test_image_only_pdf():
+def test_pdf_of_drawings_without_text_or_image_says_so():
     from reportlab.pdfgen import canvas
     buf = io.BytesIO()
     c = canvas.Canvas(buf)
@@ -165,7 +165,7 @@ def test_image_only_pdf():
     c.save()
     with pytest.raises(IngestError) as e:
         read_pdf(buf.getvalue(), "scan.pdf", "x")
-    assert str(e.value) == "scan.pdf: scanned PDF with no text layer: needs OCR first"
+    assert str(e.value) == "scan.pdf: no text on its 2 pages (no text layer and no scanned image: blank pages)"
 
 
 # ---------------------------------------------------------------- fast table reader vs pdfplumber

@@ -56,7 +56,7 @@ def test_bad_inputs_name_the_file_and_the_reason(tmp_path):
         read(tmp_path / "missing.txt")
     doc = tmp_path / "old.doc"
     doc.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 100)
-    with pytest.raises(IngestError, match="old.doc: not a Word document: damaged OLE container"):
+    with pytest.raises(IngestError, match="old.doc: damaged Word 97-2003 file: its OLE container cannot be read"):
         read(doc)
 
 

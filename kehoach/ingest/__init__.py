@@ -1,4 +1,4 @@
-"""Ingest: a file (TXT, DOCX, PDF, HTML/MHTML, .doc/.rtf/.odt) -> IngestedDocument
+"""Ingest: a file (TXT, DOCX, PDF, HTML/MHTML, .doc/.rtf/.odt, JPEG/PNG/TIFF) -> IngestedDocument
 (normalized text, blocks with page/char provenance, tables).
 
 ``read(path)`` is the one entry point. ``READERS`` maps each format to its reader:
@@ -90,6 +90,15 @@ def _read_office(data: bytes, source: str, digest: str, suffix: str) -> Ingested
     return read_office(data, source, digest, suffix)
 
 
+def _read_image(data: bytes, source: str, digest: str, suffix: str) -> IngestedDocument:
+    from kehoach.ingest.image import read_image
+    return read_image(data, source, digest)
+
+
+def _looks_image(head: bytes) -> bool:
+    return head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*"))
+
+
 def _looks_html(head: bytes) -> bool:
     h = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if h.startswith(b"<?xml"):
@@ -115,6 +124,8 @@ READERS: dict[str, Reader] = {
                      lambda h: h.startswith(_OLE) or h.startswith(b"{\\rtf"), needs="libreoffice-writer-nogui"),
     "html": Reader("html", (".html", ".htm", ".xhtml"), _read_html, _looks_html),
     "mhtml": Reader("mhtml", (".mht", ".mhtml"), _read_mhtml, _looks_mhtml),
+    "image": Reader("image", (".jpg", ".jpeg", ".png", ".tif", ".tiff"), _read_image, _looks_image,
+                    needs="tesseract-ocr tesseract-ocr-vie"),
     "text": Reader("text", (".txt", ".text", ".md"), _read_text),
 }
 SUFFIXES: tuple[str, ...] = tuple(s for r in READERS.values() for s in r.suffixes)

@@ -630,6 +630,30 @@ def check_zip_bounds(z: zipfile.ZipFile, source: str) -> None:
                                   "a zip bomb or not a Word document")
 
 
+MAX_TYPES_BYTES = 1 << 20     # [Content_Types].xml is a few kB
+# The main part's content type of the other Office Open XML files, as [Content_Types].xml names it.
+_OTHER_KINDS = ((b"spreadsheetml.sheet.main", "an Excel workbook (.xlsx)"),
+                (b"ms-excel.sheet.macroEnabled.main", "an Excel workbook (.xlsm)"),
+                (b"spreadsheetml.template.main", "an Excel template (.xltx)"),
+                (b"presentationml.presentation.main", "a PowerPoint presentation (.pptx)"),
+                (b"ms-powerpoint.presentation.macroEnabled.main", "a PowerPoint presentation (.pptm)"),
+                (b"presentationml.slideshow.main", "a PowerPoint slide show (.ppsx)"),
+                (b"presentationml.template.main", "a PowerPoint template (.potx)"),
+                (b"visio.drawing.main", "a Visio drawing (.vsdx)"))
+
+
+def other_office_kind(types: bytes) -> Optional[str]:
+    """What an Office Open XML package that is no Word document is, from its [Content_Types].xml
+    (None for a Word document, or when no other kind is named)."""
+    if b"wordprocessingml.document.main" in types or b"ms-word.document.macroEnabled.main" in types \
+            or b"wordprocessingml.template.main" in types or b"ms-word.template.macroEnabledTemplate.main" in types:
+        return None
+    for key, what in _OTHER_KINDS:
+        if key in types:
+            return what
+    return None
+
+
 def _open(data: bytes, source: str):
     if data[:4] == b"\xd0\xcf\x11\xe0":
         raise IngestError(source, "encrypted or legacy Word file (OLE container, not a DOCX): "
@@ -642,12 +666,16 @@ def _open(data: bytes, source: str):
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
             check_zip_bounds(z, source)
+            types = z.read("[Content_Types].xml")[:MAX_TYPES_BYTES] if "[Content_Types].xml" in names else b""
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise IngestError(source, f"not a valid DOCX file ({e})") from None
     if "[Content_Types].xml" not in names:
         raise IngestError(source, "not a valid DOCX file (no [Content_Types].xml: a zip, not a Word document)")
     if "EncryptedPackage" in names:
         raise IngestError(source, "encrypted DOCX: needs a password")
+    other = other_office_kind(types)
+    if other:
+        raise IngestError(source, f"{other}, not a Word document (save it as .docx or .pdf if it holds the plan)")
     try:
         import docx  # python-docx
         return docx.Document(io.BytesIO(data))

@@ -138,14 +138,17 @@ MAX_SKEW = 2.0                   # degrees searched either way by ``deskew``
 SKEW_STEP = 0.2
 
 
-def skew_angle(image) -> float:
+def skew_angle(image, max_skew: float = MAX_SKEW, step: float = SKEW_STEP, reduce: int = 4) -> float:
     """The rotation (degrees) that makes a page's lines horizontal: the angle whose
-    row profile of ink is sharpest (highest variance), on a quarter-size copy."""
+    row profile of ink is sharpest (highest variance), on a copy ``reduce`` times smaller,
+    searched within ``max_skew`` either way (``ingest/image.py`` searches wider for photos)."""
     import numpy as np
-    small = image.convert("L").reduce(4)
+    small = image.convert("L")
+    if reduce > 1:
+        small = small.reduce(reduce)
     best, best_v = 0.0, -1.0
-    for k in range(-int(MAX_SKEW / SKEW_STEP), int(MAX_SKEW / SKEW_STEP) + 1):
-        a = k * SKEW_STEP
+    for k in range(-int(round(max_skew / step)), int(round(max_skew / step)) + 1):
+        a = k * step
         prof = (np.asarray(small.rotate(a, fillcolor=255)) < DARK).sum(axis=1).astype(float)
         v = float(np.var(prof))
         if v > best_v + 1e-9:

@@ -52,12 +52,14 @@ def soffice() -> Optional[str]:
 
 
 def ole_kind(data: bytes) -> str:
-    """What an OLE2 file holds: "encrypted", "doc", or "other:<streams>"."""
+    """What an OLE2 file holds: "encrypted", "doc", "damaged", or "other:<what it is>"."""
     import olefile
     try:
         ole = olefile.OleFileIO(io.BytesIO(data))
-    except (OSError, ValueError, IndexError) as e:
-        return f"other:damaged OLE container ({str(e)[:80]})"
+    except Exception:  # olefile raises OSError, ValueError, IndexError, ... on a damaged file
+        # olefile's own messages name its internals ("Exceeds the limit (4300 digits) for
+        # integer string conversion"): the user is told what to do instead
+        return "damaged"
     try:
         streams = {"/".join(s) for s in ole.listdir(streams=True, storages=False)}
         if {"EncryptionInfo", "EncryptedPackage"} & streams:
@@ -126,6 +128,9 @@ def read_office(data: bytes, source: str, sha256: str, suffix: str) -> IngestedD
         kind = ole_kind(data)
         if kind == "encrypted":
             raise IngestError(source, "password-protected Office file: remove the password and save it again")
+        if kind == "damaged":
+            raise IngestError(source, "damaged Word 97-2003 file: its OLE container cannot be read "
+                                      "(open it in Word or LibreOffice and save it again)")
         if kind.startswith("other:"):
             raise IngestError(source, f"not a Word document: {kind[6:]}")
     converted = to_docx(data, suffix, source)

@@ -143,11 +143,18 @@ def _open(data: bytes, source: str):
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as e:
+        # PDFium sets no error for some files it cannot load (a PDF with no page): the error
+        # then carries the previous document's, so "password" is believed only from a file
+        # with an /Encrypt entry, and "Success" means PDFium gave no reason.
         msg = str(e)
-        if "password" in msg.lower():
+        code = getattr(e, "err_code", None)
+        if "password" in msg.lower() and b"/Encrypt" in data:
             raise IngestError(source, "encrypted PDF: needs a password") from None
         m = re.search(r"\(PDFium: ([^)]*)\)", msg)
-        raise IngestError(source, f"corrupt PDF ({m.group(1) if m else msg})") from None
+        why = m.group(1) if m else msg
+        if code == 0 or why.lower().startswith("success") or "password" in why.lower():
+            why = "no page, or a structure PDFium cannot load"
+        raise IngestError(source, f"corrupt PDF ({why})") from None
 
 
 # --------------------------------------------------------------------------- text runs
@@ -851,11 +858,23 @@ def _style(lines: list[Line], m: Metrics) -> Optional[str]:
 def read_pdf(data: bytes, source: str, sha256: str) -> IngestedDocument:
     pdf = _open(data, source)
     try:
-        pages, warnings = _read_pages(pdf, data, source)
+        return read_pdf_document(pdf, data, source, sha256)
     finally:
         pdf.close()
+
+
+def read_pdf_document(pdf, data: bytes, source: str, sha256: str, fmt: str = "pdf",
+                      what: str = "scanned PDF") -> IngestedDocument:
+    """An open pypdfium2 document -> IngestedDocument (``data``: its bytes, for pdfplumber on
+    ruled text pages; ``b""`` for a document built in memory, such as ``ingest/image.py``'s).
+    ``what`` names the input in the message when OCR finds no text on any page."""
+    pages, warnings = _read_pages(pdf, data, source)
     if not any(p.chars for p in pages):
-        raise IngestError(source, "scanned PDF with no text layer: needs OCR first")
+        n = len(pages)
+        if any(p.ocr for p in pages):
+            raise IngestError(source, f"{what}: OCR found no text" + (f" on its {n} pages" if n > 1 else ""))
+        raise IngestError(source, f"no text on its {n} page{'s' if n != 1 else ''} "
+                                  "(no text layer and no scanned image: blank pages)")
     drop_furniture(pages)
 
     b = DocBuilder()
@@ -913,7 +932,7 @@ def read_pdf(data: bytes, source: str, sha256: str) -> IngestedDocument:
             "table_pages": [p.number for p in pages if p.tables]}
     if any(p.ocr for p in pages):
         meta["ocr"] = [p.ocr for p in pages if p.ocr]
-    return b.build(source, sha256, "pdf", pages=len(pages), meta=meta, warnings=warnings)
+    return b.build(source, sha256, fmt, pages=len(pages), meta=meta, warnings=warnings)
 
 
 def _with_rotation(pdf, turned: dict[int, int]) -> bytes:

@@ -3,11 +3,16 @@ tables tab-separated) and text copied from web portals (hard-wrapped lines,
 the two-column letterhead flattened with lone ``|`` lines, tables one cell a
 line between ``|`` lines).
 
-Encodings: UTF-8 (with or without BOM), UTF-16 with BOM, Windows-1258; legacy
+Bounds: ``MAX_TEXT_MB`` on the file (``KEHOACH_MAX_TEXT_MB``, checked before decoding) and
+``MAX_LINE_CHARS`` on a line (``KEHOACH_MAX_LINE_CHARS``, checked before the layout).
+
+Encodings: UTF-8 (with or without BOM), UTF-16 (with a BOM, or told by its NUL bytes),
+Windows-1258; legacy
 TCVN3 (ABC) and VNI font encodings are detected and converted (ingest/legacy.py).
 """
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from functools import lru_cache
@@ -55,8 +60,37 @@ def detect_legacy(text: str) -> str | None:
     return None
 
 
+# UTF-16 without a BOM (some Windows tools write it): Vietnamese letters are U+00xx or U+1Exx,
+# ASCII and Latin-1 ones (spaces, digits, most of the letters) have a NUL high byte. When at
+# least this share of the bytes at odd (LE) or even (BE) positions of the first 4 KiB are NUL
+# and at most a tenth of the others are, the file is UTF-16 in that byte order.
+UTF16_NUL_SHARE = 0.6
+
+
+def utf16_order(data: bytes) -> str | None:
+    """ "utf-16-le" / "utf-16-be" for BOM-less UTF-16 text, told by its NUL bytes in alternate
+    positions; None otherwise (binary files have NULs on both sides, or none)."""
+    head = data[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    head = head[:len(head) // 2 * 2]
+    even, odd = head[0::2], head[1::2]
+    ze, zo = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zo >= UTF16_NUL_SHARE and ze <= 0.1:
+        order = "utf-16-le"
+    elif ze >= UTF16_NUL_SHARE and zo <= 0.1:
+        order = "utf-16-be"
+    else:
+        return None
+    try:                                          # and it decodes (no lone surrogates)
+        head.decode(order)
+    except UnicodeDecodeError:
+        return None
+    return order
+
+
 def decode(data: bytes, source: str, warnings: list[str] | None = None) -> str:
-    """Bytes of a text file -> Unicode. UTF-8 (BOM or not), UTF-16 with BOM, Windows-1258;
+    """Bytes of a text file -> Unicode. UTF-8 (BOM or not), UTF-16 (BOM or not), Windows-1258;
     text typed in a TCVN3 (ABC) or VNI font (8-bit, or already mis-read into UTF-8) is
     converted with the standard tables (``ingest/legacy.py``) and a note added to ``warnings``."""
     from kehoach.ingest import legacy
@@ -64,6 +98,8 @@ def decode(data: bytes, source: str, warnings: list[str] | None = None) -> str:
         text = data[3:].decode("utf-8", errors="replace")
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = data.decode("utf-16")
+    elif utf16_order(data):
+        text = data.decode(utf16_order(data), errors="replace")
     else:
         if b"\x00" in data[:4096]:
             raise IngestError(source, "binary file, not text (NUL bytes): expected a .txt, .docx or .pdf plan")
@@ -297,10 +333,36 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
     flush()
 
 
+# A plan is some tens of kB of text (the largest seen, with its appendices, ~1 MB) and its
+# longest paragraph some thousand characters; laying out text costs ~1 s a MB and ~20 bytes of
+# memory a character. Larger texts and longer lines are refused before that work.
+MAX_TEXT_MB = float(os.environ.get("KEHOACH_MAX_TEXT_MB") or 16)
+MAX_LINE_CHARS = int(os.environ.get("KEHOACH_MAX_LINE_CHARS") or 1_000_000)
+
+
+def check_text_size(data: bytes, source: str) -> None:
+    """Refuse a text file over ``MAX_TEXT_MB`` (before it is decoded)."""
+    if len(data) > MAX_TEXT_MB * 2 ** 20:
+        raise IngestError(source, f"text of {len(data) / 2 ** 20:.1f} MiB is over the limit of {MAX_TEXT_MB:g} MiB "
+                                  "for a text file (a plan is some tens of kB; set KEHOACH_MAX_TEXT_MB to read it)")
+
+
+def check_line_length(text: str, source: str) -> None:
+    """Refuse a text with a line over ``MAX_LINE_CHARS`` characters (before it is laid out)."""
+    if len(text) <= MAX_LINE_CHARS:
+        return
+    for k, line in enumerate(text.split("\n"), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise IngestError(source, f"line {k} has {len(line):,} characters, over the limit of {MAX_LINE_CHARS:,} "
+                                      "a line (not a plan's text; set KEHOACH_MAX_LINE_CHARS to read it)")
+
+
 def read_text(data: bytes, source: str, sha256: str) -> IngestedDocument:
     warnings: list[str] = []
+    check_text_size(data, source)
     text = decode(data, source, warnings)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    check_line_length(text, source)
     pages = text.split("\f")
     b = DocBuilder()
     for pno, page_text in enumerate(pages, 1):
