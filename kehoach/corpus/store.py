@@ -29,6 +29,13 @@ uses it; unset, it costs one dictionary lookup per point.
 
 Schema (module "store", versioned in ``schema_versions``): plans, tasks, refs, bodies,
 body_aliases, task_bodies, meta (the change ``generation``).
+
+PostgreSQL (``Corpus(home, store="postgresql://...")`` or ``$KEHOACH_STORE``; ``kehoach/corpus/backend.py``
+holds the dialect): the same schema and migrations; the home is then only the local folder of derived
+files (search index, caches). The locks come from the database instead of files: each write
+transaction takes its turn on ``pg_advisory_xact_lock`` (the generation bump and the path/content
+checks stay atomic across machines), a content hash being extracted is a session advisory lock (dropped
+by the server when the process dies), and the index hooks take turns on another session advisory lock.
 """
 from __future__ import annotations
 
@@ -47,6 +54,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
+from kehoach.corpus import backend as PG
 from kehoach.corpus import bodies as B
 from kehoach.corpus.home import DB_NAME, LOCK_NAME
 
@@ -471,10 +479,11 @@ ChangeHook = Callable[["Corpus", list, list], None]
 
 
 class Corpus:
-    """The corpus in ``home`` (``home/kehoach.sqlite3``)."""
+    """The corpus in ``home`` (``home/kehoach.sqlite3``), or in the PostgreSQL database ``store``
+    (default ``$KEHOACH_STORE``; ``home`` then keeps only the local derived files)."""
 
     def __init__(self, home: Path | str, *, readonly: bool = False, lock_timeout: float = 600.0,
-                 busy_timeout: float = 60.0):
+                 busy_timeout: float = 60.0, store: Optional[str] = None):
         self.home = Path(home)
         self.readonly = readonly
         self.lock_timeout = lock_timeout
@@ -483,6 +492,11 @@ class Corpus:
         self._lock_depth = 0
         self._lock_fd: Optional[int] = None
         self._claims_fd: Optional[int] = None
+        self.store_url = PG.store_url(store)
+        self.backend = "postgresql" if self.store_url else "sqlite"
+        if self.store_url:
+            self._open_postgres(self.store_url)
+            return
         if readonly:
             _check_file(self.db_path)
             if not self.db_path.exists():
@@ -519,6 +533,30 @@ class Corpus:
             self.conn.close()
             raise CorpusError(f"{self.db_path}: damaged corpus database ({e}); {_RECOVER}") from None
 
+    def _open_postgres(self, url: str) -> None:
+        """Connect to the PostgreSQL store and bring its schema up to date (or, read-only, check it)."""
+        self.db_path = PG.redact(url)
+        if not self.readonly:
+            self.home.mkdir(parents=True, exist_ok=True)
+        self.conn = PG.PgConnection(url, readonly=self.readonly, local=self.home / PG.LOCAL_DB_NAME)
+        try:
+            if self.readonly and self.schema_version("store") == 0:
+                raise CorpusError(f"{self.db_path}: no corpus here yet (run 'kehoach add' first)")
+            self.ensure_schema("store", STORE_MIGRATIONS)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.backend == "postgresql"
+
+    @property
+    def cache_conn(self) -> sqlite3.Connection:
+        """The SQLite connection of the derived caches (segmentations, actions, vectors): the corpus
+        database itself, or for a PostgreSQL store the local ``home/cache.sqlite3``."""
+        return self.conn.local if self.is_postgres else self.conn
+
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         self.conn.close()
@@ -538,6 +576,9 @@ class Corpus:
     @contextmanager
     def _write_lock(self):
         """Exclusive writer lock (fcntl on ``home/kehoach.lock``), re-entrant in this object."""
+        if self.is_postgres:              # PostgreSQL: the turn is taken in ``_transaction``
+            yield
+            return
         if self._lock_depth:
             self._lock_depth += 1
             try:
@@ -576,7 +617,18 @@ class Corpus:
     @contextmanager
     def _claim(self, sha: str, wait: bool):
         """Claim a content hash for extraction (yields True), or yield False when another process
-        holds it and ``wait`` is False. A byte-range lock: the kernel drops it with the process."""
+        holds it and ``wait`` is False. A byte-range lock: the kernel drops it with the process
+        (PostgreSQL: a session advisory lock, which the server drops with the connection)."""
+        if self.is_postgres:
+            key = PG.lock_key(sha)
+            if not self.conn.session_lock(PG.NS_CLAIM, key, wait=wait):
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                self.conn.session_unlock(PG.NS_CLAIM, key)
+            return
         if self._claims_fd is None:
             self._claims_fd = os.open(str(self.home / CLAIMS_NAME), os.O_RDWR | os.O_CREAT, 0o644)
         fd, slot = self._claims_fd, int(sha[:15], 16) % CLAIM_SLOTS
@@ -593,7 +645,14 @@ class Corpus:
     @contextmanager
     def _index_lock(self):
         """The index hooks of concurrent processes take turns (blocking; the kernel drops it with
-        the process)."""
+        the process; PostgreSQL: a session advisory lock, dropped with the connection)."""
+        if self.is_postgres:
+            self.conn.session_lock(PG.NS_INDEX)
+            try:
+                yield
+            finally:
+                self.conn.session_unlock(PG.NS_INDEX)
+            return
         fd = os.open(str(self.home / INDEX_LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -609,6 +668,8 @@ class Corpus:
         with self._write_lock():
             self.conn.execute("BEGIN IMMEDIATE")
             try:
+                if self.is_postgres:          # writers take turns, on every machine, until COMMIT
+                    self.conn.xact_lock(PG.NS_WRITE)
                 yield self.conn
             except BaseException:
                 if self.conn.in_transaction:
@@ -617,9 +678,14 @@ class Corpus:
             else:
                 self.conn.execute("COMMIT")
 
+    def _schema_conn(self, module: str):
+        """Where ``module``'s tables live: the store, or the local cache file for the derived caches
+        of a PostgreSQL store (``backend.LOCAL_MODULES``)."""
+        return self.conn.local if self.is_postgres and module in PG.LOCAL_MODULES else self.conn
+
     def schema_version(self, module: str) -> int:
         try:
-            row = self.conn.execute("SELECT version FROM schema_versions WHERE module=?", (module,)).fetchone()
+            row = self._schema_conn(module).execute("SELECT version FROM schema_versions WHERE module=?", (module,)).fetchone()
         except sqlite3.OperationalError:
             return 0
         return int(row[0]) if row else 0
@@ -633,6 +699,10 @@ class Corpus:
         if version > len(migrations):
             raise CorpusError(f"{self.db_path}: made by a newer kehoach (schema '{module}' v{version} > "
                               f"v{len(migrations)}); upgrade kehoach")
+        if self.is_postgres and module in PG.LOCAL_MODULES:     # derived caches stay local
+            from kehoach.corpus.embed import _ensure_schema
+            _ensure_schema(self.conn.local, module, migrations)
+            return
         if self.readonly:
             raise CorpusError(f"{self.db_path}: schema '{module}' needs an upgrade; open it writable once")
         with self._transaction() as c:
@@ -1120,6 +1190,8 @@ class Corpus:
 
     def backup(self, dest: Path | str) -> Path:
         """An online, consistent copy of the database (SQLite's backup API) at ``dest`` (a file or a folder)."""
+        if self.is_postgres:
+            self.conn.backup(None)           # raises: pg_dump is the tool for a PostgreSQL store
         dest = Path(dest)
         if dest.is_dir():
             dest = dest / f"kehoach-{time.strftime('%Y%m%d-%H%M%S')}.sqlite3"
