@@ -10,8 +10,10 @@ shape over psycopg 3, and this module is the one place where the two dialects di
   on the table's primary key (read from the catalog);
 - DDL: ``id INTEGER PRIMARY KEY`` becomes an identity column, ``INTEGER``/``INT`` ``BIGINT``,
   ``BLOB`` ``BYTEA``, ``REAL`` ``DOUBLE PRECISION``; ``WITHOUT ROWID`` is dropped;
-- ``LIKE`` becomes ``ILIKE`` (SQLite's LIKE ignores ASCII case);
-- ``BEGIN IMMEDIATE`` is ``BEGIN`` (the writers' turn is an advisory lock, see ``xact_lock``);
+- ``LIKE`` becomes ``ILIKE`` (SQLite's LIKE ignores ASCII case); ``sqlite_master`` a subquery over
+  ``information_schema.tables`` and ``pg_indexes`` (type, name, tbl_name);
+- ``BEGIN IMMEDIATE``/``EXCLUSIVE`` (SQLite's write lock) is ``BEGIN`` plus the writers'
+  ``pg_advisory_xact_lock`` (``NS_WRITE``), so every writer of the corpus takes its turn there;
 - ``cursor.lastrowid`` comes from ``RETURNING id`` on tables with an identity ``id``;
 - ``numeric`` results (``SUM`` of integers) are returned as int, or float when not integral;
 - errors are raised as the ``sqlite3`` exception of the same meaning (``OperationalError`` "no such
@@ -107,6 +109,13 @@ _DDL = re.compile(r"^\s*(CREATE|ALTER)\s", re.I)
 _LOCAL = re.compile(r"\b(" + "|".join(LOCAL_TABLES) + r")\b")
 
 
+# SQLite's catalog of tables and indexes, for the callers that ask it which tables exist
+_SQLITE_MASTER = ("(SELECT 'table'::text AS type, table_name::text AS name, table_name::text AS tbl_name "
+                  "FROM information_schema.tables WHERE table_schema = current_schema() UNION ALL "
+                  "SELECT 'index'::text, indexname::text, tablename::text FROM pg_indexes "
+                  "WHERE schemaname = current_schema()) AS sqlite_master")
+
+
 def _placeholders(sql: str) -> str:
     """``?`` to ``%s`` and ``%`` to ``%%``, outside quoted literals."""
     out, quote = [], None
@@ -151,6 +160,7 @@ def translate(sql: str) -> tuple[str, Optional[tuple[str, str, tuple[str, ...]]]
         s = f"INSERT INTO {table}({m.group(3)})" + s[m.end():]
         upsert = (kind, table, cols)
     s = re.sub(r"\bLIKE\b", "ILIKE", s)
+    s = re.sub(r"\bsqlite_master\b", _SQLITE_MASTER, s)
     return _placeholders(s), upsert
 
 
@@ -318,8 +328,13 @@ class PgConnection:
             return PgCursor([])
         if _LOCAL.search(sql):
             return self._local_run(sql, params, many=False)
-        if _BEGIN.match(sql):
-            sql = "BEGIN"
+        m = _BEGIN.match(sql)
+        if m:         # BEGIN IMMEDIATE / EXCLUSIVE takes SQLite's write lock: here, the writers' advisory lock
+            with self._lock:
+                self.execute("BEGIN")
+                if (m.group(2) or "").upper() in ("IMMEDIATE", "EXCLUSIVE") and not self.readonly:
+                    self.xact_lock(NS_WRITE)
+            return PgCursor([])
         with self._lock:
             s, wants_id = self._prepare(sql, many=False)
             try:

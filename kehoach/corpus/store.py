@@ -475,6 +475,12 @@ def ingest_and_extract(path: Path, source: str, extract: Optional[Extractor] = N
 
 # --------------------------------------------------------------------------- the corpus
 
+def corpus_exists(home: Path | str, store: Optional[str] = None) -> bool:
+    """Whether there is a corpus to open read-only: the home's SQLite file, or (PostgreSQL) a store URL
+    is set; whether its schema is there is then the store's to say (``Corpus(..., readonly=True)``)."""
+    return bool(PG.store_url(store)) or (Path(home) / DB_NAME).exists()
+
+
 ChangeHook = Callable[["Corpus", list, list], None]
 
 
@@ -666,10 +672,8 @@ class Corpus:
         if self.readonly:
             raise CorpusError(f"{self.home}: corpus opened read-only")
         with self._write_lock():
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("BEGIN IMMEDIATE")       # PostgreSQL: BEGIN + the writers' advisory lock
             try:
-                if self.is_postgres:          # writers take turns, on every machine, until COMMIT
-                    self.conn.xact_lock(PG.NS_WRITE)
                 yield self.conn
             except BaseException:
                 if self.conn.in_transaction:
