@@ -234,7 +234,7 @@ class PgConnection:
         self.readonly = readonly
         try:
             self.pg = psycopg.connect(url, autocommit=True, connect_timeout=int(connect_timeout),
-                                      application_name="kehoach")
+                                      application_name=f"kehoach pid {os.getpid()}")
         except psycopg.Error as e:
             raise StoreError(f"{redact(url)}: cannot connect to the PostgreSQL store "
                              f"({' '.join(str(e).split())})") from None
@@ -331,7 +331,7 @@ class PgConnection:
         m = _BEGIN.match(sql)
         if m:         # BEGIN IMMEDIATE / EXCLUSIVE takes SQLite's write lock: here, the writers' advisory lock
             with self._lock:
-                self.execute("BEGIN")
+                self.pg.execute("BEGIN")
                 if (m.group(2) or "").upper() in ("IMMEDIATE", "EXCLUSIVE") and not self.readonly:
                     self.xact_lock(NS_WRITE)
             return PgCursor([])
@@ -407,13 +407,38 @@ class PgConnection:
         """``pg_advisory_xact_lock``: held until this transaction ends."""
         self.execute("SELECT pg_advisory_xact_lock(?, ?)", (ns, key))
 
-    def session_lock(self, ns: int, key: int = 0, *, wait: bool = True) -> bool:
+    def session_lock(self, ns: int, key: int = 0, *, wait: bool = True, timeout: Optional[float] = None) -> bool:
         """``pg_advisory_lock`` (or the ``try`` form when not ``wait``): held until ``session_unlock``
-        or until the connection ends (a killed process loses it with its connection)."""
-        if wait:
+        or until the connection ends (a killed process loses it with its connection). With ``timeout``
+        (seconds) False when it could not be had in that time."""
+        if not wait:
+            return bool(self.execute("SELECT pg_try_advisory_lock(?, ?)", (ns, key)).fetchone()[0])
+        if timeout is None:
             self.execute("SELECT pg_advisory_lock(?, ?)", (ns, key))
             return True
-        return bool(self.execute("SELECT pg_try_advisory_lock(?, ?)", (ns, key)).fetchone()[0])
+        with self._lock:
+            self.execute(f"SET lock_timeout = {max(1, int(timeout * 1000))}")
+            try:
+                self.execute("SELECT pg_advisory_lock(?, ?)", (ns, key))
+                return True
+            except sqlite3.OperationalError as e:
+                from psycopg import errors as E
+                if isinstance(e.__cause__, E.LockNotAvailable):
+                    return False
+                raise
+            finally:
+                self.execute("SET lock_timeout = 0")
+
+    def lock_holder(self, ns: int, key: int = 0) -> Optional[str]:
+        """The client pid (from ``application_name``) of the session holding this advisory lock."""
+        row = self.execute(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = ? AND l.objid::bigint = ? "
+            "AND l.objsubid = 2 LIMIT 1", (ns & 0xFFFFFFFF, key & 0xFFFFFFFF)).fetchone()
+        if not row:
+            return None
+        name = row[0] or ""
+        return name.rsplit(" ", 1)[-1] if name.startswith("kehoach pid ") else (name or None)
 
     def session_unlock(self, ns: int, key: int = 0) -> None:
         self.execute("SELECT pg_advisory_unlock(?, ?)", (ns, key))

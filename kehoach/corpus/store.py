@@ -582,15 +582,16 @@ class Corpus:
     @contextmanager
     def _write_lock(self):
         """Exclusive writer lock (fcntl on ``home/kehoach.lock``), re-entrant in this object."""
-        if self.is_postgres:              # PostgreSQL: the turn is taken in ``_transaction``
-            yield
-            return
         if self._lock_depth:
             self._lock_depth += 1
             try:
                 yield
             finally:
                 self._lock_depth -= 1
+            return
+        if self.is_postgres:
+            with self._pg_write_lock():
+                yield
             return
         if self._lock_fd is None:
             self._lock_fd = os.open(str(self.home / LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
@@ -619,6 +620,27 @@ class Corpus:
         finally:
             self._lock_depth = 0
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _pg_write_lock(self):
+        """PostgreSQL: the writers' advisory lock (``backend.NS_WRITE``) held by this session, with the
+        same waiting message and ``lock_timeout`` as the lock file; ``BEGIN IMMEDIATE`` then takes the
+        same key at transaction level, which writers outside ``Corpus`` wait for too."""
+        conn = self.conn
+        if not conn.session_lock(PG.NS_WRITE, wait=False):
+            holder = conn.lock_holder(PG.NS_WRITE) or "?"
+            print(f"kehoach: waiting for another kehoach process (pid {holder}) writing to {self.db_path} ...",
+                  file=sys.stderr, flush=True)
+            if not conn.session_lock(PG.NS_WRITE, timeout=self.lock_timeout):
+                raise CorpusLockedError(
+                    f"{self.db_path}: corpus is locked by another kehoach process (pid {holder}) "
+                    f"for more than {self.lock_timeout:.0f} s") from None
+        self._lock_depth = 1
+        try:
+            yield
+        finally:
+            self._lock_depth = 0
+            conn.session_unlock(PG.NS_WRITE)
 
     @contextmanager
     def _claim(self, sha: str, wait: bool):
@@ -1221,4 +1243,4 @@ class Corpus:
                                           "tasks t WHERE t.plan_id=tb.plan_id AND t.task_id=tb.task_id)"
                                           ).fetchone()[0],
                 "duplicate_sha": c.execute("SELECT COUNT(*) FROM (SELECT sha256 FROM plans GROUP BY sha256 "
-                                           "HAVING COUNT(*) > 1)").fetchone()[0]}
+                                           "HAVING COUNT(*) > 1) AS d").fetchone()[0]}
