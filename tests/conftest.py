@@ -1,4 +1,5 @@
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +53,8 @@ def pg_cluster():
     try:
         cluster = Cluster.start()
     except FileNotFoundError:
+        if os.environ.get("KEHOACH_REQUIRE_PG"):            # .ci/run: the PostgreSQL half must run
+            pytest.fail(f"KEHOACH_REQUIRE_PG is set and {SKIP_REASON}")
         yield SKIP_REASON
         return
     try:
