@@ -627,7 +627,8 @@ class Corpus:
         same waiting message and ``lock_timeout`` as the lock file; ``BEGIN IMMEDIATE`` then takes the
         same key at transaction level, which writers outside ``Corpus`` wait for too."""
         conn = self.conn
-        if not conn.session_lock(PG.NS_WRITE, wait=False):
+        # a turn of a few writes is normal with several writers: only a longer wait is worth a message
+        if not conn.session_lock(PG.NS_WRITE, timeout=min(2.0, self.lock_timeout)):
             holder = conn.lock_holder(PG.NS_WRITE) or "?"
             print(f"kehoach: waiting for another kehoach process (pid {holder}) writing to {self.db_path} ...",
                   file=sys.stderr, flush=True)
