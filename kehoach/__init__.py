@@ -74,11 +74,12 @@ def _keep_api_names() -> None:
 class Corpus:
     """A corpus home (SQLite store + search index) with the questions staff ask of it."""
 
-    def __init__(self, home: str | Path, *, embedder: Optional[str] = "e5"):
+    def __init__(self, home: str | Path, *, embedder: Optional[str] = "e5", store: Optional[str] = None):
+        """``store``: a PostgreSQL URL (default ``$KEHOACH_STORE``; else SQLite in ``home``)."""
         from kehoach.corpus.store import Corpus as _Store
         self.home = Path(home)
         self.embedder = embedder
-        self.store = _Store(self.home)
+        self.store = _Store(self.home, store=store)
 
     # -- lifecycle
     def close(self) -> None:

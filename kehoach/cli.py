@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from kehoach import __version__
@@ -28,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kehoach", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"kehoach {__version__}")
     p.add_argument("--home", help="corpus home directory (default: $KEHOACH_HOME, else the user data directory)")
+    p.add_argument("--store", metavar="URL",
+                   help="the corpus store: postgresql://USER@HOST/DB (default: $KEHOACH_STORE, else SQLite in the "
+                        "corpus home; with PostgreSQL the home keeps only local derived files, in a folder per store)")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -44,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "store", None):      # every command (and the processes it starts) opens this store
+            from kehoach.corpus.backend import STORE_ENV, store_url
+            os.environ[STORE_ENV] = store_url(args.store) or ""
         return int(args.func(args) or 0)
     except KehoachError as e:
         if args.debug:

@@ -15,6 +15,7 @@ from tests.shared import files
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("store_backend")          # SQLite and PostgreSQL (conftest.py)
 def test_two_adds_of_overlapping_folders_store_and_extract_each_plan_once(tmp_path):
     web = files("real/web", "*.txt")[:9]
     a, b = tmp_path / "a", tmp_path / "b"

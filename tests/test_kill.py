@@ -22,7 +22,7 @@ import pytest
 from kehoach.corpus.store import INDEX_LOCK_NAME, Corpus
 
 SAMPLES = sorted((Path(__file__).resolve().parent.parent / "kehoach" / "samples").glob("*.txt"))
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("store_backend")]   # SQLite and PostgreSQL
 
 
 def _kehoach(home: Path, *args: str, crash: str | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
@@ -101,6 +101,7 @@ def _link_state(home: Path) -> tuple[set[str], set[str], dict]:
     return keys, searched, json.loads(row[0]) if row else {}
 
 
+@pytest.mark.sqlite_only      # watches the lock file and reads the SQLite file directly
 def test_link_step_killed_is_caught_up_by_the_next_add(tmp_path):
     plans, home = _plans(tmp_path, 2), tmp_path / "H"
     r = _kehoach(home, "add", "-q", str(plans), crash="before_index")

@@ -26,6 +26,7 @@ from tests.shared import files, need
 SEEDS = files("seeds", "*.txt")
 GOLD = need("eval/gold")
 REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.usefixtures("store_backend")     # every test on SQLite and on PostgreSQL (conftest.py)
 
 
 def gold_extract(doc) -> Extraction:
@@ -315,6 +316,7 @@ def test_versioned_migrations(tmp_path):
         assert c.conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name='ok1'").fetchone()[0] == 0
 
 
+@pytest.mark.sqlite_only
 def test_home_resolution(tmp_path, monkeypatch):
     monkeypatch.setenv("KEHOACH_HOME", str(tmp_path / "env"))
     assert H.resolve_home(str(tmp_path / "cli")) == (tmp_path / "cli").resolve()
@@ -328,6 +330,7 @@ def test_home_resolution(tmp_path, monkeypatch):
         H.resolve_home(str(tmp_path / "file"))
 
 
+@pytest.mark.sqlite_only
 def test_readonly_and_not_a_database(tmp_path):
     with pytest.raises(CorpusError, match="no corpus here yet"):
         Corpus(tmp_path / "nothing", readonly=True)

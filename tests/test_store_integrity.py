@@ -15,6 +15,7 @@ from kehoach.corpus.store import CorpusError
 
 SAMPLES = Path(__file__).resolve().parent.parent / "kehoach" / "samples"
 SAMPLE = sorted(SAMPLES.glob("*.txt"))[0]
+pytestmark = pytest.mark.usefixtures("store_backend")     # SQLite and PostgreSQL (conftest.py)
 
 
 def test_a_symlink_loop_in_a_folder_is_reported_and_the_good_files_still_found(tmp_path):
@@ -44,6 +45,7 @@ def test_add_with_a_symlink_loop_stores_the_good_file(tmp_path):
         assert [p.source for p in c.plans()] == [str(d / SAMPLE.name)]
 
 
+@pytest.mark.sqlite_only
 def test_an_empty_database_file_is_refused_not_opened_as_an_empty_corpus(tmp_path):
     (tmp_path / "kehoach.sqlite3").write_bytes(b"")
     with pytest.raises(CorpusError, match="empty file"):
@@ -52,12 +54,14 @@ def test_an_empty_database_file_is_refused_not_opened_as_an_empty_corpus(tmp_pat
         Corpus(tmp_path, readonly=True)
 
 
+@pytest.mark.sqlite_only
 def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
     (tmp_path / "kehoach.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(CorpusError, match="not a usable corpus database .not SQLite"):
         Corpus(tmp_path)
 
 
+@pytest.mark.sqlite_only
 def test_a_database_with_garbage_pages_is_refused_and_left_untouched(tmp_path):
     with Corpus(tmp_path) as c:
         c.add([str(p) for p in sorted(SAMPLES.glob("*.txt"))[:2]], progress=False)
@@ -99,6 +103,7 @@ def test_check_finds_text_edited_in_place_and_a_changed_source(tmp_path):
     assert "2 plans checked, 2 problems" in r.stderr
 
 
+@pytest.mark.sqlite_only
 def test_backup_is_a_usable_copy(tmp_path):
     home = tmp_path / "H"
     with Corpus(home) as c:

@@ -1,5 +1,11 @@
 """The corpus home directory: ``--home DIR``, else ``$KEHOACH_HOME``, else the platform's
-user data directory (``platformdirs.user_data_dir("kehoach")``). Created if missing."""
+user data directory (``platformdirs.user_data_dir("kehoach")``). Created if missing.
+
+With a PostgreSQL store (``--store URL`` / ``$KEHOACH_STORE``) the plans live in the database and the
+home keeps only what is derived locally from it (search index, report cache, embedding and
+segmentation caches), in ``HOME/stores/<store key>/`` (``backend.store_key``: host, database and a hash
+of the URL without its password), so two stores never share an index and the SQLite corpus of the same
+home is left as it is."""
 from __future__ import annotations
 
 import os
@@ -27,6 +33,10 @@ def resolve_home(cli_home: Optional[str] = None, *, create: bool = True) -> Path
     raw = cli_home or os.environ.get(ENV_VAR) or None
     home = Path(raw).expanduser() if raw else default_home()
     home = home.resolve()
+    from kehoach.corpus.backend import store_key, store_url
+    url = store_url()
+    if url:
+        home = home / "stores" / store_key(url)
     if home.exists() and not home.is_dir():
         raise HomeError(f"{home}: corpus home is not a directory")
     if create:

@@ -73,7 +73,8 @@ SEGMENT_MIGRATIONS = [
 
 
 class SegmentCache:
-    """Persistent segmentation cache in the corpus DB (``corpus.conn``), a connection or a file."""
+    """Persistent segmentation cache in the corpus DB (``corpus.cache_conn``: the SQLite corpus itself,
+    or the local ``cache.sqlite3`` of a PostgreSQL store), a connection or a file."""
 
     def __init__(self, corpus=None):
         self._conn: sqlite3.Connection | None = None
@@ -83,8 +84,8 @@ class SegmentCache:
             self._conn = sqlite3.connect(str(corpus), check_same_thread=False)
         elif isinstance(corpus, sqlite3.Connection):
             self._conn = corpus
-        else:
-            self._conn = corpus.conn
+        else:      # a Corpus: its database, or the local cache file of a PostgreSQL store (``cache_conn``)
+            self._conn = getattr(corpus, "cache_conn", corpus.conn)
             corpus.ensure_schema("segment", SEGMENT_MIGRATIONS)
             return
         from kehoach.corpus.embed import _ensure_schema

@@ -29,6 +29,13 @@ uses it; unset, it costs one dictionary lookup per point.
 
 Schema (module "store", versioned in ``schema_versions``): plans, tasks, refs, bodies,
 body_aliases, task_bodies, meta (the change ``generation``).
+
+PostgreSQL (``Corpus(home, store="postgresql://...")`` or ``$KEHOACH_STORE``; ``kehoach/corpus/backend.py``
+holds the dialect): the same schema and migrations; the home is then only the local folder of derived
+files (search index, caches). The locks come from the database instead of files: each write
+transaction takes its turn on ``pg_advisory_xact_lock`` (the generation bump and the path/content
+checks stay atomic across machines), a content hash being extracted is a session advisory lock (dropped
+by the server when the process dies), and the index hooks take turns on another session advisory lock.
 """
 from __future__ import annotations
 
@@ -47,6 +54,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
+from kehoach.corpus import backend as PG
 from kehoach.corpus import bodies as B
 from kehoach.corpus.home import DB_NAME, LOCK_NAME
 
@@ -467,14 +475,21 @@ def ingest_and_extract(path: Path, source: str, extract: Optional[Extractor] = N
 
 # --------------------------------------------------------------------------- the corpus
 
+def corpus_exists(home: Path | str, store: Optional[str] = None) -> bool:
+    """Whether there is a corpus to open read-only: the home's SQLite file, or (PostgreSQL) a store URL
+    is set; whether its schema is there is then the store's to say (``Corpus(..., readonly=True)``)."""
+    return bool(PG.store_url(store)) or (Path(home) / DB_NAME).exists()
+
+
 ChangeHook = Callable[["Corpus", list, list], None]
 
 
 class Corpus:
-    """The corpus in ``home`` (``home/kehoach.sqlite3``)."""
+    """The corpus in ``home`` (``home/kehoach.sqlite3``), or in the PostgreSQL database ``store``
+    (default ``$KEHOACH_STORE``; ``home`` then keeps only the local derived files)."""
 
     def __init__(self, home: Path | str, *, readonly: bool = False, lock_timeout: float = 600.0,
-                 busy_timeout: float = 60.0):
+                 busy_timeout: float = 60.0, store: Optional[str] = None):
         self.home = Path(home)
         self.readonly = readonly
         self.lock_timeout = lock_timeout
@@ -483,6 +498,11 @@ class Corpus:
         self._lock_depth = 0
         self._lock_fd: Optional[int] = None
         self._claims_fd: Optional[int] = None
+        self.store_url = PG.store_url(store)
+        self.backend = "postgresql" if self.store_url else "sqlite"
+        if self.store_url:
+            self._open_postgres(self.store_url)
+            return
         if readonly:
             _check_file(self.db_path)
             if not self.db_path.exists():
@@ -519,6 +539,30 @@ class Corpus:
             self.conn.close()
             raise CorpusError(f"{self.db_path}: damaged corpus database ({e}); {_RECOVER}") from None
 
+    def _open_postgres(self, url: str) -> None:
+        """Connect to the PostgreSQL store and bring its schema up to date (or, read-only, check it)."""
+        self.db_path = PG.redact(url)
+        if not self.readonly:
+            self.home.mkdir(parents=True, exist_ok=True)
+        self.conn = PG.PgConnection(url, readonly=self.readonly, local=self.home / PG.LOCAL_DB_NAME)
+        try:
+            if self.readonly and self.schema_version("store") == 0:
+                raise CorpusError(f"{self.db_path}: no corpus here yet (run 'kehoach add' first)")
+            self.ensure_schema("store", STORE_MIGRATIONS)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.backend == "postgresql"
+
+    @property
+    def cache_conn(self) -> sqlite3.Connection:
+        """The SQLite connection of the derived caches (segmentations, actions, vectors): the corpus
+        database itself, or for a PostgreSQL store the local ``home/cache.sqlite3``."""
+        return self.conn.local if self.is_postgres else self.conn
+
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         self.conn.close()
@@ -544,6 +588,10 @@ class Corpus:
                 yield
             finally:
                 self._lock_depth -= 1
+            return
+        if self.is_postgres:
+            with self._pg_write_lock():
+                yield
             return
         if self._lock_fd is None:
             self._lock_fd = os.open(str(self.home / LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
@@ -574,9 +622,42 @@ class Corpus:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     @contextmanager
+    def _pg_write_lock(self):
+        """PostgreSQL: the writers' advisory lock (``backend.NS_WRITE``) held by this session, with the
+        same waiting message and ``lock_timeout`` as the lock file; ``BEGIN IMMEDIATE`` then takes the
+        same key at transaction level, which writers outside ``Corpus`` wait for too."""
+        conn = self.conn
+        # a turn of a few writes is normal with several writers: only a longer wait is worth a message
+        if not conn.session_lock(PG.NS_WRITE, timeout=min(2.0, self.lock_timeout)):
+            holder = conn.lock_holder(PG.NS_WRITE) or "?"
+            print(f"kehoach: waiting for another kehoach process (pid {holder}) writing to {self.db_path} ...",
+                  file=sys.stderr, flush=True)
+            if not conn.session_lock(PG.NS_WRITE, timeout=self.lock_timeout):
+                raise CorpusLockedError(
+                    f"{self.db_path}: corpus is locked by another kehoach process (pid {holder}) "
+                    f"for more than {self.lock_timeout:.0f} s") from None
+        self._lock_depth = 1
+        try:
+            yield
+        finally:
+            self._lock_depth = 0
+            conn.session_unlock(PG.NS_WRITE)
+
+    @contextmanager
     def _claim(self, sha: str, wait: bool):
         """Claim a content hash for extraction (yields True), or yield False when another process
-        holds it and ``wait`` is False. A byte-range lock: the kernel drops it with the process."""
+        holds it and ``wait`` is False. A byte-range lock: the kernel drops it with the process
+        (PostgreSQL: a session advisory lock, which the server drops with the connection)."""
+        if self.is_postgres:
+            key = PG.lock_key(sha)
+            if not self.conn.session_lock(PG.NS_CLAIM, key, wait=wait):
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                self.conn.session_unlock(PG.NS_CLAIM, key)
+            return
         if self._claims_fd is None:
             self._claims_fd = os.open(str(self.home / CLAIMS_NAME), os.O_RDWR | os.O_CREAT, 0o644)
         fd, slot = self._claims_fd, int(sha[:15], 16) % CLAIM_SLOTS
@@ -593,7 +674,14 @@ class Corpus:
     @contextmanager
     def _index_lock(self):
         """The index hooks of concurrent processes take turns (blocking; the kernel drops it with
-        the process)."""
+        the process; PostgreSQL: a session advisory lock, dropped with the connection)."""
+        if self.is_postgres:
+            self.conn.session_lock(PG.NS_INDEX)
+            try:
+                yield
+            finally:
+                self.conn.session_unlock(PG.NS_INDEX)
+            return
         fd = os.open(str(self.home / INDEX_LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -607,7 +695,7 @@ class Corpus:
         if self.readonly:
             raise CorpusError(f"{self.home}: corpus opened read-only")
         with self._write_lock():
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("BEGIN IMMEDIATE")       # PostgreSQL: BEGIN + the writers' advisory lock
             try:
                 yield self.conn
             except BaseException:
@@ -617,9 +705,14 @@ class Corpus:
             else:
                 self.conn.execute("COMMIT")
 
+    def _schema_conn(self, module: str):
+        """Where ``module``'s tables live: the store, or the local cache file for the derived caches
+        of a PostgreSQL store (``backend.LOCAL_MODULES``)."""
+        return self.conn.local if self.is_postgres and module in PG.LOCAL_MODULES else self.conn
+
     def schema_version(self, module: str) -> int:
         try:
-            row = self.conn.execute("SELECT version FROM schema_versions WHERE module=?", (module,)).fetchone()
+            row = self._schema_conn(module).execute("SELECT version FROM schema_versions WHERE module=?", (module,)).fetchone()
         except sqlite3.OperationalError:
             return 0
         return int(row[0]) if row else 0
@@ -633,6 +726,10 @@ class Corpus:
         if version > len(migrations):
             raise CorpusError(f"{self.db_path}: made by a newer kehoach (schema '{module}' v{version} > "
                               f"v{len(migrations)}); upgrade kehoach")
+        if self.is_postgres and module in PG.LOCAL_MODULES:     # derived caches stay local
+            from kehoach.corpus.embed import _ensure_schema
+            _ensure_schema(self.conn.local, module, migrations)
+            return
         if self.readonly:
             raise CorpusError(f"{self.db_path}: schema '{module}' needs an upgrade; open it writable once")
         with self._transaction() as c:
@@ -1120,6 +1217,8 @@ class Corpus:
 
     def backup(self, dest: Path | str) -> Path:
         """An online, consistent copy of the database (SQLite's backup API) at ``dest`` (a file or a folder)."""
+        if self.is_postgres:
+            self.conn.backup(None)           # raises: pg_dump is the tool for a PostgreSQL store
         dest = Path(dest)
         if dest.is_dir():
             dest = dest / f"kehoach-{time.strftime('%Y%m%d-%H%M%S')}.sqlite3"
@@ -1145,4 +1244,4 @@ class Corpus:
                                           "tasks t WHERE t.plan_id=tb.plan_id AND t.task_id=tb.task_id)"
                                           ).fetchone()[0],
                 "duplicate_sha": c.execute("SELECT COUNT(*) FROM (SELECT sha256 FROM plans GROUP BY sha256 "
-                                           "HAVING COUNT(*) > 1)").fetchone()[0]}
+                                           "HAVING COUNT(*) > 1) AS d").fetchone()[0]}

@@ -76,9 +76,9 @@ def _as_of(s: str | None) -> _dt.date:
 def _open_read(args):
     """The corpus opened read-only (a check writes nothing), or None when the home has no corpus yet."""
     from kehoach.corpus.home import resolve_home
-    from kehoach.corpus.store import DB_NAME, Corpus
+    from kehoach.corpus.store import Corpus, corpus_exists
     home = resolve_home(getattr(args, "home", None))
-    return Corpus(home, readonly=True) if (home / DB_NAME).exists() else None
+    return Corpus(home, readonly=True) if corpus_exists(home) else None
 
 
 def cmd_check(args) -> int:
