@@ -178,8 +178,8 @@ TEMPLATE_MIN_PLANS = 10     # plan frequency separates a template from a shared 
 TEMPLATE_PLAN_SHARE = 0.2   # a word pair in this share of the plans (and 4+ plans) is template wording
 TEMPLATE_TEXT_SHARE = 0.8   # a task whose word pairs are this much template wording is a template
 BASIS_PLAN_SHARE = 0.2      # a legal document cited by more than this share of the plans is no shared programme
-OBJECT_MIN = 0.2            # a link needs this share of its words to be the same object (Lexicon.object_cover)
-ACTION_MIN = 0.3            # ... and, when both state actions, the same first action or this share of them in common
+OBJECT_MIN = 0.0            # a link needs this share of its words to be the same object (Lexicon.object_cover); 0: off (0.05 cost the seeds 0.17 recall)
+ACTION_MIN = 0.0            # ... and, when both state actions, the same first action or this share of them in common; 0: off (0.3 halved the seeds recall)
 PLAN_MIN = 0.2              # plans less alike than this (Lexicon.plan_similarity) link only through a shared basis
 
 
