@@ -142,3 +142,18 @@ def test_registry_ids_stable_when_unrelated_plans_are_added(seed_exts, real_exts
     assert sum(len(c["tasks"]) > 1 for c in kept) >= 0.7 * sum(len(c["tasks"]) > 1 for c in first["clusters"])
     for c in kept:
         assert after[members(c)] == c["id"]
+
+
+def test_own_plan_and_procedure_steps_are_not_commitments_of_another_plan():
+    """A task about its own document ("... Kế hoạch này") is never linked; a time limit counted
+    from an event is a procedure step ("relative"), linked only through a shared legal document."""
+    from kehoach.corpus.link import deadline_kind
+    t = lambda text, refs=(): LinkTask("p:t", "p", "t", text, refs=tuple(refs))
+    own = "Các sở, ngành báo cáo kết quả thực hiện Kế hoạch này về Sở Nội vụ trước ngày 15/12 hằng năm"
+    assert non_task_reason(t(own), actions(own)) == "own plan"
+    assert non_task_reason(t(own, ["2437/QD-TTG"]), actions(own)) is None
+    step = "Trong thời hạn 10 ngày làm việc kể từ ngày nhận đủ hồ sơ, Quỹ kiểm tra, đối chiếu hồ sơ"
+    assert deadline_kind(None, step) == "relative"
+    assert deadline_kind({"text": "trước ngày 15/8/2021", "date": "2021-08-15", "recurrence": None}) == "date"
+    assert deadline_kind({"text": "hằng quý", "date": None, "recurrence": "quarterly"}) == "recurring"
+    assert deadline_kind(None) == ""

@@ -60,6 +60,9 @@ class LinkTask:
     metrics: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()    # normalized symbols of the legal documents it cites ("149/2025/QH15")
     context: str = ""             # the heading path of the task
+    plan_refs: tuple[str, ...] = ()   # normalized symbols of every document the task's plan cites
+    plan_number: str | None = None    # the plan's own symbol ("116/KH-UBND"), normalized
+    deadline_kind: str = ""           # "" | "date" | "recurring" | "relative" (N days from an event) | "text"
 
 
 _LABEL = re.compile(r"^\s*\*?[^:*]{0,160}?:\*\s*")   # "*Tiêu chí thành phần X:* ..." italic label
@@ -111,28 +114,62 @@ def cited_symbols(text: str, refs: Iterable = ()) -> tuple[str, ...]:
     return tuple(out)
 
 
+_RELATIVE = re.compile(r"\b(\d+|một|hai|ba|năm|mười|mười lăm|ba mươi)\s+(ngày|tháng|giờ)\b[^.;]{0,60}?\bkể từ\b", re.I)
+
+
+def deadline_kind(deadline, text: str = "") -> str:
+    """The kind of a task's deadline: "relative" (a time limit counted from an event, "Trong thời hạn
+    10 ngày làm việc kể từ ngày nhận đủ hồ sơ": a step of a procedure), "recurring", "date", "text"
+    (a deadline without a date), or "" (none)."""
+    get = (deadline.get if isinstance(deadline, dict) else (lambda k: getattr(deadline, k, None))) if deadline else None
+    dtext = (get("text") or "") if get else ""
+    if _RELATIVE.search(dtext) or _RELATIVE.search(text[:200]):
+        return "relative"
+    if not get:
+        return ""
+    if get("recurrence"):
+        return "recurring"
+    return "date" if get("date") else "text"
+
+
+def _plan_symbols(refs) -> tuple[str, ...]:
+    out = []
+    for r in refs:
+        sym = r.get("symbol") if isinstance(r, dict) else getattr(r, "symbol", None)
+        n = normalize_symbol(sym)
+        if n and n not in out:
+            out.append(n)
+    return tuple(out)
+
+
 def tasks_from_extraction(ext, plan: str | None = None) -> list[LinkTask]:
     """LinkTasks of one ``Extraction`` (plan key: ``plan`` or the source's stem)."""
     pk = plan if plan is not None else Path(ext.source).stem
     refs = {r.id: r for r in ext.legal_refs}
+    prefs = _plan_symbols(ext.legal_refs)
+    number = normalize_symbol(getattr(ext.document, "number", None))
     out = []
     for t in ext.tasks:
         out.append(LinkTask(key=f"{pk}:{t.id}", plan=pk, task_id=t.id, text=t.text, kind=t.kind or "task",
                             lead=tuple(t.lead), support=tuple(t.support),
                             metrics=tuple(x.metric for x in t.targets if getattr(x, "metric", None)),
                             refs=cited_symbols(t.text, [refs[i] for i in t.legal_refs if i in refs]),
-                            context=getattr(t, "context", "") or ""))
+                            context=getattr(t, "context", "") or "", plan_refs=prefs, plan_number=number,
+                            deadline_kind=deadline_kind(t.deadline, t.text)))
     return out
 
 
 def task_from_record(rec, refs: dict | None = None) -> LinkTask:
     """A LinkTask from the corpus store's ``TaskRecord`` (``refs``: its plan's references by id)."""
     refs = refs or {}
+    plan = getattr(rec, "plan", None)
     return LinkTask(key=rec.key, plan=str(rec.plan_id), task_id=rec.task_id, text=rec.text, kind=rec.kind or "task",
                     lead=tuple(rec.lead), support=tuple(rec.support),
                     metrics=tuple(t.get("metric") for t in (rec.targets or []) if t.get("metric")),
                     refs=cited_symbols(rec.text, [refs[i] for i in (rec.legal_refs or []) if i in refs]),
-                    context=getattr(rec, "context", "") or "")
+                    context=getattr(rec, "context", "") or "", plan_refs=_plan_symbols(refs.values()),
+                    plan_number=normalize_symbol(getattr(plan, "number", None)),
+                    deadline_kind=deadline_kind(rec.deadline, rec.text))
 
 
 # --------------------------------------------------------------------------- what can be linked
@@ -140,6 +177,10 @@ def task_from_record(rec, refs: dict | None = None) -> LinkTask:
 TEMPLATE_MIN_PLANS = 10     # plan frequency separates a template from a shared commitment only in a corpus this big
 TEMPLATE_PLAN_SHARE = 0.2   # a word pair in this share of the plans (and 4+ plans) is template wording
 TEMPLATE_TEXT_SHARE = 0.8   # a task whose word pairs are this much template wording is a template
+BASIS_PLAN_SHARE = 0.2      # a legal document cited by more than this share of the plans is no shared programme
+OBJECT_MIN = 0.0            # a link needs this share of its words to be the same object (Lexicon.object_cover); 0: off (0.05 cost the seeds 0.17 recall)
+ACTION_MIN = 0.0            # ... and, when both state actions, the same first action or this share of them in common; 0: off (0.3 halved the seeds recall)
+PLAN_MIN = 0.2              # plans less alike than this (Lexicon.plan_similarity) link only through a shared basis
 
 
 def is_owner_list(text: str) -> bool:
@@ -154,11 +195,16 @@ def is_owner_list(text: str) -> bool:
     return bool(parts) and all(is_body_phrase(p) for p in parts)
 
 
+_OWN_DOCUMENT = re.compile(r"\b(kế hoạch|chỉ thị|quyết định|đề án|chương trình|công văn|nghị quyết|văn bản|quy chế|"
+                           r"quy định|thông báo)\s+này\b", re.I)
+
+
 def non_task_reason(t: LinkTask, actions: Sequence[str]) -> str | None:
     """Why a task can never be linked, or None: a form field of the task above it ("Thời gian
     thực hiện: ...", "Đơn vị chủ trì: ...", "Nguồn kinh phí: ...", "Sản phẩm: ..."), a form label
     with a short value, a bare list of bodies, or a text with no action ("Các sở, ban, ngành; UBND các phường, xã";
-    a bare indicator name) unless it is an indicator with a target."""
+    a bare indicator name) unless it is an indicator with a target; a task about its own document
+    ("... kết quả thực hiện Kế hoạch này", citing nothing else): each plan's follow-up is its own."""
     from kehoach.extract.tasks import task_field
     from kehoach.search.text import is_boilerplate
     text = link_text(t.text)
@@ -169,6 +215,8 @@ def non_task_reason(t: LinkTask, actions: Sequence[str]) -> str | None:
         return "form label"
     if is_owner_list(text):
         return "owner list"
+    if _OWN_DOCUMENT.search(text) and not t.refs:
+        return "own plan"           # "báo cáo kết quả thực hiện Kế hoạch này": each plan's own follow-up
     if not actions:
         if t.kind == "indicator" and (t.metrics or re.search(r"\d", text)):
             return None
@@ -198,10 +246,16 @@ class Lexicon:
     plan_of: dict[str, str] = field(default_factory=dict)             # key -> plan
     plan_terms: dict[str, Counter] = field(default_factory=dict)      # plan -> term -> tasks of the plan with it
     plan_df: Counter = field(default_factory=Counter)                 # term -> plans with it
+    _plan_vec: dict[str, dict[str, float]] = field(default_factory=dict)
+    _plan_size: dict[str, int] = field(default_factory=dict)           # plan -> its tasks
+    _plan_sim: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def _changed(self) -> None:
         """IDF-derived caches are kept until the corpus size moves by more than 10 %:
-        IDF barely changes below that, and re-adding a batch stays O(batch)."""
+        IDF barely changes below that, and re-adding a batch stays O(batch). Plan vectors
+        (a few per plan) are recomputed after every change."""
+        self._plan_vec.clear()
+        self._plan_sim.clear()
         if abs(self.n - self._n_at_clear) > 0.1 * max(self._n_at_clear, 1) or self.n < 50:
             self._vec.clear()
             self._idf.clear()
@@ -225,6 +279,7 @@ class Lexicon:
                 self.postings.setdefault(t, set()).add(k)
             plan = plans[i] if plans is not None else k.split(":", 1)[0]
             self.plan_of[k] = plan
+            self._plan_size[plan] = self._plan_size.get(plan, 0) + 1
             pt = self.plan_terms.setdefault(plan, Counter())
             for t in terms:
                 if pt[t] == 0:
@@ -245,7 +300,10 @@ class Lexicon:
             self.df.subtract(terms)
             for t in terms:
                 self.postings.get(t, set()).discard(k)
-            pt = self.plan_terms.get(self.plan_of.pop(k, ""), Counter())
+            plan = self.plan_of.pop(k, "")
+            if plan in self._plan_size:
+                self._plan_size[plan] -= 1
+            pt = self.plan_terms.get(plan, Counter())
             for t in terms:
                 if pt.get(t, 0) > 0:
                     pt[t] -= 1
@@ -356,6 +414,64 @@ class Lexicon:
         shared = set(self.bigrams[a]) & set(self.bigrams[b])
         return max((self.plan_idf(t) for t in shared), default=0.0)
 
+    def plan_vector(self, plan: str) -> dict[str, float]:
+        """A plan's words (not pairs), weighted log(1 + tasks with it) x plan IDF, L2-normalized:
+        what the plan is about; wording every plan writes weighs nothing."""
+        v = self._plan_vec.get(plan)
+        if v is None:
+            v = {}
+            for t, c in self.plan_terms.get(plan, Counter()).items():
+                if "+" in t or c <= 0:
+                    continue
+                w = math.log1p(c) * self.plan_idf(t)
+                if w > 0:
+                    v[t] = w
+            norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+            v = self._plan_vec[plan] = {t: x / norm for t, x in v.items()}
+        return v
+
+    def plan_similarity(self, a: str, b: str) -> float:
+        """Cosine of two plans' ``plan_vector``: plans of one programme (two provinces' CCHC plans)
+        share their specific vocabulary; a CCHC plan and an emulation campaign share only wording."""
+        if a == b:
+            return 1.0
+        pair = (a, b) if a < b else (b, a)
+        x = self._plan_sim.get(pair)
+        if x is None:
+            x = self._plan_sim[pair] = _dot(self.plan_vector(a), self.plan_vector(b))
+        return x
+
+    def plan_cover(self, a: str, b: str) -> float:
+        """Plan-IDF mass of the shared word pairs over the smaller task's (0..1): the share of what
+        the two tasks say in common that is not wording many plans write."""
+        ba, bb = set(self.bigrams[a]), set(self.bigrams[b])
+        if not ba or not bb:
+            return 0.0
+        ma = sum(self.plan_idf(t) for t in ba)
+        mb = sum(self.plan_idf(t) for t in bb)
+        return sum(self.plan_idf(t) for t in ba & bb) / max(min(ma, mb), 1e-9)
+
+    def object_weight(self, term: str, plan: str) -> float:
+        """How much a word pair says about one task's object, 0..1: its plan IDF (wording many plans
+        write weighs nothing) times its rarity inside its own plan (the name of the plan's campaign,
+        written in most of its tasks, is the plan's topic, not the task's object)."""
+        pt = self.plan_terms.get(plan)
+        n = self._plan_size.get(plan, 0)
+        local = 1.0 - (pt.get(term, 0) - 1) / max(n - 1, 1) if pt and n > 1 else 1.0
+        return self.plan_idf(term) * max(local, 0.0)
+
+    def object_cover(self, a: str, b: str) -> float:
+        """``object_weight`` mass of the word pairs a and b share over the smaller task's (0..1): the
+        share of what they say that is the same object, not the corpus's or their plans' wording."""
+        ba, bb = set(self.bigrams[a]), set(self.bigrams[b])
+        if not ba or not bb:
+            return 0.0
+        pa, pb = self.plan_of[a], self.plan_of[b]
+        wa = {t: self.object_weight(t, pa) for t in ba}
+        wb = {t: self.object_weight(t, pb) for t in bb}
+        shared = sum(min(wa[t], wb[t]) for t in ba & bb)
+        return shared / max(min(sum(wa.values()), sum(wb.values())), 1e-9)
+
     def template_share(self, key: str) -> float:
         """The share of a task's word pairs that many plans write (0 below ``TEMPLATE_MIN_PLANS`` plans)."""
         n = self.n_plans
@@ -396,7 +512,8 @@ def _dot(va: dict[str, float], vb: dict[str, float]) -> float:
 
 FEATURES = ["cos", "lex", "bigram", "cover", "bigram_cover", "both_indicator", "mixed_kind", "metric", "owner",
             "clause_cos", "clause_lex", "clause_bigram", "rare", "rare_bigram",
-            "action", "first_action", "refs_shared", "refs_conflict", "plan_rare"]
+            "action", "first_action", "refs_shared", "refs_conflict", "plan_rare",
+            "plan_cover", "plan_basis", "relative", "deadline_conflict", "object_cover"]
 
 
 def _owner_set(t: LinkTask) -> set[str]:
@@ -414,10 +531,15 @@ def action_overlap(va: Sequence[str], vb: Sequence[str], lex: Lexicon) -> tuple[
     return shared / max(mass, 1e-9), float(va[0] == vb[0])
 
 
+_DATED_KINDS = ("date", "recurring", "relative")
+
+
 def pair_features(a: LinkTask, b: LinkTask, cos: float, lex: Lexicon, clause_cos: float | None = None,
-                  actions: tuple[Sequence[str], Sequence[str]] = ((), ())) -> np.ndarray:
+                  actions: tuple[Sequence[str], Sequence[str]] = ((), ()), basis: float = 0.0) -> np.ndarray:
     """The evidence of one pair, in ``FEATURES`` order (``clause_cos``: best cosine of a
-    clause pair; the task cosine when not given; ``actions``: the action verbs of a and b)."""
+    clause pair; the task cosine when not given; ``actions``: the action verbs of a and b;
+    ``basis``: 1 when the two plans carry out one legal document few plans cite, or one plan
+    cites the other, ``Linker.plan_basis``)."""
     both_ind = float(a.kind == "indicator" and b.kind == "indicator")
     mixed = float((a.kind == "indicator") != (b.kind == "indicator"))
     metric = 0.0
@@ -437,7 +559,10 @@ def pair_features(a: LinkTask, b: LinkTask, cos: float, lex: Lexicon, clause_cos
                      lex.cover(a.key, b.key, "w"), lex.cover(a.key, b.key, "b"), both_ind, mixed, metric, owner,
                      max(cos, cos if clause_cos is None else clause_cos), cl_w, cl_b, lex.rarest_shared(a.key, b.key),
                      lex.rarest_shared(a.key, b.key, "b"), act, first, refs_shared, refs_conflict,
-                     lex.rarest_shared_plan(a.key, b.key)],
+                     lex.rarest_shared_plan(a.key, b.key), lex.plan_cover(a.key, b.key), basis,
+                     float("relative" in (a.deadline_kind, b.deadline_kind)),
+                     float(a.deadline_kind in _DATED_KINDS and b.deadline_kind in _DATED_KINDS
+                           and a.deadline_kind != b.deadline_kind), lex.object_cover(a.key, b.key)],
                     dtype=np.float64)
 
 
@@ -568,6 +693,8 @@ def evidence_text(ev: dict) -> str:
         parts.append(f'cụm từ chung "{ev["shared_phrase"]}"')
     if ev.get("shared_refs"):
         parts.append("căn cứ chung " + ", ".join(ev["shared_refs"]))
+    elif ev.get("shared_basis"):
+        parts.append("hai kế hoạch cùng thực hiện " + ", ".join(ev["shared_basis"][:3]))
     if ev.get("shared_actions"):
         parts.append("hành động chung " + ", ".join(a.replace("_", " ") for a in ev["shared_actions"][:3]))
     if "cos" in ev:
@@ -601,6 +728,10 @@ class Linker:
         self._probs: dict[tuple[str, str], float] = {}
         self.actions: dict[str, tuple[str, ...]] = {}       # key -> action verbs
         self._reason: dict[str, str | None] = {}
+        self._plan_tasks: Counter = Counter()               # plan -> its tasks here
+        self._plan_refs: dict[str, frozenset] = {}          # plan -> symbols it cites
+        self._plan_number: dict[str, str] = {}              # plan -> its own symbol
+        self._ref_plans: Counter = Counter()                # symbol -> plans citing it
 
     def set_model(self, model: LinkModel) -> None:
         """Use another model; the cached probabilities stay when only its thresholds differ."""
@@ -656,10 +787,79 @@ class Linker:
         for i, t in enumerate(tasks):
             self.tasks[t.key] = t
             self.row[t.key] = start + i
+            self._plan_in(t)
         if self.lex._n_at_clear == self.lex.n:   # IDF snapshot moved: features are recomputed
             self._feats.clear()
             self._probs.clear()
         return self._candidates_of(tasks, vectors) if search else []
+
+    def _plan_in(self, t: LinkTask) -> None:
+        self._plan_tasks[t.plan] += 1
+        if self._plan_tasks[t.plan] == 1:
+            refs = frozenset(t.plan_refs) | frozenset(t.refs)
+            self._plan_refs[t.plan] = refs
+            self._ref_plans.update(refs)
+            if t.plan_number:
+                self._plan_number[t.plan] = t.plan_number
+        elif t.refs and not set(t.refs) <= self._plan_refs[t.plan]:
+            new = frozenset(t.refs) - self._plan_refs[t.plan]
+            self._plan_refs[t.plan] |= new
+            self._ref_plans.update(new)
+
+    def _plan_out(self, t: LinkTask) -> None:
+        self._plan_tasks[t.plan] -= 1
+        if self._plan_tasks[t.plan] <= 0:
+            del self._plan_tasks[t.plan]
+            self._ref_plans.subtract(self._plan_refs.pop(t.plan, frozenset()))
+            self._plan_number.pop(t.plan, None)
+
+    def plan_basis(self, pa: str, pb: str) -> list[str]:
+        """What ties two plans to one programme: the legal documents both cite that few plans cite
+        (at most ``BASIS_PLAN_SHARE`` of them, or 2: a provincial plan carrying out the central
+        Quyết định the other is, or two provinces carrying out one), and the citation of one plan
+        by the other ("→ 116/KH-UBND")."""
+        ra, rb = self._plan_refs.get(pa, frozenset()), self._plan_refs.get(pb, frozenset())
+        lim = max(2, BASIS_PLAN_SHARE * len(self._plan_tasks))
+        out = sorted(s for s in ra & rb if self._ref_plans[s] <= lim)
+        na, nb = self._plan_number.get(pa), self._plan_number.get(pb)
+        if na and na in rb:
+            out.append(f"→ {na}")
+        if nb and nb in ra:
+            out.append(f"→ {nb}")
+        return out
+
+    def unrelated(self, a: str, b: str) -> str | None:
+        """Why two real tasks are never the same commitment, whatever the model says (precision
+        first), or None:
+
+        * "other object": the word pairs they share are mostly wording many plans write, or the
+          topic of their own plans (``Lexicon.object_cover`` below ``OBJECT_MIN``);
+        * "other action": both state actions, not the same first one, and few shared
+          (``action_overlap`` below ``ACTION_MIN``): "tập huấn ..." is not "tuyên truyền ...";
+        * "other programme": in a corpus of ``TEMPLATE_MIN_PLANS``+ plans, their plans share
+          neither their specific vocabulary (``Lexicon.plan_similarity`` below ``PLAN_MIN``) nor a
+          legal basis (``plan_basis``): a CCHC plan's report and an emulation plan's report;
+        * "procedure step": one is a time limit counted from an event ("Trong thời hạn 10 ngày làm
+          việc kể từ ngày nhận đủ hồ sơ ...") and they share no legal document: steps of two
+          procedures."""
+        ta, tb = self.tasks[a], self.tasks[b]
+        if self.lex.object_cover(a, b) < OBJECT_MIN:
+            return "other object"
+        va, vb = self.actions.get(a, ()), self.actions.get(b, ())
+        if va and vb:
+            act, first = action_overlap(va, vb, self.lex)
+            if not first and act < ACTION_MIN:
+                return "other action"
+        basis = None
+        if len(self._plan_tasks) >= TEMPLATE_MIN_PLANS and self.lex.plan_similarity(ta.plan, tb.plan) < PLAN_MIN:
+            basis = self.plan_basis(ta.plan, tb.plan)
+            if not basis:
+                return "other programme"
+        if "relative" in (ta.deadline_kind, tb.deadline_kind) and not set(ta.refs) & set(tb.refs):
+            basis = self.plan_basis(ta.plan, tb.plan) if basis is None else basis
+            if not basis:
+                return "procedure step"
+        return None
 
     def search(self, keys: Sequence[str]) -> list[tuple[str, str]]:
         """Candidate pairs of tasks already added (k-NN on vectors and on words)."""
@@ -703,7 +903,9 @@ class Linker:
         """Forget tasks (their vectors stay in the index but are skipped as candidates)."""
         keys = set(keys)
         for k in keys:
-            self.tasks.pop(k, None)
+            t = self.tasks.pop(k, None)
+            if t is not None:
+                self._plan_out(t)
             self.clause_vectors.pop(k, None)
             self.actions.pop(k, None)
         self._reason.clear()
@@ -729,8 +931,10 @@ class Linker:
         pair = (a, b) if a < b else (b, a)
         f = self._feats.get(pair)
         if f is None:
-            f = pair_features(self.tasks[pair[0]], self.tasks[pair[1]], self.cosine(a, b), self.lex,
-                              self.clause_cosine(a, b), (self.actions.get(pair[0], ()), self.actions.get(pair[1], ())))
+            ta, tb = self.tasks[pair[0]], self.tasks[pair[1]]
+            f = pair_features(ta, tb, self.cosine(a, b), self.lex,
+                              self.clause_cosine(a, b), (self.actions.get(pair[0], ()), self.actions.get(pair[1], ())),
+                              float(bool(self.plan_basis(ta.plan, tb.plan))))
             self._feats[pair] = f
         return f
 
@@ -753,7 +957,7 @@ class Linker:
         pair = (a, b) if a < b else (b, a)
         p = self._probs.get(pair)
         if p is None:
-            if not (self.linkable(a) and self.linkable(b)):
+            if not (self.linkable(a) and self.linkable(b)) or self.unrelated(a, b):
                 p = 0.0
             else:
                 p = float(self.model.prob(self.features(*pair)))
@@ -769,6 +973,9 @@ class Linker:
         ev["shared_phrase"] = self.lex.shared_phrase(a, b)
         ev["shared_refs"] = sorted(set(self.tasks[a].refs) & set(self.tasks[b].refs))
         ev["shared_actions"] = sorted(set(self.actions.get(a, ())) & set(self.actions.get(b, ())))
+        ta, tb = self.tasks[a], self.tasks[b]
+        ev["shared_basis"] = self.plan_basis(ta.plan, tb.plan)
+        ev["plan_sim"] = round(self.lex.plan_similarity(ta.plan, tb.plan), 4)
         return ev
 
     def links(self, threshold: float | None = None, evidence: bool = True) -> list[Link]:
