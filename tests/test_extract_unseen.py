@@ -61,3 +61,49 @@ def test_the_central_committee_by_its_term_is_the_party_central_committee():
     """892/QĐ-TTg: "Nghị quyết số 26-NQ/TW ... của Trung ương khóa XII"."""
     r = refs_by_symbol(rec("real/pdf/quyet-dinh-so-892-qd-ttg-469579.pdf"))
     assert r["26-NQ/TW"]["issuer"] == "Ban Chấp hành Trung ương Đảng"
+
+
+# ------------------------------------------------------------------ owners of an opening paragraph
+
+def test_an_opening_paragraph_gives_its_subject_and_short_name_to_the_items_below():
+    """982/KH-UBND II: "Để ..., ...; các sở, ban, ngành, ..., tổ chức Hội (sau đây viết tắt là cơ quan, đơn
+    vị) và mọi người dân triển khai Đợt thi đua ..., các nội dung chủ yếu sau:" then "1. Thi đua ..."."""
+    r = web("982-KH-UBND__99c7d8ff")
+    for start in ("Thi đua thực hiện thắng lợi nhiệm vụ phát triển", "Thi đua hoàn thành, hoàn thành vượt mức"):
+        assert task(r, start)["lead"] == ["Các cơ quan, đơn vị", "Mọi người dân"]
+    # the criteria of part III (no task part) stay statements although "Mọi người dân" now names a body
+    assert not any(t["text"].startswith("Mọi người dân tiếp tục nêu cao") for t in r["tasks"])
+
+
+def test_an_opening_paragraph_that_is_a_task_gives_its_support_to_the_items_below():
+    """4385/QĐ-BVHTTDL IV.3: "Chủ trì, phối hợp với các cơ quan có liên quan tham mưu cho Ủy ban nhân dân
+    các tỉnh ...:" then a) ... đ): each item has the heading's lead and the paragraph's support."""
+    r = web("4385-QD-BVHTTDL__448306af")
+    for start in ("Tổ chức thực hiện quản lý nhà nước về văn hóa", "Theo dõi và chịu trách nhiệm về số liệu"):
+        t = task(r, start)
+        assert t["support"] == ["Các cơ quan có liên quan"] and t["lead"][0].startswith("Sở Văn hóa, Thể thao")
+
+
+def test_a_giao_heading_with_its_verb_gives_the_lead_and_the_support():
+    from kehoach.extract import owners as own
+    h = "Giao Sở Tài nguyên và Môi trường chủ trì, phối hợp với Sở Tài chính, Sở Xây dựng thực hiện các nhiệm vụ sau:"
+    assert own.heading_owner(h) == ["Sở Tài nguyên và Môi trường"]
+    assert own.support_in(h) == ["Sở Tài chính", "Sở Xây dựng"]
+    assert own.heading_owner("Yêu cầu Công an tỉnh:") == ["Công an tỉnh"]
+    assert own.heading_owner("Yêu cầu 100% hồ sơ được xử lý đúng hạn:") == []
+
+
+def test_an_intro_paragraph_in_a_plan_body_passes_lead_and_support_down():
+    from kehoach.ingest.builder import DocBuilder
+    b = DocBuilder()
+    lines = ["KẾ HOẠCH", "Triển khai thực hiện", "I. NHIỆM VỤ",
+             "Giao Sở Tài nguyên và Môi trường chủ trì, phối hợp với Sở Tài chính thực hiện các nhiệm vụ sau:",
+             "- Rà soát, cập nhật cơ sở dữ liệu đất đai trên địa bàn tỉnh trước ngày 15/12/2025;",
+             "- Công an tỉnh hướng dẫn việc kết nối dữ liệu dân cư với cơ sở dữ liệu đất đai."]
+    for ln in lines:
+        b.para(ln)
+    r = extract(b.build("t.txt", "0" * 64, "txt")).to_dict()
+    t1 = task(r, "Rà soát, cập nhật")
+    assert t1["lead"] == ["Sở Tài nguyên và Môi trường"] and t1["support"] == ["Sở Tài chính"]
+    assert t1["deadline"]["date"] == "2025-12-15"
+    assert task(r, "Công an tỉnh hướng dẫn")["lead"] == ["Công an tỉnh"]
