@@ -107,3 +107,32 @@ def test_an_intro_paragraph_in_a_plan_body_passes_lead_and_support_down():
     assert t1["lead"] == ["Sở Tài nguyên và Môi trường"] and t1["support"] == ["Sở Tài chính"]
     assert t1["deadline"]["date"] == "2025-12-15"
     assert task(r, "Công an tỉnh hướng dẫn")["lead"] == ["Công an tỉnh"]
+
+
+# ------------------------------------------------------------------ table cells copied from a portal
+
+def test_a_cell_of_two_sentences_beside_two_owner_lines_is_two_rows():
+    """2820/QĐ-UBND PL.IV.4: the portal text joined the lines of three cells ("Bố trí nhân lực ... . Bố trí
+    nhân lực ..." / "Các sở, ngành, UBND xã, phường, đặc khu Sở Tài chính" / "Sở Tài chính Các sở, ...")."""
+    r = web("2820-QD-UBND__001c610b")
+    a = task(r, "Bố trí nhân lực đảm bảo đủ năng lực để thực hiện nhiệm vụ xây dựng")
+    b = task(r, "Bố trí nhân lực đảm bảo đủ năng lực để quản lý, vận hành")
+    assert a["lead"] == ["Các sở, ngành", "Ủy ban nhân dân xã, phường, đặc khu"] and a["support"] == ["Sở Tài chính"]
+    assert b["lead"] == ["Sở Tài chính"] and b["section"] == a["section"] == "PL.IV.4"
+
+
+def test_cells_past_the_header_are_a_rowspan_sub_row():
+    """2820/QĐ-UBND PL.IV.2: "Thực hiện sao lưu dữ liệu ... | Sở Khoa học và Công nghệ | Sở Tài chính" came
+    after the last header column of row 2 (its STT and deadline cells span both rows)."""
+    t = task(web("2820-QD-UBND__001c610b"), "Thực hiện sao lưu dữ liệu")
+    assert t["lead"] == ["Sở Khoa học và Công nghệ"] and t["support"] == ["Sở Tài chính"]
+    assert t["deadline"]["date"] == "2026-12-31"
+
+
+def test_a_lost_line_break_between_two_bodies_in_a_cell_splits_them():
+    from kehoach.extract.tables import _cell_parts
+    assert _cell_parts("Bộ Ngoại giao Bộ Công Thương Cơ quan, tổ chức và doanh nghiệp liên quan") == \
+        ["Bộ Ngoại giao", "Bộ Công Thương", "Cơ quan, tổ chức và doanh nghiệp liên quan"]
+    assert _cell_parts("Văn phòng UBND tỉnh") == ["Văn phòng UBND tỉnh"]
+    assert _cell_parts("Văn phòng Hội đồng nhân dân và Ủy ban nhân dân thành phố") == \
+        ["Văn phòng Hội đồng nhân dân và Ủy ban nhân dân thành phố"]
