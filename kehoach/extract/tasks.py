@@ -251,8 +251,9 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             lead = resolved[n.parent][0]
         mine, person = own.leading_owner(text)
         intro = _intro_of(out, i) if n.kind == "item" else None
-        if intro is not None:
-            # an opening paragraph's owners hold for its items that name none of their own
+        if intro is not None and not re.match(r"^(?:Giao|Đề nghị|Yêu cầu)\s", text):
+            # an opening paragraph's owners hold for its items that name none of their own (an item that
+            # assigns its own work, "Giao Chánh Thanh tra tỉnh chủ trì ...", does not take them)
             il, isup = intro_owners(intro)
             if il:
                 lead, support = il, [b for b in isup if b not in il]
