@@ -82,7 +82,7 @@ def _starts_item(s: str) -> bool:
     s = s.lstrip()
     if re.match(r"^(?:các|Các|tất cả|Tất cả)\s", s):
         return True
-    return bool(_heads()[1].match(s)) or s.startswith(_list_heads())
+    return bool(_heads()[1].match(s)) or (s + " ").startswith(_list_heads())
 
 
 @lru_cache(maxsize=1)

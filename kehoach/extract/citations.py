@@ -221,11 +221,13 @@ def tables() -> Tables:
 
 _CODE = r"[A-ZĐÐ][A-ZĐÐ0-9&]*[a-z]{0,2}[A-ZĐÐ0-9&]*"
 # between codes: "-" or "/"; "QĐ- UBND" (a line wrapped after the hyphen) only before an all-capital code
-_JOIN = r"(?:[-/]|-\s(?=[A-ZĐÐ][A-ZĐÐ0-9&]+(?![\w/])))"
+# ("QĐ- TTg": a capital code may end in one lower-case letter, as the Thủ tướng's "TTg")
+_JOIN = r"(?:[-/]|-\s(?=[A-ZĐÐ][A-ZĐÐ0-9&]+[a-z]?(?![\w/])))"
 # The look-behind ("no word, / . - before the number") is written after the first digit, so the
-# pattern starts with a digit and the regex engine skips ahead to digits.
+# pattern starts with a digit and the regex engine skips ahead to digits. A number may carry one
+# decimal sub-number right before the "/" ("Nghị quyết số 66.2/2025/NQ-CP", a resolution split in parts).
 SYMBOL_RE = re.compile(
-    r"(?P<num>\d(?<![\w/.\-]\d)\d{0,4}[a-z]?)"
+    r"(?P<num>\d(?<![\w/.\-]\d)\d{0,4}(?:\.\d(?=/))?[a-z]?)"
     r"(?:"
     r"\s?/\s?(?P<year>(?:19|20)\d{2})\s?/\s?(?P<c1>" + _CODE + r"(?:" + _JOIN + _CODE + r")*)"
     r"|\s?/\s?(?P<c2>" + _CODE + r"(?:" + _JOIN + _CODE + r")*)"
@@ -371,6 +373,10 @@ _ORDINAL = re.compile(r"[^\S\n\t]+lần\s+thứ\s+[^\s,;:.()]+(?=\s)")
 _TOKEN = re.compile(r"[^\S\n\t]*(\([^()\n\t]{1,14}\)|T[Pp]\.|TX\.|[^\s,;:.()“”\"\t\n–\-]+|[,;:.()“”\"\t\n–\-])")
 
 
+# the post of a minister or head who signs for the body named after it
+_POST = re.compile(r"(?:Bộ trưởng|Thủ trưởng|Chủ nhiệm|Tổng Kiểm toán|Thống đốc)[^\S\n\t]+(?=[A-ZĐ])")
+
+
 def parse_org(text: str, pos: int, direct: bool = False) -> Optional[tuple[str, int]]:
     """The name of an issuing body starting at ``pos``: (name as printed, end), or None.
     ``direct``: the name follows a date without "của", only national bodies are accepted."""
@@ -380,6 +386,11 @@ def parse_org(text: str, pos: int, direct: bool = False) -> Optional[tuple[str, 
         if not m:
             return None
     k = t.org_known.match(text, pos)
+    post = None if k else _POST.match(text, pos)
+    if post:
+        # "của Bộ trưởng Bộ Lao động - Thương binh và Xã hội": the minister signs for the ministry, whose
+        # known name (with its " - ") follows the post
+        k = t.org_known.match(text, post.end())
     if k and text[pos].isupper():
         end = k.end()
         if fold(k.group(0)).startswith("so "):   # a provincial Sở: its place may follow

@@ -15,7 +15,10 @@ _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm
 _RESP_OF = re.compile(r"(?:^|\b)trách nhiệm(?:\s+(?:chung|cụ thể))?\s+của\s+(?P<who>.+?)\s*:?\s*$", re.I)
 _GIAO = re.compile(r"^(?:Giao|giao)(?:\s+cho)?\s+(?P<who>.+)$")
 _DECL = re.compile(r"^(?:Cơ quan|Đơn vị|cơ quan|đơn vị)\s+(?P<role>chủ trì|phối hợp|thực hiện)(?:\s+thực hiện)?\s*:\s*(?P<who>.+?)\.?$")
-_FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Trong thời hạn|Chậm nhất|Theo(?! dõi))\b")
+_FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Trong thời hạn|Chậm nhất|Theo(?! dõi)|Để)\b")
+# a plan's defined short name for the list of bodies before it: "các sở, ban, ngành, ..., tổ chức Hội (sau đây
+# viết tắt là cơ quan, đơn vị)" (SPEC: "a plan's defined short name may be resolved")
+_SHORT_NAME = re.compile(r"\s*\((?:sau đây|dưới đây)?\s*(?:gọi|viết)\s+tắt\s+là\s+(?P<short>[^()]{2,60}?)\s*\)")
 # "phối hợp với X", "phối hợp cùng X", and "phối hợp X" (no preposition, the body right after: "Phối hợp
 # UBND các xã, phường cập nhật ..."; starts_with_body decides)
 _SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:(?:với|cùng)\s+)?")
@@ -24,7 +27,7 @@ _PERSON_ROLE = re.compile(r"^(?:Người đứng đầu|người đứng đầu|
 _BELONGS = ("thuộc ", "trực thuộc ")
 # after a fronted clause a body may open in lower case ("Trong thời hạn 10 ngày ..., cơ quan bảo hiểm xã hội
 # chi trả ...") when an action follows it
-_FRONTED_LOWER_HEADS = re.compile(r"^(?:cơ quan|đơn vị|ủy ban nhân dân|chính quyền)[\s,]")
+_FRONTED_LOWER_HEADS = re.compile(r"^(?:cơ quan|đơn vị|ủy ban nhân dân|chính quyền|các\s+(?:sở|cơ quan|đơn vị|bộ|ngành|cấp|địa phương))[\s,]")
 # a colon after these words opens a list or an example, not the owner's action
 _LIST_INTRO = re.compile(r"(?:\bnhư|\bgồm|\bsau|\blà|\bcụ thể|\bvào)\s*$", re.I)
 _UPPER_WORDS = re.compile(r"[A-ZĐÀ-Ỹ]{2,}")
@@ -55,7 +58,10 @@ def heading_owner(text: str) -> list[str]:
             return bodies(who)
     m = _GIAO.match(t)
     if m and t.endswith(":"):
-        return bodies(m.group("who").rstrip(":"))
+        # "Giao Sở X:" names the owner; "Giao Sở X chủ trì, phối hợp với Y thực hiện các nhiệm vụ sau:" too,
+        # up to its verb (the support is read by support_in)
+        who = m.group("who").rstrip(":")
+        return bodies(who[:owner_phrase_end(who)])
     m = re.match(r"^(?:Đối với|đối với)\s+(?P<who>.+?):?$", t)
     if m and all(is_body_phrase(x) for x in re.split(r";", m.group("who"))):
         return bodies(m.group("who"))
@@ -95,18 +101,30 @@ def _as_posts(parts: list[str]) -> list[str]:
 
 
 _REQUEST = re.compile(r"^(?:Đề nghị|đề nghị|Kính đề nghị)\s+(?=\S)")
+# "Yêu cầu X ..." asks body X as "Đề nghị X" does, but only before a body ("Yêu cầu 100% hồ sơ ..." is a target)
+_REQUIRE = re.compile(r"^(?:Yêu cầu|yêu cầu)\s+(?=\S)")
+
+
+def _unrequest(text: str, require: bool = False) -> str:
+    """Drop "Đề nghị" before the bodies asked; with ``require``, "Yêu cầu" too (a heading or a label
+    "Yêu cầu Công an tỉnh:"; in a sentence "Yêu cầu các Bộ ... cung cấp" may be a power of the subject)."""
+    t = _REQUEST.sub("", text)
+    m = _REQUIRE.match(t) if require else None
+    if m and starts_with_body(t[m.end():]):
+        t = t[m.end():]
+    return t
 _ROLE_NOTE = re.compile(r"\s*\((?:cơ quan|đơn vị)\s+(?:chủ trì|thường trực|đầu mối|phối hợp)[^()]*\)\s*(?=:?\s*$)", re.I)
 
 
 def strip_request(text: str) -> str:
     """'Đề nghị Ủy ban MTTQ tỉnh ...' -> 'Ủy ban MTTQ tỉnh ...' (the bodies asked)."""
-    return _REQUEST.sub("", text.strip())
+    return _unrequest(text.strip())
 
 
 def _owner_heading_text(text: str) -> str:
     """'Đề nghị Ủy ban MTTQ tỉnh và ...:' -> the bodies asked; 'Sở Tài chính (cơ quan chủ trì)' -> 'Sở Tài chính'."""
     t = text.strip().rstrip("*").strip()
-    t = _REQUEST.sub("", t)
+    t = _unrequest(t, require=True)
     return _ROLE_NOTE.sub("", t).strip()
 
 
@@ -140,7 +158,7 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     "Sở Tư pháp tăng cường ...", "Căn cứ ..., các cơ quan, đơn vị chủ động ...".
     ``is_person_role`` is True for "Người đứng đầu các đơn vị ...", "Thủ trưởng ..."
     (a heading owner, when there is one, is preferred to those)."""
-    t = _REQUEST.sub("", text.strip())
+    t = _unrequest(text.strip())
     m = _GIAO.match(t)
     if m:
         rest = m.group("who")
@@ -151,7 +169,7 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     # "X: action" with X a list of bodies, or "..., X: action" with X the last body before the colon
     colon = t.find(":")
     if 0 < colon < 260:
-        pre = t[:colon].strip()
+        pre = _unrequest(t[:colon].strip(), require=True)
         parts = [p for p in re.split(r"\s*;\s*", pre) if p]
         if parts and all(is_body_phrase(p, 24) or is_body_phrase(_strip_role(p), 24)
                          or (starts_with_body(p) and len(p.split()) <= 6) for p in parts):
@@ -163,7 +181,10 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     # subject at the start, possibly after a fronted clause
     starts = [0]
     if _FRONT.match(t):
-        starts = [m.end() for m in re.finditer(r",\s+", t[:300])]
+        # the clause ends at a comma, or at a ';' that does not part two bodies of one subject list
+        # ("Căn cứ ... bầu cử Thủ trưởng các cơ quan, đơn vị; Chủ tịch UBND xã, phường hướng dẫn ...")
+        starts = [m.end() for m in re.finditer(r"[,;]\s+", t[:300])
+                  if m.group(0)[0] == "," or not is_body_phrase(_strip_role(re.split(r"[,;]\s+", t[:m.start()])[-1]))]
     elif 0 < colon < 260 and not _LIST_INTRO.search(t[:colon]):
         # "Tiêu chí thành phần ...: Căn cứ ..., các cơ quan chủ động ..." (not "... như: Tập đoàn X, ...")
         inner, _ = leading_owner(t[colon + 1:])
@@ -173,7 +194,7 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         lower = bool(s) and not _starts_item(_strip_role(t[s:]))
         if lower and not _FRONTED_LOWER_HEADS.match(t[s:]):
             continue
-        seg = t[s:]
+        seg = _short_named(t[s:])
         if not starts_with_body(_strip_role(seg)):
             continue
         end = owner_phrase_end(seg)
@@ -201,6 +222,18 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         if starts_with_body(cand):
             return bodies(cand), person
     return [], False
+
+
+def _short_named(seg: str) -> str:
+    """'các sở, ban, ngành, ... (sau đây viết tắt là cơ quan, đơn vị) và mọi người dân triển khai ...' ->
+    'các cơ quan, đơn vị và mọi người dân triển khai ...': the defined short name stands for the list."""
+    m = _SHORT_NAME.search(seg, 0, 400)
+    if not m or not starts_with_body(seg) or not re.search(r"[,;]|\svà\s", seg[:m.start()]):
+        return seg
+    short = m.group("short").strip()
+    if seg[:4].lower() == "các " and not short.lower().startswith(("các ", "tất cả")):
+        short = seg[:4] + short
+    return short + seg[m.end():]
 
 
 _ROLE = re.compile(
@@ -253,7 +286,7 @@ def subject_action(text: str) -> bool:
     ...", "Khen thưởng cấp Nhà nước: Sở Nội vụ phối hợp ...", "Giấy khen ...: Căn cứ ..., các Sở, ban,
     ngành ... quy định số lượng ...". Not: "Ban Chỉ đạo bầu cử của tỉnh: Không quá 05 cá nhân", "các
     đơn vị được phân công tham gia ..." (passive), "Sở X là cơ quan thường trực"."""
-    t = _REQUEST.sub("", text.strip())
+    t = _unrequest(text.strip())
     segs = [t]
     colon = t.find(":")
     if 0 < colon < 200:
@@ -278,7 +311,7 @@ def subject_action(text: str) -> bool:
 
 def opens_with_action(text: str) -> bool:
     """Does the text open with an action verb ("Xây dựng, triển khai ...", "Tổ chức ...", "Chủ trì, ...")?"""
-    t = _REQUEST.sub("", text.strip().lstrip("-+•* ")).lower()
+    t = _unrequest(text.strip().lstrip("-+•* ")).lower()
     return t.startswith(_action_verbs()) and not _FRONT.match(text.strip().lstrip("-+•* "))
 
 

@@ -14,7 +14,12 @@ record. A table's rows follow the grammar of issued plans:
   section ("PL.I.1");
 - an empty Đơn vị chủ trì cell, and an empty Thời gian cell in a column that is otherwise
   filled, continue a vertically merged cell: they take the value above;
-- a pilot period in the row's text ("thí điểm đến 31/12/2027") is not its deadline.
+- a pilot period in the row's text ("thí điểm đến 31/12/2027") is not its deadline;
+- text copied from a portal loses the line breaks inside a cell and the cells a rowspan covers:
+  "Các sở, ngành, UBND xã, phường, đặc khu Sở Tài chính" is two owners (a body head right after a
+  lower-case word, no comma), a cell of k sentences beside owner cells of k owners each is k
+  sub-rows, and cells past the header's last column are a sub-row's text, lead and support
+  (``_sub_rows``).
 """
 from __future__ import annotations
 
@@ -213,8 +218,8 @@ def _task_from_row(ctx: Context, row: _Row, state: _TableState, header_year: Opt
     lead_cell, time_cell = inherited("lead"), inherited("time")
     support_cell = row.cell("support") or state.group_cells.get("support", "")
     state.above.update({"lead": lead_cell, "time": time_cell})
-    lead = bodies(lead_cell) if lead_cell else []
-    support = bodies(support_cell) if support_cell else []
+    lead = bodies(_unjoin(lead_cell)) if lead_cell else []
+    support = bodies(_unjoin(support_cell)) if support_cell else []
 
     kind = "task"
     targets: list[Target] = []
@@ -234,6 +239,71 @@ def _task_from_row(ctx: Context, row: _Row, state: _TableState, header_year: Opt
     return Task(id="", kind=kind, section=state.section(stt), text=full, lead=lead, support=support,
                 deadline=deadline, targets=targets, span=Span(start, min(b.end, start + len(text)), b.page),
                 product=row.cell("product") or None)
+
+
+# ---------------------------------------------------------------- cells that lost their line breaks
+
+# a body head right after a lower-case word with no comma between: a line break of the cell was lost
+# ("... xã, phường, đặc khu Sở Tài chính"); not after words that take a body as their complement
+# ("Văn phòng UBND tỉnh", "Thanh tra Sở", "thuộc Sở", "và Ủy ban nhân dân")
+_LOST_BREAK = re.compile(r"(?<=[a-zà-ỹđ])(?<!\bvà)(?<!\bvới)(?<!\bcủa)(?<!\bthuộc)(?<!\bcùng)(?<!\bphòng)(?<!\btra)(?<!\bđạo)"
+                         r"(?<!\btrưởng)(?<!\btịch)(?<!\bđốc)(?<!\bbộ)(?<!\bsở)"
+                         r" (?=(?:Các|Sở|UBND|Ủy ban nhân dân|Bộ|Công an|Cơ quan|Trung tâm|Ngân hàng|Văn phòng)(?![\wÀ-ỹđĐ]))")
+_SENTENCE_BREAK = re.compile(r"(?<=[.;])\s+(?=[A-ZĐ])")
+
+
+def _cell_parts(cell: str) -> list[str]:
+    return [p for p in _LOST_BREAK.split(cell.strip()) if p.strip()]
+
+
+def _unjoin(cell: str) -> str:
+    return "; ".join(_cell_parts(cell)) if cell and _LOST_BREAK.search(cell) else cell
+
+
+def _sub_rows(row: _Row, header: list[str]) -> list[_Row]:
+    """The sub-rows a portal text folded into one row: cells past the header's last named column (a
+    rowspan sub-row's own text, lead and support), or k sentences beside lead and support cells of k
+    owners each. [] when the row is one task."""
+    cols = row.cols
+    if not {"text", "lead"} <= set(cols):
+        return []
+    width = max((j for j, h in enumerate(header) if h.strip()), default=-1) + 1
+    cells = list(row.cells)
+    extra = [j for j in range(width, len(cells)) if cells[j].strip()]
+    order = [cols[n] for n in ("text", "lead", "support") if n in cols]
+    if extra and len(cells) >= len(order) + 1:
+        # the trailing run of filled cells that reaches past the header: one cell per own column
+        j = len(cells)
+        while j > 0 and cells[j - 1].strip():
+            j -= 1
+        run = cells[j:]
+        if len(run) == len(order) and j < width and _SENTENCE_BREAK.sub(" ", run[0]).split() and \
+                len(run[0].split()) >= 5:
+            main = cells[:j] + [""] * (len(cells) - j)
+            sub = list(main)
+            for c, v in zip(order, run):
+                sub[c] = v
+            if "product" in cols:
+                sub[cols["product"]] = ""
+            row.cells = main
+            return [_Row(row.block, sub, cols)]
+    text = row.cell("text")
+    sentences = [x for x in _SENTENCE_BREAK.split(text) if x.strip()]
+    leads = _cell_parts(row.cell("lead"))
+    sups = _cell_parts(row.cell("support")) if "support" in cols and row.cell("support") else None
+    k = len(sentences)
+    if k >= 2 and len(leads) == k and (sups is None or len(sups) == k) and all(len(x.split()) >= 5 for x in sentences):
+        out = []
+        for n in range(k):
+            sub = list(cells)
+            sub[cols["text"]] = sentences[n]
+            sub[cols["lead"]] = leads[n]
+            if sups is not None:
+                sub[cols["support"]] = sups[n]
+            out.append(_Row(row.block, sub, cols))
+        row.cells = out[0].cells
+        return out[1:]
+    return []
 
 
 # ---------------------------------------------------------------- tables
@@ -299,5 +369,8 @@ def table_tasks(ctx: Context, section_of: Callable[[int], str], in_appendix: Cal
                 state.parent_text = row.cell("text").rstrip(" :.")
                 state.parent_num = _ROWNUM.match(row.cell("stt")).group("n")  # type: ignore[union-attr]
                 continue
+            subs = _sub_rows(row, tab.header)
             tasks.append(_task_from_row(ctx, row, state, header_year))
+            for sub in subs:
+                tasks.append(_task_from_row(ctx, sub, state, header_year))
     return tasks

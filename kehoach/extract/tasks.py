@@ -181,7 +181,8 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
                 if not h and _owner_sentence(an.text):
                     h = own.leading_owner(an.text)[0]
                 if h:
-                    lead, support = h, []
+                    # "Giao Sở X chủ trì, phối hợp với Y thực hiện các nhiệm vụ sau:" gives Y to the items too
+                    lead, support = h, [b for b in own.support_in(an.text) if b not in h]
             # owner lines ("* Cơ quan chủ trì: X") among the children of this ancestor, before the path
             for c in an.children:
                 if c >= i:
@@ -193,6 +194,18 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
                     else:
                         support = decl[1]
         return lead, support
+
+    intro_cache: dict[int, tuple[list[str], list[str]]] = {}
+
+    def intro_owners(k: int) -> tuple[list[str], list[str]]:
+        """Owners an opening paragraph gives the items below it: its own when it is a task, else the
+        bodies it names as its subject ("...; các sở, ban, ngành, ... triển khai ..., các nội dung sau:")."""
+        if k in resolved:
+            return resolved[k]
+        if k not in intro_cache:
+            t = nodes[k].text
+            intro_cache[k] = (own.leading_owner(t)[0], own.support_in(t))
+        return intro_cache[k]
 
     task_at: dict[int, Task] = {}   # node -> its task
     last_task: Optional[int] = None
@@ -237,6 +250,15 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         elif n.kind == "item" and n.parent is not None and not nodes[n.parent].is_heading and n.parent in resolved:
             lead = resolved[n.parent][0]
         mine, person = own.leading_owner(text)
+        intro = _intro_of(out, i) if n.kind == "item" else None
+        if intro is not None and not re.match(r"^(?:Giao|Đề nghị|Yêu cầu)\s", text):
+            # an opening paragraph's owners hold for its items that name none of their own (an item that
+            # assigns its own work, "Giao Chánh Thanh tra tỉnh chủ trì ...", does not take them)
+            il, isup = intro_owners(intro)
+            if il:
+                lead, support = il, [b for b in isup if b not in il]
+            elif isup:
+                support = isup
         generic = bool(mine) and all(kind_of(x) == "generic" for x in mine)
         if mine and not ((person or generic) and lead):
             lead = mine
@@ -254,6 +276,26 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         task_at[i] = task
         last_task = i
     return tasks
+
+
+def _intro_of(out: Outline, i: int) -> Optional[int]:
+    """The opening paragraph of the list item ``i`` belongs to: the nearest sibling before it that is not
+    an item, when it is a paragraph ending with ':' ("Giao Sở X chủ trì, phối hợp ... thực hiện các nhiệm
+    vụ sau:", "Chủ trì, phối hợp với các cơ quan có liên quan tham mưu cho ...:"). Its owners hold for the
+    items until the next paragraph or heading."""
+    n = out.nodes[i]
+    sibs = out.nodes[n.parent].children if n.parent is not None else \
+        [k for k, x in enumerate(out.nodes[:i]) if x.parent is None]
+    for k in reversed([c for c in sibs if c < i]):
+        x = out.nodes[k]
+        if x.kind == "item":
+            if x.mtype[0] != n.mtype[0]:
+                return None
+            continue
+        if x.is_heading or not x.text.rstrip().rstrip("*").rstrip().endswith(":"):
+            return None
+        return k
+    return None
 
 
 @lru_cache(maxsize=1)
