@@ -115,7 +115,7 @@ def test_adding_plans_extends_the_saved_index_instead_of_rebuilding_it(home, tmp
         c.add(new, progress=False)
     grown = open_index(home, embedder=None, dense=False)
     meta = json.loads((home / "search" / "meta.json").read_text("utf-8"))
-    assert meta["segments"] == 2 and len(grown.docs) > n_seeds
+    assert len(meta["segments"]) == 2 and len(grown.docs) > n_seeds
     # the same records as a rebuild, and the same answers near the top
     other = tmp_path / "copy"
     shutil.copytree(home, other)
