@@ -346,7 +346,7 @@ def main() -> int:
                 idx.save(folder)
                 del idx
             build = time.perf_counter() - t
-            disk = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
+            disk = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
             del docs, vecs
             qfile = work / "queries.json"
             qfile.write_text(json.dumps(qs, ensure_ascii=False), "utf-8")
