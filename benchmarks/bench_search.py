@@ -165,9 +165,9 @@ def overlap(a: list[list[int]], b: list[list[int]]) -> float:
 def tie_aware(folder: Path, qs: list[str], peer_top: list[list[int]]) -> float:
     """Share of the peer's top-10 that our one-field BM25 also ranks in its top 10, counting
     equal scores as equal ranks (recombined texts give many exact ties)."""
-    from kehoach.search.lexical import LexicalIndex
+    from kehoach.search.hybrid import SearchIndex
     from kehoach.search.text import folded_tokens
-    f = LexicalIndex.load(folder).fields["syl"]
+    f = SearchIndex.load(folder).lexical.fields["syl"]
     vals = []
     for q, top in zip(qs, peer_top):
         if not top:
@@ -178,6 +178,118 @@ def tie_aware(folder: Path, qs: list[str], peer_top: list[list[int]]) -> float:
     return float(np.mean(vals)) if vals else 1.0
 
 
+# ---------------------------------------------------------------- one plan added to a large home
+
+class _RandomEmbedder:
+    """Random unit vectors under the real model's name: fills the embedding cache of the synthetic
+    tasks (so that the hooks find them embedded, as after a real add) without hours of e5."""
+
+    def __init__(self, name: str, dim: int):
+        self.name, self.dim = name, dim
+        self._rng = np.random.default_rng(11)
+
+    def embed_passages(self, texts):
+        v = self._rng.standard_normal((len(texts), self.dim), dtype=np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def make_home(home: Path, seed, n: int, rng: random.Random) -> None:
+    """A corpus home of ``n`` synthetic tasks in plans of 30 (stored through ``Corpus.store``), its
+    search index saved as the add hook would have left it (real word segmentation, random vectors
+    under e5's name) and the embedding cache holding those vectors."""
+    import hashlib
+    from kehoach.corpus.embed import CachedEmbedder, get_embedder
+    from kehoach.corpus.store import Corpus
+    from kehoach.models import Extraction
+    from kehoach.search.fixtures import store_records
+    from kehoach.search.hybrid import SearchIndex, docs_from_corpus
+    from kehoach.search.service import INDEX_DIR, plan_fingerprints
+    gold = sorted((Path(__file__).resolve().parent.parent / "tests" / "data" / "shared" / "eval" / "gold").glob("*.json"))
+    template = json.loads(gold[0].read_text("utf-8"))
+    t0 = time.perf_counter()
+    docs = list(synth(seed, n, rng))
+    with Corpus(home) as c:
+        for start in range(0, n, 30):
+            part = docs[start:start + 30]
+            pid = start // 30
+            rec = dict(template, source=f"synthetic/{pid}.txt", legal_refs=[],
+                       tasks=[{"id": f"t{k + 1}", "kind": "task", "section": d.section or "", "text": d.text,
+                               "lead": d.lead, "support": d.support, "deadline": d.deadline, "legal_refs": []}
+                              for k, d in enumerate(part)])
+            text = "\n".join(d.text for d in part)
+            ext = Extraction.from_dict(rec)
+            ext.sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            store_records(c, [(ext, text)])
+        print(f"home: {n} tasks stored in {time.perf_counter() - t0:.0f} s", flush=True)
+        t0 = time.perf_counter()
+        emb = get_embedder("e5")
+        docs = docs_from_corpus(c)
+        vecs = CachedEmbedder(_RandomEmbedder(emb.name, emb.dim), c, progress=False).embed_passages([d.text for d in docs])
+        idx = SearchIndex.build(docs, vectors=vecs, meta={"generation": int(c.generation()), "embedder": emb.name,
+                                                         "plans": plan_fingerprints(c)})
+        idx.save(home / INDEX_DIR)
+        print(f"home: search index of {len(docs)} tasks (real word segmentation, random vectors) in "
+              f"{time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def add_plan_bench(args, seed, rng) -> int:
+    """``--add-plan N``: add one real plan (about 30 tasks) to a home of N tasks, timed in this
+    process hook by hook (the search hook's embedding of the new tasks by the real e5 model,
+    cold cache), then a second one end to end through ``kehoach add`` in a fresh process."""
+    from kehoach.corpus.store import Corpus
+    from kehoach.search import service
+    n = args.add_plan
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench_add_"))
+    home = work / f"home{n}"
+    if not (args.reuse and (home / "search" / "meta.json").exists()):
+        shutil.rmtree(home, ignore_errors=True)
+        make_home(home, seed, n, rng)
+    web = args.shared / "real" / "web"
+    plans = [web / "159-KH-UBND__d40513a8.txt", web / "4385-QD-BVHTTDL__448306af.txt"]
+    hooks = ["kehoach.search.service"] + (["kehoach.corpus.link"] if args.link else [])
+    timing: dict[str, float] = {}
+
+    def timed(name, fn):
+        def run(*a, **k):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                timing[name] = timing.get(name, 0.0) + time.perf_counter() - t
+        return run
+
+    import importlib
+    service._vectors = timed("search: e5 embedding of the new tasks", service._vectors)
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    with Corpus(home) as c:
+        for name in reversed(hooks):       # the CLI's order: links first, then the search index
+            mod = importlib.import_module(name)
+            c.on_change(timed(name, mod.update))
+        rep = c.add([str(plans[0])], progress=False)
+    wall = time.perf_counter() - t0
+    meta = service.read_manifest(home / "search")
+    print(f"add of {plans[0].name} to {n} tasks in this process: {wall:.2f} s wall, "
+          f"{time.process_time() - cpu0:.2f} s CPU ({rep.summary()}); index now {meta['n']} tasks in "
+          f"{len(meta['segments'])} segments")
+    for k, v in timing.items():
+        print(f"    {k:<45} {v:6.2f} s")
+    code = ("import sys, kehoach.corpus.cli as k; k.CHANGE_HOOKS[:] = sys.argv[1].split(','); "
+            "from kehoach.cli import main; sys.exit(main(sys.argv[2:]))")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    t0 = time.perf_counter()
+    r0 = os.times()
+    subprocess.run([sys.executable, "-c", code, ",".join(hooks), "--home", str(home), "add", "-q", str(plans[1])],
+                   check=True, env=env)
+    r1 = os.times()
+    print(f"kehoach add {plans[1].name} (fresh process, hooks {', '.join(hooks)}): "
+          f"{time.perf_counter() - t0:.2f} s wall, {r1.children_user + r1.children_system - r0.children_user - r0.children_system:.2f} s CPU; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
@@ -185,6 +297,9 @@ def main() -> int:
     ap.add_argument("--no-peer", action="store_true", help="skip bm25s")
     ap.add_argument("--keep", type=Path, help="keep the built indexes in this folder (re-measure with --reuse)")
     ap.add_argument("--reuse", action="store_true", help="load the indexes kept in --keep instead of building")
+    ap.add_argument("--add-plan", type=int, metavar="N",
+                    help="instead: time adding one real plan (~30 tasks) to a home of N synthetic tasks")
+    ap.add_argument("--link", action="store_true", help="with --add-plan: also run the link hook")
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--qfile", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--t0", type=float, help=argparse.SUPPRESS)
@@ -196,6 +311,8 @@ def main() -> int:
     from kehoach.search.lexical import LexicalIndex, syllable_segmenter
     rng = random.Random(7)
     seed = seed_docs(args.shared)
+    if args.add_plan:
+        return add_plan_bench(args, seed, rng)
     print("SYNTHETIC: texts recombined from the seed tasks' words; passage vectors random unit vectors; "
           "word field = syllables; query vectors from the real e5 model (cold cache).")
     t = time.perf_counter()
@@ -229,7 +346,7 @@ def main() -> int:
                 idx.save(folder)
                 del idx
             build = time.perf_counter() - t
-            disk = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
+            disk = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
             del docs, vecs
             qfile = work / "queries.json"
             qfile.write_text(json.dumps(qs, ensure_ascii=False), "utf-8")

@@ -115,7 +115,7 @@ def test_adding_plans_extends_the_saved_index_instead_of_rebuilding_it(home, tmp
         c.add(new, progress=False)
     grown = open_index(home, embedder=None, dense=False)
     meta = json.loads((home / "search" / "meta.json").read_text("utf-8"))
-    assert meta["segments"] == 2 and len(grown.docs) > n_seeds
+    assert len(meta["segments"]) == 2 and len(grown.docs) > n_seeds
     # the same records as a rebuild, and the same answers near the top
     other = tmp_path / "copy"
     shutil.copytree(home, other)
@@ -127,3 +127,65 @@ def test_adding_plans_extends_the_saved_index_instead_of_rebuilding_it(home, tmp
         assert a[:1] == b[:1] and len(set(a) & set(b)) >= 4, q
     again = open_index(home, embedder=None, dense=False)           # unchanged corpus: loaded as saved
     assert again.keys() == grown.keys()
+
+
+def _tree(folder):
+    return {str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*")}
+
+
+def test_an_add_with_its_hooks_leaves_the_index_of_the_new_plans_and_a_search_writes_nothing(home, tmp_path,
+                                                                                             monkeypatch):
+    """The search index is built or extended by the add's change hook: right after the add its
+    files cover the new plans at the new generation; a search opens them and writes nothing."""
+    from kehoach.corpus.cli import CHANGE_HOOKS, attach_hooks
+    from kehoach.corpus.store import Corpus
+    from kehoach.search.service import open_index, read_manifest
+    monkeypatch.setenv("KEHOACH_SEARCH_DENSE", "0")
+    assert "kehoach.search.service" in CHANGE_HOOKS
+    h = tmp_path / "h"
+    shutil.copytree(home, h)
+    with Corpus(h) as c:
+        attach_hooks(c, ["kehoach.search.service"])
+        c.add([str(p) for p in files("real/web", "*.txt")[:1]], progress=False)
+        c.add([str(p) for p in files("real/web", "*.txt")[1:3]], progress=False)
+        gen, plans = c.generation(), {str(p.id) for p in c.plans()}
+        keys = sorted(t.key for t in c.tasks())
+    meta = read_manifest(h / "search")
+    assert meta["generation"] == gen and set(meta["plans"]) == plans
+    assert len(meta["segments"]) >= 2                # appended, not rebuilt
+    before = _tree(h / "search")
+    idx = open_index(h, embedder=None, dense=False)
+    assert sorted(idx.keys()) == keys
+    assert idx.search("chuyển đổi số", mode="lexical").hits
+    assert _tree(h / "search") == before
+
+
+def test_a_replaced_plan_is_reindexed_and_unchanged_plans_are_never_reread(home, tmp_path, monkeypatch):
+    """The fingerprint of each plan decides: a plan stored again with other records gives a rebuild
+    with its new tasks; an append reads only the new plans' tasks from the store."""
+    from kehoach.corpus.store import Corpus
+    from kehoach.search import service
+    from kehoach.search.fixtures import load_records, store_records
+    h = tmp_path / "h"
+    shutil.copytree(home, h)
+    with Corpus(h) as c:
+        service.refresh(h, c)
+        first = {p.id for p in c.plans()}
+        asked = []
+        real = service.docs_from_corpus
+        monkeypatch.setattr(service, "docs_from_corpus", lambda corpus, ids=None: asked.append(ids) or real(corpus, ids))
+        records = load_records(files("eval/gold", "*.json")[:1], need("seeds"))
+        records[0][0].source = "other/" + records[0][0].source
+        records[0][0].sha256 = "1" * 64                  # not the seed's content: a new plan
+        new = store_records(c, records)
+        idx = service.refresh(h, c)
+        assert asked == [new] and not set(new) & first
+        assert any(k.startswith(f"{new[0]}:") for k in idx.keys())
+        ext, text = records[0]
+        ext.tasks = ext.tasks[:3]
+        ext.sha256 = "0" * 64
+        store_records(c, [(ext, text)])             # the same source again: replaced, same id
+        asked.clear()
+        idx = service.refresh(h, c)
+        assert asked == [None]                       # rebuilt
+        assert len([k for k in idx.keys() if k.startswith(f"{new[0]}:")]) == 3

@@ -168,13 +168,47 @@ def test_corpus_backend_on_a_stored_corpus(tmp_path):
     records = load_records(files("eval/gold", "*.json")[:2], need("seeds"))
     with Corpus(tmp_path) as c:
         ids = store_records(c, records[:1])
-    client = TestClient(create_app(CorpusBackend(tmp_path, embedder=None)))
+    backend = CorpusBackend(tmp_path, embedder=None)
+    client = TestClient(create_app(backend))
     plans = client.get("/api/plans").json()["plans"]
     assert [p["id"] for p in plans] == ids
     one = client.get(f"/api/plans/{ids[0]}").json()
     assert one["text"] == records[0][1] and one["extraction"]["tasks"]
     before = client.get("/api/search", params={"q": "thủ tục hành chính", "limit": 50}).json()["hits"]
-    with Corpus(tmp_path) as c:                       # the corpus changes: the server notices
-        store_records(c, records[1:2])
+    with Corpus(tmp_path) as c:                       # the corpus changes without the add's hook: the
+        store_records(c, records[1:2])                # server notices and indexes it behind the old index
+    backend.wait_current(timeout=300)
     after = client.get("/api/search", params={"q": "thủ tục hành chính", "limit": 50}).json()["hits"]
     assert {h["plan"]["id"] for h in after} > {h["plan"]["id"] for h in before}
+
+
+def test_the_server_swaps_in_the_index_the_add_hook_wrote_and_never_builds_one(tmp_path, monkeypatch):
+    """After an add with its hooks the index of the new generation is on disk; the server keeps
+    answering while it loads it in the background, and no request builds or extends an index."""
+    from fastapi.testclient import TestClient
+    from kehoach.corpus.store import Corpus
+    from kehoach.search import service
+    from kehoach.search.fixtures import store_records
+    from kehoach.search.server import CorpusBackend
+    monkeypatch.setenv("KEHOACH_SEARCH_DENSE", "0")
+    records = load_records(files("eval/gold", "*.json")[:2], need("seeds"))
+    with Corpus(tmp_path) as c:
+        ids = store_records(c, records[:1])
+        service.update(c, ids, [])
+    backend = CorpusBackend(tmp_path, embedder=None)
+    client = TestClient(create_app(backend))
+    q = {"q": "thủ tục hành chính", "limit": 50}
+    before = {h["plan"]["id"] for h in client.get("/api/search", params=q).json()["hits"]}
+    with Corpus(tmp_path) as c:
+        new = store_records(c, records[1:2])
+        service.update(c, new, [])                    # the add's change hook
+        gen = c.generation()
+    built = []
+    monkeypatch.setattr(service.SearchIndex, "build", classmethod(lambda cls, *a, **k: built.append(1)))
+    monkeypatch.setattr(service.SearchIndex, "append", lambda self, *a, **k: built.append(1))
+    for _ in range(3):                                # answered (by the old or the new index) meanwhile
+        assert client.get("/api/search", params=q).status_code == 200
+    backend.wait_current(timeout=120)
+    after = {h["plan"]["id"] for h in client.get("/api/search", params=q).json()["hits"]}
+    assert backend.index().meta["generation"] == gen and after > before and set(new) <= after
+    assert not built

@@ -13,9 +13,10 @@ from kehoach.corpus.store import Corpus, CorpusError
 from kehoach.errors import printable
 
 # modules whose ``update(corpus, added_plan_ids, removed_plan_ids)`` keeps an index in step with
-# the store; each is called after ``add`` when importable and defining ``update`` (the search
-# index needs none: it compares ``Corpus.generation()`` and rebuilds when stale)
-CHANGE_HOOKS = ["kehoach.corpus.link"]
+# the store; each is called after ``add`` when importable and defining ``update``, in this order:
+# the links (which embed the new tasks into the shared cache), then the search index (which finds
+# those vectors there), so that no search ever builds its index
+CHANGE_HOOKS = ["kehoach.corpus.link", "kehoach.search.service"]
 
 
 def open_corpus(args, *, readonly: bool = False) -> Corpus:

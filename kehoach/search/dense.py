@@ -50,17 +50,71 @@ class QueryCache:
 SQ8_FROM = 200_000   # vectors: from here on, 8-bit scalar-quantised codes (4x less memory, see docs/figures.md)
 
 
-class _Part:
-    """Vectors ``offset`` .. ``offset + n``: a faiss index (flat fp32 or 8-bit codes) or a numpy array."""
+def _read_faiss(path: Path):
+    """A saved faiss index, its codes memory-mapped in place when this faiss can (no copy into the
+    heap: the page cache holds them, shared between processes), else read."""
+    flag = getattr(faiss, "IO_FLAG_MMAP_IFC", None)
+    if flag is not None:
+        try:
+            return faiss.read_index(str(path), flag)
+        except RuntimeError:
+            pass
+    return faiss.read_index(str(path))
 
-    def __init__(self, offset: int, n: int, index=None, vectors: Optional[np.ndarray] = None):
-        self.offset, self.n, self.index, self.vectors = offset, n, index, vectors
+
+class _Part:
+    """Vectors ``offset`` .. ``offset + n``: a faiss index (flat fp32 or 8-bit codes) or a numpy array.
+    A saved faiss index is opened on its first search (``path``), so loading an index to append to
+    it, or to answer lexical queries, never reads the vectors."""
+
+    def __init__(self, offset: int, n: int, index=None, vectors: Optional[np.ndarray] = None,
+                 path: Optional[Path] = None):
+        self.offset, self.n, self.vectors = offset, n, vectors
+        self._index, self._path = index, path
+        self._lock = Lock()
+
+    @property
+    def index(self):
+        if self._index is None and self._path is not None:
+            with self._lock:
+                if self._index is None:
+                    self._index = _read_faiss(self._path)
+        return self._index
+
+    @property
+    def is_faiss(self) -> bool:
+        return self._index is not None or self._path is not None
+
+    def save(self, folder: Path) -> None:
+        if self.is_faiss:
+            faiss.write_index(self.index, str(folder / "dense.faiss"))
+        else:
+            np.save(folder / "dense.npy", np.asarray(self.vectors))
+        (folder / "dense.json").write_text(json.dumps({"n": self.n, "faiss": self.is_faiss,
+                                                      "dim": int(self.dim())}), "utf-8")
+
+    def dim(self) -> int:
+        if self.vectors is not None:
+            return int(np.asarray(self.vectors).shape[1]) if self.n else 0
+        return int(self.index.d)
+
+    @classmethod
+    def load(cls, folder: Path, offset: int) -> Optional["_Part"]:
+        p = folder / "dense.json"
+        if not p.exists():
+            return None
+        m = json.loads(p.read_text("utf-8"))
+        if m["faiss"]:
+            if faiss is None:
+                raise OSError("the search index was saved with faiss, which is not installed")
+            return cls(offset, int(m["n"]), path=folder / "dense.faiss")
+        return cls(offset, int(m["n"]), vectors=np.load(folder / "dense.npy", mmap_mode="r"))
 
     def search(self, q: np.ndarray, k: int, mask: Optional[np.ndarray], threads: int):
         k = min(k, self.n)
         if k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        if self.index is None:                          # numpy: small parts, and no faiss
+        if not self.is_faiss:                           # numpy: small parts, and no faiss
             if mask is not None:
                 cand = np.flatnonzero(mask)
                 if len(cand) == 0:
@@ -125,7 +179,7 @@ class DenseIndex:
 
     @property
     def compressed(self) -> bool:
-        return bool(self.parts) and self.parts[0].index is not None and \
+        return bool(self.parts) and self.parts[0].is_faiss and \
             not isinstance(self.parts[0].index, faiss.IndexFlat)
 
     def append(self, vectors: np.ndarray) -> "DenseIndex":
@@ -155,7 +209,7 @@ class DenseIndex:
     def nbytes(self) -> int:
         total = 0
         for p in self.parts:
-            if p.index is not None:
+            if p.is_faiss:
                 total += p.n * (p.index.sa_code_size() if hasattr(p.index, "sa_code_size") else self.dim * 4)
             else:
                 total += p.vectors.nbytes
@@ -167,11 +221,11 @@ class DenseIndex:
             old.unlink()
         meta = []
         for k, p in enumerate(self.parts):
-            if p.index is not None:
+            if p.is_faiss:
                 faiss.write_index(p.index, str(folder / f"dense{k}.faiss"))
             else:
                 np.save(folder / f"dense{k}.npy", np.asarray(p.vectors))
-            meta.append({"offset": p.offset, "n": p.n, "faiss": p.index is not None})
+            meta.append({"offset": p.offset, "n": p.n, "faiss": p.is_faiss})
         (folder / "dense.json").write_text(json.dumps({"dim": self.dim, "parts": meta}), "utf-8")
 
     @classmethod

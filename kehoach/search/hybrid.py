@@ -9,6 +9,7 @@ unchanged.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -18,8 +19,8 @@ import numpy as np
 
 from kehoach.errors import KehoachError
 from kehoach.search.columns import ChainedDocs, DocColumns, TableColumns
-from kehoach.search.dense import DenseIndex, QueryCache
-from kehoach.search.lexical import LexicalIndex, top_k
+from kehoach.search.dense import DenseIndex, QueryCache, _Part
+from kehoach.search.lexical import LexicalIndex, LexSegment, top_k
 from kehoach.search.text import (ParsedQuery, fold, folded_tokens, match_marks, parse_query, snippet_html,
                                  snippet_plain)
 
@@ -28,7 +29,32 @@ MAX_LIMIT = 200
 RRF_K = 60                 # reciprocal-rank constant (Cormack et al.)
 WEIGHTS = {"lexical": 1.0, "dense": 1.0}
 WHO_BOOST = 0.5            # "who ..." questions: tasks that name a lead rank higher
-INDEX_VERSION = 2         # 2: columnar records, one .npy per array, segments
+INDEX_VERSION = 3         # 2: columnar records, one .npy per array, segments; 3: one folder per segment
+SEGMENTS_DIR = "seg"
+PRUNE_AFTER_S = 120        # an unreferenced segment folder is removed this long after it was written
+                           # (a reader that read the previous manifest still finds its files)
+
+
+def _segment_id(meta: dict) -> str:
+    import uuid
+    gen = meta.get("generation")
+    return (f"g{gen}-" if gen is not None else "") + uuid.uuid4().hex[:12]
+
+
+def _prune(segdir: Path, keep: set) -> None:
+    """Remove the segment folders no manifest names any more (a process that has them memory-mapped
+    keeps reading them: the files go when it lets them go)."""
+    import shutil
+    import time
+    now = time.time()
+    for d in segdir.iterdir():
+        if d.name in keep:
+            continue
+        try:
+            if now - d.stat().st_mtime > PRUNE_AFTER_S:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass
 
 
 class SearchError(KehoachError):
@@ -79,10 +105,12 @@ def docs_from_extractions(items: Iterable[tuple[int, "object"]]) -> list[SearchD
     return out
 
 
-def docs_from_corpus(corpus) -> list[SearchDoc]:
-    """Every task of a ``kehoach.corpus.store.Corpus`` as a SearchDoc."""
+def docs_from_corpus(corpus, plan_ids: Optional[Sequence[int]] = None) -> list[SearchDoc]:
+    """The tasks of a ``kehoach.corpus.store.Corpus`` (of ``plan_ids``, else every plan) as SearchDocs."""
     out = []
-    for r in corpus.tasks():
+    if plan_ids is not None and not plan_ids:
+        return out
+    for r in corpus.tasks(plan_ids):
         p = r.plan
         plan = plan_dict(r.plan_id, p.source, p)
         if not plan.get("province"):
@@ -245,12 +273,13 @@ class SearchIndex:
 
     def __init__(self, docs: Sequence[SearchDoc], lexical: LexicalIndex, dense: Optional[DenseIndex] = None,
                  embedder=None, meta: Optional[dict] = None, *, table: Optional[DocTable] = None,
-                 parts: Optional[list] = None):
+                 parts: Optional[list] = None, seg_ids: Optional[list] = None):
         self.docs = docs
         self.lexical = lexical
         self.dense = dense
         self.table = table if table is not None else DocTable(docs)
         self._parts = parts            # [(DocColumns, TableColumns)] per segment, when columnar
+        self._seg_ids = seg_ids        # the saved segments' folder names, when loaded or saved
         self._embedder = embedder
         self._query_vec = QueryCache(embedder) if embedder is not None else None
         self.meta = meta or {}
@@ -277,7 +306,7 @@ class SearchIndex:
         parts = list(self._segments())
         if not docs:
             return SearchIndex(self.docs, self.lexical, self.dense, self._embedder, meta or self.meta,
-                               table=self.table, parts=parts)
+                               table=self.table, parts=parts, seg_ids=self._seg_ids)
         cols, tcols = DocColumns.build(docs), TableColumns.build(docs)
         parts.append((cols, tcols))
         lexical = self.lexical.append([d.text for d in docs], words)
@@ -288,7 +317,7 @@ class SearchIndex:
             dense = dense.append(vectors) if vectors is not None else None
         table = DocTable(columns=TableColumns.concat([t for _, t in parts]))
         return SearchIndex(ChainedDocs([c for c, _ in parts]), lexical, dense, self._embedder, meta or self.meta,
-                           table=table, parts=parts)
+                           table=table, parts=parts, seg_ids=self._seg_ids)
 
     def set_embedder(self, embedder) -> None:
         self._embedder = embedder
@@ -298,22 +327,39 @@ class SearchIndex:
         """Every record's key, in index order."""
         return self.docs.keys() if hasattr(self.docs, "keys") else [d.key for d in self.docs]
 
-    # -- persistence (JSON + .npy + faiss; no pickle); arrays are memory-mapped on load
+    # -- persistence (JSON + .npy + faiss; no pickle); arrays are memory-mapped on load.
+    # Layout: ``folder/meta.json`` (the manifest: generation, embedder, the segment ids in order)
+    # and one folder per segment, ``folder/seg/<id>/``, written once and never rewritten: saving
+    # an index that was loaded and appended to writes only the new segment and the manifest, and
+    # the manifest is replaced atomically, so a reader sees the old index or the new one, whole.
     def save(self, folder: Path | str) -> None:
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        segdir = folder / SEGMENTS_DIR
+        segdir.mkdir(parents=True, exist_ok=True)
         parts = self._segments()
+        ids = list(self._seg_ids or [])
+        ids += [None] * (len(parts) - len(ids))
         for k, (cols, tcols) in enumerate(parts):
-            cols.save(folder, f"docs{k}")
-            tcols.save(folder, f"table{k}")
-        self.lexical.save(folder)
-        if self.dense is not None:
-            self.dense.save(folder)
-        else:
-            for old in folder.glob("dense*"):
-                old.unlink()
-        (folder / "meta.json").write_text(json.dumps({**self.meta, "version": INDEX_VERSION,
-                                                      "segments": len(parts)}), "utf-8")
+            if ids[k] is not None and (segdir / ids[k] / "done").exists():
+                continue
+            ids[k] = _segment_id(self.meta)
+            tmp = segdir / f"{ids[k]}.tmp"
+            tmp.mkdir()
+            cols.save(tmp, "docs")
+            tcols.save(tmp, "table")
+            self.lexical.segments[k].save(tmp)
+            if self.dense is not None:
+                self.dense.parts[k].save(tmp)
+            (tmp / "done").write_text("", "utf-8")
+            os.replace(tmp, segdir / ids[k])
+        self._seg_ids = ids
+        manifest = {**self.meta, "version": INDEX_VERSION, "segments": ids, "n": len(self.docs),
+                    "dense": self.dense is not None}
+        tmp = folder / f"meta.json.tmp{os.getpid()}"
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+        os.replace(tmp, folder / "meta.json")
+        self.meta = {k: v for k, v in manifest.items() if k not in ("version", "segments")}
+        _prune(segdir, set(ids))
 
     @classmethod
     def load(cls, folder: Path | str, embedder=None) -> "SearchIndex":
@@ -322,15 +368,42 @@ class SearchIndex:
             meta = json.loads((folder / "meta.json").read_text("utf-8"))
             if meta.get("version") != INDEX_VERSION:
                 raise ValueError(f"index version {meta.get('version')}, expected {INDEX_VERSION}")
-            parts = [(DocColumns.load(folder, f"docs{k}"), TableColumns.load(folder, f"table{k}"))
-                     for k in range(int(meta["segments"]))]
-            lexical = LexicalIndex.load(folder)
-            dense = DenseIndex.load(folder)
+            ids = list(meta["segments"])
+            parts, lex, dense_parts, offset = [], [], [], 0
+            for sid in ids:
+                d = folder / SEGMENTS_DIR / sid
+                cols = DocColumns.load(d, "docs")
+                parts.append((cols, TableColumns.load(d, "table")))
+                lex.append(LexSegment.load(d, offset))
+                if meta.get("dense"):
+                    part = _Part.load(d, offset)
+                    if part is None:
+                        raise ValueError(f"segment {sid} has no vectors")
+                    dense_parts.append(part)
+                offset += len(cols)
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise SearchError(f"{folder}: search index unreadable ({type(e).__name__}: {e})") from e
+        if not parts:
+            raise SearchError(f"{folder}: search index unreadable (no segment)")
         docs = parts[0][0] if len(parts) == 1 else ChainedDocs([c for c, _ in parts])
         table = DocTable(columns=TableColumns.concat([t for _, t in parts]))
-        return cls(docs, lexical, dense, embedder, meta, table=table, parts=parts)
+        dense = DenseIndex(parts=dense_parts, dim=dense_parts[0].dim()) if dense_parts else None
+        meta = {k: v for k, v in meta.items() if k not in ("version", "segments")}
+        return cls(docs, LexicalIndex(lex), dense, embedder, meta, table=table, parts=parts, seg_ids=ids)
+
+    def head(self, k: int) -> "SearchIndex":
+        """This index's first ``k`` segments (``service`` merges the ones after them)."""
+        parts = self._segments()[:k]
+        docs = parts[0][0] if k == 1 else ChainedDocs([c for c, _ in parts])
+        dense = None
+        if self.dense is not None:
+            dense = DenseIndex(threads=self.dense.threads, parts=self.dense.parts[:k], dim=self.dense.dim)
+        return SearchIndex(docs, LexicalIndex(self.lexical.segments[:k]), dense, self._embedder, dict(self.meta),
+                           table=DocTable(columns=TableColumns.concat([t for _, t in parts])), parts=parts,
+                           seg_ids=list(self._seg_ids or [])[:k] or None)
+
+    def segment_sizes(self) -> list[int]:
+        return [s.n_docs for s in self.lexical.segments]
 
     # -- querying
     def search(self, query: str, *, limit: int = 10, filters: Optional[Filters] = None, mode: str = "hybrid",

@@ -274,6 +274,21 @@ class LexSegment:
     offset: int
     n_docs: int
 
+    # one segment in a folder of its own (``SearchIndex`` keeps each segment's files apart, so
+    # appending a batch writes the batch's files and never the corpus's)
+    def save(self, folder: Path) -> None:
+        for name, f in self.fields.items():
+            f.save(folder, f"lex_{name}")
+        (folder / "lexical.json").write_text(json.dumps(
+            {"n_docs": self.n_docs, "length_sum": {name: f.length_sum for name, f in self.fields.items()}}), "utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, offset: int, mmap: bool = True) -> "LexSegment":
+        m = json.loads((folder / "lexical.json").read_text("utf-8"))
+        n = int(m["n_docs"])
+        fields = {name: BM25Field.load(folder, f"lex_{name}", n, float(ls), mmap) for name, ls in m["length_sum"].items()}
+        return cls(fields, offset, n)
+
 
 class _AnyVocab:
     """Membership over the word vocabularies of every segment (query segmentation)."""

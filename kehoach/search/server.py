@@ -23,6 +23,7 @@ and snippets are HTML-escaped on the server as well.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import threading
 from pathlib import Path
@@ -74,6 +75,7 @@ class CorpusBackend:
             registry_worker = "thread"
         self._index: Optional[SearchIndex] = None
         self._generation: Optional[int] = None
+        self._refresher: Optional[threading.Thread] = None
         self._lock = threading.Lock()
         self._gen_lock = threading.Lock()
         self._gen_corpus = None
@@ -128,14 +130,104 @@ class CorpusBackend:
                 self._gen_corpus = None
 
     def index(self) -> SearchIndex:
-        """The search index of the current generation: after a change the next request rebuilds it
-        (or loads the one ``kehoach search`` saved), so a search always sees the stored plans."""
+        """The search index to answer with, never built in a request: the first call loads it; after
+        the corpus generation moves, the index the ``add`` hook saved for the new generation is
+        loaded in a background thread (``refresh``) and swapped in when ready, the old one answering
+        meanwhile. A corpus changed without the hook (``add --no-index``) is indexed by that thread."""
+        idx = self._index
+        if idx is None:
+            with self._lock:
+                if self._index is None:
+                    gen = self.generation()
+                    self._index = self._build(gen)
+                    self._generation = int(self._index.meta.get("generation", gen))
+                return self._index
+        if self.generation() != self._generation:
+            self.refresh()
+        return idx
+
+    def refresh(self) -> threading.Thread:
+        """Start (or return) the thread that swaps in the index of the current generation."""
         with self._lock:
-            gen = self.generation()
-            if self._index is None or gen != self._generation:
-                self._index = self._build(gen)
-                self._generation = gen
-            return self._index
+            t = self._refresher
+            if t is None or not t.is_alive():
+                t = self._refresher = threading.Thread(target=self._refresh_loop, name="kehoach-index",
+                                                       daemon=True)
+                t.start()
+            return t
+
+    def wait_current(self, timeout: float = 120.0) -> SearchIndex:
+        """Block until the index answering is the current generation's (tests, ``serve`` start-up)."""
+        import time
+        deadline = time.monotonic() + timeout
+        while True:
+            idx = self.index()
+            if self.generation() == self._generation:
+                return idx
+            if time.monotonic() > deadline:
+                raise SearchError(f"{self.home}: the search index did not reach generation {self.generation()} "
+                                  f"in {timeout:.0f} s")
+            self.refresh().join(timeout=0.2)
+
+    REFRESH_POLL_S = 0.5
+
+    def _refresh_loop(self) -> None:
+        """Swap in newer indexes until the answering one is of the current generation. While an ``add``
+        still owes its hooks (``index_pending``), its hook is left to write the index; a corpus
+        changed without hooks is indexed here (the only index writes a GET can cause)."""
+        import time
+        from kehoach.search.service import INDEX_DIR, read_manifest
+        seen, since = None, time.monotonic()
+        try:
+            while True:
+                gen = self.generation()
+                if gen == self._generation:
+                    return
+                if gen != seen:
+                    seen, since = gen, time.monotonic()
+                meta = read_manifest(self.home / INDEX_DIR) or {}
+                if meta.get("generation") != gen and self._hooks_pending() and \
+                        (self._hooks_running() or time.monotonic() - since < self.ADD_QUIET_S):
+                    time.sleep(self.REFRESH_POLL_S)
+                    continue
+                idx = self._build(gen)
+                with self._lock:
+                    self._index = idx
+                    self._generation = int(idx.meta.get("generation", gen))
+                log.info("search index of generation %s swapped in", self._generation)
+        except Exception:
+            log.exception("search index refresh failed; the previous index keeps answering")
+
+    ADD_QUIET_S = 60.0   # hooks owed but none running and no plan stored for this long: an add was
+                         # killed before its hooks (the next add catches up); the server indexes
+
+    def _hooks_running(self) -> bool:
+        """An ``add``'s index hooks hold the store's index lock right now."""
+        import fcntl
+        import os
+        from kehoach.corpus.store import INDEX_LOCK_NAME
+        try:
+            fd = os.open(str(self.home / INDEX_LOCK_NAME), os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+
+    def _hooks_pending(self) -> bool:
+        """An ``add`` stored plans whose index hooks have not run yet (the store's ``index_pending``)."""
+        with self._gen_lock:
+            try:
+                row = self._gen_corpus.conn.execute("SELECT value FROM meta WHERE key='index_pending'").fetchone()
+                got = json.loads(row[0]) if row and row[0] else {}
+                return bool(got.get("added") or got.get("removed"))
+            except Exception:
+                return False
 
     def _build(self, gen: int) -> SearchIndex:
         from kehoach.search.service import open_index
