@@ -485,12 +485,11 @@ def docx_only_table(d):
 def pdf_with_javascript(d):
     """A seed plan as a PDF whose catalog runs JavaScript on opening: read as text, never run."""
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFName, PDFString
-    from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate
     from xml.sax.saxutils import escape
-    pdfmetrics.registerFont(TTFont("DejaVu", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
+    from tests.conftest_formats import register_fonts
+    register_fonts()
     style = ParagraphStyle("b", fontName="DejaVu", fontSize=11, leading=14)
     story = [Paragraph(escape(ln), style) for ln in need(SEED).read_text("utf-8").splitlines() if ln.strip()]
 

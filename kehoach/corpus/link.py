@@ -101,12 +101,7 @@ _SYMBOL_IN_TEXT = re.compile(r"(?<![\w/])\d{1,5}/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z0-9]
 def cited_symbols(text: str, refs: Iterable = ()) -> tuple[str, ...]:
     """Normalized symbols of the documents a task cites: its legal references (records or dicts
     with ``symbol``) and the symbols written in its text ("Luật số 74/2025/QH15", "892/QĐ-TTg")."""
-    out = []
-    for r in refs:
-        sym = r.get("symbol") if isinstance(r, dict) else getattr(r, "symbol", None)
-        n = normalize_symbol(sym)
-        if n and n not in out:
-            out.append(n)
+    out = list(_plan_symbols(refs))
     for m in _SYMBOL_IN_TEXT.finditer(text or ""):
         n = normalize_symbol(m.group(0))
         if n and n not in out:
@@ -133,6 +128,7 @@ def deadline_kind(deadline, text: str = "") -> str:
 
 
 def _plan_symbols(refs) -> tuple[str, ...]:
+    """Normalized symbols of legal references (records or dicts with ``symbol``), each once, in order."""
     out = []
     for r in refs:
         sym = r.get("symbol") if isinstance(r, dict) else getattr(r, "symbol", None)

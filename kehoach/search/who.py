@@ -175,13 +175,7 @@ def concept_coverage(cs: list[tuple[tuple[str, ...], ...]], text: str, english: 
     word counts fully, a related term ``ALT_WEIGHT``), weighted by where the words come (``_weighted_tokens``)."""
     if not cs:
         return 0.0
-    wt = _weighted_tokens(text)
-    best: dict = {}
-    for i, (t, w) in enumerate(wt):
-        best[t] = max(best.get(t, 0.0), w)
-        if i + 1 < len(wt):
-            p = (t, wt[i + 1][0])
-            best[p] = max(best.get(p, 0.0), min(w, wt[i + 1][1]))
+    best = _evidence_weights(text)
     total = 0.0
     for c in cs:
         score = 0.0
@@ -222,12 +216,8 @@ def _weighted_tokens(text: str) -> list[tuple[str, float]]:
     return out
 
 
-def coverage(query_words: list[str], text: str) -> float:
-    """Share of the question's content words, and of its adjacent word pairs (Vietnamese words are
-    mostly two syllables: "nhu yếu", "cấp phát"), found in ``text``, each weighted by where it comes
-    (``_weighted_tokens``: early in the task, not in an "about" complement); 0..1."""
-    if not query_words:
-        return 0.0
+def _evidence_weights(text: str) -> dict:
+    """The best weight (``_weighted_tokens``) of each folded word of ``text`` and of each adjacent pair."""
     wt = _weighted_tokens(text)
     best: dict = {}
     for i, (t, w) in enumerate(wt):
@@ -235,6 +225,16 @@ def coverage(query_words: list[str], text: str) -> float:
         if i + 1 < len(wt):
             p = (t, wt[i + 1][0])
             best[p] = max(best.get(p, 0.0), min(w, wt[i + 1][1]))
+    return best
+
+
+def coverage(query_words: list[str], text: str) -> float:
+    """Share of the question's content words, and of its adjacent word pairs (Vietnamese words are
+    mostly two syllables: "nhu yếu", "cấp phát"), found in ``text``, each weighted by where it comes
+    (``_weighted_tokens``: early in the task, not in an "about" complement); 0..1."""
+    if not query_words:
+        return 0.0
+    best = _evidence_weights(text)
     uni = sum(best.get(w, 0.0) for w in query_words) / len(query_words)
     qp = list(zip(query_words, query_words[1:]))
     if not qp:
