@@ -432,7 +432,28 @@ def parse_org(text: str, pos: int, direct: bool = False) -> Optional[tuple[str, 
         n += 1
     if end == pos:
         return None
+    if not seen_level:
+        end = _subject_tail(text, pos, end)
     return text[pos:end], end
+
+
+# a steering board or council named by its subject: "Ban Chỉ đạo về phát triển khoa học, công nghệ, ...
+# và chuyển đổi số tỉnh" -- the "về ..." is part of the name when a level word closes it
+_SUBJECT_NAMED = re.compile(r"(?:Ban Chỉ đạo|Hội đồng|Tiểu ban|Tổ công tác)(?:\s+[A-ZĐ]\w*)*$")
+_SUBJECT_TAIL = re.compile(r"\s+về\s+(?!việc\b)[^;.:()\n“”\"]{3,160}?(?=\s(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|đặc khu|quốc gia|Trung ương)(?!\w))")
+
+
+def _subject_tail(text: str, pos: int, end: int) -> int:
+    if not _SUBJECT_NAMED.search(re.sub(r"\s+", " ", text[pos:end])):
+        return end
+    flat = text.replace("\n", " ")   # same offsets
+    m = _SUBJECT_TAIL.match(flat, end)
+    if not m or tables().type_word_re.search(m.group(0)):
+        return end
+    if tables().level_re.match(flat, m.end() + 1):
+        return _place_tail(flat, m.end())
+    q = re.match(r"\s(quốc gia|Trung ương)", flat[m.end():])
+    return m.end() + q.end() if q else end
 
 
 def _place_tail(text: str, pos: int) -> int:
