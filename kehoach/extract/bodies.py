@@ -184,7 +184,7 @@ def _first_stop(s: str):
 
 
 # nouns that hold a stop word: "bầu cử", "ứng cử", "cử tri", "công trình", "được phân công nhiệm vụ" ("Ban bầu cử", "Ủy ban bầu cử của tỉnh")
-_NOUN_COMPOUND = re.compile(r"(?:bầu|ứng|đề) cử\b|\bcử tri\b|\bcông trình\b|\bđược (?:phân công|giao) (?:nhiệm vụ|chủ trì|thực hiện)")
+_NOUN_COMPOUND = re.compile(r"(?:bầu|ứng|đề) cử\b|\bcử tri\b|\bcông trình\b|\btổ chức(?:,| và| hoặc) cá nhân\b|\bcá nhân(?:,| và| hoặc) tổ chức\b|\bđược (?:phân công|giao) (?:nhiệm vụ|chủ trì|thực hiện)")
 
 
 # a verb after these words is a noun ("công tác tham mưu", "việc thực hiện"): it does not end the subject

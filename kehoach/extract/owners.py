@@ -221,7 +221,33 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
             cand = _strip_role(cand)
         if starts_with_body(cand):
             return bodies(cand), person
+    inner = _clause_lead(t)
+    if inner:
+        return inner, True   # a later clause's subject: a heading's owner, when there is one, is preferred
     return [], False
+
+
+# a later clause that names who leads or who works with whom: "...; đồng thời, ngành Thuế phối hợp chặt chẽ
+# với các ngành, các cấp thực hiện ..."
+_CLAUSE_START = re.compile(r"(?:;|\.)\s+(?:(?:đồng thời|Đồng thời|trong đó|Trong đó|riêng|Riêng)\s*,?\s+)?"
+                           r"|,\s+(?:đồng thời|trong đó|riêng)\s*,?\s+")
+_LEAD_VERB = re.compile(r"\s*(?:chủ trì|phối hợp(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:với|cùng))\b")
+
+
+def _clause_lead(t: str) -> list[str]:
+    if t.rstrip().endswith(":"):
+        return []
+    for m in _CLAUSE_START.finditer(t):
+        seg = t[m.end():]
+        if not starts_with_body(seg):
+            continue
+        end = owner_phrase_end(seg)
+        cand = seg[:end].strip(" ,")
+        if not cand or end >= len(seg) or len(cand.split()) > 12 or not is_body_phrase(cand):
+            continue
+        if _LEAD_VERB.match(seg, end) and not re.match(r"(?:các|tất cả)\s", cand, re.I):
+            return bodies(cand)
+    return []
 
 
 def _short_named(seg: str) -> str:
