@@ -185,6 +185,10 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         # ("Căn cứ ... bầu cử Thủ trưởng các cơ quan, đơn vị; Chủ tịch UBND xã, phường hướng dẫn ...")
         starts = [m.end() for m in re.finditer(r"[,;]\s+", t[:300])
                   if m.group(0)[0] == "," or not is_body_phrase(_strip_role(re.split(r"[,;]\s+", t[:m.start()])[-1]))]
+        # a post opening the subject with no comma before it ("Căn cứ vào ... trong công tác bầu cử Thủ trưởng
+        # các cơ quan, đơn vị; Chủ tịch UBND xã, phường hướng dẫn ...")
+        starts += [p.end() for p in _POST_START.finditer(t, 0, 300) if p.end() not in starts]
+        starts.sort()
     elif 0 < colon < 260 and not _LIST_INTRO.search(t[:colon]):
         # "Tiêu chí thành phần ...: Căn cứ ..., các cơ quan chủ động ..." (not "... như: Tập đoàn X, ...")
         inner, _ = leading_owner(t[colon + 1:])
@@ -215,6 +219,10 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
             # "Doanh nghiệp dịch vụ được hỗ trợ ...": a passive statement, the subject is not an actor
             continue
         person = bool(_PERSON_ROLE.match(cand))
+        posts = [p for p in re.split(r"\s*;\s*", cand) if p]
+        if person and len(posts) > 1 and all(_ROLE.match(p) and is_body_phrase(_strip_role(p), 24) for p in posts):
+            # a list of posts as the subject: the posts as written, as in a heading
+            return _as_posts(posts), person
         if person:
             # a post as the subject of a sentence stands for its body ("Thủ trưởng các đơn vị ... tập trung
             # quán triệt" -> "Các đơn vị", as the seeds' gold has it); a heading's owner is preferred to it
@@ -261,6 +269,10 @@ def _short_named(seg: str) -> str:
         short = seg[:4] + short
     return short + seg[m.end():]
 
+
+# (not after a word that makes the post an object: "trình ... hoặc Chủ tịch UBND cấp tỉnh quyết định")
+_POST_START = re.compile(r"(?<![\wÀ-ỹđ])(?!(?:hoặc|và|của|cho|trình|với|đến|tới|lên|gửi|tại|theo|như|là|hay)\s)"
+                         r"[a-zà-ỹđ]+\s+(?=(?:Thủ trưởng|Người đứng đầu|Chủ tịch|Giám đốc)\s)")
 
 _ROLE = re.compile(
     r"^(?:(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng)\s+(?=các\b|cơ quan\b|đơn vị\b)"

@@ -1,0 +1,62 @@
+"""Owners, deadlines and cited issuers as real plans write them (portal text of other provinces)."""
+from kehoach.extract.bodies import bodies, owner_phrase_end
+from kehoach.extract.citations import parse_org
+from kehoach.extract.deadlines import parse_deadline
+from kehoach.extract.owners import leading_owner, support_in
+
+
+def _owner(t):
+    return bodies(t[:owner_phrase_end(t)])
+
+
+def test_later_clause_subject_leads():
+    t = ("Triển khai đồng bộ các biện pháp quản lý thuế; đồng thời, ngành Thuế phối hợp chặt chẽ với các "
+         "ngành, các cấp thực hiện chống thất thu thuế.")
+    lead, person = leading_owner(t)
+    assert lead == ["Ngành Thuế"] and person   # a heading's owner would still win
+    assert support_in(t) == ["Các ngành, các cấp"]
+
+
+def test_later_clause_generic_subject_is_not_a_lead():
+    assert leading_owner("Tổ chức tập huấn cho cán bộ; các đơn vị phối hợp với Sở Nội vụ thực hiện.")[0] == []
+
+
+def test_post_list_subject_without_comma():
+    t = ("Căn cứ vào tình hình thực tiễn, kết quả thực hiện nhiệm vụ trong công tác bầu cử Thủ trưởng các cơ "
+         "quan, đơn vị; Chủ tịch UBND xã, phường hướng dẫn, xem xét khen thưởng theo thẩm quyền.")
+    assert leading_owner(t)[0] == ["Thủ trưởng các cơ quan, đơn vị", "Chủ tịch Ủy ban nhân dân xã, phường"]
+
+
+def test_post_as_object_is_not_a_subject():
+    t = ("Trong thời hạn 10 ngày làm việc, cơ quan thi đua cấp tỉnh trình Thủ trưởng bộ, ngành hoặc Chủ tịch "
+         "Ủy ban nhân dân cấp tỉnh quyết định đình chỉ việc tôn vinh.")
+    assert "Ủy ban nhân dân cấp tỉnh" not in leading_owner(t)[0]
+
+
+def test_list_splits():
+    assert _owner("chính quyền địa phương, Mặt trận cơ sở và các đoàn thể giám sát") == \
+        ["Chính quyền địa phương", "Mặt trận cơ sở", "Các đoàn thể"]
+    assert _owner("các ngành, các cấp thực hiện") == ["Các ngành, các cấp"]
+    assert _owner("Doanh nghiệp, cộng đồng, tổ chức, cá nhân") == ["Doanh nghiệp, cộng đồng, tổ chức, cá nhân"]
+    assert _owner("cơ quan báo chí và hệ thống truyền thông thông tin kịp thời về tiến độ") == \
+        ["Cơ quan báo chí", "Hệ thống truyền thông"]
+
+
+def test_deadlines():
+    d = parse_deadline("Số hóa hồ sơ, bản đồ hạ tầng giao thông; cập nhật dữ liệu thường xuyên.", 2025)
+    assert d and d.recurrence == "continuous"
+    assert parse_deadline("Bảo đảm kinh phí chi thường xuyên.", 2025) is None
+    d = parse_deadline("Kết nối dữ liệu quy hoạch với Trung tâm dữ liệu quốc gia (2026 trở đi).", 2025)
+    assert d and d.text == "2026 trở đi" and d.date is None
+    d = parse_deadline("Triển khai từ năm 2026 trở đi.", 2025)
+    assert d and d.text == "từ năm 2026 trở đi"
+
+
+def test_steering_board_named_by_subject():
+    name, _ = parse_org("Ban Chỉ đạo về phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số\n"
+                        "tỉnh ban hành Chương trình", 0)
+    assert name.replace("\n", " ") == \
+        "Ban Chỉ đạo về phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số tỉnh"
+    assert parse_org("Ban Chỉ đạo về việc triển khai Kế hoạch số 5 của tỉnh", 0)[0] == "Ban Chỉ đạo"
+    assert parse_org("Ban Chỉ đạo cải cách hành chính tỉnh Quảng Trị về việc ban hành", 0)[0] == \
+        "Ban Chỉ đạo cải cách hành chính tỉnh Quảng Trị"
