@@ -60,3 +60,13 @@ def test_steering_board_named_by_subject():
     assert parse_org("Ban Chỉ đạo về việc triển khai Kế hoạch số 5 của tỉnh", 0)[0] == "Ban Chỉ đạo"
     assert parse_org("Ban Chỉ đạo cải cách hành chính tỉnh Quảng Trị về việc ban hành", 0)[0] == \
         "Ban Chỉ đạo cải cách hành chính tỉnh Quảng Trị"
+
+
+def test_later_clause_generic_subject_with_action():
+    t = "Khai thác có hiệu quả nguồn lực từ tài sản công; các địa phương nghiên cứu, triển khai cơ chế thu."
+    assert leading_owner(t)[0] == ["Các địa phương"]
+    t = ("Bồi dưỡng chuyên gia theo yêu cầu của từng bộ, ngành, địa phương. Khuyến khích các bộ, ngành, địa "
+         "phương căn cứ Khung năng lực chung chủ động xây dựng các kế hoạch đào tạo.")
+    assert leading_owner(t)[0] == ["Các bộ, ngành, địa phương"]
+    t = "Thi đua thực hiện thành công cuộc bầu cử. Các cơ quan chuyên môn từ tỉnh đến địa phương thi đua làm tốt."
+    assert leading_owner(t)[0] == ["Các cơ quan chuyên môn từ tỉnh đến địa phương"]

@@ -237,7 +237,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
 
 # a later clause that names who leads or who works with whom: "...; đồng thời, ngành Thuế phối hợp chặt chẽ
 # với các ngành, các cấp thực hiện ..."
-_CLAUSE_START = re.compile(r"(?:;|\.)\s+(?:(?:đồng thời|Đồng thời|trong đó|Trong đó|riêng|Riêng)\s*,?\s+)?"
+_CLAUSE_START = re.compile(r"(?:;|\.)\s+(?:(?:đồng thời|Đồng thời|trong đó|Trong đó|riêng|Riêng)\s*,?\s+"
+                           r"|(?:Khuyến khích|Đề nghị|Yêu cầu)\s+)?"
                            r"|,\s+(?:đồng thời|trong đó|riêng)\s*,?\s+")
 _LEAD_VERB = re.compile(r"\s*(?:chủ trì|phối hợp(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:với|cùng))\b")
 
@@ -253,7 +254,13 @@ def _clause_lead(t: str) -> list[str]:
         cand = seg[:end].strip(" ,")
         if not cand or end >= len(seg) or len(cand.split()) > 12 or not is_body_phrase(cand):
             continue
-        if _LEAD_VERB.match(seg, end) and not re.match(r"(?:các|tất cả)\s", cand, re.I):
+        generic = bool(re.match(r"(?:các|tất cả)\s", cand, re.I))
+        if _LEAD_VERB.match(seg, end) and not generic:
+            return bodies(cand)
+        if generic and seg[end:].lstrip().lower().startswith(_action_verbs()) \
+                and not seg[end:].lstrip().lower().startswith("phối hợp"):
+            # "...; các địa phương nghiên cứu, triển khai cơ chế ..." (a generic body working with others
+            # is a support, not a lead)
             return bodies(cand)
     return []
 
