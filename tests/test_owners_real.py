@@ -70,3 +70,10 @@ def test_later_clause_generic_subject_with_action():
     assert leading_owner(t)[0] == ["Các bộ, ngành, địa phương"]
     t = "Thi đua thực hiện thành công cuộc bầu cử. Các cơ quan chuyên môn từ tỉnh đến địa phương thi đua làm tốt."
     assert leading_owner(t)[0] == ["Các cơ quan chuyên môn từ tỉnh đến địa phương"]
+
+
+def test_two_digit_month_and_yearly_with_date_in_brackets():
+    d = parse_deadline("Báo cáo kết quả trước ngày 30 tháng 11.", 2025)
+    assert d and d.date == "2025-11-30"
+    d = parse_deadline("Định kỳ hằng năm (trước ngày 30 tháng 11) báo cáo kết quả thực hiện về Sở Xây dựng.", 2025)
+    assert d and d.recurrence == "yearly" and d.text == "Định kỳ hằng năm (trước ngày 30 tháng 11)"

@@ -40,8 +40,8 @@ MACROS = {
              r"|thời\s+hạn\s+(?:là\s+)?|thời\s+gian\s+(?:là\s+)?)?",
     "{BY}": r"(?:trước|chậm\s+nhất(?:\s+là)?|muộn\s+nhất(?:\s+là)?|không\s+muộn\s+hơn|hạn\s+chót(?:\s+là)?"
             r"|đến\s+hết|(?<!tính\s)đến|trong)",
-    "{D}": r"(?P<d>0?[1-9]|[12]\d|3[01])",
-    "{M}": r"(?P<m>0?[1-9]|1[0-2])",
+    "{D}": r"(?P<d>3[01]|[12]\d|0?[1-9])(?!\d)",
+    "{M}": r"(?P<m>1[0-2]|0?[1-9])(?!\d)",   # two digits first: "tháng 11" is not "tháng 1"
     "{Y}": r"(?P<y>(?:19|20)\d\d)(?!\d)",
     "{Q}": r"(?P<q>IV|I{1,3}|[1-4])\b",
     "{SEP}": r"\s*[/.\-]\s*",
