@@ -118,8 +118,34 @@ def _write_json(obj) -> int:
     return 0
 
 
+def _cmd_cites(args) -> int | None:
+    """"kế hoạch nào căn cứ Luật Việc làm" / "plans citing 30/2020/NĐ-CP": answered from the stored
+    legal references of each plan (``Corpus.refs``); None when the query is not of that shape."""
+    from kehoach.search.question import cited_law, plans_citing
+    if args.literal or cited_law(args.query) is None:
+        return None
+    from kehoach.corpus.home import resolve_home
+    from kehoach.corpus.store import Corpus
+    with Corpus(resolve_home(args.home)) as c:
+        plans = plans_citing(c, args.query)
+    if args.format == "json":
+        return _write_json({"query": args.query, "cites": cited_law(args.query), "plans": plans})
+    out = sys.stdout
+    if not plans:
+        out.write(f"không có kế hoạch nào căn cứ {cited_law(args.query)}\n")
+        return 0
+    for n, p in enumerate(plans[:args.limit], 1):
+        out.write(f"{n:2}. {p['number'] or '(không số)'}\n")
+        for r in p["refs"][:3]:
+            out.write(f"    căn cứ: {r.get('text')}\n")
+    return 0
+
+
 def cmd_search(args) -> int:
     _check_limit(args.limit)
+    cites = _cmd_cites(args)
+    if cites is not None:
+        return cites
     f = filters_from_args(args)
     from kehoach.search.question import ask
     res = ask(_index(args), args.query, limit=args.limit, filters=f, mode=args.mode, literal=args.literal)
