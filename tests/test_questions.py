@@ -323,3 +323,24 @@ def test_due_soon_over_the_corpus(index):
     assert all(status_of(h.doc.deadline, day) == "due_soon" for h in soon.hits)
     month = ask(index, "tasks due this month", limit=200, mode="lexical", as_of=day)
     assert month.notes() == ["hạn tháng 12/2025"] and month.hits
+
+
+@slow
+def test_cli_says_plainly_when_the_filters_match_nothing_and_shows_the_evidence(home, capsys):
+    from kehoach.cli import main
+    assert main(["--home", str(home), "search", "nhiệm vụ của Sở Ngoại vụ ở Cà Mau hạn tháng 12 năm 2019",
+                 "--mode", "lexical"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("lọc: ")
+    assert out[1].startswith("không có nhiệm vụ nào khớp bộ lọc: ") and out[2] == "no results"
+    assert main(["--home", str(home), "search", "kế hoạch về ngân sách ở Cà Mau", "--mode", "lexical"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    hits = [l for l in out if l[:3].strip().rstrip(".").isdigit()]
+    ev = [l for l in out if l.startswith("    căn cứ: ")]
+    assert hits and len(ev) == len(hits)
+    assert all("kế hoạch 0204/KH-UBND" in l and "mục " in l and "độ phủ " in l for l in ev)
+    assert main(["--home", str(home), "who", "ai chủ trì cấp phát nhu yếu phẩm ở Đắk Lắk", "--mode", "lexical"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    tasks = [l for l in out if l.strip().startswith("- [")]
+    ev = [l for l in out if l.startswith("      căn cứ: kế hoạch ")]
+    assert tasks and len(ev) == len(tasks) and all("độ phủ " in l for l in ev)

@@ -101,14 +101,51 @@ def _plan_label(p: dict) -> str:
     return " · ".join(b for b in bits if b)
 
 
+def _empty_note(understood) -> str:
+    """The plain sentence of a question whose filters matched no task (``Understood.empty``)."""
+    return (understood or {}).get("empty") or ""
+
+
+def _evidence(plan: str, section: str, cov: float | None) -> str:
+    bits = [f"kế hoạch {plan}" if plan else "", f"mục {section}" if section else "",
+            f"độ phủ {cov:.0%}" if cov is not None else ""]
+    return "căn cứ: " + " · ".join(b for b in bits if b)
+
+
 def _write_json(obj) -> int:
     json.dump(obj, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
     return 0
 
 
+def _cmd_cites(args) -> int | None:
+    """"kế hoạch nào căn cứ Luật Việc làm" / "plans citing 30/2020/NĐ-CP": answered from the stored
+    legal references of each plan (``Corpus.refs``); None when the query is not of that shape."""
+    from kehoach.search.question import cited_law, plans_citing
+    if args.literal or cited_law(args.query) is None:
+        return None
+    from kehoach.corpus.home import resolve_home
+    from kehoach.corpus.store import Corpus
+    with Corpus(resolve_home(args.home)) as c:
+        plans = plans_citing(c, args.query)
+    if args.format == "json":
+        return _write_json({"query": args.query, "cites": cited_law(args.query), "plans": plans})
+    out = sys.stdout
+    if not plans:
+        out.write(f"không có kế hoạch nào căn cứ {cited_law(args.query)}\n")
+        return 0
+    for n, p in enumerate(plans[:args.limit], 1):
+        out.write(f"{n:2}. {p['number'] or '(không số)'}\n")
+        for r in p["refs"][:3]:
+            out.write(f"    căn cứ: {r.get('text')}\n")
+    return 0
+
+
 def cmd_search(args) -> int:
     _check_limit(args.limit)
+    cites = _cmd_cites(args)
+    if cites is not None:
+        return cites
     f = filters_from_args(args)
     from kehoach.search.question import ask
     res = ask(_index(args), args.query, limit=args.limit, filters=f, mode=args.mode, literal=args.literal)
@@ -117,9 +154,13 @@ def cmd_search(args) -> int:
         return _write_json(res.to_dict())
     if res.notes():
         out.write("lọc: " + "; ".join(res.notes()) + "   (--literal: bỏ lọc)\n")
+    if _empty_note(res.understood):
+        out.write(_empty_note(res.understood) + "\n")
     if not res.hits:
         out.write("no results\n")
         return 0
+    from kehoach.search.who import content_words, coverage
+    qwords = content_words(res.query.text)
     for n, h in enumerate(res.hits, 1):
         d = h.doc
         out.write(f"{n:2}. [{h.score:.4f}] {_plan_label(d.plan)}  {d.task_id}"
@@ -131,6 +172,8 @@ def cmd_search(args) -> int:
             out.write(f"    phối hợp: {'; '.join(d.support)}\n")
         if d.deadline:
             out.write(f"    thời hạn: {_fmt_deadline(d.deadline)}\n")
+        out.write("    " + _evidence(d.plan.get("number") or "(không số)", d.section,
+                                     coverage(qwords, d.text) if qwords else None) + "\n")
     return 0
 
 
@@ -144,6 +187,8 @@ def cmd_who(args) -> int:
         return _write_json(res.to_dict())
     if res.search.notes():
         out.write("lọc: " + "; ".join(res.search.notes()) + "   (--literal: bỏ lọc)\n")
+    if _empty_note(res.search.understood):
+        out.write(_empty_note(res.search.understood) + "\n")
     if not res.owners:
         out.write("no owners found\n")
         return 0
@@ -154,6 +199,8 @@ def cmd_who(args) -> int:
             text = t["text"] if len(t["text"]) <= 110 else t["text"][:110] + "…"
             plan = " · ".join(x for x in (t.get("plan_number") or "(không số)", t.get("province")) if x)
             out.write(f"    - [{plan}] {t['task_id']} {text}\n")
+            out.write("      " + _evidence(t.get("plan_number") or "(không số)", t.get("section") or "",
+                                           t.get("coverage")) + "\n")
     return 0
 
 

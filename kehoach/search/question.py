@@ -639,3 +639,49 @@ def _any_task(index, f, keep, provinces) -> bool:
     if f.owner:
         docs = T.select(docs, T.TaskQuery(owner=f.owner))
     return any(keep is None or keep(d) for d in docs)
+
+
+# ---------------------------------------------------------------- "which plans cite law L"
+
+_CITE_ASK = re.compile(r"\b(?:ke hoach|van ban|plans?|documents?)\b.*?\b(?:nao|which)?\s*"
+                       r"(?:can cu|trich dan|dan chieu|cite[sd]?|citing|based on)\s+(?P<law>.+)$")
+_LAW_HEAD = re.compile(r"^(?:luat|bo luat|nghi dinh|nghi quyet|quyet dinh|thong tu|chi thi|phap lenh|law)\b")
+_CITE_SYMBOL = re.compile(r"\d+(?:/\d{4})?[/-][a-z0-9đ/-]+")
+
+
+def cited_law(question: str) -> Optional[str]:
+    """The law a "which plans cite L" question asks about, folded ("luat viec lam", "30/2020/nd-cp"),
+    or None when the question is not of that shape."""
+    f = " ".join(fold_keep_offsets(question.strip(" ?")).split())
+    m = _CITE_ASK.search(f)
+    if not m:
+        return None
+    law = m.group("law").strip(" ?.,;:")
+    if not (_LAW_HEAD.match(law) or _CITE_SYMBOL.search(law)):   # "kế hoạch căn cứ vào tình hình ..." is not one
+        return None
+    return law
+
+
+def plans_citing(corpus, question: str) -> Optional[list[dict]]:
+    """The plans of ``corpus`` whose stored legal references (``Corpus.refs``) cite the law the
+    question names: by symbol ("30/2020/NĐ-CP") when it has one, else by the law's name inside the
+    reference ("Luật Việc làm"). None when the question is not a "which plans cite L" one."""
+    law = cited_law(question)
+    if law is None:
+        return None
+    sym = _CITE_SYMBOL.search(law)
+    name = " ".join(folded_tokens(law))
+    out = []
+    for p in corpus.plans():
+        hits = []
+        for r in corpus.refs(p.id):
+            if sym:
+                ok = fold_keep_offsets(r.get("symbol") or "").lower() == sym.group(0)
+            else:
+                ref = " ".join(folded_tokens((r.get("text") or "") + " " + (r.get("title") or "")))
+                ok = bool(name) and re.search(r"(?:^| )" + re.escape(name) + r"(?: |$)", ref) is not None
+            if ok:
+                hits.append(r)
+        if hits:
+            out.append({"plan_id": p.id, "number": p.number, "refs": hits})
+    return out

@@ -186,13 +186,38 @@ def segment_query(toks: list[str], vocabulary: dict[str, int], max_len: int = 4)
     return out
 
 
+_BODY_MAX_LEN = 16
+
+
+@lru_cache(maxsize=1)
+def _body_names() -> dict[tuple[str, ...], str]:
+    """Folded token tuples of the gazetteer's standard body names -> the name as written
+    (``body_gazetteer.tsv``), so accent restoration prefers a body name over common words."""
+    out: dict[tuple[str, ...], str] = {}
+    for row in read_tsv(DATA / "body_gazetteer.tsv", 1):
+        toks = tuple(folded_tokens(row[0]))
+        if len(toks) >= 2:
+            out.setdefault(toks, " ".join(tokens(row[0])))
+    return out
+
+
 def restore_diacritics(folded_toks: list[str], folded_words: dict[str, str], max_len: int = 4) -> Optional[str]:
     """A query typed without diacritics, written back with them from the corpus's own words:
     longest match of the folded tokens against ``folded_words`` ("thanh_toan" -> "thanh_toán",
     the most frequent original). None unless every token is covered (an English query, a
     word the corpus never used)."""
     out, i = [], 0
+    bodies = _body_names()
     while i < len(folded_toks):
+        body = None
+        for n in range(min(_BODY_MAX_LEN, len(folded_toks) - i), 1, -1):
+            body = bodies.get(tuple(folded_toks[i:i + n]))
+            if body is not None:
+                break
+        if body is not None:  # a known body name beats common words ("so noi vu" -> Sở Nội vụ, not "số nội vụ")
+            out.append(body)
+            i += n
+            continue
         for n in range(min(max_len, len(folded_toks) - i), 0, -1):
             w = folded_words.get("_".join(folded_toks[i:i + n]))
             if w is not None:
