@@ -1084,6 +1084,10 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
     try:
         _embed_one_pass(emb, fresh)
         linker.add(fresh, search=False)
+        if getattr(linker, "_from_snapshot", False):
+            from kehoach.corpus import link_index
+            link_index.fresh_caches(linker)     # IDF and features of this corpus size, as a full rebuild
+            linker._from_snapshot = False
     except BaseException:          # Ctrl-C while embedding: what was committed stays in the cache,
         _forget_linker(linker)     # but a half-added Linker is not kept
         raise
@@ -1105,6 +1109,12 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
             conn.executemany("DELETE FROM link_candidates WHERE a=? OR b=?", [(k, k) for k in stale])
     bar.update(note=f"{len(linker.candidates)} candidate pairs stored")
     bar.close()
+    if fresh and model is None and _corpus_file(corpus) and not getattr(corpus, "readonly", False):
+        from kehoach.corpus import link_index
+        try:
+            link_index.save(corpus, linker, emb)   # the next process adds only its new tasks
+        except OSError:
+            pass
     return linker
 
 
@@ -1359,6 +1369,15 @@ def _kept_linker(corpus, emb, model: LinkModel | None, tasks: list[LinkTask]) ->
             return linker, [t for t in tasks if t.key not in linker.tasks]
         del _KEPT_LINKERS[key]
     linker = Linker(emb, model, segmenter=SegmentCache(corpus))
+    if path and model is None:     # another process's Linker of this corpus, saved beside the store
+        from kehoach.corpus import link_index
+        if link_index.load(corpus, linker, emb):
+            now = {t.key: t for t in tasks}
+            if len(now) >= len(linker.tasks) and all(now.get(k) == t for k, t in linker.tasks.items()):
+                linker._from_snapshot = True
+                tasks = [t for t in tasks if t.key not in linker.tasks]
+            else:                  # a task removed or changed since: full rebuild
+                linker = Linker(emb, model, segmenter=SegmentCache(corpus))
     if path:
         while len(_KEPT_LINKERS) >= KEPT_LINKERS_MAX:
             _KEPT_LINKERS.pop(next(iter(_KEPT_LINKERS)))
