@@ -251,6 +251,10 @@ def add_plan_bench(args, seed, rng) -> int:
         make_home(home, seed, n, rng)
     web = args.shared / "real" / "web"
     plans = [web / "159-KH-UBND__d40513a8.txt", web / "4385-QD-BVHTTDL__448306af.txt"]
+    if args.reuse:        # a kept home: two web plans it does not hold yet (an unchanged re-add is no add)
+        with Corpus(home) as c:
+            have = {Path(p.path).name for p in c.plans()} | {Path(p.source).name for p in c.plans()}
+        plans = [p for p in dict.fromkeys(plans + sorted(web.glob("*.txt"))) if p.name not in have][:2]
     hooks = ["kehoach.search.service"] + (["kehoach.corpus.link"] if args.link else [])
     timing: dict[str, float] = {}
 

@@ -115,3 +115,22 @@ def test_snapshot_of_another_embedder_or_changed_task_is_not_used(home):
     with Corpus(home) as c:
         lk = link.linker_for_corpus(c, embedder=CachedEmbedder(HashEmbedder(), c))
         assert len(lk.tasks) == sum(1 for _ in c.tasks())
+
+
+def test_a_changed_task_rebuilds_instead_of_using_the_snapshot(home):
+    paths = sorted(REAL.glob("*.json"))[:3]
+    recs = _records(paths)
+    with Corpus(home) as c:
+        store_records(c, recs)
+        _new_process()
+        link.linker_for_corpus(c, embedder=CachedEmbedder(HashEmbedder(), c))
+        ext, _ = recs[0]
+        ext.tasks[0].text = ext.tasks[0].text + " và báo cáo kết quả thực hiện"
+        ext.sha256 = None
+        store_records(c, [(ext, "\n".join(t.text for t in ext.tasks))])   # the plan replaced, same id
+    _new_process()
+    with Corpus(home) as c:
+        lk = link.linker_for_corpus(c, embedder=CachedEmbedder(HashEmbedder(), c))
+        texts = {k: t.text for k, t in lk.tasks.items()}
+        want = {link.task_from_record(r).key: r.text for r in c.tasks()}
+    assert texts == want and any(x.endswith("kết quả thực hiện") for x in texts.values())
