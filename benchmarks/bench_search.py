@@ -224,7 +224,12 @@ def make_home(home: Path, seed, n: int, rng: random.Random) -> None:
         t0 = time.perf_counter()
         emb = get_embedder("e5")
         docs = docs_from_corpus(c)
-        vecs = CachedEmbedder(_RandomEmbedder(emb.name, emb.dim), c, progress=False).embed_passages([d.text for d in docs])
+        rand = CachedEmbedder(_RandomEmbedder(emb.name, emb.dim), c, progress=False)
+        vecs = rand.embed_passages([d.text for d in docs])
+        # the clauses the link hook embeds besides the task texts (tasks of 2+ clauses), cached too
+        from kehoach.corpus.link import link_text, split_clauses
+        clauses = [x for d in docs for cs in [split_clauses(d.text)] if len(cs) > 1 for x in cs]
+        rand.embed_passages(list(dict.fromkeys([link_text(d.text) for d in docs] + clauses)))
         idx = SearchIndex.build(docs, vectors=vecs, meta={"generation": int(c.generation()), "embedder": emb.name,
                                                          "plans": plan_fingerprints(c)})
         idx.save(home / INDEX_DIR)
@@ -246,6 +251,10 @@ def add_plan_bench(args, seed, rng) -> int:
         make_home(home, seed, n, rng)
     web = args.shared / "real" / "web"
     plans = [web / "159-KH-UBND__d40513a8.txt", web / "4385-QD-BVHTTDL__448306af.txt"]
+    if args.reuse:        # a kept home: two web plans it does not hold yet (an unchanged re-add is no add)
+        with Corpus(home) as c:
+            have = {Path(p.path).name for p in c.plans()} | {Path(p.source).name for p in c.plans()}
+        plans = [p for p in dict.fromkeys(plans + sorted(web.glob("*.txt"))) if p.name not in have][:2]
     hooks = ["kehoach.search.service"] + (["kehoach.corpus.link"] if args.link else [])
     timing: dict[str, float] = {}
 

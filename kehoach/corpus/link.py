@@ -8,8 +8,9 @@ Pipeline of small stages, each usable alone:
    ``IndexFlatIP`` for small corpora, ``IndexHNSWFlat`` past ``HNSW_MIN``), so
    the candidates of a new task cost O(k log n), not O(n);
 4. ``split_clauses`` — a long task states several commitments, one a clause
-   (split at ";" and sentence ends); each clause is embedded (cached by text
-   hash) and segmented, so two tasks that share ONE clause's topic can match;
+   (split at ";" and sentence ends); each clause is segmented, and embedded
+   (cached by text hash) when a pair of the task is first scored, so two tasks
+   that share ONE clause's topic can match;
 5. ``pair_features`` — the evidence of one pair: embedding cosine of the tasks and
    of their best clause pair, IDF-weighted overlap of words and of word bigrams,
    whole and best clause pair (what separates "công khai thủ tục hành chính" from
@@ -720,6 +721,9 @@ class Linker:
         self.index = NeighbourIndex(dim or embedder.dim, hnsw_min=hnsw_min)
         self.candidates: set[tuple[str, str]] = set()
         self.clause_vectors: dict[str, np.ndarray] = {}     # key -> (clauses x dim), tasks of 2+ clauses
+        # tasks of 2+ clauses whose clause vectors are not computed yet: only scoring a pair needs them
+        # (``_clause_matrix``), finding candidates does not, so an add embeds only the task texts
+        self._clauses_pending: set[str] = set()
         self._feats: dict[tuple[str, str], np.ndarray] = {}
         self._probs: dict[tuple[str, str], float] = {}
         self.actions: dict[str, tuple[str, ...]] = {}       # key -> action verbs
@@ -752,7 +756,6 @@ class Linker:
         tasks = [tasks[i] for i in fresh]
         texts = [link_text(t.text) for t in tasks]
         given = vectors is not None
-        flat_vecs = None
         # clauses: embedded and segmented only for tasks of 2+ clauses (one clause is the task itself);
         # with given vectors (no embedder) a task is one clause
         clauses = [split_clauses(t.text) if not given else [x] for t, x in zip(tasks, texts)]
@@ -760,7 +763,6 @@ class Linker:
         flat = [c for cs in multi for c in cs]
         if not given:
             vectors = self.embedder.embed_passages(texts)
-            flat_vecs = self.embedder.embed_passages(flat) if flat else None
         else:
             vectors = np.asarray(vectors, dtype=np.float32)[fresh]
         seg = self.segmenter.segment_many(texts + flat)
@@ -769,8 +771,9 @@ class Linker:
         for i, cs in enumerate(multi):
             if cs:
                 seg_clauses.append(seg_flat[pos:pos + len(cs)])
-                if flat_vecs is not None:
-                    self.clause_vectors[tasks[i].key] = flat_vecs[pos:pos + len(cs)]
+                if not given:
+                    self.clause_vectors.pop(tasks[i].key, None)
+                    self._clauses_pending.add(tasks[i].key)
                 pos += len(cs)
             else:
                 seg_clauses.append([seg_tasks[i]])
@@ -903,6 +906,7 @@ class Linker:
             if t is not None:
                 self._plan_out(t)
             self.clause_vectors.pop(k, None)
+            self._clauses_pending.discard(k)
             self.actions.pop(k, None)
         self._reason.clear()
         self.lex.remove(keys)
@@ -916,8 +920,25 @@ class Linker:
         return float(v[self.row[a]] @ v[self.row[b]])
 
     def _clause_matrix(self, key: str) -> np.ndarray:
+        if key in self._clauses_pending:
+            self._embed_clauses()
         m = self.clause_vectors.get(key)
         return m if m is not None else self.index.vectors[self.row[key]][None, :]
+
+    def _embed_clauses(self) -> None:
+        """The clause vectors of every task still without them, in one call to the embedder (one
+        length-sorted pass; a cached embedder finds the ones embedded before): the first pair
+        scored pays for all, as when ``add`` embedded them."""
+        keys = [k for k in self.tasks if k in self._clauses_pending]
+        per = [split_clauses(self.tasks[k].text) for k in keys]
+        flat = [c for cs in per for c in cs]
+        vecs = self.embedder.embed_passages(list(dict.fromkeys(flat))) if flat else None
+        if vecs is not None:
+            at = {t: i for i, t in enumerate(dict.fromkeys(flat))}
+            for k, cs in zip(keys, per):
+                self.clause_vectors[k] = np.asarray(vecs[[at[c] for c in cs]], dtype=np.float32)
+        self._clauses_pending.difference_update(keys)
+        self._clauses_pending.difference_update([k for k in self._clauses_pending if k not in self.tasks])
 
     def clause_cosine(self, a: str, b: str) -> float:
         """The best cosine over pairs of clauses (a task of one clause is its own vector)."""
@@ -1065,10 +1086,11 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
     tasks never searched are searched; their candidates are stored. ``progress``: one line
     per step on stderr (a bar on a terminal); None = on.
 
-    The task texts and the clauses the linker embeds go to the embedder in ONE call (one
-    length-sorted pass, shared chunks and progress). Within a process the Linker of a corpus
-    file is kept (``_KEPT_LINKERS``): the next call adds only the tasks that are new since
-    (embedding, segmenting and indexing O(batch)); a task removed or changed rebuilds it."""
+    The task texts go to the embedder in ONE call (one length-sorted pass, shared chunks and
+    progress); clauses are embedded only when pairs are scored. Within a process the Linker of a
+    corpus file is kept (``_KEPT_LINKERS``), and between processes it is saved beside the store
+    (``link_index``): the next call adds only the tasks that are new since (embedding, segmenting
+    and indexing O(batch)); a task removed or changed rebuilds it."""
     from kehoach.corpus.embed import CachedEmbedder, get_embedder
     from kehoach.corpus.progress import Progress
     corpus.ensure_schema("link", LINK_MIGRATIONS)
@@ -1084,6 +1106,10 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
     try:
         _embed_one_pass(emb, fresh)
         linker.add(fresh, search=False)
+        if getattr(linker, "_from_snapshot", False):
+            from kehoach.corpus import link_index
+            link_index.fresh_caches(linker)     # IDF and features of this corpus size, as a full rebuild
+            linker._from_snapshot = False
     except BaseException:          # Ctrl-C while embedding: what was committed stays in the cache,
         _forget_linker(linker)     # but a half-added Linker is not kept
         raise
@@ -1105,6 +1131,12 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
             conn.executemany("DELETE FROM link_candidates WHERE a=? OR b=?", [(k, k) for k in stale])
     bar.update(note=f"{len(linker.candidates)} candidate pairs stored")
     bar.close()
+    if fresh and model is None and _corpus_file(corpus) and not getattr(corpus, "readonly", False):
+        from kehoach.corpus import link_index
+        try:
+            link_index.save(corpus, linker, emb)   # the next process adds only its new tasks
+        except OSError:
+            pass
     return linker
 
 
@@ -1359,6 +1391,15 @@ def _kept_linker(corpus, emb, model: LinkModel | None, tasks: list[LinkTask]) ->
             return linker, [t for t in tasks if t.key not in linker.tasks]
         del _KEPT_LINKERS[key]
     linker = Linker(emb, model, segmenter=SegmentCache(corpus))
+    if path and model is None:     # another process's Linker of this corpus, saved beside the store
+        from kehoach.corpus import link_index
+        if link_index.load(corpus, linker, emb):
+            now = {t.key: t for t in tasks}
+            if len(now) >= len(linker.tasks) and all(now.get(k) == t for k, t in linker.tasks.items()):
+                linker._from_snapshot = True
+                tasks = [t for t in tasks if t.key not in linker.tasks]
+            else:                  # a task removed or changed since: full rebuild
+                linker = Linker(emb, model, segmenter=SegmentCache(corpus))
     if path:
         while len(_KEPT_LINKERS) >= KEPT_LINKERS_MAX:
             _KEPT_LINKERS.pop(next(iter(_KEPT_LINKERS)))
@@ -1373,10 +1414,11 @@ def _forget_linker(linker: Linker) -> None:
 
 
 def _embed_one_pass(emb, tasks: Sequence[LinkTask]) -> None:
-    """Embed the texts ``Linker.add`` will ask for (task texts and the clauses of tasks of two or
-    more clauses) in one call to a ``CachedEmbedder``, so they share its length-sorted chunks and
-    one progress bar; ``Linker.add`` then finds them in the cache. Meanwhile a thread segments
-    them and finds their actions (``segment``/``actions`` are memoised pure functions), which
+    """Embed the texts ``Linker.add`` will ask for (the task texts; clauses are embedded only when
+    a pair is scored, ``Linker._clause_matrix``) in one call to a ``CachedEmbedder``, so they share
+    its length-sorted chunks and one progress bar; ``Linker.add`` then finds them in the cache.
+    Meanwhile a thread segments them (and the clauses of tasks of two or more clauses) and finds
+    their actions (``segment``/``actions`` are memoised pure functions), which
     ``Linker.add`` asks for next: the embedding engine spends its time in native code without
     the GIL, so the two overlap. Other embedders are left to ``Linker.add`` (nothing would keep
     their vectors in between)."""
@@ -1393,7 +1435,7 @@ def _embed_one_pass(emb, tasks: Sequence[LinkTask]) -> None:
     words = threading.Thread(target=_warm_words, args=(texts, clauses), name="kehoach-segment", daemon=True)
     words.start()
     try:
-        emb.embed_passages(list(dict.fromkeys(texts + clauses)))
+        emb.embed_passages(list(dict.fromkeys(texts)))
     finally:
         words.join()
 

@@ -1,0 +1,130 @@
+"""The link hook's state kept across processes: a snapshot of a corpus's ``Linker``.
+
+``linker_for_corpus`` builds a ``Linker`` over every task of a corpus (vectors, clause vectors,
+lexicon, neighbour index). Within one process it is kept (``link._KEPT_LINKERS``); this module
+keeps it between processes too, in ``<home>/links/linker.pkl`` (written to a temporary file and
+renamed: a reader sees the old snapshot or the new one, never half of one), so that a new
+``kehoach add`` process of one plan embeds, segments and indexes only that plan's tasks instead of
+the whole corpus.
+
+A snapshot is used only when it was written for the same embedder (name and dimension), the
+default link model file, the same format and the same ``Linker`` settings, and when every task
+it holds is still in the corpus unchanged (the caller checks; a task removed or edited means a
+full rebuild, as in one process). What is saved is what the ``Linker`` cannot recompute cheaply:
+tasks, rows, vectors (and faiss's HNSW graph past ``HNSW_MIN``), clause vectors, the lexicon's
+counts and postings, actions, plan bookkeeping. Caches derived from the corpus size (IDF, tf-idf
+vectors, features, probabilities) are not saved: after the new tasks are added they are computed
+afresh, so the links equal those of a full rebuild (``tests/test_link_index.py``).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = 1
+DIR_NAME = "links"
+FILE_NAME = "linker.pkl"
+# the Lexicon's caches that depend on the corpus size or on other tasks: never saved
+_LEX_CACHES = ("_vec", "_idf", "_mass", "_plan_vec", "_plan_sim")
+# the Linker's attributes that are not state (objects of this process, or caches)
+_LINKER_SKIP = ("embedder", "segmenter", "model", "index", "lex", "candidates", "_feats", "_probs", "_reason")
+
+
+def snapshot_path(corpus) -> Path | None:
+    home = getattr(corpus, "home", None)
+    return Path(home) / DIR_NAME / FILE_NAME if home else None
+
+
+def _model_sig() -> str:
+    from kehoach.corpus.link import MODEL_PATH
+    try:
+        return hashlib.sha1(Path(MODEL_PATH).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _signature(linker, emb) -> dict:
+    return {"format": FORMAT, "embedder": getattr(emb, "name", None), "dim": int(linker.index.dim),
+            "k": linker.k, "hnsw_min": linker.index.hnsw_min, "model": _model_sig()}
+
+
+def save(corpus, linker, emb) -> Path | None:
+    """Write ``linker``'s state beside the store (atomically); None when the corpus has no home."""
+    path = snapshot_path(corpus)
+    if path is None:
+        return None
+    lex = linker.lex
+    caches = {name: getattr(lex, name) for name in _LEX_CACHES}
+    idx = linker.index
+    index_state = {"keys": idx.keys, "vectors": idx.vectors, "approximate": idx.approximate,
+                   "graph": idx._faiss.serialize_index(idx._index) if idx.approximate else None}
+    state = {k: v for k, v in linker.__dict__.items() if k not in _LINKER_SKIP}
+    try:
+        for name, value in caches.items():          # pickled empty, restored right after
+            setattr(lex, name, type(value)())
+        blob = pickle.dumps({"sig": _signature(linker, emb), "linker": state, "lex": lex, "index": index_state},
+                            protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        for name, value in caches.items():
+            setattr(lex, name, value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".linker-", suffix=".tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def load(corpus, linker, emb) -> bool:
+    """Fill the new, empty ``linker`` from the corpus's snapshot; False (``linker`` untouched)
+    when there is none or it was written for another embedder, model, format or settings."""
+    path = snapshot_path(corpus)
+    if path is None or not path.exists():
+        return False
+    try:
+        data = pickle.loads(path.read_bytes())
+    except Exception:          # a snapshot of another version, or damaged: rebuilt
+        return False
+    if not isinstance(data, dict) or data.get("sig") != _signature(linker, emb):
+        return False
+    for k, v in data["linker"].items():
+        setattr(linker, k, v)
+    lex = data["lex"]
+    lex._n_at_clear = lex.n
+    linker.lex = lex
+    idx, st = linker.index, data["index"]
+    idx.keys = list(st["keys"])
+    idx.vectors = np.ascontiguousarray(st["vectors"], dtype=np.float32)
+    idx.approximate = bool(st["approximate"])
+    if idx.approximate:
+        idx._index = idx._faiss.deserialize_index(st["graph"])
+        idx._index.hnsw.efSearch = 64
+    else:
+        idx._index = idx._faiss.IndexFlatIP(idx.dim)
+        if len(idx.vectors):
+            idx._index.add(idx.vectors)
+    return True
+
+
+def fresh_caches(linker) -> None:
+    """After tasks were added to a loaded snapshot: drop what depends on the corpus size, so
+    IDF and features are those of a full rebuild at this size."""
+    lex = linker.lex
+    for name in _LEX_CACHES:
+        getattr(lex, name).clear()
+    lex._n_at_clear = lex.n
+    linker._feats.clear()
+    linker._probs.clear()
+    linker._reason.clear()

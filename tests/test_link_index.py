@@ -1,0 +1,136 @@
+"""The link hook across processes (``kehoach.corpus.link_index``): a new process loads the Linker
+saved beside the store and embeds/segments only the new tasks, and its links equal those of a
+Linker rebuilt from every task of the corpus.
+
+Real extractions (``tests/data/links-real/extractions``) stored in a temporary home; the embedder
+is the cheap bag-of-syllables one of the registry tests (what is checked is the bookkeeping)."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kehoach.corpus import link, link_index
+from kehoach.corpus.embed import CachedEmbedder
+from kehoach.corpus.store import Corpus
+from kehoach.models import Extraction
+from kehoach.search.fixtures import store_records
+
+from tests.test_registry import HashEmbedder
+
+REAL = Path(__file__).parent / "data" / "links-real" / "extractions"
+
+
+def _records(paths):
+    out = []
+    for p in paths:
+        ext = Extraction.from_dict(json.loads(p.read_text("utf-8")))
+        out.append((ext, "\n".join(t.text for t in ext.tasks)))
+    return out
+
+
+def _links(linker):
+    return [(l.a, l.b, round(l.prob, 6), json.dumps(l.evidence, sort_keys=True, ensure_ascii=False))
+            for l in linker.links(threshold=0.0)]
+
+
+def _new_process():
+    link._KEPT_LINKERS.clear()
+
+
+@pytest.fixture()
+def home(tmp_path):
+    return tmp_path / "home"
+
+
+def test_new_process_adds_only_new_tasks_and_links_equal_a_full_rebuild(home):
+    paths = sorted(REAL.glob("*.json"))[:6]
+    assert len(paths) == 6
+    with Corpus(home) as c:
+        store_records(c, _records(paths[:4]))
+        _new_process()
+        emb = CachedEmbedder(HashEmbedder(), c)
+        first = link.linker_for_corpus(c, embedder=emb)
+        assert link_index.snapshot_path(c).exists()
+        n_first = len(first.tasks)
+        store_records(c, _records(paths[4:]))
+
+    _new_process()                                    # a new `kehoach add`: the snapshot is loaded
+    with Corpus(home) as c:
+        emb = CachedEmbedder(HashEmbedder(), c)
+        seen = []
+        orig = link.Linker.add
+
+        def spy(self, tasks, *a, **k):
+            seen.append(len(tasks))
+            return orig(self, tasks, *a, **k)
+        link.Linker.add = spy
+        try:
+            inc = link.linker_for_corpus(c, embedder=emb)
+        finally:
+            link.Linker.add = orig
+        n_all = sum(1 for _ in c.tasks())
+        assert len(inc.tasks) == n_all > n_first
+        assert seen == [n_all - n_first]              # only the new plans' tasks were added
+        inc_links = _links(inc)
+
+    _new_process()
+    link_index.snapshot_path(c).unlink()              # a full rebuild from every task of the corpus
+    with Corpus(home) as c:
+        emb = CachedEmbedder(HashEmbedder(), c)
+        full = link.linker_for_corpus(c, embedder=emb)
+        full_links = _links(full)
+    assert inc.candidates == full.candidates and len(full.candidates) > 50
+    assert inc_links == full_links and sum(1 for x in full_links if x[2] >= full.model.link_threshold) > 0
+    assert list(inc.tasks) == list(full.tasks) and inc.row == full.row
+    assert np.array_equal(inc.index.vectors, full.index.vectors)
+    assert inc.clause_vectors.keys() == full.clause_vectors.keys()
+    assert all(np.array_equal(inc.clause_vectors[k], full.clause_vectors[k]) for k in full.clause_vectors)
+    assert inc.lex.df == full.lex.df and inc.lex.postings == full.lex.postings
+    assert inc.lex.plan_df == full.lex.plan_df and inc.lex.clauses == full.lex.clauses
+    assert inc.actions == full.actions
+    # neighbours searched for a task equal too
+    key = next(iter(full.tasks))
+    assert inc.lex.neighbours(key, 10) == full.lex.neighbours(key, 10)
+
+
+def test_snapshot_of_another_embedder_or_changed_task_is_not_used(home):
+    paths = sorted(REAL.glob("*.json"))[:2]
+    with Corpus(home) as c:
+        store_records(c, _records(paths))
+        _new_process()
+        link.linker_for_corpus(c, embedder=CachedEmbedder(HashEmbedder(), c))
+
+    class Other(HashEmbedder):
+        name = "hash-other"
+    _new_process()
+    with Corpus(home) as c:
+        fresh = link.Linker(CachedEmbedder(Other(), c))
+        assert not link_index.load(c, fresh, fresh.embedder)
+        same = link.Linker(CachedEmbedder(HashEmbedder(), c))
+        assert link_index.load(c, same, same.embedder) and len(same.tasks) > 0
+    # a damaged snapshot is ignored (rebuilt), never an error
+    link_index.snapshot_path(c).write_bytes(b"not a pickle")
+    _new_process()
+    with Corpus(home) as c:
+        lk = link.linker_for_corpus(c, embedder=CachedEmbedder(HashEmbedder(), c))
+        assert len(lk.tasks) == sum(1 for _ in c.tasks())
+
+
+def test_a_changed_task_rebuilds_instead_of_using_the_snapshot(home):
+    paths = sorted(REAL.glob("*.json"))[:3]
+    recs = _records(paths)
+    with Corpus(home) as c:
+        store_records(c, recs)
+        _new_process()
+        link.linker_for_corpus(c, embedder=CachedEmbedder(HashEmbedder(), c))
+        ext, _ = recs[0]
+        ext.tasks[0].text = ext.tasks[0].text + " và báo cáo kết quả thực hiện"
+        ext.sha256 = None
+        store_records(c, [(ext, "\n".join(t.text for t in ext.tasks))])   # the plan replaced, same id
+    _new_process()
+    with Corpus(home) as c:
+        lk = link.linker_for_corpus(c, embedder=CachedEmbedder(HashEmbedder(), c))
+        texts = {k: t.text for k, t in lk.tasks.items()}
+        want = {link.task_from_record(r).key: r.text for r in c.tasks()}
+    assert texts == want and any(x.endswith("kết quả thực hiện") for x in texts.values())
