@@ -36,6 +36,30 @@ def is_non_task(text: str) -> bool:
 
 
 @lru_cache(maxsize=1)
+def _closing_patterns():
+    return [re.compile(r[0], re.I) for r in rows("closing_tasks.tsv")]
+
+
+_SENTENCE = re.compile(r"[^.]+(?:\.(?!\d)|$)")
+
+
+def closing_task(text: str) -> Optional[tuple[str, int, list[str]]]:
+    """The recurring report a closing paragraph assigns ("Trên đây là Kế hoạch ... Đề nghị các cơ quan,
+    đơn vị nghiêm túc triển khai thực hiện. Định kỳ hằng năm (trước ngày 30 tháng 11) báo cáo kết quả
+    ..."): (its sentence, its offset in the text, the bodies the closing addresses), else None."""
+    owners: list[str] = []
+    for m in _SENTENCE.finditer(text):
+        sent = m.group(0).strip()
+        if not sent:
+            continue
+        if m.start() > 0 and "báo cáo" in sent.lower() and any(p.match(sent) for p in _closing_patterns()):
+            return sent, m.start() + (len(m.group(0)) - len(m.group(0).lstrip())), owners
+        if m.start() > 0 and not owners:
+            owners = own.leading_owner(sent)[0] or []
+    return None
+
+
+@lru_cache(maxsize=1)
 def _field_patterns() -> list[tuple[str, re.Pattern]]:
     return [(f, re.compile(r"^\W{0,3}(?:" + lab + r")\W{0,3}\s*:\s*(?P<value>.*)$", re.I | re.S))
             for f, lab in rows("task_fields.tsv") if f != "field"]
@@ -227,6 +251,16 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             continue
         text = n.text.strip()
         assignment = n.is_heading  # past the check above, a heading here is a whole assignment (_owner_sentence)
+        if not assignment and text.startswith("Trên đây là"):
+            closing = closing_task(text)
+            if closing is not None:
+                ctext, cstart, clead = closing
+                block = ctx.doc.blocks[n.block]
+                task = Task(id="", kind="task", section=n.section, text=ctext, lead=list(clead), support=[],
+                            deadline=_deadline(ctx, ctext, n.offset + cstart),
+                            span=Span(n.offset + cstart, block.end, block.page), context=heading_context(out, i))
+                tasks.append(task)
+            continue
         if not text or (is_non_task(text) and not assignment) or not _actionable(text) or own.is_body_list(text):
             continue
         if n.kind == "item" and n.mtype[0] == "num" and not n.children and text.endswith(":"):
