@@ -92,12 +92,23 @@ def may_hold_body(text: str) -> bool:
     return low.startswith(_verbful_prefixes())
 
 
+def import_underthesea():
+    """underthesea, imported without its translate pipeline: ``underthesea.pipeline.translate``
+    pulls transformers/torch (~3 s CPU) and kehoach never translates, so it is blocked in
+    ``sys.modules`` first (import ~0.4-0.8 s instead of ~3 s). Every underthesea import goes
+    through here."""
+    import sys
+    sys.modules.setdefault("underthesea.pipeline.translate", None)
+    import underthesea
+    return underthesea
+
+
 @lru_cache(maxsize=2048)
 def verb_offset(text: str, after: int = 0) -> int | None:
     """Offset of the first verb (underthesea POS tag V) that starts at or after ``after``:
     the fallback that ends an owner phrase when no word of the owner stop list does
     ("Sở Y tế | nâng cấp ..."). underthesea is imported on first use (it is slow to import)."""
-    from underthesea import pos_tag
+    pos_tag = import_underthesea().pos_tag
     head = text[:240]
     pos = 0
     for word, tag in pos_tag(head):

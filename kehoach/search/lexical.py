@@ -243,8 +243,8 @@ def default_word_segmenter() -> Callable[[str], list[str]]:
     except Exception:
         fn = None
     if fn is None:
-        from underthesea import word_tokenize
-        fn = word_tokenize
+        from kehoach.extract.nlp import import_underthesea
+        fn = import_underthesea().word_tokenize
 
     def words(text: str) -> list[str]:
         out = []
