@@ -47,7 +47,8 @@ def expand_abbrev(text: str) -> str:
 
 
 def _tokenizer():
-    from underthesea import word_tokenize  # slow import (~3 s): only when needed
+    from kehoach.extract.nlp import import_underthesea  # slow import: only when needed
+    word_tokenize = import_underthesea().word_tokenize
     return word_tokenize
 
 
@@ -140,8 +141,8 @@ def actions(text: str) -> tuple[str, ...]:
     """The action verbs of ``text`` in order (underthesea POS tag V, lower case, "_" joins
     syllables): verbs inside a standard body name ("Ban Quản lý dự án", "Sở Tư pháp"), owner
     verbs ("chủ trì", "phối hợp") and stopwords ("về", "có") dropped. Empty: no action."""
-    from underthesea import pos_tag
-    from kehoach.extract.nlp import entities
+    from kehoach.extract.nlp import entities, import_underthesea
+    pos_tag = import_underthesea().pos_tag
     text = unicodedata.normalize("NFC", " ".join(expand_abbrev(text).replace("*", " ").split()))
     bodies = [(s, e) for s, e, lab in entities(text) if lab == "BODY"]
     out, pos = [], 0
