@@ -284,7 +284,7 @@ class Chunks(Hashing):
         return super().embed_passages(texts)
 
 
-def test_link_hook_embeds_tasks_and_clauses_in_one_pass_then_only_new_tasks(tmp_path):
+def test_link_hook_embeds_tasks_then_clauses_when_scored_then_only_new_tasks(tmp_path):
     from kehoach.corpus import link as L
     c = _sample_corpus(tmp_path / "H", 2)
     inner = Chunks()
@@ -293,7 +293,10 @@ def test_link_hook_embeds_tasks_and_clauses_in_one_pass_then_only_new_tasks(tmp_
     n_tasks = len(lk.tasks)
     clauses = {x for t in lk.tasks.values() for x in L.split_clauses(t.text) if len(L.split_clauses(t.text)) > 1}
     texts = {L.link_text(t.text) for t in lk.tasks.values()} | clauses
-    assert inner.sizes == [len(texts)]                         # tasks and clauses: one call, each text once
+    task_texts = {L.link_text(t.text) for t in lk.tasks.values()}
+    assert inner.sizes == [len(task_texts)]                    # the add embeds the task texts, one call, each once
+    lk.links()                                                 # scoring a pair embeds the clauses, in one call
+    assert len(inner.sizes) == 2 and sum(inner.sizes) == len(texts)   # each text once in all
     from kehoach import SAMPLES
     c.add([str(sorted(SAMPLES.glob("*.txt"))[2])], progress=False)
     inner.sizes.clear()
