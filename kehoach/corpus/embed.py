@@ -313,6 +313,7 @@ class CachedEmbedder:
         self.progress = progress
         self._mem: dict[tuple[str, str], np.ndarray] = {}
         self._conn: sqlite3.Connection | None = None
+        self._readonly = bool(getattr(corpus, "readonly", False))   # look up, never write
         if corpus is None:
             return
         if isinstance(corpus, (str, Path)):
@@ -367,21 +368,26 @@ class CachedEmbedder:
         items = list(items)
         for k, v in items:
             self._mem[(kind, k)] = v
-        if self._conn is None or not items:
+        if self._conn is None or not items or self._readonly:
             return
         rows = [(self.name, kind, k, self.dim, np.asarray(v, np.float32).tobytes()) for k, v in items]
         sql = "INSERT OR IGNORE INTO embed_cache(model, kind, sha1, dim, vec) VALUES (?,?,?,?,?)"
         conn = self._conn
-        if conn.in_transaction:            # the caller's transaction: it commits
-            conn.executemany(sql, rows)
-            return
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(sql, rows)
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+            if conn.in_transaction:            # the caller's transaction: it commits
+                conn.executemany(sql, rows)
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(sql, rows)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        except Exception as e:                 # a read-only store (the server's GETs): vectors stay in memory
+            if "readonly" not in str(e).replace("-", "").replace(" ", "").lower():
+                raise
+            self._readonly = True
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
