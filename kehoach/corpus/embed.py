@@ -384,8 +384,9 @@ class CachedEmbedder:
                 conn.rollback()
                 raise
             conn.commit()
-        except Exception as e:                 # a read-only store (the server's GETs): vectors stay in memory
-            if "readonly" not in str(e).replace("-", "").replace(" ", "").lower():
+        except sqlite3.OperationalError as e:  # a read-only store (the server's GETs): vectors stay in memory
+            from kehoach.corpus.backend import is_readonly_write
+            if not is_readonly_write(e):
                 raise
             self._readonly = True
 

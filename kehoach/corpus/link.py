@@ -724,6 +724,7 @@ class Linker:
         # tasks of 2+ clauses whose clause vectors are not computed yet: only scoring a pair needs them
         # (``_clause_matrix``), finding candidates does not, so an add embeds only the task texts
         self._clauses_pending: set[str] = set()
+        self._from_snapshot = False     # loaded from ``link_index``: caches of the corpus size are recomputed
         self._feats: dict[tuple[str, str], np.ndarray] = {}
         self._probs: dict[tuple[str, str], float] = {}
         self.actions: dict[str, tuple[str, ...]] = {}       # key -> action verbs
@@ -929,16 +930,14 @@ class Linker:
         """The clause vectors of every task still without them, in one call to the embedder (one
         length-sorted pass; a cached embedder finds the ones embedded before): the first pair
         scored pays for all, as when ``add`` embedded them."""
-        keys = [k for k in self.tasks if k in self._clauses_pending]
+        keys = [k for k in self.tasks if k in self._clauses_pending]      # ``remove`` drops the others
         per = [split_clauses(self.tasks[k].text) for k in keys]
-        flat = [c for cs in per for c in cs]
-        vecs = self.embedder.embed_passages(list(dict.fromkeys(flat))) if flat else None
-        if vecs is not None:
-            at = {t: i for i, t in enumerate(dict.fromkeys(flat))}
+        at = {c: i for i, c in enumerate(dict.fromkeys(c for cs in per for c in cs))}
+        if at:
+            vecs = self.embedder.embed_passages(list(at))
             for k, cs in zip(keys, per):
                 self.clause_vectors[k] = np.asarray(vecs[[at[c] for c in cs]], dtype=np.float32)
         self._clauses_pending.difference_update(keys)
-        self._clauses_pending.difference_update([k for k in self._clauses_pending if k not in self.tasks])
 
     def clause_cosine(self, a: str, b: str) -> float:
         """The best cosine over pairs of clauses (a task of one clause is its own vector)."""
@@ -1106,7 +1105,7 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
     try:
         _embed_one_pass(emb, fresh)
         linker.add(fresh, search=False)
-        if getattr(linker, "_from_snapshot", False):
+        if linker._from_snapshot:
             from kehoach.corpus import link_index
             link_index.fresh_caches(linker)     # IDF and features of this corpus size, as a full rebuild
             linker._from_snapshot = False

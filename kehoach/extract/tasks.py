@@ -36,8 +36,17 @@ def is_non_task(text: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _closing_patterns():
-    return [re.compile(r[0], re.I) for r in rows("closing_tasks.tsv")]
+def _closing_patterns() -> dict[str, list[re.Pattern]]:
+    """``closing_tasks.tsv``: kind ("opener" of a closing paragraph, "report" sentence in it) -> patterns."""
+    out: dict[str, list[re.Pattern]] = {"opener": [], "report": []}
+    for kind, pat in rows("closing_tasks.tsv"):
+        out[kind].append(re.compile(pat, re.I))
+    return out
+
+
+def is_closing(text: str) -> bool:
+    """Does the paragraph open a plan's closing ("Trên đây là Kế hoạch ...")?"""
+    return any(p.match(text) for p in _closing_patterns()["opener"])
 
 
 _SENTENCE = re.compile(r"[^.]+(?:\.(?!\d)|$)")
@@ -52,7 +61,7 @@ def closing_task(text: str) -> Optional[tuple[str, int, list[str]]]:
         sent = m.group(0).strip()
         if not sent:
             continue
-        if m.start() > 0 and "báo cáo" in sent.lower() and any(p.match(sent) for p in _closing_patterns()):
+        if m.start() > 0 and "báo cáo" in sent.lower() and any(p.match(sent) for p in _closing_patterns()["report"]):
             return sent, m.start() + (len(m.group(0)) - len(m.group(0).lstrip())), owners
         if m.start() > 0 and not owners:
             owners = own.leading_owner(sent)[0] or []
@@ -251,7 +260,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             continue
         text = n.text.strip()
         assignment = n.is_heading  # past the check above, a heading here is a whole assignment (_owner_sentence)
-        if not assignment and text.startswith("Trên đây là"):
+        if not assignment and is_closing(text):
             closing = closing_task(text)
             if closing is not None:
                 ctext, cstart, clead = closing

@@ -122,17 +122,18 @@ def _cmd_cites(args) -> int | None:
     """"kế hoạch nào căn cứ Luật Việc làm" / "plans citing 30/2020/NĐ-CP": answered from the stored
     legal references of each plan (``Corpus.refs``); None when the query is not of that shape."""
     from kehoach.search.question import cited_law, plans_citing
-    if args.literal or cited_law(args.query) is None:
+    law = None if args.literal else cited_law(args.query)
+    if law is None:
         return None
     from kehoach.corpus.home import resolve_home
     from kehoach.corpus.store import Corpus
     with Corpus(resolve_home(args.home)) as c:
         plans = plans_citing(c, args.query)
     if args.format == "json":
-        return _write_json({"query": args.query, "cites": cited_law(args.query), "plans": plans})
+        return _write_json({"query": args.query, "cites": law, "plans": plans})
     out = sys.stdout
     if not plans:
-        out.write(f"không có kế hoạch nào căn cứ {cited_law(args.query)}\n")
+        out.write(f"không có kế hoạch nào căn cứ {law}\n")
         return 0
     for n, p in enumerate(plans[:args.limit], 1):
         out.write(f"{n:2}. {p['number'] or '(không số)'}\n")

@@ -299,10 +299,9 @@ def registry_report(corpus, as_of: Optional[str] = None, embedder: Any = None) -
 
 
 def _is_readonly_write(e: BaseException) -> bool:
-    """A write refused by a read-only connection (sqlite3), or a schema upgrade refused by the store."""
-    import sqlite3
-    msg = str(e)
-    return (isinstance(e, sqlite3.OperationalError) and "readonly" in msg) or "needs an upgrade" in msg
+    """A write refused by a read-only connection, or a schema upgrade refused by the store."""
+    from kehoach.corpus.backend import is_readonly_write
+    return is_readonly_write(e) or "needs an upgrade" in str(e)
 
 
 def legal_report(corpus, plan_id: int, as_of: Optional[str | Any] = None) -> dict:
