@@ -9,16 +9,18 @@ nothing conflicts (symbol, date, province) and, for a local or yearless symbol, 
 from __future__ import annotations
 
 import datetime as _dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Optional
 
-from kehoach.corpus.legal.derive import apply_facts, locate_refs, trim_refs, where
+from kehoach.corpus.legal.derive import PlanFacts, apply_plan_facts, locate_refs, plan_facts, trim_refs, where
 from kehoach.corpus.legal.registry import LegalDoc, Registry, Resolution, _day_of
 from kehoach.corpus.legal.rules import body_fate, is_period_type, period_end, title_after
 from kehoach.corpus.legal.symbols import (date_prefix_agrees, doc_type, load_tsv, merger_of,
                                           place_relation, province_in, symbol_key, symbol_year, to_date)
-from kehoach.models import Extraction, LegalRef, Task
+from kehoach.models import DocumentInfo, Extraction, LegalRef, Task
 
 TASK_TEXT = 160
 
@@ -63,24 +65,36 @@ def _merger_evidence(d: LegalDoc, prov: Optional[str]) -> dict:
                     f"{m.old} merged into {m.new} from {m.since} ({m.source})"}
 
 
-def _corpus_index(corpus: Iterable[PlanInput]) -> dict[str, list[Extraction]]:
-    idx: dict[str, list[Extraction]] = {}
+@dataclass(frozen=True)
+class CorpusFacts:
+    """What ``check`` reads from the whole corpus, small enough to keep per corpus generation: the facts its
+    plans state (``derive.plan_facts``) and, by ký hiệu, the plans' own documents (the cited-plan titles)."""
+    facts: tuple[PlanFacts, ...]
+    documents: dict[str, tuple[tuple[DocumentInfo, str], ...]]     # symbol key -> ((document, source), ...)
+
+
+def corpus_facts(corpus: Iterable[PlanInput]) -> CorpusFacts:
+    facts, docs = [], {}
     for p in corpus:
-        if p.extraction.document.number:
-            idx.setdefault(symbol_key(p.extraction.document.number), []).append(p.extraction)
-    return idx
+        p = _prepared(p)
+        f = plan_facts(p.extraction, p.text)
+        if f is not None:
+            facts.append(f)
+        d = p.extraction.document
+        if d.number:
+            docs.setdefault(symbol_key(d.number), []).append((d, p.extraction.source))
+    return CorpusFacts(tuple(facts), {k: tuple(v) for k, v in docs.items()})
 
 
-def _period_scope(ref: LegalRef, text: Optional[str], idx: dict[str, list[Extraction]], source: str):
+def _period_scope(ref: LegalRef, text: Optional[str], docs: dict[str, tuple[tuple[DocumentInfo, str], ...]], source: str):
     """(end, title, where) of the cited plan's time scope: its own title when it is in the corpus, else
     the citation's titles (the extraction's and the words after the citation: the latest end wins,
     so a title cut short can never end the scope early). (None, None, None) when no title names one."""
-    for ex in idx.get(symbol_key(ref.symbol), ()):
-        d = ex.document
+    for d, src in docs.get(symbol_key(ref.symbol), ()):
         if compatible_doc(d.date, d.issuer, ref):
             title = (d.issued_plan or {}).get("title") or d.title
             if title:
-                return period_end(title), title, f"{ex.source} (title)"
+                return period_end(title), title, f"{src} (title)"
     found = []
     sp = ref.span
     if ref.title:
@@ -125,7 +139,7 @@ def _task_brief(t: Task) -> dict:
     return {"id": t.id, "lead": list(t.lead), "text": text}
 
 
-def check_plan(p: PlanInput, reg: Registry, as_of: _dt.date, idx: dict[str, list[Extraction]]) -> dict:
+def check_plan(p: PlanInput, reg: Registry, as_of: _dt.date, docs: dict[str, tuple[tuple[DocumentInfo, str], ...]]) -> dict:
     ex = p.extraction
     groups: dict[tuple, list[LegalRef]] = {}
     for r in ex.legal_refs:
@@ -168,7 +182,7 @@ def check_plan(p: PlanInput, reg: Registry, as_of: _dt.date, idx: dict[str, list
                 if res.last_known:
                     entry["last_known"] = res.last_known
             if entry["status"] in ("unknown", "in_force", "amended", "partly_expired") and is_period_type(typ):
-                end, title, at = _period_scope(ref, p.text, idx, ex.source)
+                end, title, at = _period_scope(ref, p.text, docs, ex.source)
                 if end is not None and as_of > end:
                     entry.update(status="period_ended", since=(end + _dt.timedelta(days=1)).isoformat())
                     entry["evidence"] = entry["evidence"] + [{"kind": "rule", "where": at,
@@ -215,15 +229,16 @@ def _prepared(p: PlanInput) -> PlanInput:
 
 
 def check(plans: list[PlanInput], registry: Registry, as_of: _dt.date,
-          corpus: Optional[list[PlanInput]] = None) -> dict:
+          corpus: Optional[list[PlanInput]] = None, *, known: Optional[CorpusFacts] = None) -> dict:
     """The legal-basis report for ``plans`` on ``as_of``. ``corpus`` (default: the plans) is what the
-    corpus-derived facts and the cited-plan titles are read from; the registry is not modified."""
+    corpus-derived facts and the cited-plan titles are read from, or ``known``, its ``corpus_facts``
+    read before; the registry is not modified."""
     plans = [_prepared(p) for p in plans]
-    corpus = plans if corpus is None else [_prepared(p) for p in corpus]
+    if known is None:
+        known = corpus_facts(plans if corpus is None else corpus)
     reg = registry.copy()
-    apply_facts(reg, ((p.extraction, p.text) for p in corpus))
-    idx = _corpus_index(corpus)
-    out = [check_plan(p, reg, as_of, idx) for p in plans]
+    apply_plan_facts(reg, known.facts)
+    out = [check_plan(p, reg, as_of, known.documents) for p in plans]
     summary = summarize([p["refs"] for p in out], [(p["source"], p["number"]) for p in out])
     summary.update(plans=len(out), bodies=sum(len(p["bodies"]) for p in out))
     return {"as_of": as_of.isoformat(), "plans": out, "summary": summary}
@@ -311,6 +326,26 @@ def has_tables(conn) -> bool:
     return got == set(LEGAL_TABLES)
 
 
+_KNOWN: "OrderedDict[tuple, CorpusFacts]" = OrderedDict()
+_KNOWN_LOCK = threading.Lock()
+
+
+def stored_facts(corpus) -> CorpusFacts:
+    """``corpus_facts`` of a stored corpus, read once per corpus generation (every add, replace or remove
+    bumps it) and kept for the few homes a process serves: a page view reads one plan, not the corpus."""
+    key = (str(corpus.home), int(corpus.generation()))
+    with _KNOWN_LOCK:
+        if key in _KNOWN:
+            _KNOWN.move_to_end(key)
+            return _KNOWN[key]
+    known = corpus_facts(PlanInput(corpus.extraction(p.id), corpus.text(p.id)) for p in corpus.plans())
+    with _KNOWN_LOCK:
+        _KNOWN[key] = known
+        while len(_KNOWN) > 4:
+            _KNOWN.popitem(last=False)
+    return known
+
+
 def plan_report(corpus, plan_id: int, day: _dt.date) -> dict:
     """The legal report of one plan of ``corpus`` (a ``kehoach.corpus.store.Corpus``) on ``day``, as the web
     page shows it: the summary, then the cited documents with the problems first, each with its status code,
@@ -320,12 +355,10 @@ def plan_report(corpus, plan_id: int, day: _dt.date) -> dict:
     conn = corpus.conn
     tables = has_tables(conn)
     reg = Registry.load(conn) if tables else Registry()
-    infos = corpus.plans()
-    everything = {p.id: PlanInput(corpus.extraction(p.id), corpus.text(p.id)) for p in infos}
-    if plan_id not in everything:
+    if corpus.plan(plan_id) is None:
         from kehoach.errors import KehoachError
         raise KehoachError(f"plan {plan_id}: no such plan in {corpus.home}")
-    rep = check([everything[plan_id]], reg, day, corpus=list(everything.values()))
+    rep = check([PlanInput(corpus.extraction(plan_id), corpus.text(plan_id))], reg, day, known=stored_facts(corpus))
     p = rep["plans"][0]
     if not tables:
         note = "chưa nhập bảng tình trạng văn bản nào (kehoach legal import): tình trạng chỉ từ chính văn bản của kế hoạch"

@@ -17,7 +17,7 @@ from typing import Iterable, Optional
 
 from kehoach.corpus.legal.registry import Change, LegalDoc, Registry, Relation, StatusFact
 from kehoach.corpus.legal.symbols import cited_start, doc_type, load_tsv, province_in
-from kehoach.models import Extraction, LegalRef, Span
+from kehoach.models import DocumentInfo, Extraction, LegalRef, Span
 
 WINDOW = 160          # characters read after a citation for a status statement
 GAP = 80              # longest text between two citations that can state a relation between them
@@ -184,28 +184,51 @@ def ref_doc(reg: Registry, ref: LegalRef, source: str, change: Optional[Change] 
                       date_issued=ref.date, title=ref.title, source=source, change=change)
 
 
+@dataclass(frozen=True)
+class PlanFacts:
+    """What one plan states about the documents it cites, with what putting it in a Registry needs:
+    small enough to keep for a whole corpus (``check.corpus_facts``) instead of its extractions."""
+    source: str
+    document: DocumentInfo
+    refs: dict                           # LegalRef id -> LegalRef, the refs the facts name
+    statuses: tuple[DerivedStatus, ...]
+    relations: tuple[DerivedRelation, ...]
+
+
+def plan_facts(ex: Extraction, text: Optional[str]) -> Optional[PlanFacts]:
+    """``derive_facts`` of one plan, None when it states nothing."""
+    statuses, relations = derive_facts(ex, text)
+    if not statuses and not relations:
+        return None
+    named = {s.ref for s in statuses} | {r.object for r in relations} | {r.subject for r in relations if r.subject}
+    return PlanFacts(ex.source, ex.document, {r.id: r for r in ex.legal_refs if r.id in named},
+                     tuple(statuses), tuple(relations))
+
+
 def apply_facts(reg: Registry, plans: Iterable[tuple[Extraction, Optional[str]]]) -> Change:
     """Add to ``reg`` what the plans state (evidence kind "corpus"). Call it on a ``Registry.copy()``
     so the imported registry stays as imported."""
+    return apply_plan_facts(reg, (f for f in (plan_facts(ex, text) for ex, text in plans) if f is not None))
+
+
+def apply_plan_facts(reg: Registry, facts: Iterable[PlanFacts]) -> Change:
+    """``apply_facts`` from facts derived before (``plan_facts``)."""
     change = Change()
-    for ex, text in plans:
-        statuses, relations = derive_facts(ex, text)
-        if not statuses and not relations:
-            continue
-        refs = {r.id: r for r in ex.legal_refs}
-        seen = ex.document.date
-        for s in statuses:
+    for f in facts:
+        refs = f.refs
+        seen = f.document.date
+        for s in f.statuses:
             d = ref_doc(reg, refs[s.ref], s.where, change)
             reg.add_fact(StatusFact(d.id, s.status, None, seen, s.where, s.words, kind="corpus"), change)
-        for rel in relations:
+        for rel in f.relations:
             obj = ref_doc(reg, refs[rel.object], rel.where, change)
             if rel.subject is not None:
                 subj = ref_doc(reg, refs[rel.subject], rel.where, change)
                 reg.add_relation(Relation(subj.id, rel.kind, obj.id, None, rel.where, rel.words, "corpus"), change)
-            elif ex.document.number:
-                doc = ex.document
+            elif f.document.number:
+                doc = f.document
                 subj = reg.upsert(doc.number, type=doc_type(doc.number, doc.type), issuer=doc.issuer, province=province_in(doc.issuer),
-                                  date_issued=doc.date, title=doc.title, source=ex.source, change=change)
+                                  date_issued=doc.date, title=doc.title, source=f.source, change=change)
                 reg.add_relation(Relation(subj.id, rel.kind, obj.id, doc.date, rel.where, rel.words, "corpus"), change)
             else:
                 status = {"replaces": "replaced", "abolishes": "abolished", "amends": "amended"}[rel.kind]
