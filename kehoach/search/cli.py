@@ -120,22 +120,22 @@ def _write_json(obj) -> int:
 
 def _cmd_cites(args) -> int | None:
     """"kế hoạch nào căn cứ Luật Việc làm" / "plans citing 30/2020/NĐ-CP": answered from the stored
-    legal references of each plan (``Corpus.refs``); None when the query is not of that shape."""
-    from kehoach.search.question import cited_law, plans_citing
-    law = None if args.literal else cited_law(args.query)
-    if law is None:
+    legal references of each plan (``question.cites_answer``); None when the query is not of that shape."""
+    from kehoach.search.question import cited_law, cites_answer
+    if args.literal or cited_law(args.query) is None:
         return None
     from kehoach.corpus.home import resolve_home
     from kehoach.corpus.store import Corpus
     with Corpus(resolve_home(args.home)) as c:
-        plans = plans_citing(c, args.query)
+        res = cites_answer(c, args.query)
+    res.plans = res.plans[:args.limit]
     if args.format == "json":
-        return _write_json({"query": args.query, "cites": law, "plans": plans})
+        return _write_json(res.to_dict())
     out = sys.stdout
-    if not plans:
-        out.write(f"không có kế hoạch nào căn cứ {law}\n")
+    if res.empty:
+        out.write(res.empty + "\n")
         return 0
-    for n, p in enumerate(plans[:args.limit], 1):
+    for n, p in enumerate(res.plans, 1):
         out.write(f"{n:2}. {p['number'] or '(không số)'}\n")
         for r in p["refs"][:3]:
             out.write(f"    căn cứ: {r.get('text')}\n")

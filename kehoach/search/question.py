@@ -563,8 +563,12 @@ EXTRA_WEIGHT = 1.0         # an extra retrieval text's lexical run, in the fused
 
 
 def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid", literal: bool = False,
-        as_of: Optional[_dt.date] = None, extra=None, owners: bool = True):
+        as_of: Optional[_dt.date] = None, extra=None, owners: bool = True, corpus=None):
     """Search with the query's own filters; a query that is only filters lists the matching tasks.
+
+    ``corpus`` (the corpus store the index was built from): a "which plans cite law L" question
+    ("kế hoạch nào căn cứ Luật Đất đai", "plans citing 30/2020/NĐ-CP") is answered from its stored
+    legal references, as a ``CitesResult``; without it such a question is searched as words.
 
     ``extra``: a function from the text left to search to more texts, or (text, weight) pairs (the domain
     words of ``kehoach.search.who.expansions``), each searched lexically with the same filters and fused
@@ -574,6 +578,11 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
     from kehoach.search import tasks as T
     if literal:
         return index.search(query, limit=limit, filters=filters, mode=mode)
+    if corpus is not None:
+        cites = cites_answer(corpus, query)
+        if cites is not None:
+            cites.plans = cites.plans[:limit]
+            return cites
     u = understand(query, as_of or _dt.date.today(), owners=owners)
     day = as_of or (_dt.date.fromisoformat(u.as_of) if u.as_of else _dt.date.today())
     f = merged_filters(u, filters)
@@ -649,17 +658,63 @@ _LAW_HEAD = re.compile(r"^(?:luat|bo luat|nghi dinh|nghi quyet|quyet dinh|thong 
 _CITE_SYMBOL = re.compile(r"\d+(?:/\d{4})?[/-][a-z0-9đ/-]+")
 
 
-def cited_law(question: str) -> Optional[str]:
-    """The law a "which plans cite L" question asks about, folded ("luat viec lam", "30/2020/nd-cp"),
-    or None when the question is not of that shape."""
-    f = " ".join(fold_keep_offsets(question.strip(" ?")).split())
+def _cited(question: str) -> Optional[tuple[str, str]]:
+    """(the law folded, the law as the question writes it), or None (see ``cited_law``)."""
+    import unicodedata
+    raw = " ".join(unicodedata.normalize("NFC", question or "").strip(" ?").split())
+    f = fold_keep_offsets(raw)
     m = _CITE_ASK.search(f)
     if not m:
         return None
     law = m.group("law").strip(" ?.,;:")
     if not (_LAW_HEAD.match(law) or _CITE_SYMBOL.search(law)):   # "kế hoạch căn cứ vào tình hình ..." is not one
         return None
-    return law
+    written = raw[m.start("law"):m.end("law")].strip(" ?.,;:") if len(f) == len(raw) else law
+    return law, written
+
+
+def cited_law(question: str) -> Optional[str]:
+    """The law a "which plans cite L" question asks about, folded ("luat viec lam", "30/2020/nd-cp"),
+    or None when the question is not of that shape."""
+    c = _cited(question)
+    return c[0] if c else None
+
+
+@dataclass
+class CitesResult:
+    """The answer to "which plans cite law L": the plans whose stored legal references cite it, each
+    with the references as evidence (``plans_citing``). Shaped as a ``SearchResult`` for its callers:
+    ``hits`` is empty, ``mode`` is "cites", ``notes()`` says what was understood."""
+    query: str
+    law: str                                   # folded ("luat dat dai")
+    written: str                               # as the question writes it ("Luật Đất đai")
+    plans: list[dict]
+    mode: str = "cites"
+    hits: list = field(default_factory=list)
+
+    @property
+    def empty(self) -> str:
+        return "" if self.plans else f"không có kế hoạch nào căn cứ {self.written}"
+
+    @property
+    def understood(self) -> dict:
+        return {"raw": self.query, "cites": self.written, "notes": self.notes(), "empty": self.empty or None}
+
+    def notes(self) -> list[str]:
+        return [f"kế hoạch căn cứ {self.written}"]
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "mode": self.mode, "cites": self.law, "cites_written": self.written,
+                "plans": self.plans, "hits": [], "understood": self.understood,
+                "notes": ["lọc: " + "; ".join(self.notes())]}
+
+
+def cites_answer(corpus, question: str) -> Optional[CitesResult]:
+    """``plans_citing`` as a result (None when the question is not a "which plans cite L" one)."""
+    c = _cited(question)
+    if c is None:
+        return None
+    return CitesResult(question, c[0], c[1], plans_citing(corpus, question) or [])
 
 
 def plans_citing(corpus, question: str) -> Optional[list[dict]]:
@@ -683,5 +738,6 @@ def plans_citing(corpus, question: str) -> Optional[list[dict]]:
             if ok:
                 hits.append(r)
         if hits:
-            out.append({"plan_id": p.id, "number": p.number, "refs": hits})
+            out.append({"plan_id": p.id, "number": p.number, "type": p.type, "title": p.title,
+                        "issuer": p.issuer, "date": p.date, "province": p.province, "refs": hits})
     return out

@@ -723,7 +723,12 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None, toke
                    mode: str = Query("hybrid", pattern="^(hybrid|lexical|dense)$"),
                    literal: bool = Query(False, description="no filters read from the query"),
                    f: Filters = Depends(filter_params)):
-        from kehoach.search.question import ask
+        from kehoach.search.question import ask, cited_law, cites_answer
+        if not literal and cited_law(q) is not None and not isinstance(backend, MemoryBackend):
+            # "kế hoạch nào căn cứ Luật Đất đai": the plans whose stored legal references cite the law
+            res = backend.call(cites_answer, q)
+            res.plans = res.plans[:limit]
+            return res.to_dict()
         return ask(backend.index(), q, limit=limit, filters=f, mode=mode, literal=literal).to_dict()
 
     @app.get("/api/who", summary="Which bodies own the tasks about a topic")

@@ -204,6 +204,22 @@ function renderHits(hits) {
   $("#results").hidden = false;
 }
 
+function renderCites(plans) {
+  const ol = $("#cite-plans");
+  ol.replaceChildren();
+  for (const p of plans) {
+    const href = `#/plan/${encodeURIComponent(p.plan_id)}`;
+    const refs = el("ul", { class: "refs" });
+    for (const r of (p.refs || []).slice(0, 3)) refs.append(el("li", { class: "ref", text: "căn cứ: " + (r.text || r.symbol || "") }));
+    const label = [p.number || "(không số)", p.province, p.date ? fmtDate(p.date) : ""].filter(Boolean).join(" · ");
+    ol.append(el("li", { class: "hit cite" },
+      el("p", { class: "plan-line" }, el("a", { href, class: "open-plan", text: label })),
+      p.title ? el("p", { class: "snippet", text: p.title }) : null,
+      refs));
+  }
+  $("#cites").hidden = plans.length === 0;
+}
+
 async function runSearch(params) {
   const q = params.get("q");
   show("search-view");
@@ -215,9 +231,17 @@ async function runSearch(params) {
       getJSON("/api/search?" + params.toString()),
       getJSON("/api/who?" + params.toString()),
     ]);
+    const notes = (res.notes || []).join(" ");
+    if (res.mode === "cites") {                 // "kế hoạch nào căn cứ Luật ...": plans, not tasks
+      $("#who").hidden = true; $("#results").hidden = true;
+      renderCites(res.plans || []);
+      const empty = (res.understood || {}).empty;
+      setStatus(res.plans.length ? `${res.plans.length} kế hoạch căn cứ ${res.cites_written}` : empty);
+      return;
+    }
+    $("#cites").hidden = true;
     renderOwners(who.owners || []);
     renderHits(res.hits || []);
-    const notes = (res.notes || []).join(" ");
     setStatus((res.hits.length ? `${res.hits.length} kết quả cho “${q}”` : `Không tìm thấy kết quả cho “${q}”`)
               + (notes ? ` — ${notes}` : ""));
   } catch (e) {
