@@ -560,6 +560,39 @@ def _post(u: Understood, f, as_of: _dt.date):
 
 
 EXTRA_WEIGHT = 1.0         # an extra retrieval text's lexical run, in the fused score (as one RRF list)
+RESTORED_SHARE = 2 / 3     # the share of an unaccented query's words the corpus must know to restore around the rest
+
+
+def restore_around(index, text: str) -> Optional[str]:
+    """An unaccented query written back with diacritics from the corpus's words around the words the
+    corpus never used: "So Noi vu chu tri gi" -> "Sở Nội vụ chủ trì gi" (the index restores a query
+    only when it knows every word, so one unknown word, a typo or a name would leave it all folded).
+    None when the query has diacritics, the index restores it whole, or fewer than ``RESTORED_SHARE``
+    of its words are known (an English question stays as typed)."""
+    from kehoach.search.text import has_diacritics, restore_diacritics
+    lex = getattr(index, "lexical", None)
+    if not text or lex is None or has_diacritics(text) or not hasattr(lex, "folded_words"):
+        return None
+    toks = folded_tokens(text)
+    words = lex.folded_words()
+    if len(toks) < 2 or restore_diacritics(toks, words) is not None:
+        return None
+    out, i, known = [], 0, 0
+    while i < len(toks):
+        for j in range(len(toks), i, -1):       # the longest run from i the corpus knows
+            r = restore_diacritics(toks[i:j], words)
+            if r is not None:
+                out.append(r)
+                known += j - i
+                i = j
+                break
+        else:
+            out.append(toks[i])                 # a word the corpus never used stays as typed
+            i += 1
+    if known < RESTORED_SHARE * len(toks):
+        return None
+    restored = " ".join(out)
+    return restored if has_diacritics(restored) else None
 
 
 def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid", literal: bool = False,
@@ -577,7 +610,8 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
     from kehoach.search.hybrid import MAX_LIMIT, Hit, SearchResult, check_query
     from kehoach.search import tasks as T
     if literal:
-        return index.search(query, limit=limit, filters=filters, mode=mode)
+        return _searched_as(index.search(restore_around(index, query) or query, limit=limit, filters=filters,
+                                         mode=mode), query)
     if corpus is not None:
         cites = cites_answer(corpus, query)
         if cites is not None:
@@ -594,7 +628,8 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
     keep, provinces = _post(u, f, day)
     if u.text and folded_tokens(u.text):
         depth = limit if keep is None else MAX_LIMIT
-        runs = [index.search(u.text, limit=depth, filters=replace(f, province=p), mode=mode)
+        text = restore_around(index, u.text) or u.text
+        runs = [index.search(text, limit=depth, filters=replace(f, province=p), mode=mode)
                 for p in (provinces or [f.province])]
         res = runs[0]
         more = [t if isinstance(t, tuple) else (t, EXTRA_WEIGHT) for t in (extra(u.text) if extra else [])]
@@ -622,7 +657,7 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
             seen.add(h.doc.key)
             hits.append(h)
         res.hits = hits[:limit]
-        res.query = replace(res.query, raw=query)
+        res.query = replace(res.query, raw=query, restored=res.query.restored or text != u.text)
     else:
         pq = check_query(query)
         docs = index.select(replace(f, province=None) if provinces else f)   # decodes only the selected records
@@ -636,6 +671,13 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
         u.empty = "không có nhiệm vụ nào khớp bộ lọc: " + "; ".join(u.notes)
         u.notes.append("không có nhiệm vụ nào khớp bộ lọc")
     res.understood = u.to_dict() if u.notes else None
+    return res
+
+
+def _searched_as(res, query: str):
+    """``res`` as the answer to ``query`` (its retrieval text may be the query restored around unknown words)."""
+    if res.query.raw != query:
+        res.query = replace(res.query, raw=query, restored=True)
     return res
 
 
