@@ -783,3 +783,59 @@ def plans_citing(corpus, question: str) -> Optional[list[dict]]:
             out.append({"plan_id": p.id, "number": p.number, "type": p.type, "title": p.title,
                         "issuer": p.issuer, "date": p.date, "province": p.province, "refs": hits})
     return out
+
+
+# ---------------------------------------------------------------- heading paths of tasks
+
+HEADING_SEP = " › "
+
+
+def heading_path(section: Optional[str], context: Optional[str]) -> str:
+    """The headings a task sits under, outermost first, each with its number when the outline path
+    ``section`` has one per heading: ("IV.1", "PHÂN CÔNG NHIỆM VỤ > Sở Công Thương") ->
+    "IV. PHÂN CÔNG NHIỆM VỤ › 1. Sở Công Thương"; the headings alone when the counts differ (a
+    heading without a number, a task numbered below its headings)."""
+    heads = [h.strip() for h in (context or "").split(" > ") if h.strip()]
+    nums = [n for n in (section or "").split(".") if n]
+    if not heads:
+        return ""
+    if len(nums) == len(heads):
+        heads = [h if re.match(re.escape(n) + r"[.)/:\s]", h) else f"{n}. {h}" for n, h in zip(nums, heads)]
+    return HEADING_SEP.join(heads)
+
+
+def extraction_headings(ex) -> dict[str, str]:
+    """task id -> its heading path, for one ``Extraction``."""
+    return {t.id: heading_path(t.section, getattr(t, "context", "")) for t in ex.tasks}
+
+
+def heading_paths(corpus, plan_ids) -> dict[int, dict[str, str]]:
+    """plan id -> {task id -> heading path}, from the stored extractions of ``corpus`` (the search
+    index keeps the outline number of a task's section, not its headings' words)."""
+    out = {}
+    for pid in dict.fromkeys(int(p) for p in plan_ids):
+        try:
+            out[pid] = extraction_headings(corpus.extraction(pid))
+        except Exception:               # a plan removed since the index was built: no headings
+            out[pid] = {}
+    return out
+
+
+def add_headings(answer: dict, paths: dict[int, dict[str, str]]) -> dict:
+    """``answer`` (a search or who result as a dict) with ``heading_path`` on every hit and evidence task."""
+    def put(t: dict, pid) -> None:
+        if pid is not None:
+            t["heading_path"] = paths.get(int(pid), {}).get(t.get("task_id"), "")
+    for h in answer.get("hits") or []:
+        put(h, (h.get("plan") or {}).get("id"))
+    for o in answer.get("owners") or []:
+        for t in o.get("tasks") or []:
+            put(t, t.get("plan_id"))
+    return answer
+
+
+def answer_plan_ids(answer: dict) -> list[int]:
+    """The plans a search or who answer (as a dict) shows tasks of."""
+    ids = [(h.get("plan") or {}).get("id") for h in answer.get("hits") or []]
+    ids += [t.get("plan_id") for o in answer.get("owners") or [] for t in o.get("tasks") or []]
+    return [int(i) for i in dict.fromkeys(ids) if i is not None]

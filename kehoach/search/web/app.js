@@ -192,6 +192,7 @@ function renderHits(hits) {
     fact("Chủ trì:", (h.lead || []).join("; "));
     fact("Phối hợp:", (h.support || []).join("; "));
     fact("Thời hạn:", fmtDeadline(h.deadline));
+    fact("Mục:", h.heading_path || h.section);
     if (h.kind === "indicator") fact("Loại:", "chỉ tiêu");
     const page = h.span && h.span.page ? ` · trang ${h.span.page}` : "";
     const href = `#/plan/${encodeURIComponent(h.plan.id)}?task=${encodeURIComponent(h.task_id)}`;
