@@ -42,3 +42,80 @@ def test_cli_search_answers_which_plans_cite(corpus, capsys):
     assert out[0] == " 1. 2820/QĐ-UBND" and out[1].startswith("    căn cứ: Luật Đất đai")
     assert main(["--home", str(corpus.home), "search", "kế hoạch nào căn cứ Luật Việc làm", "--mode", "lexical"]) == 0
     assert capsys.readouterr().out.startswith("không có kế hoạch nào căn cứ")
+
+
+def test_ask_answers_which_plans_cite_with_the_corpus(corpus):
+    from kehoach.search.question import CitesResult, ask
+    from kehoach.search.service import open_index
+    idx = open_index(corpus.home, dense=False, corpus=corpus)
+    res = ask(idx, "kế hoạch nào căn cứ Luật Đất đai?", mode="lexical", corpus=corpus)
+    assert isinstance(res, CitesResult) and res.written == "Luật Đất đai"
+    d = res.to_dict()
+    assert d["mode"] == "cites" and d["hits"] == [] and [p["number"] for p in d["plans"]] == ["2820/QĐ-UBND"]
+    assert d["plans"][0]["title"] and all("Luật Đất đai" in r["text"] for r in d["plans"][0]["refs"])
+    none = ask(idx, "kế hoạch nào căn cứ Luật Việc làm", mode="lexical", corpus=corpus)
+    assert none.plans == [] and none.empty == "không có kế hoạch nào căn cứ Luật Việc làm"
+    # without the corpus, or literal, the question is searched as words: task hits
+    plain = ask(idx, "kế hoạch nào căn cứ Luật Đất đai", mode="lexical")
+    assert not isinstance(plain, CitesResult)
+    assert not isinstance(ask(idx, "kế hoạch nào căn cứ Luật Đất đai", mode="lexical", literal=True, corpus=corpus),
+                          CitesResult)
+    # any other question goes on to the task search
+    assert ask(idx, "ai chủ trì khắc phục môi trường sau lũ", mode="lexical", corpus=corpus).hits
+
+
+def _server(corpus):
+    from fastapi.testclient import TestClient
+    from kehoach.search.server import CorpusBackend, create_app
+    backend = CorpusBackend(corpus.home, embedder=None)
+    return backend, TestClient(create_app(backend, allowed_hosts=["testserver"]), raise_server_exceptions=False)
+
+
+def test_server_search_answers_which_plans_cite(corpus):
+    backend, client = _server(corpus)
+    try:
+        r = client.get("/api/search", params={"q": "kế hoạch nào căn cứ Luật Đất đai", "mode": "lexical"})
+        assert r.status_code == 200, r.text
+        d = r.json()
+        assert d["mode"] == "cites" and [p["number"] for p in d["plans"]] == ["2820/QĐ-UBND"]
+        assert d["notes"] == ["lọc: kế hoạch căn cứ Luật Đất đai"]
+        sym = client.get("/api/search", params={"q": "plans citing 200/2023/NĐ-CP", "mode": "lexical"}).json()
+        assert "0129/KH-UBND" in [p["number"] for p in sym["plans"]]
+        empty = client.get("/api/search", params={"q": "kế hoạch nào căn cứ Luật Việc làm", "mode": "lexical"}).json()
+        assert empty["plans"] == [] and empty["understood"]["empty"] == "không có kế hoạch nào căn cứ Luật Việc làm"
+        lit = client.get("/api/search", params={"q": "kế hoạch nào căn cứ Luật Đất đai", "mode": "lexical",
+                                                 "literal": "true"}).json()
+        assert lit["mode"] == "lexical" and "plans" not in lit
+    finally:
+        backend.close()
+
+
+@pytest.mark.slow
+def test_page_lists_the_plans_citing_a_law(corpus):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    from kehoach.search.server import CorpusBackend, create_app
+    from tests.shared import serve_in_thread
+    from tests.test_web import chrome
+    backend = CorpusBackend(corpus.home, embedder=None)
+    gen = serve_in_thread(create_app(backend))
+    url = next(gen)
+    drv = chrome()
+    try:
+        wait = WebDriverWait(drv, 30)
+        drv.get(url + "/#/search?q=" + "kế hoạch nào căn cứ Luật Đất đai&mode=lexical")
+        wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#cite-plans li")))
+        items = drv.find_elements(By.CSS_SELECTOR, "#cite-plans li.cite")
+        assert len(items) == 1 and "2820/QĐ-UBND" in items[0].text and "căn cứ: Luật Đất đai" in items[0].text
+        assert not drv.find_element(By.ID, "results").is_displayed()
+        assert "1 kế hoạch căn cứ Luật Đất đai" in drv.find_element(By.ID, "status").text
+        items[0].find_element(By.CSS_SELECTOR, "a.open-plan").click()
+        wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#plan-text span.task")))
+        drv.get(url + "/#/search?q=" + "kế hoạch nào căn cứ Luật Việc làm&mode=lexical")
+        wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "không có kế hoạch nào căn cứ Luật Việc làm"))
+        assert not drv.find_element(By.ID, "cites").is_displayed()
+    finally:
+        drv.quit()
+        next(gen, None)
+        backend.close()

@@ -310,3 +310,29 @@ def test_owner_evidence_carries_plan_section_and_coverage(index):
     t = owners[0].tasks[0]
     assert owners[0].body == "Sở Công Thương" and t["plan_number"] == "0129/KH-UBND"
     assert t["section"] and 0 < t["coverage"] <= 1
+
+
+# ---------------------------------------------------------------- the plan's coordinator ("(qua Sở X)")
+
+def test_coordinator_is_the_body_reports_go_through(index):
+    from kehoach.search.who import coordinators
+    by_number = lambda n: [d for d in index.docs if d.plan.get("number") == n]
+    flood = coordinators(by_number("0129/KH-UBND"))
+    assert [n for n, _ in flood] == ["Sở Công Thương"]
+    assert "(qua Sở Công Thương)" in flood[0][1].text
+    assert coordinators(by_number("06/CT-UBND")) == []          # a directive that names no such body
+
+
+@slow
+def test_who_leads_the_plans_own_subject_finds_its_coordinator(index):
+    """"cấp phát nhu yếu phẩm cho người dân vùng lũ" is the flood plan's own subject (its title): the body
+    its reports go through (Sở Công Thương) is named though no task of it says "nhu yếu phẩm"."""
+    res = who(index, "ai chủ trì cấp phát nhu yếu phẩm cho người dân vùng lũ ở Đắk Lắk", mode="lexical",
+              understand=True)
+    top = [o.body for o in res.owners[:3]]
+    assert "Sở Công Thương" in top, top
+    sct = next(o for o in res.owners if o.body == "Sở Công Thương")
+    assert any(t["role"] == "coordinator" and "(qua Sở Công Thương)" in t["text"] for t in sct.tasks)
+    # a question about one task, not the plan's subject, keeps its owner first
+    res = who(index, "ai chủ trì tổ chức bếp ăn cộng đồng tại các điểm sơ tán", mode="lexical", understand=True)
+    assert not any(t["role"] == "coordinator" for o in res.owners[:1] for t in o.tasks)

@@ -106,10 +106,26 @@ def _empty_note(understood) -> str:
     return (understood or {}).get("empty") or ""
 
 
-def _evidence(plan: str, section: str, cov: float | None) -> str:
-    bits = [f"kế hoạch {plan}" if plan else "", f"mục {section}" if section else "",
+def _evidence(plan: str, section: str, cov: float | None, heading: str = "") -> str:
+    """"căn cứ: kế hoạch 0129/KH-UBND · mục IV. PHÂN CÔNG NHIỆM VỤ › 1. Sở Công Thương · độ phủ 80%"
+    (the heading path when the stored extraction has it, else the outline number)."""
+    bits = [f"kế hoạch {plan}" if plan else "", f"mục {heading or section}" if heading or section else "",
             f"độ phủ {cov:.0%}" if cov is not None else ""]
     return "căn cứ: " + " · ".join(b for b in bits if b)
+
+
+def _headings(args, plan_ids) -> dict[int, dict[str, str]]:
+    """plan id -> {task id -> heading path} from the home's stored extractions (``question.heading_paths``)."""
+    from kehoach.corpus.home import resolve_home
+    from kehoach.corpus.store import Corpus
+    from kehoach.search.question import heading_paths
+    if not plan_ids:
+        return {}
+    try:
+        with Corpus(resolve_home(args.home)) as c:
+            return heading_paths(c, plan_ids)
+    except Exception:                    # evidence without headings rather than no answer
+        return {}
 
 
 def _write_json(obj) -> int:
@@ -120,22 +136,22 @@ def _write_json(obj) -> int:
 
 def _cmd_cites(args) -> int | None:
     """"kế hoạch nào căn cứ Luật Việc làm" / "plans citing 30/2020/NĐ-CP": answered from the stored
-    legal references of each plan (``Corpus.refs``); None when the query is not of that shape."""
-    from kehoach.search.question import cited_law, plans_citing
-    law = None if args.literal else cited_law(args.query)
-    if law is None:
+    legal references of each plan (``question.cites_answer``); None when the query is not of that shape."""
+    from kehoach.search.question import cited_law, cites_answer
+    if args.literal or cited_law(args.query) is None:
         return None
     from kehoach.corpus.home import resolve_home
     from kehoach.corpus.store import Corpus
     with Corpus(resolve_home(args.home)) as c:
-        plans = plans_citing(c, args.query)
+        res = cites_answer(c, args.query)
+    res.plans = res.plans[:args.limit]
     if args.format == "json":
-        return _write_json({"query": args.query, "cites": law, "plans": plans})
+        return _write_json(res.to_dict())
     out = sys.stdout
-    if not plans:
-        out.write(f"không có kế hoạch nào căn cứ {law}\n")
+    if res.empty:
+        out.write(res.empty + "\n")
         return 0
-    for n, p in enumerate(plans[:args.limit], 1):
+    for n, p in enumerate(res.plans, 1):
         out.write(f"{n:2}. {p['number'] or '(không số)'}\n")
         for r in p["refs"][:3]:
             out.write(f"    căn cứ: {r.get('text')}\n")
@@ -151,8 +167,10 @@ def cmd_search(args) -> int:
     from kehoach.search.question import ask
     res = ask(_index(args), args.query, limit=args.limit, filters=f, mode=args.mode, literal=args.literal)
     out = sys.stdout
+    from kehoach.search.question import add_headings
+    heads = _headings(args, [h.doc.plan_id for h in res.hits])
     if args.format == "json":
-        return _write_json(res.to_dict())
+        return _write_json(add_headings(res.to_dict(), heads))
     if res.notes():
         out.write("lọc: " + "; ".join(res.notes()) + "   (--literal: bỏ lọc)\n")
     if _empty_note(res.understood):
@@ -174,7 +192,8 @@ def cmd_search(args) -> int:
         if d.deadline:
             out.write(f"    thời hạn: {_fmt_deadline(d.deadline)}\n")
         out.write("    " + _evidence(d.plan.get("number") or "(không số)", d.section,
-                                     coverage(qwords, d.text) if qwords else None) + "\n")
+                                     coverage(qwords, d.text) if qwords else None,
+                                     heads.get(int(d.plan_id), {}).get(d.task_id, "")) + "\n")
     return 0
 
 
@@ -184,8 +203,10 @@ def cmd_who(args) -> int:
     f = filters_from_args(args)
     res = who(_index(args), args.query, limit=args.limit, filters=f, mode=args.mode, understand=not args.literal)
     out = sys.stdout
+    from kehoach.search.question import add_headings
+    heads = _headings(args, [t["plan_id"] for o in res.owners for t in o.tasks[:3 if args.format != "json" else None]])
     if args.format == "json":
-        return _write_json(res.to_dict())
+        return _write_json(add_headings(res.to_dict(), heads))
     if res.search.notes():
         out.write("lọc: " + "; ".join(res.search.notes()) + "   (--literal: bỏ lọc)\n")
     if _empty_note(res.search.understood):
@@ -201,7 +222,8 @@ def cmd_who(args) -> int:
             plan = " · ".join(x for x in (t.get("plan_number") or "(không số)", t.get("province")) if x)
             out.write(f"    - [{plan}] {t['task_id']} {text}\n")
             out.write("      " + _evidence(t.get("plan_number") or "(không số)", t.get("section") or "",
-                                           t.get("coverage")) + "\n")
+                                           t.get("coverage"), heads.get(int(t["plan_id"]), {}).get(t["task_id"], ""))
+                      + "\n")
     return 0
 
 

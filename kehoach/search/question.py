@@ -560,11 +560,48 @@ def _post(u: Understood, f, as_of: _dt.date):
 
 
 EXTRA_WEIGHT = 1.0         # an extra retrieval text's lexical run, in the fused score (as one RRF list)
+RESTORED_SHARE = 2 / 3     # the share of an unaccented query's words the corpus must know to restore around the rest
+
+
+def restore_around(index, text: str) -> Optional[str]:
+    """An unaccented query written back with diacritics from the corpus's words around the words the
+    corpus never used: "So Noi vu chu tri gi" -> "Sở Nội vụ chủ trì gi" (the index restores a query
+    only when it knows every word, so one unknown word, a typo or a name would leave it all folded).
+    None when the query has diacritics, the index restores it whole, or fewer than ``RESTORED_SHARE``
+    of its words are known (an English question stays as typed)."""
+    from kehoach.search.text import has_diacritics, restore_diacritics
+    lex = getattr(index, "lexical", None)
+    if not text or lex is None or has_diacritics(text) or not hasattr(lex, "folded_words"):
+        return None
+    toks = folded_tokens(text)
+    words = lex.folded_words()
+    if len(toks) < 2 or restore_diacritics(toks, words) is not None:
+        return None
+    out, i, known = [], 0, 0
+    while i < len(toks):
+        for j in range(len(toks), i, -1):       # the longest run from i the corpus knows
+            r = restore_diacritics(toks[i:j], words)
+            if r is not None:
+                out.append(r)
+                known += j - i
+                i = j
+                break
+        else:
+            out.append(toks[i])                 # a word the corpus never used stays as typed
+            i += 1
+    if known < RESTORED_SHARE * len(toks):
+        return None
+    restored = " ".join(out)
+    return restored if has_diacritics(restored) else None
 
 
 def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid", literal: bool = False,
-        as_of: Optional[_dt.date] = None, extra=None, owners: bool = True):
+        as_of: Optional[_dt.date] = None, extra=None, owners: bool = True, corpus=None):
     """Search with the query's own filters; a query that is only filters lists the matching tasks.
+
+    ``corpus`` (the corpus store the index was built from): a "which plans cite law L" question
+    ("kế hoạch nào căn cứ Luật Đất đai", "plans citing 30/2020/NĐ-CP") is answered from its stored
+    legal references, as a ``CitesResult``; without it such a question is searched as words.
 
     ``extra``: a function from the text left to search to more texts, or (text, weight) pairs (the domain
     words of ``kehoach.search.who.expansions``), each searched lexically with the same filters and fused
@@ -573,7 +610,13 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
     from kehoach.search.hybrid import MAX_LIMIT, Hit, SearchResult, check_query
     from kehoach.search import tasks as T
     if literal:
-        return index.search(query, limit=limit, filters=filters, mode=mode)
+        return _searched_as(index.search(restore_around(index, query) or query, limit=limit, filters=filters,
+                                         mode=mode), query)
+    if corpus is not None:
+        cites = cites_answer(corpus, query)
+        if cites is not None:
+            cites.plans = cites.plans[:limit]
+            return cites
     u = understand(query, as_of or _dt.date.today(), owners=owners)
     day = as_of or (_dt.date.fromisoformat(u.as_of) if u.as_of else _dt.date.today())
     f = merged_filters(u, filters)
@@ -585,7 +628,8 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
     keep, provinces = _post(u, f, day)
     if u.text and folded_tokens(u.text):
         depth = limit if keep is None else MAX_LIMIT
-        runs = [index.search(u.text, limit=depth, filters=replace(f, province=p), mode=mode)
+        text = restore_around(index, u.text) or u.text
+        runs = [index.search(text, limit=depth, filters=replace(f, province=p), mode=mode)
                 for p in (provinces or [f.province])]
         res = runs[0]
         more = [t if isinstance(t, tuple) else (t, EXTRA_WEIGHT) for t in (extra(u.text) if extra else [])]
@@ -613,7 +657,7 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
             seen.add(h.doc.key)
             hits.append(h)
         res.hits = hits[:limit]
-        res.query = replace(res.query, raw=query)
+        res.query = replace(res.query, raw=query, restored=res.query.restored or text != u.text)
     else:
         pq = check_query(query)
         docs = index.select(replace(f, province=None) if provinces else f)   # decodes only the selected records
@@ -627,6 +671,13 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
         u.empty = "không có nhiệm vụ nào khớp bộ lọc: " + "; ".join(u.notes)
         u.notes.append("không có nhiệm vụ nào khớp bộ lọc")
     res.understood = u.to_dict() if u.notes else None
+    return res
+
+
+def _searched_as(res, query: str):
+    """``res`` as the answer to ``query`` (its retrieval text may be the query restored around unknown words)."""
+    if res.query.raw != query:
+        res.query = replace(res.query, raw=query, restored=True)
     return res
 
 
@@ -649,17 +700,63 @@ _LAW_HEAD = re.compile(r"^(?:luat|bo luat|nghi dinh|nghi quyet|quyet dinh|thong 
 _CITE_SYMBOL = re.compile(r"\d+(?:/\d{4})?[/-][a-z0-9đ/-]+")
 
 
-def cited_law(question: str) -> Optional[str]:
-    """The law a "which plans cite L" question asks about, folded ("luat viec lam", "30/2020/nd-cp"),
-    or None when the question is not of that shape."""
-    f = " ".join(fold_keep_offsets(question.strip(" ?")).split())
+def _cited(question: str) -> Optional[tuple[str, str]]:
+    """(the law folded, the law as the question writes it), or None (see ``cited_law``)."""
+    import unicodedata
+    raw = " ".join(unicodedata.normalize("NFC", question or "").strip(" ?").split())
+    f = fold_keep_offsets(raw)
     m = _CITE_ASK.search(f)
     if not m:
         return None
     law = m.group("law").strip(" ?.,;:")
     if not (_LAW_HEAD.match(law) or _CITE_SYMBOL.search(law)):   # "kế hoạch căn cứ vào tình hình ..." is not one
         return None
-    return law
+    written = raw[m.start("law"):m.end("law")].strip(" ?.,;:") if len(f) == len(raw) else law
+    return law, written
+
+
+def cited_law(question: str) -> Optional[str]:
+    """The law a "which plans cite L" question asks about, folded ("luat viec lam", "30/2020/nd-cp"),
+    or None when the question is not of that shape."""
+    c = _cited(question)
+    return c[0] if c else None
+
+
+@dataclass
+class CitesResult:
+    """The answer to "which plans cite law L": the plans whose stored legal references cite it, each
+    with the references as evidence (``plans_citing``). Shaped as a ``SearchResult`` for its callers:
+    ``hits`` is empty, ``mode`` is "cites", ``notes()`` says what was understood."""
+    query: str
+    law: str                                   # folded ("luat dat dai")
+    written: str                               # as the question writes it ("Luật Đất đai")
+    plans: list[dict]
+    mode: str = "cites"
+    hits: list = field(default_factory=list)
+
+    @property
+    def empty(self) -> str:
+        return "" if self.plans else f"không có kế hoạch nào căn cứ {self.written}"
+
+    @property
+    def understood(self) -> dict:
+        return {"raw": self.query, "cites": self.written, "notes": self.notes(), "empty": self.empty or None}
+
+    def notes(self) -> list[str]:
+        return [f"kế hoạch căn cứ {self.written}"]
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "mode": self.mode, "cites": self.law, "cites_written": self.written,
+                "plans": self.plans, "hits": [], "understood": self.understood,
+                "notes": ["lọc: " + "; ".join(self.notes())]}
+
+
+def cites_answer(corpus, question: str) -> Optional[CitesResult]:
+    """``plans_citing`` as a result (None when the question is not a "which plans cite L" one)."""
+    c = _cited(question)
+    if c is None:
+        return None
+    return CitesResult(question, c[0], c[1], plans_citing(corpus, question) or [])
 
 
 def plans_citing(corpus, question: str) -> Optional[list[dict]]:
@@ -683,5 +780,62 @@ def plans_citing(corpus, question: str) -> Optional[list[dict]]:
             if ok:
                 hits.append(r)
         if hits:
-            out.append({"plan_id": p.id, "number": p.number, "refs": hits})
+            out.append({"plan_id": p.id, "number": p.number, "type": p.type, "title": p.title,
+                        "issuer": p.issuer, "date": p.date, "province": p.province, "refs": hits})
     return out
+
+
+# ---------------------------------------------------------------- heading paths of tasks
+
+HEADING_SEP = " › "
+
+
+def heading_path(section: Optional[str], context: Optional[str]) -> str:
+    """The headings a task sits under, outermost first, each with its number when the outline path
+    ``section`` has one per heading: ("IV.1", "PHÂN CÔNG NHIỆM VỤ > Sở Công Thương") ->
+    "IV. PHÂN CÔNG NHIỆM VỤ › 1. Sở Công Thương"; the headings alone when the counts differ (a
+    heading without a number, a task numbered below its headings)."""
+    heads = [h.strip() for h in (context or "").split(" > ") if h.strip()]
+    nums = [n for n in (section or "").split(".") if n]
+    if not heads:
+        return ""
+    if len(nums) == len(heads):
+        heads = [h if re.match(re.escape(n) + r"[.)/:\s]", h) else f"{n}. {h}" for n, h in zip(nums, heads)]
+    return HEADING_SEP.join(heads)
+
+
+def extraction_headings(ex) -> dict[str, str]:
+    """task id -> its heading path, for one ``Extraction``."""
+    return {t.id: heading_path(t.section, getattr(t, "context", "")) for t in ex.tasks}
+
+
+def heading_paths(corpus, plan_ids) -> dict[int, dict[str, str]]:
+    """plan id -> {task id -> heading path}, from the stored extractions of ``corpus`` (the search
+    index keeps the outline number of a task's section, not its headings' words)."""
+    out = {}
+    for pid in dict.fromkeys(int(p) for p in plan_ids):
+        try:
+            out[pid] = extraction_headings(corpus.extraction(pid))
+        except Exception:               # a plan removed since the index was built: no headings
+            out[pid] = {}
+    return out
+
+
+def add_headings(answer: dict, paths: dict[int, dict[str, str]]) -> dict:
+    """``answer`` (a search or who result as a dict) with ``heading_path`` on every hit and evidence task."""
+    def put(t: dict, pid) -> None:
+        if pid is not None:
+            t["heading_path"] = paths.get(int(pid), {}).get(t.get("task_id"), "")
+    for h in answer.get("hits") or []:
+        put(h, (h.get("plan") or {}).get("id"))
+    for o in answer.get("owners") or []:
+        for t in o.get("tasks") or []:
+            put(t, t.get("plan_id"))
+    return answer
+
+
+def answer_plan_ids(answer: dict) -> list[int]:
+    """The plans a search or who answer (as a dict) shows tasks of."""
+    ids = [(h.get("plan") or {}).get("id") for h in answer.get("hits") or []]
+    ids += [t.get("plan_id") for o in answer.get("owners") or [] for t in o.get("tasks") or []]
+    return [int(i) for i in dict.fromkeys(ids) if i is not None]

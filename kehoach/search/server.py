@@ -279,6 +279,20 @@ class MemoryBackend:
 
 # ---------------------------------------------------------------- optional stages
 
+def with_headings(backend, answer: dict) -> dict:
+    """A search or who answer (a dict) with the heading path of each task it shows (``question.add_headings``):
+    from the stored extractions (one read per plan shown), or the in-memory ones."""
+    from kehoach.search.question import add_headings, answer_plan_ids, extraction_headings, heading_paths
+    ids = answer_plan_ids(answer)
+    if not ids:
+        return answer
+    if isinstance(backend, MemoryBackend):
+        paths = {i: extraction_headings(backend.extractions[i]) for i in ids if i in backend.extractions}
+    else:
+        paths = backend.call(heading_paths, ids)
+    return add_headings(answer, paths)
+
+
 def _today() -> str:
     import datetime as _dt
     return _dt.date.today().isoformat()
@@ -723,14 +737,21 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None, toke
                    mode: str = Query("hybrid", pattern="^(hybrid|lexical|dense)$"),
                    literal: bool = Query(False, description="no filters read from the query"),
                    f: Filters = Depends(filter_params)):
-        from kehoach.search.question import ask
-        return ask(backend.index(), q, limit=limit, filters=f, mode=mode, literal=literal).to_dict()
+        from kehoach.search.question import ask, cited_law, cites_answer
+        if not literal and cited_law(q) is not None and not isinstance(backend, MemoryBackend):
+            # "kế hoạch nào căn cứ Luật Đất đai": the plans whose stored legal references cite the law
+            res = backend.call(cites_answer, q)
+            res.plans = res.plans[:limit]
+            return res.to_dict()
+        return with_headings(backend, ask(backend.index(), q, limit=limit, filters=f, mode=mode,
+                                          literal=literal).to_dict())
 
     @app.get("/api/who", summary="Which bodies own the tasks about a topic")
     def api_who(q: str = Q, limit: int = Query(10, ge=1, le=50), literal: bool = False,
                 f: Filters = Depends(filter_params)):
         from kehoach.search.who import who
-        return who(backend.index(), q, limit=limit, filters=f, understand=not literal).to_dict()
+        return with_headings(backend, who(backend.index(), q, limit=limit, filters=f,
+                                          understand=not literal).to_dict())
 
     task_query = _task_query_dependency()
 

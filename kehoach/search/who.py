@@ -322,17 +322,45 @@ def is_owner(name: str) -> bool:
     return bool(n) and not _YEARS.match(n) and not is_boilerplate(n) and any(c.isalpha() for c in n)
 
 
+COORDINATOR_WEIGHT = 2.0     # the plan's coordinator ("(qua Sở X)"), as a share of the best owner's score, times the question's coverage of the plan's title; tuned on the tune split of eval_who.py (0.5 / 1.0 / 1.5 / 2.0 / 3.0)
+TITLE_COVERAGE = 0.4         # ... counted only when the question covers this much of the plan's title
+
+
+@lru_cache(maxsize=1)
+def _via_re() -> re.Pattern:
+    """"(qua Sở Công Thương)", "(thông qua Văn phòng UBND tỉnh)" (the "via" words of who_words.tsv)."""
+    import unicodedata
+    words = sorted({unicodedata.normalize("NFC", p) for k, p in read_tsv(WHO_WORDS) if k == "via"}, key=len, reverse=True)
+    return re.compile(r"\(\s*(?:" + "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
+                      + r")\s+(?P<o>[^()]{3,120}?)\s*\)", re.IGNORECASE)
+
+
+def coordinators(docs) -> list[tuple[str, object]]:
+    """The bodies a plan's tasks send its reports through ("báo cáo ... UBND tỉnh (qua Sở Công Thương)"),
+    most named first, each with the first task that names it: the body that coordinates the plan."""
+    from kehoach.search.question import is_body_name
+    seen: dict[str, list] = {}
+    for d in docs:
+        for m in _via_re().finditer(d.text or ""):
+            name = " ".join(m["o"].split()).rstrip(".,;")
+            if is_body_name(name) and is_owner(name):
+                seen.setdefault(body_key(name), [name, d, 0])[2] += 1
+    return [(n, d) for n, d, _ in sorted(seen.values(), key=lambda x: -x[2])]
+
+
 def _named(key: str, query_key: str) -> bool:
     return bool(key) and len(key.split()) >= 2 and f" {key} " in f" {query_key} "
 
 
 def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5, *,
                 role: str = "lead", question: Optional[str] = None, expand: bool = True,
-                english: Optional[bool] = None) -> list[Owner]:
+                english: Optional[bool] = None, coordinators_of: Optional[dict] = None) -> list[Owner]:
     """Aggregate the hits of ``result`` into ranked owners (pure; no index access).
 
     ``role``: the role asked for ("lead" | "support", see ``asked_role``); ``question``: the text the
-    hits were retrieved for (default: the result's retrieval text), for coverage and named bodies."""
+    hits were retrieved for (default: the result's retrieval text), for coverage and named bodies;
+    ``coordinators_of``: plan id -> ``coordinators`` of that plan: when the question covers a plan's title
+    (it asks about the plan's own subject), the plan's coordinator is an owner candidate too."""
     acc: dict[str, dict] = {}
     top = max((h.score for h in result.hits), default=0.0) or 1.0
     qtext = question if question is not None else result.query.text
@@ -375,6 +403,30 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5, *,
                 a["plans"].setdefault(d.plan_id, {k2: d.plan.get(k2) for k2 in
                                                   ("id", "number", "type", "issuer", "date", "title", "province",
                                                    "source")})
+    if coordinators_of and role == "lead" and result.hits:
+        best = max((max(a["parts"].values()) for a in acc.values() if a["parts"]), default=1.0)
+        plans = {h.doc.plan_id: h.doc.plan for h in result.hits}
+        for pid, cands in coordinators_of.items():
+            title = (plans.get(pid) or {}).get("title") or ""
+            tcov = max(0.0 if eng else coverage(qwords, title), concept_coverage(cs, title, eng)) if title else 0.0
+            if tcov < TITLE_COVERAGE:
+                continue
+            for name, d in cands[:1]:
+                k = body_key(name)
+                a = acc.setdefault(k, {"names": {}, "score": 0.0, "roles": {"lead": 0.0, "support": 0.0},
+                                       "tasks": [], "plans": {}, "parts": {}})
+                s = best * COORDINATOR_WEIGHT * tcov
+                a["parts"][f"coordinator:{pid}"] = s
+                a["roles"]["lead"] += s
+                a["names"][name] = a["names"].get(name, 0) + 1
+                if len(a["tasks"]) < evidence and all(t["key"] != d.key for t in a["tasks"]):
+                    a["tasks"].append({"key": d.key, "source": d.source, "task_id": d.task_id, "role": "coordinator",
+                                       "section": d.section, "coverage": round(tcov, 3), "text": d.text,
+                                       "deadline": d.deadline, "plan_id": d.plan_id,
+                                       "plan_number": d.plan.get("number"), "province": d.plan.get("province"),
+                                       "score": round(s, 6)})
+                a["plans"].setdefault(pid, {k2: d.plan.get(k2) for k2 in
+                                            ("id", "number", "type", "issuer", "date", "title", "province", "source")})
     owners = []
     for a in acc.values():
         parts = sorted(a["parts"].values(), reverse=True)
@@ -406,7 +458,25 @@ def who(index: SearchIndex, query: str, *, limit: int = 10, depth: int = DEPTH,
         more = expansions(res.query.text, eng)
         if more:
             res = _fused(index, res, more, depth, filters)
-    return WhoResult(res.query.raw, rank_owners(res, limit, role=asked_role(query), expand=expand, english=eng), res)
+    role = asked_role(query)
+    coord = _plan_coordinators(index, res) if role == "lead" and COORDINATOR_WEIGHT > 0 else None
+    return WhoResult(res.query.raw, rank_owners(res, limit, role=role, expand=expand, english=eng,
+                                                coordinators_of=coord), res)
+
+
+def _plan_coordinators(index: SearchIndex, res: SearchResult) -> dict:
+    """plan id -> ``coordinators`` of it, for the plans of the hits (all of each plan's tasks are read)."""
+    ids = list(dict.fromkeys(h.doc.plan_id for h in res.hits))
+    if not ids:
+        return {}
+    want = set(ids)
+    by_plan: dict = {}
+    numbers = {h.doc.plan_id: h.doc.plan.get("number") for h in res.hits}
+    for pid in ids:
+        num = numbers.get(pid)
+        docs = index.select(Filters(plan=num)) if num else []
+        by_plan[pid] = coordinators(d for d in docs if d.plan_id in want and d.plan_id == pid)
+    return {p: c for p, c in by_plan.items() if c}
 
 
 def _fused(index: SearchIndex, res: SearchResult, texts: list, depth: int, filters) -> SearchResult:

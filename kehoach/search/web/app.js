@@ -192,6 +192,7 @@ function renderHits(hits) {
     fact("Chủ trì:", (h.lead || []).join("; "));
     fact("Phối hợp:", (h.support || []).join("; "));
     fact("Thời hạn:", fmtDeadline(h.deadline));
+    fact("Mục:", h.heading_path || h.section);
     if (h.kind === "indicator") fact("Loại:", "chỉ tiêu");
     const page = h.span && h.span.page ? ` · trang ${h.span.page}` : "";
     const href = `#/plan/${encodeURIComponent(h.plan.id)}?task=${encodeURIComponent(h.task_id)}`;
@@ -202,6 +203,22 @@ function renderHits(hits) {
         el("a", { href, class: "open-plan", text: "Xem văn bản" }))));
   }
   $("#results").hidden = false;
+}
+
+function renderCites(plans) {
+  const ol = $("#cite-plans");
+  ol.replaceChildren();
+  for (const p of plans) {
+    const href = `#/plan/${encodeURIComponent(p.plan_id)}`;
+    const refs = el("ul", { class: "refs" });
+    for (const r of (p.refs || []).slice(0, 3)) refs.append(el("li", { class: "ref", text: "căn cứ: " + (r.text || r.symbol || "") }));
+    const label = [p.number || "(không số)", p.province, p.date ? fmtDate(p.date) : ""].filter(Boolean).join(" · ");
+    ol.append(el("li", { class: "hit cite" },
+      el("p", { class: "plan-line" }, el("a", { href, class: "open-plan", text: label })),
+      p.title ? el("p", { class: "snippet", text: p.title }) : null,
+      refs));
+  }
+  $("#cites").hidden = plans.length === 0;
 }
 
 async function runSearch(params) {
@@ -215,9 +232,17 @@ async function runSearch(params) {
       getJSON("/api/search?" + params.toString()),
       getJSON("/api/who?" + params.toString()),
     ]);
+    const notes = (res.notes || []).join(" ");
+    if (res.mode === "cites") {                 // "kế hoạch nào căn cứ Luật ...": plans, not tasks
+      $("#who").hidden = true; $("#results").hidden = true;
+      renderCites(res.plans || []);
+      const empty = (res.understood || {}).empty;
+      setStatus(res.plans.length ? `${res.plans.length} kế hoạch căn cứ ${res.cites_written}` : empty);
+      return;
+    }
+    $("#cites").hidden = true;
     renderOwners(who.owners || []);
     renderHits(res.hits || []);
-    const notes = (res.notes || []).join(" ");
     setStatus((res.hits.length ? `${res.hits.length} kết quả cho “${q}”` : `Không tìm thấy kết quả cho “${q}”`)
               + (notes ? ` — ${notes}` : ""));
   } catch (e) {
