@@ -138,7 +138,7 @@ class Corpus:
         from kehoach.search.hybrid import Filters
         from kehoach.search.question import ask
         return ask(self.index(mode), query, limit=limit, filters=Filters(**filters).validate(), mode=mode,
-                   literal=literal).to_dict()
+                   literal=literal, corpus=self.store).to_dict()
 
     def who(self, query: str, *, limit: int = 10, mode: str = "hybrid", literal: bool = False,
             **filters: Any) -> dict:

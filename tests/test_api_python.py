@@ -51,6 +51,15 @@ def test_tasks_search_who(corpus):
     assert owners[0]["body"] == "Sở Nội vụ"
 
 
+def test_search_answers_which_plans_cite_a_document(corpus):
+    res = corpus.search("kế hoạch nào căn cứ Thông tư 01/2013/TT-BXD", mode="lexical")
+    assert res["mode"] == "cites" and res["hits"] == [] and len(res["plans"]) == 1
+    assert res["plans"][0]["title"].startswith("Khắc phục tồn tại, hạn chế Chỉ số cải cách")
+    assert [r["text"] for r in res["plans"][0]["refs"]] == ["Thông tư số 01/2013/TT-BXD"]
+    none = corpus.search("kế hoạch nào căn cứ Luật Việc làm", mode="lexical")
+    assert none["plans"] == [] and none["understood"]["empty"] == "không có kế hoạch nào căn cứ Luật Việc làm"
+
+
 def test_registry_and_legal_check(corpus, tmp_path):
     from tests.test_registry import HashEmbedder
     out = tmp_path / "reg.csv"
