@@ -224,7 +224,9 @@ function renderCites(plans) {
 async function runSearch(params) {
   const q = params.get("q");
   show("search-view");
-  if (!q) { $("#who").hidden = true; $("#results").hidden = true; setStatus(""); return; }
+  // the last search's answer is hidden at once: it must not stand, clickable, beside a new question
+  $("#who").hidden = true; $("#results").hidden = true; $("#cites").hidden = true;
+  if (!q) { setStatus(""); return; }
   fillForm(params);
   setStatus("Đang tìm…");
   try {
