@@ -26,13 +26,48 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT = 1
+FORMAT = 2
 DIR_NAME = "links"
 FILE_NAME = "linker.pkl"
 # the Lexicon's caches that depend on the corpus size or on other tasks: never saved
 _LEX_CACHES = ("_vec", "_idf", "_mass", "_plan_vec", "_plan_sim")
 # the Linker's attributes that are not state (objects of this process, or caches)
 _LINKER_SKIP = ("embedder", "segmenter", "model", "index", "lex", "candidates", "_feats", "_probs", "_reason")
+
+
+def plan_prints(corpus) -> dict[str, str]:
+    """plan key (``LinkTask.plan``) -> what changes when its tasks change (content hash, last write,
+    task count): one row per plan, never per task (the search index's ``plan_fingerprints``)."""
+    rows = corpus.conn.execute("SELECT id, sha256, updated_at, added_at, task_count FROM plans").fetchall()
+    return {str(pid): f"{sha}|{upd or added}|{n}" for pid, sha, upd, added, n in rows}
+
+
+def plans_to_add(linker, prints: dict[str, str]) -> list[int] | None:
+    """The plans of ``prints`` (the corpus now) that ``linker`` (kept or loaded) lacks, when every
+    plan it holds tasks of is still in the corpus unchanged; None (rebuild) when one was replaced or
+    removed, or the linker does not know which plans it was built from. O(plans), never O(tasks)."""
+    held = getattr(linker, "_plan_prints", None)
+    if held is None:
+        return None
+    for plan, fp in held.items():
+        if prints.get(plan) != fp and linker._plan_tasks.get(plan, 0) > 0:
+            return None
+    return sorted(int(p) for p, fp in prints.items() if held.get(p) != fp)
+
+
+def searched_before(conn, embedder: str, keys) -> tuple[set[str], int]:
+    """Of ``keys``, those already searched with ``embedder`` (the store's ``link_searched``), and how
+    many keys are marked searched in all (one COUNT: the caller checks it against the tasks it holds,
+    so that a task left unsearched, or a stale mark, falls back to the full comparison)."""
+    keys = list(keys)
+    done: set[str] = set()
+    for i in range(0, len(keys), 500):
+        part = keys[i:i + 500]
+        q = ",".join("?" * len(part))
+        done.update(k for (k,) in conn.execute(
+            f"SELECT key FROM link_searched WHERE embedder=? AND key IN ({q})", (embedder, *part)))
+    total = conn.execute("SELECT COUNT(*) FROM link_searched WHERE embedder=?", (embedder,)).fetchone()[0]
+    return done, int(total)
 
 
 def snapshot_path(corpus) -> Path | None:
