@@ -62,8 +62,12 @@ def instrument() -> None:
     _timed(store, "ingest_and_extract", "reading + extraction")
 
 
-def _home_of(n: int, keep: Path, shared: Path) -> Path:
-    """``keep/home<n>``: built on the first call (minutes at 100k), reused after."""
+def _home_of(n: int, keep: Path, shared: Path, unsearched: bool = False) -> Path:
+    """``keep/home<n>``: built on the first call (minutes at 100k), reused after. ``unsearched``:
+    the link build does not search the old tasks' neighbours (they are marked searched, with no
+    candidate pairs stored): what the add of one plan does is the same (it searches only its own
+    tasks and never reads the stored pairs back), and the build takes minutes instead of the
+    hour and more of 100k lexical neighbour searches on this machine."""
     import random
     home = keep / f"home{n}"
     ready = home / "links" / "linker.pkl"
@@ -78,8 +82,14 @@ def _home_of(n: int, keep: Path, shared: Path) -> Path:
         shutil.rmtree(home, ignore_errors=True)
         bench_search.make_home(home, bench_search.seed_docs(shared), n, random.Random(7))
     t0 = time.perf_counter()
-    with Corpus(home) as c:
-        lk = link.linker_for_corpus(c, progress=True)
+    search = link.Linker.search
+    if unsearched:
+        link.Linker.search = lambda self, keys: []
+    try:
+        with Corpus(home) as c:
+            lk = link.linker_for_corpus(c, progress=True)
+    finally:
+        link.Linker.search = search
     print(f"home: link build of {len(lk.tasks)} tasks in {time.perf_counter() - t0:.0f} s", flush=True)
     return home
 
@@ -89,7 +99,7 @@ def one_plan(args) -> int:
     import shutil
     import subprocess
     keep = Path(args.keep)
-    home = _home_of(args.into, keep, Path(args.shared))
+    home = _home_of(args.into, keep, Path(args.shared), args.unsearched)
     plan = Path(args.shared) / args.plan
     run = keep / f"run{args.into}"
     for attempt in range(args.repeat):
@@ -129,6 +139,8 @@ def main(argv=None) -> int:
                     help="with --into: where the home of N tasks is built once and kept")
     ap.add_argument("--plan", default="real/web/159-KH-UBND__d40513a8.txt",
                     help="with --into: the plan to add, under the shared folder")
+    ap.add_argument("--unsearched", action="store_true",
+                    help="with --into, when building the home: do not search the old tasks' neighbours")
     ap.add_argument("--repeat", type=int, default=1, help="with --into: runs (each into a fresh copy)")
     args = ap.parse_args(argv)
     if args.engine:
