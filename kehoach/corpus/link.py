@@ -1113,7 +1113,7 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
             fresh.append(t)
     whole = plan_ids is None            # a Linker built from every task
     try:
-        _embed_one_pass(emb, fresh)
+        _embed_one_pass(emb, fresh, getattr(linker.segmenter, "_conn", None))
         linker.add(fresh, search=False)
         if linker._from_snapshot:
             link_index.fresh_caches(linker)     # IDF and features of this corpus size, as a full rebuild
@@ -1438,7 +1438,7 @@ def _forget_linker(linker: Linker) -> None:
             del _KEPT_LINKERS[k]
 
 
-def _embed_one_pass(emb, tasks: Sequence[LinkTask]) -> None:
+def _embed_one_pass(emb, tasks: Sequence[LinkTask], cache=None) -> None:
     """Embed the texts ``Linker.add`` will ask for (the task texts; clauses are embedded only when
     a pair is scored, ``Linker._clause_matrix``) in one call to a ``CachedEmbedder``, so they share
     its length-sorted chunks and one progress bar; ``Linker.add`` then finds them in the cache.
@@ -1446,8 +1446,10 @@ def _embed_one_pass(emb, tasks: Sequence[LinkTask]) -> None:
     their actions (``segment``/``actions`` are memoised pure functions), which
     ``Linker.add`` asks for next: the embedding engine spends its time in native code without
     the GIL, so the two overlap. Other embedders are left to ``Linker.add`` (nothing would keep
-    their vectors in between)."""
+    their vectors in between). ``cache``: the segmenter's database; texts it holds already are
+    not computed ahead (``Linker.add`` reads them)."""
     import threading
+    from kehoach.corpus import link_index
     from kehoach.corpus.embed import CachedEmbedder
     if not tasks or not isinstance(emb, CachedEmbedder):
         return
@@ -1457,7 +1459,9 @@ def _embed_one_pass(emb, tasks: Sequence[LinkTask]) -> None:
         cs = split_clauses(t.text)
         if len(cs) > 1:
             clauses.extend(cs)
-    words = threading.Thread(target=_warm_words, args=(texts, clauses), name="kehoach-segment", daemon=True)
+    to_segment = link_index.uncached(cache, "segment_cache", [*texts, *clauses])
+    to_act = link_index.uncached(cache, "action_cache", texts)
+    words = threading.Thread(target=_warm_words, args=(to_segment, to_act), name="kehoach-segment", daemon=True)
     words.start()
     try:
         emb.embed_passages(list(dict.fromkeys(texts)))
@@ -1465,14 +1469,14 @@ def _embed_one_pass(emb, tasks: Sequence[LinkTask]) -> None:
         words.join()
 
 
-def _warm_words(texts: Sequence[str], clauses: Sequence[str]) -> None:
-    """Fill the memo of ``segment`` (tasks and clauses) and ``actions`` (tasks), as
-    ``Linker.add`` will call them; an error here is left for that call to raise."""
+def _warm_words(texts: Sequence[str], acts: Sequence[str]) -> None:
+    """Fill the memo of ``segment`` (``texts``: tasks and clauses) and ``actions`` (``acts``: tasks),
+    as ``Linker.add`` will call them; an error here is left for that call to raise."""
     from kehoach.corpus.segment import actions, segment
     try:
-        for t in dict.fromkeys([*texts, *clauses]):
-            segment(t)
         for t in dict.fromkeys(texts):
+            segment(t)
+        for t in dict.fromkeys(acts):
             actions(t)
     except Exception:
         pass

@@ -163,3 +163,24 @@ def fresh_caches(linker) -> None:
     linker._feats.clear()
     linker._probs.clear()
     linker._reason.clear()
+
+
+def uncached(conn, table: str, texts) -> list[str]:
+    """Of ``texts``, those without a row in the persistent cache ``table`` ("segment_cache",
+    "action_cache": keyed by the text's sha1) of ``conn``; all of them when it cannot be read. What
+    ``_warm_words`` needs to compute ahead (a text cached before is read, not recomputed)."""
+    import hashlib
+    import sqlite3
+    texts = list(dict.fromkeys(texts))
+    if conn is None or not texts:
+        return texts
+    keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+    have: set[str] = set()
+    try:
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            have.update(k for (k,) in conn.execute(
+                f"SELECT sha1 FROM {table} WHERE sha1 IN ({','.join('?' * len(part))})", part))
+    except sqlite3.Error:          # no such table yet: nothing cached
+        return texts
+    return [t for t, k in zip(texts, keys) if k not in have]
