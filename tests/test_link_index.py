@@ -147,7 +147,12 @@ class CountingEmbedder(HashEmbedder):
         return super().embed_passages(texts)
 
 
-def test_the_add_hook_reads_only_the_new_plans_and_embeds_their_clauses_so_reads_never_embed(home, monkeypatch):
+@pytest.mark.parametrize("defer", [False, True])
+def test_the_add_hook_reads_only_the_new_plans_and_embeds_their_clauses_so_reads_never_embed(home, monkeypatch, defer):
+    """``defer``: the snapshot is not due after the add (``link_index.due``): it is not rewritten,
+    and the next process adds the plans it lacks from the caches; else it is rewritten."""
+    monkeypatch.setattr(link_index, "SAVE_EVERY", 10 ** 9 if defer else 1)
+    monkeypatch.setattr(link_index, "SAVE_SHARE", 10.0 if defer else 0.0)
     paths = sorted(REAL.glob("*.json"))[:6]
     with Corpus(home) as c:
         store_records(c, _records(paths[:4]))
@@ -157,6 +162,8 @@ def test_the_add_hook_reads_only_the_new_plans_and_embeds_their_clauses_so_reads
         store_records(c, _records(paths[4:]))
         new_plans = sorted({p.id for p in c.plans()} - old_plans)
         n_old = sum(1 for r in c.tasks() if r.plan_id in old_plans)
+        snap = link_index.snapshot_path(c)
+        before = snap.read_bytes()
 
     read = []
     orig_tasks = Corpus.tasks
@@ -178,13 +185,15 @@ def test_the_add_hook_reads_only_the_new_plans_and_embeds_their_clauses_so_reads
         assert multi and multi <= set(inner.texts)
         searched = {k for (k,) in c.conn.execute("SELECT key FROM link_searched")}
         assert searched == set(hooked.tasks)          # every task searched once, the old ones before
+        assert (snap.read_bytes() == before) == defer
 
     _new_process()                                    # a read (the registry) in a new process: no embedding
     with Corpus(home) as c:
         inner = CountingEmbedder()
         read_linker = link.linker_for_corpus(c, embedder=CachedEmbedder(inner, c))
         read_links = _links(read_linker)
-        assert inner.texts == []
+        assert inner.texts == []                      # the plans the snapshot lacked: from the caches
+        assert len(read_linker.tasks) == len(hooked.tasks)
     _new_process()
     link_index.snapshot_path(c).unlink()              # the same corpus linked from scratch
     with Corpus(home) as c:

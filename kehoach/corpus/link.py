@@ -1092,7 +1092,9 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
     Linker of a corpus file is kept (``_KEPT_LINKERS``), and between processes it is saved beside the
     store (``link_index``): the next call reads, embeds, segments and indexes only the plans that are
     new since (O(batch); which plans, from one row per plan: ``link_index.plans_to_add``); a plan
-    replaced or removed rebuilds it. ``restore=False`` (the add hook, whose caller never scores
+    replaced or removed rebuilds it. The snapshot is written after a rebuild, and again only once
+    it lacks ``link_index.SAVE_EVERY`` tasks (writing it costs the corpus; the tasks it lacks cost
+    the next process only their cache look-ups and indexing). ``restore=False`` (the add hook, whose caller never scores
     pairs) does not read back every stored candidate pair: the Linker's ``candidates`` are then only
     this call's new pairs; a later call with ``restore`` reads them all."""
     from kehoach.corpus import link_index
@@ -1154,7 +1156,8 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
             conn.executemany("DELETE FROM link_candidates WHERE a=? OR b=?", [(k, k) for k in stale])
     bar.update(note=f"{len(linker.candidates)} candidate pairs {'stored' if restore else 'new'}")
     bar.close()
-    if (fresh or clauses) and model is None and _corpus_file(corpus) and not getattr(corpus, "readonly", False):
+    if (fresh or clauses) and model is None and _corpus_file(corpus) and not getattr(corpus, "readonly", False) \
+            and link_index.due(linker, whole):
         try:
             link_index.save(corpus, linker, emb)   # the next process adds only its new tasks
         except OSError:

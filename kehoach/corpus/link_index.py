@@ -29,6 +29,12 @@ import numpy as np
 FORMAT = 2
 DIR_NAME = "links"
 FILE_NAME = "linker.pkl"
+# the snapshot is written again when the tasks added since it was written reach this many, or this
+# share of the corpus (whichever is fewer): writing it costs the corpus (7 s at 100k tasks), while a
+# later process adds the tasks it lacks in O(those tasks) (their plans read, vectors, words and
+# actions found in the caches, indexed; searched already), so one add of a plan does not pay it
+SAVE_EVERY = 1000
+SAVE_SHARE = 0.1
 # the Lexicon's caches that depend on the corpus size or on other tasks: never saved
 _LEX_CACHES = ("_vec", "_idf", "_mass", "_plan_vec", "_plan_sim")
 # the Linker's attributes that are not state (objects of this process, or caches)
@@ -70,6 +76,16 @@ def searched_before(conn, embedder: str, keys) -> tuple[set[str], int]:
     return done, int(total)
 
 
+def due(linker, rebuilt: bool) -> bool:
+    """Write the snapshot now? Always after a build from every task; else when the tasks it lacks
+    (``_saved_n``: how many it held when written or read) reach ``SAVE_EVERY`` or ``SAVE_SHARE``."""
+    n = len(linker.tasks)
+    saved = getattr(linker, "_saved_n", None)
+    if rebuilt or saved is None:
+        return True
+    return n - saved >= min(SAVE_EVERY, max(1, int(SAVE_SHARE * n)))
+
+
 def snapshot_path(corpus) -> Path | None:
     home = getattr(corpus, "home", None)
     return Path(home) / DIR_NAME / FILE_NAME if home else None
@@ -98,6 +114,7 @@ def save(corpus, linker, emb) -> Path | None:
     idx = linker.index
     index_state = {"keys": idx.keys, "vectors": idx.vectors, "approximate": idx.approximate,
                    "graph": idx._faiss.serialize_index(idx._index) if idx.approximate else None}
+    linker._saved_n = len(linker.tasks)
     state = {k: v for k, v in linker.__dict__.items() if k not in _LINKER_SKIP}
     try:
         for name, value in caches.items():          # pickled empty, restored right after
@@ -136,6 +153,7 @@ def load(corpus, linker, emb) -> bool:
         return False
     for k, v in data["linker"].items():
         setattr(linker, k, v)
+    linker._saved_n = len(linker.tasks)          # what the snapshot holds (``due``)
     lex = data["lex"]
     lex._n_at_clear = lex.n
     linker.lex = lex
