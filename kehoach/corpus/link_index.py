@@ -18,6 +18,7 @@ afresh, so the links equal those of a full rebuild (``tests/test_link_index.py``
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -86,6 +87,20 @@ def due(linker, rebuilt: bool) -> bool:
     return n - saved >= min(SAVE_EVERY, max(1, int(SAVE_SHARE * n)))
 
 
+class _NoCycleGC:
+    """The cyclic garbage collector paused while a snapshot is pickled or unpickled: its millions of
+    new objects (tasks, postings) would otherwise set off collections that traverse them all again
+    and again (at 100k tasks: loads 4.9 -> 2.0 s, dumps 3.7 -> 2.9 s). Nothing of it is garbage."""
+
+    def __enter__(self):
+        self._was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        if self._was:
+            gc.enable()
+
+
 def snapshot_path(corpus) -> Path | None:
     home = getattr(corpus, "home", None)
     return Path(home) / DIR_NAME / FILE_NAME if home else None
@@ -119,8 +134,9 @@ def save(corpus, linker, emb) -> Path | None:
     try:
         for name, value in caches.items():          # pickled empty, restored right after
             setattr(lex, name, type(value)())
-        blob = pickle.dumps({"sig": _signature(linker, emb), "linker": state, "lex": lex, "index": index_state},
-                            protocol=pickle.HIGHEST_PROTOCOL)
+        with _NoCycleGC():
+            blob = pickle.dumps({"sig": _signature(linker, emb), "linker": state, "lex": lex, "index": index_state},
+                                protocol=pickle.HIGHEST_PROTOCOL)
     finally:
         for name, value in caches.items():
             setattr(lex, name, value)
@@ -146,7 +162,10 @@ def load(corpus, linker, emb) -> bool:
     if path is None or not path.exists():
         return False
     try:
-        data = pickle.loads(path.read_bytes())
+        blob = path.read_bytes()
+        with _NoCycleGC():
+            data = pickle.loads(blob)
+        del blob
     except Exception:          # a snapshot of another version, or damaged: rebuilt
         return False
     if not isinstance(data, dict) or data.get("sig") != _signature(linker, emb):
