@@ -8,9 +8,13 @@ renamed: a reader sees the old snapshot or the new one, never half of one), so t
 the whole corpus.
 
 A snapshot is used only when it was written for the same embedder (name and dimension), the
-default link model file, the same format and the same ``Linker`` settings, and when every task
-it holds is still in the corpus unchanged (the caller checks; a task removed or edited means a
-full rebuild, as in one process). What is saved is what the ``Linker`` cannot recompute cheaply:
+default link model file, the same format and the same ``Linker`` settings, and when every plan
+it holds tasks of is still in the corpus unchanged: the check compares one fingerprint row per
+plan (``plan_prints``: content hash, last write, task count; ``plans_to_add``), never the tasks,
+and only the tasks of the plans it lacks are read (a plan replaced or removed means a full
+rebuild, as in one process). It is written after a rebuild and then only when it lacks
+``SAVE_EVERY`` tasks (``due``): writing it costs the corpus, adding the tasks it lacks costs
+those tasks (their vectors, words and actions are in the caches). What is saved is what the ``Linker`` cannot recompute cheaply:
 tasks, rows, vectors (and faiss's HNSW graph past ``HNSW_MIN``), clause vectors, the lexicon's
 counts and postings, actions, plan bookkeeping. Caches derived from the corpus size (IDF, tf-idf
 vectors, features, probabilities) are not saved: after the new tasks are added they are computed
