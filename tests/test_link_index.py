@@ -134,3 +134,70 @@ def test_a_changed_task_rebuilds_instead_of_using_the_snapshot(home):
         texts = {k: t.text for k, t in lk.tasks.items()}
         want = {link.task_from_record(r).key: r.text for r in c.tasks()}
     assert texts == want and any(x.endswith("kết quả thực hiện") for x in texts.values())
+
+
+class CountingEmbedder(HashEmbedder):
+    """HashEmbedder counting the texts it is asked for (after the cache)."""
+
+    def __init__(self):
+        self.texts = []
+
+    def embed_passages(self, texts):
+        self.texts.extend(texts)
+        return super().embed_passages(texts)
+
+
+@pytest.mark.parametrize("defer", [False, True])
+def test_the_add_hook_reads_only_the_new_plans_and_embeds_their_clauses_so_reads_never_embed(home, monkeypatch, defer):
+    """``defer``: the snapshot is not due after the add (``link_index.due``): it is not rewritten,
+    and the next process adds the plans it lacks from the caches; else it is rewritten."""
+    monkeypatch.setattr(link_index, "SAVE_EVERY", 10 ** 9 if defer else 1)
+    monkeypatch.setattr(link_index, "SAVE_SHARE", 10.0 if defer else 0.0)
+    paths = sorted(REAL.glob("*.json"))[:6]
+    with Corpus(home) as c:
+        store_records(c, _records(paths[:4]))
+        _new_process()
+        link.update(c, embedder=CachedEmbedder(HashEmbedder(), c))
+        old_plans = {p.id for p in c.plans()}
+        store_records(c, _records(paths[4:]))
+        new_plans = sorted({p.id for p in c.plans()} - old_plans)
+        n_old = sum(1 for r in c.tasks() if r.plan_id in old_plans)
+        snap = link_index.snapshot_path(c)
+        before = snap.read_bytes()
+
+    read = []
+    orig_tasks = Corpus.tasks
+
+    def spy(self, plan_ids=None):
+        read.append(None if plan_ids is None else sorted(plan_ids))
+        return orig_tasks(self, plan_ids)
+    _new_process()                                    # the next `kehoach add`: its hook
+    with Corpus(home) as c:
+        monkeypatch.setattr(Corpus, "tasks", spy)
+        inner = CountingEmbedder()
+        hooked = link.update(c, added=new_plans, embedder=CachedEmbedder(inner, c))
+        monkeypatch.setattr(Corpus, "tasks", orig_tasks)
+        assert read == [new_plans]                    # only the new plans' tasks were read
+        assert len(hooked.tasks) == sum(1 for _ in c.tasks()) > n_old
+        assert not hooked._clauses_pending            # the batch's clause vectors are embedded by the add
+        new_keys = [k for k in hooked.tasks if int(k.split(":")[0]) in new_plans]
+        multi = {x for k in new_keys for cs in [link.split_clauses(hooked.tasks[k].text)] if len(cs) > 1 for x in cs}
+        assert multi and multi <= set(inner.texts)
+        searched = {k for (k,) in c.conn.execute("SELECT key FROM link_searched")}
+        assert searched == set(hooked.tasks)          # every task searched once, the old ones before
+        assert (snap.read_bytes() == before) == defer
+
+    _new_process()                                    # a read (the registry) in a new process: no embedding
+    with Corpus(home) as c:
+        inner = CountingEmbedder()
+        read_linker = link.linker_for_corpus(c, embedder=CachedEmbedder(inner, c))
+        read_links = _links(read_linker)
+        assert inner.texts == []                      # the plans the snapshot lacked: from the caches
+        assert len(read_linker.tasks) == len(hooked.tasks)
+    _new_process()
+    link_index.snapshot_path(c).unlink()              # the same corpus linked from scratch
+    with Corpus(home) as c:
+        full = link.linker_for_corpus(c, embedder=CachedEmbedder(HashEmbedder(), c))
+        full_links = _links(full)
+    assert read_linker.candidates == full.candidates and len(full.candidates) > 50
+    assert read_links == full_links

@@ -1079,59 +1079,85 @@ LINK_MIGRATIONS = [
 ]
 
 
-def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, progress: bool | None = False) -> Linker:
+def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, progress: bool | None = False,
+                      restore: bool = True, clauses: bool = False) -> Linker:
     """A Linker over every task of ``corpus``: vectors and segmentations come from the caches
     (only texts never seen are embedded), stored candidate pairs are restored, and only
     tasks never searched are searched; their candidates are stored. ``progress``: one line
     per step on stderr (a bar on a terminal); None = on.
 
     The task texts go to the embedder in ONE call (one length-sorted pass, shared chunks and
-    progress); clauses are embedded only when pairs are scored. Within a process the Linker of a
-    corpus file is kept (``_KEPT_LINKERS``), and between processes it is saved beside the store
-    (``link_index``): the next call adds only the tasks that are new since (embedding, segmenting
-    and indexing O(batch)); a task removed or changed rebuilds it."""
+    progress); clauses are embedded only when pairs are scored, or here with ``clauses`` (the add
+    hook: the batch's clause vectors are paid by the add, so no read embeds). Within a process the
+    Linker of a corpus file is kept (``_KEPT_LINKERS``), and between processes it is saved beside the
+    store (``link_index``): the next call reads, embeds, segments and indexes only the plans that are
+    new since (O(batch); which plans, from one row per plan: ``link_index.plans_to_add``); a plan
+    replaced or removed rebuilds it. The snapshot is written after a rebuild, and again only once
+    it lacks ``link_index.SAVE_EVERY`` tasks (writing it costs the corpus; the tasks it lacks cost
+    the next process only their cache look-ups and indexing). ``restore=False`` (the add hook, whose caller never scores
+    pairs) does not read back every stored candidate pair: the Linker's ``candidates`` are then only
+    this call's new pairs; a later call with ``restore`` reads them all."""
+    from kehoach.corpus import link_index
     from kehoach.corpus.embed import CachedEmbedder, get_embedder
     from kehoach.corpus.progress import Progress
     corpus.ensure_schema("link", LINK_MIGRATIONS)
     emb = embedder or CachedEmbedder(get_embedder(None), corpus)
     bar = Progress(3, "linking", enabled=progress)
+    prints = link_index.plan_prints(corpus)
+    linker, plan_ids = _kept_linker(corpus, emb, model, prints)
     refs: dict[int, dict] = {}
-    tasks = []
-    for r in corpus.tasks():
+    fresh = []
+    for r in corpus.tasks(plan_ids):
         if r.plan_id not in refs:
             refs[r.plan_id] = {x.get("id"): x for x in corpus.refs(r.plan_id)}
-        tasks.append(task_from_record(r, refs[r.plan_id]))
-    linker, fresh = _kept_linker(corpus, emb, model, tasks)
+        t = task_from_record(r, refs[r.plan_id])
+        if t.key not in linker.tasks:
+            fresh.append(t)
+    whole = plan_ids is None            # a Linker built from every task
     try:
-        _embed_one_pass(emb, fresh)
+        _embed_one_pass(emb, fresh, getattr(linker.segmenter, "_conn", None))
         linker.add(fresh, search=False)
         if linker._from_snapshot:
-            from kehoach.corpus import link_index
             link_index.fresh_caches(linker)     # IDF and features of this corpus size, as a full rebuild
             linker._from_snapshot = False
+        linker._plan_prints = prints
+        clauses = clauses and bool(linker._clauses_pending)
+        if clauses:
+            linker._embed_clauses()
     except BaseException:          # Ctrl-C while embedding: what was committed stays in the cache,
         _forget_linker(linker)     # but a half-added Linker is not kept
         raise
-    bar.update(note=f"{len(tasks)} tasks embedded and segmented ({len(fresh)} new to this process)")
+    n_tasks = len(linker.tasks)
+    bar.update(note=f"{n_tasks} tasks embedded and segmented ({len(fresh)} new to this process)")
     conn = corpus.conn
     present = linker.tasks
-    linker.candidates = {(a, b) for a, b in conn.execute("SELECT a, b FROM link_candidates")
-                         if a in present and b in present}
-    done = {k for (k,) in conn.execute("SELECT key FROM link_searched WHERE embedder=?", (emb.name,))}
-    todo = [k for k in present if k not in done]
+    todo, stale = None, []
+    if not whole:                  # only the new tasks can be unsearched, unless the store says otherwise
+        fresh_keys = [t.key for t in fresh]
+        done, total = link_index.searched_before(conn, emb.name, fresh_keys)
+        if total == n_tasks - len(fresh_keys) + len(done):
+            todo = [k for k in fresh_keys if k not in done]
+    if todo is None:
+        done = {k for (k,) in conn.execute("SELECT key FROM link_searched WHERE embedder=?", (emb.name,))}
+        todo = [k for k in present if k not in done]
+        stale = [k for k in done if k not in present]
+    if restore:
+        linker.candidates = {(a, b) for a, b in conn.execute("SELECT a, b FROM link_candidates")
+                             if a in present and b in present}
+    else:
+        linker.candidates = set()
     new = linker.search(todo)
     bar.update(note=f"{len(todo)} tasks searched, {len(new)} new candidate pairs")
-    stale = [k for k in done if k not in present]
     with conn:
         conn.executemany("INSERT OR IGNORE INTO link_candidates(a, b) VALUES (?, ?)", new)
         conn.executemany("INSERT OR IGNORE INTO link_searched(key, embedder) VALUES (?, ?)", [(k, emb.name) for k in todo])
         if stale:
             conn.executemany("DELETE FROM link_searched WHERE key=?", [(k,) for k in stale])
             conn.executemany("DELETE FROM link_candidates WHERE a=? OR b=?", [(k, k) for k in stale])
-    bar.update(note=f"{len(linker.candidates)} candidate pairs stored")
+    bar.update(note=f"{len(linker.candidates)} candidate pairs {'stored' if restore else 'new'}")
     bar.close()
-    if fresh and model is None and _corpus_file(corpus) and not getattr(corpus, "readonly", False):
-        from kehoach.corpus import link_index
+    if (fresh or clauses) and model is None and _corpus_file(corpus) and not getattr(corpus, "readonly", False) \
+            and link_index.due(linker, whole):
         try:
             link_index.save(corpus, linker, emb)   # the next process adds only its new tasks
         except OSError:
@@ -1140,8 +1166,9 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
 
 
 def update(corpus, added: Sequence[int] = (), removed: Sequence[int] = (), *, embedder=None) -> Linker:
-    """The ``Corpus.on_change`` hook: embed and search the new tasks, drop the removed ones.
-    (Task keys start with the plan id, so both lists are handled by comparing with the corpus.)"""
+    """The ``Corpus.on_change`` hook: embed and search the new tasks (and embed their clauses, so
+    that no read path embeds), drop the removed ones. (Task keys start with the plan id, so both
+    lists are handled by comparing with the corpus.) Stored candidates are not read back."""
     if removed:   # a replaced plan keeps its id: forget what was searched for its old tasks
         corpus.ensure_schema("link", LINK_MIGRATIONS)
         with corpus.conn:
@@ -1149,7 +1176,7 @@ def update(corpus, added: Sequence[int] = (), removed: Sequence[int] = (), *, em
                 pat = f"{pid}:%"
                 corpus.conn.execute("DELETE FROM link_searched WHERE key LIKE ?", (pat,))
                 corpus.conn.execute("DELETE FROM link_candidates WHERE a LIKE ? OR b LIKE ?", (pat, pat))
-    return linker_for_corpus(corpus, embedder=embedder, progress=None)
+    return linker_for_corpus(corpus, embedder=embedder, progress=None, restore=False, clauses=True)
 
 
 # --------------------------------------------------------------------------- calibration on gold links
@@ -1372,38 +1399,40 @@ def _corpus_file(corpus) -> str | None:
     return row[2] if row and row[2] else None          # "" for an in-memory database: never kept
 
 
-def _kept_linker(corpus, emb, model: LinkModel | None, tasks: list[LinkTask]) -> tuple[Linker, list[LinkTask]]:
-    """The Linker this process built for ``corpus`` before, when every task it holds is still in
-    the corpus unchanged (then only the new ``tasks`` need adding), else a new one; and the tasks
-    to add. The kept Linker gets this call's embedder and segmenter (the corpus object may be
-    another one on the same file); its candidates are restored from the store by the caller."""
+def _kept_linker(corpus, emb, model: LinkModel | None, prints: dict[str, str]) -> tuple[Linker, list[int] | None]:
+    """The Linker this process built for ``corpus`` before (else the one saved beside the store),
+    when every plan it holds tasks of is still in the corpus unchanged (``prints``: the corpus's
+    plan fingerprints, ``link_index.plans_to_add``), with the ids of the plans whose tasks need
+    reading and adding; else a new Linker and None (every task). The kept Linker gets this call's
+    embedder and segmenter (the corpus object may be another one on the same file); its candidates
+    are restored from the store by the caller."""
+    from kehoach.corpus import link_index
     path = _corpus_file(corpus)
     key = (path, getattr(emb, "name", None), getattr(emb, "dim", None), id(model) if model is not None else None)
     linker = _KEPT_LINKERS.get(key) if path else None
     if linker is not None:
-        now = {t.key: t for t in tasks}
-        if len(now) >= len(linker.tasks) and all(now.get(k) == t for k, t in linker.tasks.items()):
+        plan_ids = link_index.plans_to_add(linker, prints)
+        if plan_ids is not None:
             linker.embedder = emb
             linker.segmenter = SegmentCache(corpus)
             if model is None:
                 linker.set_model(LinkModel.load())
-            return linker, [t for t in tasks if t.key not in linker.tasks]
+            return linker, plan_ids
         del _KEPT_LINKERS[key]
     linker = Linker(emb, model, segmenter=SegmentCache(corpus))
+    plan_ids = None
     if path and model is None:     # another process's Linker of this corpus, saved beside the store
-        from kehoach.corpus import link_index
         if link_index.load(corpus, linker, emb):
-            now = {t.key: t for t in tasks}
-            if len(now) >= len(linker.tasks) and all(now.get(k) == t for k, t in linker.tasks.items()):
+            plan_ids = link_index.plans_to_add(linker, prints)
+            if plan_ids is not None:
                 linker._from_snapshot = True
-                tasks = [t for t in tasks if t.key not in linker.tasks]
-            else:                  # a task removed or changed since: full rebuild
+            else:                  # a plan replaced or removed since: full rebuild
                 linker = Linker(emb, model, segmenter=SegmentCache(corpus))
     if path:
         while len(_KEPT_LINKERS) >= KEPT_LINKERS_MAX:
             _KEPT_LINKERS.pop(next(iter(_KEPT_LINKERS)))
         _KEPT_LINKERS[key] = linker
-    return linker, tasks
+    return linker, plan_ids
 
 
 def _forget_linker(linker: Linker) -> None:
@@ -1412,7 +1441,7 @@ def _forget_linker(linker: Linker) -> None:
             del _KEPT_LINKERS[k]
 
 
-def _embed_one_pass(emb, tasks: Sequence[LinkTask]) -> None:
+def _embed_one_pass(emb, tasks: Sequence[LinkTask], cache=None) -> None:
     """Embed the texts ``Linker.add`` will ask for (the task texts; clauses are embedded only when
     a pair is scored, ``Linker._clause_matrix``) in one call to a ``CachedEmbedder``, so they share
     its length-sorted chunks and one progress bar; ``Linker.add`` then finds them in the cache.
@@ -1420,8 +1449,10 @@ def _embed_one_pass(emb, tasks: Sequence[LinkTask]) -> None:
     their actions (``segment``/``actions`` are memoised pure functions), which
     ``Linker.add`` asks for next: the embedding engine spends its time in native code without
     the GIL, so the two overlap. Other embedders are left to ``Linker.add`` (nothing would keep
-    their vectors in between)."""
+    their vectors in between). ``cache``: the segmenter's database; texts it holds already are
+    not computed ahead (``Linker.add`` reads them)."""
     import threading
+    from kehoach.corpus import link_index
     from kehoach.corpus.embed import CachedEmbedder
     if not tasks or not isinstance(emb, CachedEmbedder):
         return
@@ -1431,7 +1462,9 @@ def _embed_one_pass(emb, tasks: Sequence[LinkTask]) -> None:
         cs = split_clauses(t.text)
         if len(cs) > 1:
             clauses.extend(cs)
-    words = threading.Thread(target=_warm_words, args=(texts, clauses), name="kehoach-segment", daemon=True)
+    to_segment = link_index.uncached(cache, "segment_cache", [*texts, *clauses])
+    to_act = link_index.uncached(cache, "action_cache", texts)
+    words = threading.Thread(target=_warm_words, args=(to_segment, to_act), name="kehoach-segment", daemon=True)
     words.start()
     try:
         emb.embed_passages(list(dict.fromkeys(texts)))
@@ -1439,14 +1472,14 @@ def _embed_one_pass(emb, tasks: Sequence[LinkTask]) -> None:
         words.join()
 
 
-def _warm_words(texts: Sequence[str], clauses: Sequence[str]) -> None:
-    """Fill the memo of ``segment`` (tasks and clauses) and ``actions`` (tasks), as
-    ``Linker.add`` will call them; an error here is left for that call to raise."""
+def _warm_words(texts: Sequence[str], acts: Sequence[str]) -> None:
+    """Fill the memo of ``segment`` (``texts``: tasks and clauses) and ``actions`` (``acts``: tasks),
+    as ``Linker.add`` will call them; an error here is left for that call to raise."""
     from kehoach.corpus.segment import actions, segment
     try:
-        for t in dict.fromkeys([*texts, *clauses]):
-            segment(t)
         for t in dict.fromkeys(texts):
+            segment(t)
+        for t in dict.fromkeys(acts):
             actions(t)
     except Exception:
         pass
