@@ -35,7 +35,8 @@ from kehoach.errors import IngestError
 from kehoach.ingest.builder import DocBuilder
 from kehoach.ingest.layout import layout_hits
 from kehoach.ingest.normalize import continues, ends_sentence, is_item_start
-from kehoach.ingest.pdf_grid import Char, Unsure, fill_grid, grid_cells, page_rulings, snap_rulings, table_grid
+from kehoach.ingest.pdf_grid import (TOO_CLOSE, Char, Unsure, fill_grid, grid_cells, page_rulings, plumber_cells,
+                                     snap_rulings, table_grid)
 from kehoach.ingest.pdf_grid import Cell, Ruling, cell_text  # noqa: F401  (re-exported for callers of ingest.pdf)
 from kehoach.models import IngestedDocument
 
@@ -521,8 +522,15 @@ def grid_tables(page, height: float, chars: list[Char], number: int, turn: int =
         raise Unsure("cropped or shifted page")
     pw, ph = page.get_size()
     rulings = turn_rulings(page_rulings(page, ph), pw, ph, turn)
+    snapped = snap_rulings(rulings)
+    try:
+        tables = grid_cells(snapped)
+    except Unsure as e:
+        if str(e) != TOO_CLOSE:
+            raise
+        tables = plumber_cells(snapped)   # narrow rows/columns: pdfplumber's cell rules
     found = []
-    for cells in grid_cells(snap_rulings(rulings)):
+    for cells in tables:
         grid = table_grid(cells)
         bbox = (min(c[0] for c in cells), min(c[1] for c in cells),
                 max(c[2] for c in cells), max(c[3] for c in cells))
