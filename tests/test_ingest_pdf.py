@@ -520,3 +520,15 @@ def test_plumber_cells_keeps_a_double_rule_as_a_narrow_column():
     assert sorted(cells) == sorted((x0, y0, x1, y1) for x0, x1 in ((0, 50), (50, 55), (55, 150))
                                    for y0, y1 in ((0, 20), (20, 40)))
     assert plumber_cells(snap_rulings([Ruling("h", 5.0, 0, 100)])) == []   # an underline: no table
+
+
+def test_scanned_pages_a_few_pixels_apart_share_one_shape():
+    """A scan's sheets differ by a pixel or two (597x848, 599x846 on the Quảng Ngãi Chỉ thị):
+    they share one page shape (one set of paragraph metrics, so a paragraph runs on over the
+    page break); a landscape page keeps its own."""
+    from kehoach.ingest.pdf import PageInfo, page_shapes
+    pages = [PageInfo(1, 597.1, 848.2), PageInfo(2, 599.0, 846.0), PageInfo(3, 595.3, 845.4),
+             PageInfo(4, 842.0, 595.0), PageInfo(5, 612.0, 792.0)]
+    shapes = page_shapes(pages)
+    assert shapes[1] == shapes[2] == shapes[3] == (597, 848)
+    assert shapes[4] == (842, 595) and shapes[5] == (612, 792)     # landscape; US Letter
