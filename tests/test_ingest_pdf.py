@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import conftest_formats as F  # noqa: E402
 from kehoach.errors import IngestError  # noqa: E402
 from kehoach.ingest.pdf import read_pdf  # noqa: E402
-from tests.shared import files  # noqa: E402
+from tests.shared import files, need  # noqa: E402
 
 CORPUS = F.SHARED / "corpus" / "pdf"
 STEMS = [p.stem for p in F.SEEDS]
@@ -300,8 +300,9 @@ def test_fast_tables_equal_pdfplumber_on_drawn_borders(mode):
 
 
 @needs_fonts
-def test_irregular_grid_goes_to_pdfplumber():
-    """A table nested in a cell: the fast reader is unsure, pdfplumber reads the page."""
+def test_nested_table_read_by_pdfplumbers_cell_rules():
+    """A table nested in a cell (its columns closer than MIN_UNIT to the outer rules): the
+    fast reader takes pdfplumber's cell rules and gives pdfplumber's rows."""
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
@@ -314,8 +315,37 @@ def test_irregular_grid_goes_to_pdfplumber():
     buf = io.BytesIO()
     SimpleDocTemplate(buf).build([outer])
     ((_, fast, slow),) = _both_readers(buf.getvalue())
-    assert not isinstance(fast, list)
+    assert isinstance(fast, list) and [t.rows for t in fast] == [t.rows for t in slow]
+    assert fast[0].rows[0][2:4] == ["a", "b"]
     doc = read_pdf(buf.getvalue(), "nested.pdf", "x")
+    (t,) = doc.tables
+    assert [h for h in [t.header] if h] + [doc.blocks[i].cells for i in t.rows] == slow[0].rows
+
+
+@needs_fonts
+def test_irregular_grid_goes_to_pdfplumber():
+    """A column rule that stops inside a cell: the fast reader is unsure, pdfplumber reads the page."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+    F.register_fonts()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    c.setFont("DejaVu", 9)
+    xs, ys = [60, 100, 330, 540], [760, 730, 690, 650]
+    texts = [["STT", "Nội dung", "Chủ trì"], ["1", "Rà soát thủ tục", "Sở Tư pháp"], ["2", "Tập huấn", "Sở Nội vụ"]]
+    for i, r in enumerate(texts):
+        for j, s in enumerate(r):
+            c.drawString(xs[j] + 3, ys[i] - 12, s)
+    for y in ys:
+        c.line(xs[0], y, xs[-1], y)
+    for x in xs:
+        c.line(x, ys[0], x, ys[-1])
+    c.line(200, ys[0], 200, (ys[1] + ys[2]) / 2)      # stops halfway down the second row
+    c.showPage()
+    c.save()
+    ((_, fast, slow),) = _both_readers(buf.getvalue())
+    assert not isinstance(fast, list)
+    doc = read_pdf(buf.getvalue(), "irregular.pdf", "x")
     (t,) = doc.tables
     assert [h for h in [t.header] if h] + [doc.blocks[i].cells for i in t.rows] == slow[0].rows
 
@@ -414,3 +444,91 @@ def test_word_moved_to_instead_of_a_space_gets_its_space():
     assert pdf[0].get_textpage().get_text_range() == "TruongbanChidao"     # pdfium's own text
     pdf.close()
     assert read_pdf(data, "shift.pdf", "x").text == "Truong ban Chi dao"
+
+
+# ---------------------------------------------------------------- narrow grid units (double rules)
+
+def _too_close_pages(pdf) -> list[int]:
+    """Ruled upright pages whose grid has a row or column under MIN_UNIT (grid_cells unsure)."""
+    from kehoach.ingest.pdf import TOO_CLOSE, Unsure, grid_cells, page_rulings, ruled_page, snap_rulings
+    out = []
+    for i in range(len(pdf)):
+        page = pdf[i]
+        if not ruled_page(page):
+            continue
+        try:
+            grid_cells(snap_rulings(page_rulings(page, page.get_size()[1])))
+        except Unsure as e:
+            if str(e) == TOO_CLOSE:
+                out.append(i)
+    return out
+
+
+def test_narrow_grid_units_read_as_pdfplumber_on_a_real_decision():
+    """Quyết định 892/QĐ-TTg draws some column borders twice (3 pt apart): the grid reader
+    takes pdfplumber's cell rules there and gives pdfplumber's rows, without pdfplumber."""
+    import pdfplumber
+    import pypdfium2 as pdfium
+    from kehoach.ingest.pdf import fast_page_tables, page_tables
+    data = need("real/pdf/quyet-dinh-so-892-qd-ttg-469579.pdf").read_bytes()
+    pdf = pdfium.PdfDocument(data)
+    pages = _too_close_pages(pdf)
+    assert len(pages) >= 2
+    n = 0
+    with pdfplumber.open(io.BytesIO(data)) as doc:
+        for i in pages:
+            fast, slow = fast_page_tables(pdf[i], i + 1), page_tables(doc.pages[i], i + 1)
+            assert [t.rows for t in fast] == [t.rows for t in slow], i + 1
+            assert all(abs(x - y) < 0.01 for a, b in zip(fast, slow) for x, y in zip(a.bbox, b.bbox))
+            n += len(fast)
+    assert n >= 1
+
+
+def test_narrow_grid_units_of_a_turned_appendix_as_pdfplumber():
+    """Quyết định 135/QĐ-BLĐTBXH's landscape appendix (text turned on portrait pages) has
+    5 pt spacer columns: the fast reader gives pdfplumber's rows on the pages turned upright."""
+    import pdfplumber
+    import pypdfium2 as pdfium
+    from kehoach.ingest.pdf import (Char, _with_rotation, grid_tables, page_segments, page_tables,
+                                    ruled_page, text_turn, turned_size)
+    pdf = pdfium.PdfDocument(need("real/pdf/quyet-dinh-so-135-qd-bldtbxh-41357.pdf").read_bytes())
+    fast, turned = {}, {}
+    for i in range(2, 8):                  # the first pages of the appendix
+        page = pdf[i]
+        tp = page.get_textpage()
+        turn = text_turn(tp)
+        assert turn and ruled_page(page)
+        chars: list[Char] = []
+        page_segments(page, tp, chars, turn)
+        tp.close()
+        fast[i] = grid_tables(page, turned_size(*page.get_size(), turn)[1], chars, i + 1, turn)
+        turned[i] = turn
+    with pdfplumber.open(io.BytesIO(_with_rotation(pdf, turned))) as doc:
+        for i, tables in fast.items():
+            slow = page_tables(doc.pages[i], i + 1)
+            assert tables and [t.rows for t in tables] == [t.rows for t in slow], i + 1
+
+
+def test_plumber_cells_keeps_a_double_rule_as_a_narrow_column():
+    from kehoach.ingest.pdf import TOO_CLOSE, Ruling, Unsure, grid_cells, plumber_cells, snap_rulings
+    hs = [Ruling("h", y, 0, 150) for y in (0.0, 20.0, 40.0)]
+    vs = [Ruling("v", x, 0, 40) for x in (0.0, 50.0, 55.0, 150.0)]      # 50 and 55: a double rule
+    rulings = snap_rulings(hs + vs)
+    with pytest.raises(Unsure, match=TOO_CLOSE):
+        grid_cells(rulings)
+    (cells,) = plumber_cells(rulings)
+    assert sorted(cells) == sorted((x0, y0, x1, y1) for x0, x1 in ((0, 50), (50, 55), (55, 150))
+                                   for y0, y1 in ((0, 20), (20, 40)))
+    assert plumber_cells(snap_rulings([Ruling("h", 5.0, 0, 100)])) == []   # an underline: no table
+
+
+def test_scanned_pages_a_few_pixels_apart_share_one_shape():
+    """A scan's sheets differ by a pixel or two (597x848, 599x846 on the Quảng Ngãi Chỉ thị):
+    they share one page shape (one set of paragraph metrics, so a paragraph runs on over the
+    page break); a landscape page keeps its own."""
+    from kehoach.ingest.pdf import PageInfo, page_shapes
+    pages = [PageInfo(1, 597.1, 848.2), PageInfo(2, 599.0, 846.0), PageInfo(3, 595.3, 845.4),
+             PageInfo(4, 842.0, 595.0), PageInfo(5, 612.0, 792.0)]
+    shapes = page_shapes(pages)
+    assert shapes[1] == shapes[2] == shapes[3] == (597, 848)
+    assert shapes[4] == (842, 595) and shapes[5] == (612, 792)     # landscape; US Letter

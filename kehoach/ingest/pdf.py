@@ -35,7 +35,8 @@ from kehoach.errors import IngestError
 from kehoach.ingest.builder import DocBuilder
 from kehoach.ingest.layout import layout_hits
 from kehoach.ingest.normalize import continues, ends_sentence, is_item_start
-from kehoach.ingest.pdf_grid import Char, Unsure, fill_grid, grid_cells, page_rulings, snap_rulings, table_grid
+from kehoach.ingest.pdf_grid import (TOO_CLOSE, Char, Unsure, fill_grid, grid_cells, page_rulings, plumber_cells,
+                                     snap_rulings, table_grid)
 from kehoach.ingest.pdf_grid import Cell, Ruling, cell_text  # noqa: F401  (re-exported for callers of ingest.pdf)
 from kehoach.models import IngestedDocument
 
@@ -521,8 +522,15 @@ def grid_tables(page, height: float, chars: list[Char], number: int, turn: int =
         raise Unsure("cropped or shifted page")
     pw, ph = page.get_size()
     rulings = turn_rulings(page_rulings(page, ph), pw, ph, turn)
+    snapped = snap_rulings(rulings)
+    try:
+        tables = grid_cells(snapped)
+    except Unsure as e:
+        if str(e) != TOO_CLOSE:
+            raise
+        tables = plumber_cells(snapped)   # narrow rows/columns: pdfplumber's cell rules
     found = []
-    for cells in grid_cells(snap_rulings(rulings)):
+    for cells in tables:
         grid = table_grid(cells)
         bbox = (min(c[0] for c in cells), min(c[1] for c in cells),
                 max(c[2] for c in cells), max(c[3] for c in cells))
@@ -863,6 +871,26 @@ def read_pdf(data: bytes, source: str, sha256: str) -> IngestedDocument:
         pdf.close()
 
 
+SHAPE_TOLERANCE = 0.02   # page sizes within 2 % are one shape (a scan's pages differ by a few pixels)
+
+
+def page_shapes(pages: list[PageInfo]) -> dict[int, tuple[int, int]]:
+    """Page number -> its shape (rounded width, height): the first shape seen that is within
+    SHAPE_TOLERANCE in both sides, else its own. Portrait and landscape pages stay apart; a
+    scanned sheet a few pixels off its neighbours shares their metrics, so a paragraph that
+    runs over the page break is still joined."""
+    shapes: list[tuple[int, int]] = []
+    out = {}
+    for p in pages:
+        key = next((k for k in shapes if abs(k[0] - p.width) <= SHAPE_TOLERANCE * k[0]
+                    and abs(k[1] - p.height) <= SHAPE_TOLERANCE * k[1]), None)
+        if key is None:
+            key = (round(p.width), round(p.height))
+            shapes.append(key)
+        out[p.number] = key
+    return out
+
+
 def read_pdf_document(pdf, data: bytes, source: str, sha256: str, fmt: str = "pdf",
                       what: str = "scanned PDF") -> IngestedDocument:
     """An open pypdfium2 document -> IngestedDocument (``data``: its bytes, for pdfplumber on
@@ -880,8 +908,9 @@ def read_pdf_document(pdf, data: bytes, source: str, sha256: str, fmt: str = "pd
     b = DocBuilder()
     # one metrics per page shape (portrait / landscape appendix pages differ)
     by_shape: dict[tuple[int, int], list[Line]] = {}
+    shape_of = page_shapes(pages)
     for p in pages:
-        by_shape.setdefault((round(p.width), round(p.height)), []).extend(
+        by_shape.setdefault(shape_of[p.number], []).extend(
             ln for ln in p.lines if not any(_inside(ln, t.bbox) for t in p.tables))
     metrics = {k: body_metrics(v, k[0]) for k, v in by_shape.items()}
 
@@ -897,7 +926,7 @@ def read_pdf_document(pdf, data: bytes, source: str, sha256: str, fmt: str = "pd
         run = []
 
     for p in pages:
-        m = metrics[(round(p.width), round(p.height))]
+        m = metrics[shape_of[p.number]]
         if run_metrics is not None and m is not run_metrics:
             flush()
         run_metrics = m

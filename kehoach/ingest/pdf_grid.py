@@ -47,6 +47,9 @@ class Ruling:
     hi: float
 
 
+TOO_CLOSE = "grid lines too close"
+
+
 class Unsure(Exception):
     """The fast table reader cannot vouch for this page: pdfplumber reads it."""
 
@@ -208,7 +211,7 @@ def _group_cells(hs: list[Ruling], vs: list[Ruling]) -> list[Cell]:
     if len(xs) < 2 or len(ys) < 2:
         return []                       # rulings meeting in a cross or a corner: no cells
     if min(b - a for a, b in pairwise(xs)) < MIN_UNIT or min(b - a for a, b in pairwise(ys)) < MIN_UNIT:
-        raise Unsure("grid lines too close")
+        raise Unsure(TOO_CLOSE)
     nr, nc = len(ys) - 1, len(xs) - 1
     # is the border between two grid units drawn? (drawn over part of it: unsure)
     h_drawn = [[False] * nc for _ in ys]
@@ -328,3 +331,18 @@ def fill_grid(grid: list[list[Optional[Cell]]], chars: list[Char]) -> list[list[
         row_chars = [ch for ch in row_chars if x0 <= (ch.x0 + ch.x1) / 2 < x1]
         rows.append([None if c is None else cell_text([ch for ch in row_chars if _in_box(ch, c)]) for c in row])
     return rows
+
+
+def plumber_cells(rulings: list[Ruling]) -> list[list[Cell]]:
+    """Snapped rulings -> tables by pdfplumber's own cell rules (its pure geometry functions:
+    intersections -> smallest closed rectangles -> corner-sharing groups), for the grids
+    ``grid_cells`` is unsure of because some rows or columns are narrower than MIN_UNIT
+    (double rules, a spacer column): pdfplumber reads them as narrow cells, and so does this.
+    The rulings are already snapped and joined as pdfplumber would (``snap_rulings``)."""
+    from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells
+    edges = [{"orientation": "h", "x0": r.lo, "x1": r.hi, "top": r.pos, "bottom": r.pos,
+              "width": r.hi - r.lo} if r.orient == "h" else
+             {"orientation": "v", "x0": r.pos, "x1": r.pos, "top": r.lo, "bottom": r.hi,
+              "height": r.hi - r.lo} for r in rulings]
+    cells = intersections_to_cells(edges_to_intersections(edges, TOUCH, TOUCH))
+    return [list(t) for t in cells_to_tables(cells)]
