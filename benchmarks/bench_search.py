@@ -372,7 +372,7 @@ def main() -> int:
                   f"{r['hybrid_p50']:>7.1f} {r['hybrid_p95']:>6.1f} | {r['one_field_p50']:>11.1f} "
                   f"{r['one_field_p95']:>6.1f} | {p.get('build_s', float('nan')):>11.1f} {p.get('p50', float('nan')):>6.1f} "
                   f"{p.get('p95', float('nan')):>6.1f} {p.get('rss_growth_mb', float('nan')):>6.0f} {agree:>5.2f}/{agree_ties:.2f}"
-                  f"   (vectors {'8-bit' if r['compressed'] else 'fp32'}; serving peak RSS {r['rss_peak_mb']:.0f} MB; "
+                  f"   (vectors {'fp16' if r['compressed'] else 'fp32'}; serving peak RSS {r['rss_peak_mb']:.0f} MB; "
                   f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
             if not args.keep:
                 shutil.rmtree(folder, ignore_errors=True)
