@@ -353,6 +353,18 @@ def test_real_pipeline_on_a_seed(both):
     assert got["127/KH-UBND"]["status"] == "period_ended"
 
 
+def test_joint_regulation_code_names_its_type():
+    # 0129/KH-UBND (Đắk Lắk): "Căn cứ Quy chế phối hợp số\n49/QCPH-UBND-UBMT-HCTĐ ngày 24/01/2025": the type
+    # word sits on the line before; the ký hiệu's code QCPH says the type on its own (was "Công văn").
+    from kehoach.extract import extract
+    from kehoach.ingest import read
+    doc = read(need("real/web/0129-KH-UBND__62f25a03.txt"))
+    rep = check([PlanInput(extract(doc), doc.text)], Registry(), D("2026-01-01"))
+    got = {r["symbol"]: r for r in rep["plans"][0]["refs"]}
+    assert got["49/QCPH-UBND-UBMT-HCTĐ"]["type"] == "Quy chế phối hợp"
+    assert got["02600/PA-UBND"]["type"] == "Phương án"
+
+
 def test_cli_import_and_check(tmp_path, capsys):
     from kehoach.corpus.legal.cli import main
     home = str(tmp_path / "home")
