@@ -353,6 +353,36 @@ def test_real_pipeline_on_a_seed(both):
     assert got["127/KH-UBND"]["status"] == "period_ended"
 
 
+def test_joint_regulation_code_names_its_type():
+    # 0129/KH-UBND (Đắk Lắk): "Căn cứ Quy chế phối hợp số\n49/QCPH-UBND-UBMT-HCTĐ ngày 24/01/2025": the type
+    # word sits on the line before; the ký hiệu's code QCPH says the type on its own (was "Công văn").
+    from kehoach.extract import extract
+    from kehoach.ingest import read
+    doc = read(need("real/web/0129-KH-UBND__62f25a03.txt"))
+    rep = check([PlanInput(extract(doc), doc.text)], Registry(), D("2026-01-01"))
+    got = {r["symbol"]: r for r in rep["plans"][0]["refs"]}
+    assert got["49/QCPH-UBND-UBMT-HCTĐ"]["type"] == "Quy chế phối hợp"
+    assert got["02600/PA-UBND"]["type"] == "Phương án"
+
+
+def test_units_of_an_abolished_district_level_issuer_went_with_it():
+    # The Trà Vinh seed is issued by "Ủy ban nhân dân thành phố Trà Vinh" (district level, gone 1/7/2025);
+    # it names its own units without their level: "Phòng Nội vụ", "Phòng Văn hóa và Thông tin",
+    # "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân thành phố". Communes ("phường, xã") still exist.
+    from kehoach.extract import extract
+    from kehoach.ingest import read
+    doc = read(need("seeds/002_926d4f9637933ef9.txt"))
+    ex = extract(doc)
+    assert ex.document.issuer == "Ủy ban nhân dân thành phố Trà Vinh"
+    gone = {b["name"]: b for b in check([PlanInput(ex, doc.text)], Registry(), D("2026-01-01"))["plans"][0]["bodies"]}
+    for name in ("Phòng Nội vụ", "Phòng Văn hóa và Thông tin",
+                 "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân thành phố"):
+        assert gone[name]["since"] == "2025-07-01" and gone[name]["successor"] is None and gone[name]["tasks"]
+    assert "Ủy ban nhân dân phường, xã" not in gone
+    before = check([PlanInput(ex, doc.text)], Registry(), D("2025-06-30"))["plans"][0]["bodies"]
+    assert not [b for b in before if b["name"].startswith("Phòng")]
+
+
 def test_cli_import_and_check(tmp_path, capsys):
     from kehoach.corpus.legal.cli import main
     home = str(tmp_path / "home")

@@ -159,3 +159,15 @@ def test_cli_import_then_check_problems_only(imported, capsys):
     assert main(["--home", str(imported), "legal", "check", "--as-of", DAY.isoformat()]) == 0
     full = capsys.readouterr().out
     assert "  Các văn bản khác:" in full and "Chưa rõ (unknown)" in full
+
+
+def test_local_symbol_not_matched_to_another_provinces_registry_row(imported):
+    # The Trà Vinh seed cites "Chỉ thị số 01/CT-UBND ngày 05/4/2021 của Chủ tịch UBND thành phố Trà Vinh";
+    # the Bình Dương table holds two other 01/CT-UBND (06/01/2022, 21/01/2021): same symbol, other
+    # province and day, so neither is this document and no registry row is evidence for it.
+    assert BD.read_text(encoding="utf-8").count(",01/CT-UBND,") >= 2
+    rep = _report(imported, "002_926d4f9637933ef9.txt")
+    ref = next(r for r in rep["refs"] if r["symbol"] == "01/CT-UBND")
+    assert ref["date"] == "2021-04-05"
+    assert ref["status"] == "unknown"
+    assert not [e for e in ref["evidence"] if e.get("kind") == "registry"]

@@ -17,7 +17,7 @@ from typing import Iterable, Optional
 
 from kehoach.corpus.legal.derive import PlanFacts, apply_plan_facts, locate_refs, plan_facts, trim_refs, where
 from kehoach.corpus.legal.registry import LegalDoc, Registry, Resolution, _day_of
-from kehoach.corpus.legal.rules import body_fate, is_period_type, period_end, title_after
+from kehoach.corpus.legal.rules import body_fate, unit_fate, is_period_type, period_end, title_after
 from kehoach.corpus.legal.symbols import (date_prefix_agrees, doc_type, load_tsv, merger_of,
                                           place_relation, province_in, symbol_key, symbol_year, to_date)
 from kehoach.models import DocumentInfo, Extraction, LegalRef, Task
@@ -202,7 +202,7 @@ def check_bodies(ex: Extraction, as_of: _dt.date) -> list[dict]:
     out: dict[str, dict] = {}
 
     def note(name: str, role: str, task: Optional[Task]):
-        fate = body_fate(name, as_of)
+        fate = body_fate(name, as_of) or (unit_fate(name, ex.document.issuer, as_of) if role != "issuer" else None)
         if fate is None:
             return
         e = out.setdefault(name, {"name": name, "successor": fate.successor, "since": fate.since,

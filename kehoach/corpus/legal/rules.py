@@ -85,7 +85,7 @@ class BodyFate:
 
 @lru_cache(maxsize=None)
 def _reorg():
-    deps, provs, dists = [], [], []
+    deps, provs, dists, units = [], [], [], []
     central = [fold(r[1]) for r in load_tsv("reorg_2025.tsv") if r[0] == "central_city"]
     for kind, old, succ, since, source, note in (r + ("",) * (6 - len(r)) for r in load_tsv("reorg_2025.tsv")):
         if kind == "department":
@@ -96,14 +96,41 @@ def _reorg():
         elif kind == "district_level":
             pat = old.replace("{central}", "(?:" + "|".join(re.escape(c) for c in central) + r")\b")
             dists.append((re.compile(pat, re.I), since, source, note))
-    return deps, provs, dists
+        elif kind == "district_unit":
+            units.append((re.compile(old, re.I), note))
+    return deps, provs, dists, units
+
+
+def district_fate(name: Optional[str], as_of: _dt.date) -> Optional[BodyFate]:
+    """``name``'s fate when it is a district-level body abolished on ``as_of`` (no successor named)."""
+    if not name:
+        return None
+    f = fold(name)
+    for pat, since, source, note in _reorg()[2]:
+        if pat.search(f) and as_of >= _dt.date.fromisoformat(since):
+            return BodyFate(name, None, since, source, note)
+    return None
+
+
+def unit_fate(name: str, issuer: Optional[str], as_of: _dt.date) -> Optional[BodyFate]:
+    """A plan issued by a district-level body that no longer exists names its own units without their
+    level ("Phòng Nội vụ", "Văn phòng HĐND và UBND thành phố", "các ban, ngành thành phố"): they went
+    with it (reorg_2025.tsv, kind district_unit)."""
+    gone = district_fate(issuer, as_of)
+    if gone is None:
+        return None
+    f = fold(name)
+    for pat, note in _reorg()[3]:
+        if pat.search(f):
+            return BodyFate(name, None, gone.since, gone.source, f"{note} of {issuer}")
+    return None
 
 
 @lru_cache(maxsize=65536)
 def body_fate(name: str, as_of: _dt.date) -> Optional[BodyFate]:
     """How ``name`` fared in the 2025 reorganisation when, on ``as_of``, it no longer exists."""
     f = fold(name)
-    deps, provs, dists = _reorg()
+    deps, provs, dists, _ = _reorg()
     for pat, since, source, note in dists:
         if pat.search(f) and as_of >= _dt.date.fromisoformat(since):
             return BodyFate(name, None, since, source, note)
