@@ -136,3 +136,14 @@ def test_a_lost_line_break_between_two_bodies_in_a_cell_splits_them():
     assert _cell_parts("Văn phòng UBND tỉnh") == ["Văn phòng UBND tỉnh"]
     assert _cell_parts("Văn phòng Hội đồng nhân dân và Ủy ban nhân dân thành phố") == \
         ["Văn phòng Hội đồng nhân dân và Ủy ban nhân dân thành phố"]
+
+
+# ------------------------------------------------------------------ header
+
+def test_a_title_naming_legal_documents_is_not_the_gazette_banner():
+    """135/QĐ-BLĐTBXH (Gazette PDF): the trích yếu "Về việc công bố Danh mục văn bản quy phạm pháp
+    luật hết hiệu lực ..." names in running text the words the Gazette prints in capitals as its
+    banner ("VĂN BẢN QUY PHẠM PHÁP LUẬT"); only a banner line stops the title."""
+    d = rec("real/pdf/quyet-dinh-so-135-qd-bldtbxh-41357.pdf")["document"]
+    assert d["title"] == ("Về việc công bố Danh mục văn bản quy phạm pháp luật hết hiệu lực toàn bộ hoặc một phần "
+                          "thuộc lĩnh vực quản lý nhà nước của Bộ Lao động - Thương binh và Xã hội")

@@ -60,6 +60,11 @@ def test_steering_board_named_by_subject():
     assert parse_org("Ban Chỉ đạo về việc triển khai Kế hoạch số 5 của tỉnh", 0)[0] == "Ban Chỉ đạo"
     assert parse_org("Ban Chỉ đạo cải cách hành chính tỉnh Quảng Trị về việc ban hành", 0)[0] == \
         "Ban Chỉ đạo cải cách hành chính tỉnh Quảng Trị"
+    # the national board closes on its level word as the provincial one does (citation_vocab nation)
+    assert parse_org("Ban Chỉ đạo về phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số quốc gia"
+                     " ban hành", 0)[0].endswith("chuyển đổi số quốc gia")
+    assert parse_org("Ban Chỉ đạo về phát triển khoa học và chuyển đổi số thị trấn Phú Mỹ ban hành", 0)[0] == \
+        "Ban Chỉ đạo về phát triển khoa học và chuyển đổi số thị trấn Phú Mỹ"
 
 
 def test_later_clause_generic_subject_with_action():
