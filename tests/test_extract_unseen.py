@@ -147,3 +147,15 @@ def test_a_title_naming_legal_documents_is_not_the_gazette_banner():
     d = rec("real/pdf/quyet-dinh-so-135-qd-bldtbxh-41357.pdf")["document"]
     assert d["title"] == ("Về việc công bố Danh mục văn bản quy phạm pháp luật hết hiệu lực toàn bộ hoặc một phần "
                           "thuộc lĩnh vực quản lý nhà nước của Bộ Lao động - Thương binh và Xã hội")
+
+
+def test_a_heading_naming_a_kind_of_holder_with_its_examples_owns_the_items_below():
+    """06/CT-UBND: "5. Các chủ rừng là tổ chức (các Ban quản lý rừng đặc dụng, ..., các Công ty nông, lâm
+    nghiệp…)" heads five "- " duties. After the copula "là", "tổ chức" is the kind of holder, not the verb;
+    the closing parenthesis lists examples (its "…" ends no sentence): a heading, not a task."""
+    r = web("06-CT-UBND__4f302021")
+    assert not [t for t in r["tasks"] if t["text"].startswith("Các chủ rừng")]
+    under = [t for t in r["tasks"] if t["section"] == "5"]
+    assert len(under) == 5
+    assert all(t["lead"] == ["Các chủ rừng là tổ chức"] for t in under)
+    assert under[0]["text"].startswith("Thực hiện đầy đủ quyền, nghĩa vụ và trách nhiệm chủ rừng")

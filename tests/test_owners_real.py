@@ -82,3 +82,12 @@ def test_two_digit_month_and_yearly_with_date_in_brackets():
     assert d and d.date == "2025-11-30"
     d = parse_deadline("Định kỳ hằng năm (trước ngày 30 tháng 11) báo cáo kết quả thực hiện về Sở Xây dựng.", 2025)
     assert d and d.recurrence == "yearly" and d.text == "Định kỳ hằng năm (trước ngày 30 tháng 11)"
+
+
+def test_a_body_narrowed_by_la_and_a_kind_of_holder_is_one_name():
+    from kehoach.extract.bodies import is_body_phrase, owner_phrase_end
+    assert is_body_phrase("Các chủ rừng là tổ chức")
+    assert is_body_phrase("Các chủ rừng là hộ gia đình, cá nhân")
+    # "là tổ chức ..." going on into a predicate is the verb: the name stops before "là"
+    s = "Sở Văn hóa là tổ chức thực hiện"
+    assert not is_body_phrase(s) and owner_phrase_end(s) == len("Sở Văn hóa ")

@@ -47,8 +47,15 @@ def _heads():
 
 @lru_cache(maxsize=1)
 def _stops():
-    words = sorted({r[1] for r in rows("owner_words.tsv")}, key=len, reverse=True)
+    words = sorted({r[1] for r in rows("owner_words.tsv") if r[0] != "narrow"}, key=len, reverse=True)
     return re.compile(r"(?<![\wÀ-ỹđĐ])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\wÀ-ỹđĐ])")
+
+
+@lru_cache(maxsize=1)
+def _narrowed() -> re.Pattern:
+    """'là tổ chức' closing a body's name or followed by its gloss, list or colon (owner_words.tsv narrow)."""
+    words = sorted((r[1] for r in rows("owner_words.tsv") if r[0] == "narrow"), key=len, reverse=True)
+    return re.compile(r"\blà (?:" + "|".join(re.escape(w) for w in words) + r")(?=\s*(?:$|[(,:;]|và\b|hoặc\b))")
 
 
 @lru_cache(maxsize=1)
@@ -178,8 +185,10 @@ def _first_stop(s: str):
                              and low[m.start():m.end()] in _NOUN_STOPS
                              or _NOMINAL_BEFORE.search(low, max(0, m.start() - 12), m.start())
                              or any(c.start() < m.end() and m.start() < c.end()
-                                    for c in _NOUN_COMPOUND.finditer(low, max(0, m.start() - 8), m.end() + 16))):
-        m = rx.search(low, m.end())
+                                    for c in _NOUN_COMPOUND.finditer(low, max(0, m.start() - 8), m.end() + 16))
+                             or low.startswith("là ", m.start()) and _narrowed().match(low, m.start())):
+        n = _narrowed().match(low, m.start()) if low.startswith("là ", m.start()) else None
+        m = rx.search(low, n.end() if n else m.end())
     return m
 
 

@@ -113,6 +113,8 @@ def _unrequest(text: str, require: bool = False) -> str:
     if m and starts_with_body(t[m.end():]):
         t = t[m.end():]
     return t
+# a closing parenthesis after a body's name lists its members or examples, not more owners
+_GLOSS = re.compile(r"\s*\([^()]*\)\s*:?\s*$")
 _ROLE_NOTE = re.compile(r"\s*\((?:cơ quan|đơn vị)\s+(?:chủ trì|thường trực|đầu mối|phối hợp)[^()]*\)\s*(?=:?\s*$)", re.I)
 
 
@@ -125,7 +127,11 @@ def _owner_heading_text(text: str) -> str:
     """'Đề nghị Ủy ban MTTQ tỉnh và ...:' -> the bodies asked; 'Sở Tài chính (cơ quan chủ trì)' -> 'Sở Tài chính'."""
     t = text.strip().rstrip("*").strip()
     t = _unrequest(t, require=True)
-    return _ROLE_NOTE.sub("", t).strip()
+    t = _ROLE_NOTE.sub("", t).strip()
+    m = _GLOSS.search(t)
+    if m and is_body_phrase(t[:m.start()], 24):
+        t = t[:m.start()]   # "Các chủ rừng là tổ chức (các Ban quản lý rừng ..., các Công ty ...)": examples
+    return t
 
 
 def part_heading_owner(text: str) -> list[str]:
