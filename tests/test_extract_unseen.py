@@ -159,3 +159,10 @@ def test_a_heading_naming_a_kind_of_holder_with_its_examples_owns_the_items_belo
     assert len(under) == 5
     assert all(t["lead"] == ["Các chủ rừng là tổ chức"] for t in under)
     assert under[0]["text"].startswith("Thực hiện đầy đủ quyền, nghĩa vụ và trách nhiệm chủ rừng")
+
+
+def test_a_subject_with_its_relative_clause_up_to_the_modal_is_the_lead():
+    """0129/KH-UBND IV.15: "Tất cả lực lượng, phương tiện tham gia thực hiện Kế hoạch này phải tuân thủ
+    nghiêm ...": the clause "tham gia ..." runs to the modal "phải" and names whom the duty binds."""
+    t = task(web("0129-KH-UBND__62f25a03"), "Tất cả lực lượng, phương tiện")
+    assert t["lead"] == ["Tất cả lực lượng, phương tiện tham gia thực hiện Kế hoạch này"]

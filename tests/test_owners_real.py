@@ -91,3 +91,10 @@ def test_a_body_narrowed_by_la_and_a_kind_of_holder_is_one_name():
     # "là tổ chức ..." going on into a predicate is the verb: the name stops before "là"
     s = "Sở Văn hóa là tổ chức thực hiện"
     assert not is_body_phrase(s) and owner_phrase_end(s) == len("Sở Văn hóa ")
+
+
+def test_a_relative_clause_goes_on_the_subject_only_up_to_a_modal():
+    assert leading_owner("Các đơn vị tham gia Chương trình có trách nhiệm báo cáo định kỳ.")[0] == \
+        ["Các đơn vị tham gia Chương trình"]
+    # no modal after it: "tham gia" is the subject's verb
+    assert leading_owner("Sở Tài chính tham gia thẩm định dự án, báo cáo UBND tỉnh.")[0] == ["Sở Tài chính"]

@@ -219,6 +219,9 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         cand = seg[:end].strip(" ,")
         if not cand or len(cand.split()) > 20 or end >= len(seg):
             continue
+        rel = _relative_clause().match(seg, end)
+        if rel and len(seg[:rel.end()].split()) <= 20:
+            cand = seg[:rel.end()].strip(" ,")   # "Tất cả lực lượng, phương tiện tham gia thực hiện Kế hoạch này phải ..."
         if lower and not seg[end:].lstrip().lower().startswith(_action_verbs()):
             continue   # "..., cơ quan trung ương để thực hiện ...": not the subject of an action
         if re.search(r"\s(?:được|bị)$", cand):
@@ -247,6 +250,18 @@ _CLAUSE_START = re.compile(r"(?:;|\.)\s+(?:(?:đồng thời|Đồng thời|tron
                            r"|(?:Khuyến khích|Đề nghị|Yêu cầu)\s+)?"
                            r"|,\s+(?:đồng thời|trong đó|riêng)\s*,?\s+")
 _LEAD_VERB = re.compile(r"\s*(?:chủ trì|phối hợp(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:với|cùng))\b")
+
+
+@lru_cache(maxsize=1)
+def _relative_clause() -> re.Pattern:
+    """From a subject's end: a relative clause (owner_words.tsv relative) running to a modal (modal), up to
+    12 words with no punctuation; the match ends before the modal."""
+    from kehoach.extract.data import rows
+    def alt(kind: str) -> str:
+        return "|".join(re.escape(w) for w in sorted((w for k, w in rows("owner_words.tsv") if k == kind),
+                                                     key=len, reverse=True))
+    return re.compile(r"\s*(?:" + alt("relative") + r")(?![\wÀ-ỹđ])(?:\s+[^\s,;.:()]+){0,10}?(?=\s+(?:"
+                      + alt("modal") + r")(?![\wÀ-ỹđ]))", re.I)
 
 
 def _clause_lead(t: str) -> list[str]:
