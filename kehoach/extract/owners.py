@@ -30,6 +30,8 @@ _BELONGS = ("thuộc ", "trực thuộc ")
 _FRONTED_LOWER_HEADS = re.compile(r"^(?:cơ quan|đơn vị|ủy ban nhân dân|chính quyền|các\s+(?:sở|cơ quan|đơn vị|bộ|ngành|cấp|địa phương))[\s,]")
 # a colon after these words opens a list or an example, not the owner's action
 _LIST_INTRO = re.compile(r"(?:\bnhư|\bgồm|\bsau|\blà|\bcụ thể|\bvào)\s*$", re.I)
+# the word that opens a list of the members after a body's name ("các cơ sở đào tạo trọng điểm gồm: ...")
+_LIST_WORD_END = re.compile(r"\s+(?:bao\s+)?gồm\s*$")
 _UPPER_WORDS = re.compile(r"[A-ZĐÀ-Ỹ]{2,}")
 
 
@@ -169,7 +171,7 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     if m:
         rest = m.group("who")
         end = owner_phrase_end(rest)
-        cand = rest[:end].strip(" ,")
+        cand = _LIST_WORD_END.sub("", rest[:end].strip(" ,"))   # "Giao các cơ sở đào tạo trọng điểm gồm: A, B ..."
         if starts_with_body(cand):
             return bodies(cand), False
     # "X: action" with X a list of bodies, or "..., X: action" with X the last body before the colon
