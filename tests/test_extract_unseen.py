@@ -167,9 +167,3 @@ def test_a_subject_with_its_relative_clause_up_to_the_modal_is_the_lead():
     t = task(web("0129-KH-UBND__62f25a03"), "Tất cả lực lượng, phương tiện")
     assert t["lead"] == ["Tất cả lực lượng, phương tiện tham gia thực hiện Kế hoạch này"]
 
-
-def test_giao_a_body_gom_its_members_leads_with_the_body_not_the_list_word():
-    """893/QĐ-TTg IV.3.d: "Giao các cơ sở đào tạo trọng điểm gồm: Đại học Bách Khoa Hà Nội, ...": "gồm"
-    opens the list of members; the lead is the body named before it."""
-    r = rec("real/pdf/quyet-dinh-so-893-qd-ttg-469593.pdf")
-    assert task(r, "Giao các cơ sở đào tạo trọng điểm gồm")["lead"] == ["Các cơ sở đào tạo trọng điểm"]

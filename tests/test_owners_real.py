@@ -98,3 +98,11 @@ def test_a_relative_clause_goes_on_the_subject_only_up_to_a_modal():
         ["Các đơn vị tham gia Chương trình"]
     # no modal after it: "tham gia" is the subject's verb
     assert leading_owner("Sở Tài chính tham gia thẩm định dự án, báo cáo UBND tỉnh.")[0] == ["Sở Tài chính"]
+
+
+def test_giao_a_body_gom_its_members_leads_with_the_body_not_the_list_word():
+    # 893/QĐ-TTg IV.3.d (Gazette PDF, not vendored under tests/data/shared): "gồm" opens the members' list
+    t = ("Giao các cơ sở đào tạo trọng điểm gồm: Đại học Bách Khoa Hà Nội, Trường Đại học Khoa học Tự nhiên - "
+         "Đại học Quốc gia Hà Nội, Trường Đại học Đà Lạt, Viện Năng lượng nguyên tử Việt Nam và các cơ sở do Bộ "
+         "Khoa học và Công nghệ lựa chọn đủ năng lực thực hiện đào tạo, bồi dưỡng về năng lượng nguyên tử.")
+    assert leading_owner(t)[0] == ["Các cơ sở đào tạo trọng điểm"]
