@@ -106,3 +106,10 @@ def test_giao_a_body_gom_its_members_leads_with_the_body_not_the_list_word():
          "Đại học Quốc gia Hà Nội, Trường Đại học Đà Lạt, Viện Năng lượng nguyên tử Việt Nam và các cơ sở do Bộ "
          "Khoa học và Công nghệ lựa chọn đủ năng lực thực hiện đào tạo, bồi dưỡng về năng lượng nguyên tử.")
     assert leading_owner(t)[0] == ["Các cơ sở đào tạo trọng điểm"]
+
+
+def test_a_capitalised_va_where_a_table_cells_line_starts_parts_two_bodies():
+    # 982/QĐ-TTg Phụ lục (Gazette PDF, not vendored): the support cell prints "Bộ Ngoại giao" / "Và các cơ
+    # quan, tổ chức, doanh nghiệp liên quan" on two lines of the cell
+    assert bodies("Bộ Ngoại giao Và các cơ quan, tổ chức, doanh nghiệp liên quan") == \
+        ["Bộ Ngoại giao", "Các cơ quan, tổ chức, doanh nghiệp liên quan"]

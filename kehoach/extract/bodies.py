@@ -120,7 +120,8 @@ def split_bodies(s: str) -> list[str]:
             i = c.lower().find(comp)
             if i >= 0:
                 c = c[:i] + c[i:i + len(comp)].replace(" và ", " \x01 ").replace(",", "\x02") + c[i + len(comp):]
-        pieces = re.split(r"(,\s+|\s+và\s+|\s+với\s+|\s+cùng\s+)", c)
+        # ("Và" capitalised where a table cell's line starts: "Bộ Ngoại giao\nVà các cơ quan ... liên quan")
+        pieces = re.split(r"(,\s+|\s+[vV]à\s+|\s+với\s+|\s+cùng\s+)", c)
         cur = pieces[0]
         i = 1
         while i < len(pieces):
