@@ -167,3 +167,12 @@ def test_a_subject_with_its_relative_clause_up_to_the_modal_is_the_lead():
     t = task(web("0129-KH-UBND__62f25a03"), "Tất cả lực lượng, phương tiện")
     assert t["lead"] == ["Tất cả lực lượng, phương tiện tham gia thực hiện Kế hoạch này"]
 
+
+
+def test_a_subject_listing_four_bodies_is_not_cut_by_the_one_name_word_limit():
+    """0125/KH-UBND IV.3: "Giấy khen của Thủ trưởng các cơ quan, đơn vị; Chủ tịch UBND xã, phường: Các Sở,
+    ban, ngành, Mặt trận Tổ quốc Việt Nam tỉnh và các đoàn thể chính trị - xã hội, Ủy ban nhân dân xã,
+    phường ... căn cứ ...": a subject of four clean body names is longer than one name may be."""
+    t = next(t for t in web("0125-KH-UBND__2957e4f4")["tasks"] if t["section"] == "IV.3")
+    assert t["lead"][:3] == ["Các Sở, ban, ngành", "Mặt trận Tổ quốc Việt Nam tỉnh", "Các đoàn thể chính trị - xã hội"]
+    assert len(t["lead"]) == 4 and t["lead"][3].startswith("Ủy ban nhân dân")

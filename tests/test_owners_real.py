@@ -113,3 +113,10 @@ def test_a_capitalised_va_where_a_table_cells_line_starts_parts_two_bodies():
     # quan, tổ chức, doanh nghiệp liên quan" on two lines of the cell
     assert bodies("Bộ Ngoại giao Và các cơ quan, tổ chức, doanh nghiệp liên quan") == \
         ["Bộ Ngoại giao", "Các cơ quan, tổ chức, doanh nghiệp liên quan"]
+
+
+def test_the_taggers_verbs_inside_a_list_of_bodies_do_not_end_the_subject():
+    # 105/NQ-CP II.5 (Gazette PDF, not vendored): the POS tagger reads "ngang" and "Ủy ban nhân dân" as verbs
+    s = ("Các bộ, cơ quan ngang bộ, Ủy ban nhân dân các tỉnh, thành phố trực thuộc trung ương chuyển mạnh từ cơ "
+         "chế tiền kiểm sang hậu kiểm trong hoạt động quản lý nhà nước.")
+    assert leading_owner(s)[0] == ["Các bộ, cơ quan ngang bộ", "Ủy ban nhân dân các tỉnh, thành phố trực thuộc trung ương"]

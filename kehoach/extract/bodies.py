@@ -47,7 +47,7 @@ def _heads():
 
 @lru_cache(maxsize=1)
 def _stops():
-    words = sorted({r[1] for r in rows("owner_words.tsv") if r[0] not in ("narrow", "relative", "modal")}, key=len, reverse=True)
+    words = sorted({r[1] for r in rows("owner_words.tsv") if r[0] in ("verb", "prep")}, key=len, reverse=True)
     return re.compile(r"(?<![\wÀ-ỹđĐ])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\wÀ-ỹđĐ])")
 
 

@@ -24,7 +24,6 @@ _SHORT_NAME = re.compile(r"\s*\((?:sau đây|dưới đây)?\s*(?:gọi|viết)\
 _SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:(?:với|cùng)\s+)?")
 _SUPPORT_OF = re.compile(r"với sự phối hợp của\s+")
 _PERSON_ROLE = re.compile(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|Chủ tịch|Giám đốc|Lãnh đạo các)\b")
-_BELONGS = ("thuộc ", "trực thuộc ")
 # after a fronted clause a body may open in lower case ("Trong thời hạn 10 ngày ..., cơ quan bảo hiểm xã hội
 # chi trả ...") when an action follows it
 _FRONTED_LOWER_HEADS = re.compile(r"^(?:cơ quan|đơn vị|ủy ban nhân dân|chính quyền|các\s+(?:sở|cơ quan|đơn vị|bộ|ngành|cấp|địa phương))[\s,]")
@@ -215,11 +214,20 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
             from kehoach.extract.nlp import verb_offset
             head = head_length(_strip_role(seg))
             v = verb_offset(seg, head + (len(seg) - len(_strip_role(seg))))
-            # "thuộc" / "trực thuộc" name where a body belongs ("thành phố trực thuộc Trung ương"): no verb there
-            if v is not None and v < end and not seg[v:].lower().startswith(_BELONGS):
-                end = v
+            # "trực thuộc" / "ngang bộ" say where or what a body is ("thành phố trực thuộc Trung ương",
+            # "cơ quan ngang bộ"), and a word opening the next body of the list ("Ủy ban nhân dân", which the
+            # tagger may read as a verb): not the subject's verb; the next verb after them may be
+            while v is not None and v < end:
+                w = _name_word().match(seg, v)
+                if w:
+                    v = verb_offset(seg, w.end())
+                elif starts_with_body(seg[v:]) and re.search(r"(?:,|\svà)\s*$", seg[:v]):
+                    v = verb_offset(seg, v + head_length(seg[v:]))
+                else:
+                    end = v
+                    break
         cand = seg[:end].strip(" ,")
-        if not cand or len(cand.split()) > 20 or end >= len(seg):
+        if not cand or not _subject_size_ok(cand) or end >= len(seg):
             continue
         rel = _relative_clause().match(seg, end)
         if rel and len(seg[:rel.end()].split()) <= 20:
@@ -252,6 +260,30 @@ _CLAUSE_START = re.compile(r"(?:;|\.)\s+(?:(?:đồng thời|Đồng thời|tron
                            r"|(?:Khuyến khích|Đề nghị|Yêu cầu)\s+)?"
                            r"|,\s+(?:đồng thời|trong đó|riêng)\s*,?\s+")
 _LEAD_VERB = re.compile(r"\s*(?:chủ trì|phối hợp(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:với|cùng))\b")
+
+
+SUBJECT_MAX_WORDS = 20        # one body named as a subject
+SUBJECT_LIST_MAX_WORDS = 48   # a list of bodies as the subject, each entry a clean body name
+
+
+def _subject_size_ok(cand: str) -> bool:
+    """A subject is at most 20 words, or a longer list of bodies each a clean name ("Các Bộ trưởng, Thủ
+    trưởng cơ quan ngang bộ, Thủ trưởng cơ quan thuộc Chính phủ, Chủ tịch Ủy ban nhân dân các tỉnh, ...")."""
+    n = len(cand.split())
+    if n <= SUBJECT_MAX_WORDS:
+        return True
+    if n > SUBJECT_LIST_MAX_WORDS:
+        return False
+    from kehoach.extract.bodies import split_bodies
+    parts = split_bodies(cand)
+    return len(parts) > 1 and all(is_body_phrase(_strip_role(p)) or is_body_phrase(p) for p in parts)
+
+
+@lru_cache(maxsize=1)
+def _name_word() -> re.Pattern:
+    from kehoach.extract.data import rows
+    words = sorted((w for k, w in rows("owner_words.tsv") if k == "name_word"), key=len, reverse=True)
+    return re.compile(r"(?i:" + "|".join(re.escape(w) for w in words) + r")(?![\wÀ-ỹđ])")
 
 
 @lru_cache(maxsize=1)
@@ -367,7 +399,7 @@ def subject_action(text: str) -> bool:
         if not starts_with_body(core):
             continue
         end = owner_phrase_end(core)
-        if end >= len(core) or core[end] == ":" or len(core[:end].split()) > 20:
+        if end >= len(core) or core[end] == ":" or not _subject_size_ok(core[:end].strip(" ,")):
             continue
         subject = core[:end].rstrip().lower()
         if subject.endswith((" được", " bị")):
