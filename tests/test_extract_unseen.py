@@ -176,3 +176,9 @@ def test_a_subject_listing_four_bodies_is_not_cut_by_the_one_name_word_limit():
     t = next(t for t in web("0125-KH-UBND__2957e4f4")["tasks"] if t["section"] == "IV.3")
     assert t["lead"][:3] == ["Các Sở, ban, ngành", "Mặt trận Tổ quốc Việt Nam tỉnh", "Các đoàn thể chính trị - xã hội"]
     assert len(t["lead"]) == 4 and t["lead"][3].startswith("Ủy ban nhân dân")
+
+
+def test_a_closing_level_qualifier_is_shared_by_the_bare_bodies_of_the_list():
+    """0124/KH-UBND IV.2: "Phối hợp chặt chẽ với cấp ủy, chính quyền các cấp": "các cấp" qualifies both."""
+    t = next(t for t in web("0124-KH-UBND__556b2fb4")["tasks"] if t["section"] == "IV.2")
+    assert t["support"] == ["Cấp ủy các cấp", "Chính quyền các cấp"]

@@ -120,3 +120,8 @@ def test_the_taggers_verbs_inside_a_list_of_bodies_do_not_end_the_subject():
     s = ("Các bộ, cơ quan ngang bộ, Ủy ban nhân dân các tỉnh, thành phố trực thuộc trung ương chuyển mạnh từ cơ "
          "chế tiền kiểm sang hậu kiểm trong hoạt động quản lý nhà nước.")
     assert leading_owner(s)[0] == ["Các bộ, cơ quan ngang bộ", "Ủy ban nhân dân các tỉnh, thành phố trực thuộc trung ương"]
+
+
+def test_a_shared_level_qualifier_leaves_a_member_with_its_own_level():
+    assert bodies("Ủy ban nhân dân tỉnh, Hội đồng nhân dân các cấp") == ["Ủy ban nhân dân tỉnh", "Hội đồng nhân dân các cấp"]
+    assert bodies("các sở, ngành, chính quyền các cấp") == ["Các sở, ngành", "Chính quyền các cấp"]

@@ -224,10 +224,20 @@ def owner_phrase_end(s: str) -> int:
     return end
 
 
+# a level qualifier closing a list that each bare member before it shares: "cấp ủy, chính quyền các cấp" is
+# "cấp ủy các cấp" and "chính quyền các cấp" (a member with its own qualifier, "Ủy ban nhân dân tỉnh", keeps it)
+_SHARED_LEVEL = re.compile(r"\s(?:các cấp|cùng cấp)$")
+
+
 def bodies(s: str) -> list[str]:
     """Split and canonicalise, dropping empty names and duplicates (order kept)."""
     out: list[str] = []
-    for p in split_bodies(s):
+    parts = split_bodies(s)
+    m = _SHARED_LEVEL.search(parts[-1]) if len(parts) > 1 else None
+    if m:
+        parts = [p + m.group(0) if len(p.split()) <= 2 and not re.match(r"(?i:các|những|tất cả)\s", p)
+                 and not _SHARED_LEVEL.search(p) else p for p in parts[:-1]] + parts[-1:]
+    for p in parts:
         c = canonical(p)
         if c and c not in out and len(c) > 2:
             out.append(c)
