@@ -125,3 +125,12 @@ def test_the_taggers_verbs_inside_a_list_of_bodies_do_not_end_the_subject():
 def test_a_shared_level_qualifier_leaves_a_member_with_its_own_level():
     assert bodies("Ủy ban nhân dân tỉnh, Hội đồng nhân dân các cấp") == ["Ủy ban nhân dân tỉnh", "Hội đồng nhân dân các cấp"]
     assert bodies("các sở, ngành, chính quyền các cấp") == ["Các sở, ngành", "Chính quyền các cấp"]
+
+
+def test_the_duties_or_powers_of_a_body_name_it_as_the_owner():
+    # 798/QĐ-TTg (Gazette PDF, not vendored): "Điều 2. Nhiệm vụ của Ban Chỉ đạo:", "Điều 3. Quyền hạn của Ban Chỉ đạo"
+    from kehoach.extract.owners import heading_owner
+    assert heading_owner("Nhiệm vụ của Ban Chỉ đạo:") == ["Ban Chỉ đạo"]
+    assert heading_owner("Quyền hạn của Ban Chỉ đạo") == ["Ban Chỉ đạo"]
+    assert heading_owner("Nhiệm vụ, quyền hạn của Hội đồng quản lý Quỹ:") == ["Hội đồng quản lý Quỹ"]
+    assert heading_owner("Nhiệm vụ của Kế hoạch:") == []

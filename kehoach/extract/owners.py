@@ -12,7 +12,10 @@ from functools import lru_cache
 from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, starts_with_body)
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
-_RESP_OF = re.compile(r"(?:^|\b)trách nhiệm(?:\s+(?:chung|cụ thể))?\s+của\s+(?P<who>.+?)\s*:?\s*$", re.I)
+# "Trách nhiệm của X:", and the duties of a body a Quyết định sets up: "Điều 2. Nhiệm vụ của Ban Chỉ đạo:",
+# "Nhiệm vụ, quyền hạn của Tổ công tác"
+_RESP_OF = re.compile(r"(?:^|\b)(?:trách nhiệm|nhiệm vụ(?:,?\s+(?:và\s+)?quyền hạn)?|quyền hạn)(?:\s+(?:chung|cụ thể))?"
+                      r"\s+của\s+(?P<who>.+?)\s*:?\s*$", re.I)
 _GIAO = re.compile(r"^(?:Giao|giao)(?:\s+cho)?\s+(?P<who>.+)$")
 _DECL = re.compile(r"^(?:Cơ quan|Đơn vị|cơ quan|đơn vị)\s+(?P<role>chủ trì|phối hợp|thực hiện)(?:\s+thực hiện)?\s*:\s*(?P<who>.+?)\.?$")
 _FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Trong thời hạn|Chậm nhất|Theo(?! dõi)|Để)\b")
