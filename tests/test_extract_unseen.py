@@ -182,3 +182,15 @@ def test_a_closing_level_qualifier_is_shared_by_the_bare_bodies_of_the_list():
     """0124/KH-UBND IV.2: "Phối hợp chặt chẽ với cấp ủy, chính quyền các cấp": "các cấp" qualifies both."""
     t = next(t for t in web("0124-KH-UBND__556b2fb4")["tasks"] if t["section"] == "IV.2")
     assert t["support"] == ["Cấp ủy các cấp", "Chính quyền các cấp"]
+
+
+def test_a_series_of_numbers_shares_the_date_after_the_last_and_a_named_quy_che_is_cited():
+    """0129/KH-UBND: "Các Công điện: ..., số 008/CĐ-UBND và số 009/CĐ-UBND ngày 19/11/2025" (one date for both);
+    "Căn cứ Quy chế phối hợp số 49/QCPH-UBND-UBMT-HCTĐ ngày 24/01/2025" (a name between "Quy chế" and "số"),
+    cited again later as "theo Quy chế phối hợp 49/QCPH-UBND-UBMT-HCTĐ"."""
+    r = web("0129-KH-UBND__62f25a03")
+    refs = [x for x in r["legal_refs"] if x["symbol"] in ("008/CĐ-UBND", "49/QCPH-UBND-UBMT-HCTĐ")]
+    assert [x["date"] for x in refs if x["symbol"] == "008/CĐ-UBND"] == ["2025-11-19"]
+    q = [x for x in refs if x["symbol"] == "49/QCPH-UBND-UBMT-HCTĐ"]
+    assert len(q) == 2 and all(x["type"] == "Quy chế" and x["date"] == "2025-01-24" for x in q)
+    assert q[0]["text"].startswith("Quy chế phối hợp số 49/QCPH")

@@ -684,6 +684,7 @@ def find_citations(text: str, ctx: CitationContext, page_at: Optional[Callable[[
     if ctx is None:
         ctx = CitationContext(None, None, None, None)
     mentions = _mentions(text, ctx)
+    _shared_dates(text, mentions)
     _titles(text, mentions, ctx)
     _header_issuers(text, mentions, ctx)
     _list_issuers(text, mentions)
@@ -704,6 +705,20 @@ def find_citations(text: str, ctx: CitationContext, page_at: Optional[Callable[[
             span=Span(m.start, m.end, page_at(m.start) if page_at else None),
             status_in_text=m.status, relation=m.relation, title=m.title, evidence=m.evidence))
     return out
+
+
+_AND_NUMBER = re.compile(r"^\s*(?:,|và|hoặc)\s+(?:(?i:s[ốo])\s*)?$")
+
+
+def _shared_dates(text: str, ms: list[_Mention]) -> None:
+    """"số 008/CĐ-UBND và số 009/CĐ-UBND ngày 19/11/2025": numbers of one series (same code after the
+    number) joined by "và số" share the date printed after the last of them."""
+    for i in range(len(ms) - 2, -1, -1):
+        a, b = ms[i], ms[i + 1]
+        if a.date is None and a.issuer is None and b.date \
+                and a.sym.symbol.split("/", 1)[-1] == b.sym.symbol.split("/", 1)[-1] \
+                and _AND_NUMBER.match(text[a.end:b.start]):
+            a.date = b.date
 
 
 def refs_in_span(refs: list[LegalRef], start: int, end: int) -> list[str]:
@@ -828,7 +843,10 @@ def _same_symbol(ms: list[_Mention]) -> None:
         date = next((m.date for m in g if m.date and len(m.date) == 10), None) or \
             next((m.date for m in g if m.date), None)
         best = max(g, key=lambda m: (rank.get(m.issuer_src or "", 0), m.date is not None))
+        typed = next((m.type for m in g if m.typed), None)
         for m in g:
+            if not m.typed and typed:
+                m.type = typed   # "theo Quy chế phối hợp 49/QCPH-..." (no "số"): the type printed at its first mention
             if m.date is None and date:
                 m.date = date
             if m.issuer is None and best.issuer:
