@@ -194,3 +194,11 @@ def test_a_series_of_numbers_shares_the_date_after_the_last_and_a_named_quy_che_
     q = [x for x in refs if x["symbol"] == "49/QCPH-UBND-UBMT-HCTĐ"]
     assert len(q) == 2 and all(x["type"] == "Quy chế" and x["date"] == "2025-01-24" for x in q)
     assert q[0]["text"].startswith("Quy chế phối hợp số 49/QCPH")
+
+
+def test_the_closing_request_to_carry_out_the_directive_itself_is_not_a_task():
+    """012/CT-UBND ends "Chủ tịch UBND tỉnh yêu cầu Thủ trưởng các sở, ban, ngành; Chủ tịch UBND các xã,
+    phường tổ chức quán triệt, ... thực hiện nghiêm túc Chỉ thị này." (a closing formula, SPEC)."""
+    r = web("012-CT-UBND__541cde0f")
+    assert not [t for t in r["tasks"] if t["text"].startswith("Chủ tịch UBND tỉnh yêu cầu")]
+    assert len(r["tasks"]) == 18
