@@ -313,3 +313,14 @@ def test_doi_voi_names_the_addressee_even_with_a_verb_inside():
     assert heading_owner("Đối với cơ quan quản lý, sử dụng cán bộ, công chức, viên chức làm công tác đối ngoại:") == [
         "Cơ quan quản lý, sử dụng cán bộ, công chức, viên chức làm công tác đối ngoại"]
     assert heading_owner("Đối với các dự án đầu tư công:") == []          # a thing, not a body
+
+
+def test_the_members_of_a_board_are_seats_not_tasks():
+    # 798/QĐ-TTg (Gazette PDF, not vendored): "Điều 1. Kiện toàn Ban Chỉ đạo ..., gồm các thành viên sau đây:",
+    # "3. Các ủy viên:" then "- 01 Phó Trưởng ban Ban Tổ chức Trung ương;" (the "Tổ chức" of a name read as a verb)
+    from kehoach.extract.tasks import is_member_list_head
+    assert is_member_list_head("Kiện toàn Ban Chỉ đạo Trung ương về cải cách chính sách tiền lương, bảo hiểm xã hội "
+                               "và ưu đãi người có công (gọi tắt là Ban Chỉ đạo), gồm các thành viên sau đây:")
+    assert is_member_list_head("Các ủy viên:")
+    assert not is_member_list_head("Nhiệm vụ của Ban Chỉ đạo:")
+    assert not is_member_list_head("Sở Nội vụ chủ trì, phối hợp với các thành viên Ban Chỉ đạo thực hiện các nội dung sau:")

@@ -136,3 +136,69 @@ def test_a_lost_line_break_between_two_bodies_in_a_cell_splits_them():
     assert _cell_parts("Văn phòng UBND tỉnh") == ["Văn phòng UBND tỉnh"]
     assert _cell_parts("Văn phòng Hội đồng nhân dân và Ủy ban nhân dân thành phố") == \
         ["Văn phòng Hội đồng nhân dân và Ủy ban nhân dân thành phố"]
+
+
+# ------------------------------------------------------------------ header
+
+def test_a_title_naming_legal_documents_is_not_the_gazette_banner():
+    """135/QĐ-BLĐTBXH (Gazette PDF): the trích yếu "Về việc công bố Danh mục văn bản quy phạm pháp
+    luật hết hiệu lực ..." names in running text the words the Gazette prints in capitals as its
+    banner ("VĂN BẢN QUY PHẠM PHÁP LUẬT"); only a banner line stops the title."""
+    d = rec("real/pdf/quyet-dinh-so-135-qd-bldtbxh-41357.pdf")["document"]
+    assert d["title"] == ("Về việc công bố Danh mục văn bản quy phạm pháp luật hết hiệu lực toàn bộ hoặc một phần "
+                          "thuộc lĩnh vực quản lý nhà nước của Bộ Lao động - Thương binh và Xã hội")
+
+
+def test_a_heading_naming_a_kind_of_holder_with_its_examples_owns_the_items_below():
+    """06/CT-UBND: "5. Các chủ rừng là tổ chức (các Ban quản lý rừng đặc dụng, ..., các Công ty nông, lâm
+    nghiệp…)" heads five "- " duties. After the copula "là", "tổ chức" is the kind of holder, not the verb;
+    the closing parenthesis lists examples (its "…" ends no sentence): a heading, not a task."""
+    r = web("06-CT-UBND__4f302021")
+    assert not [t for t in r["tasks"] if t["text"].startswith("Các chủ rừng")]
+    under = [t for t in r["tasks"] if t["section"] == "5"]
+    assert len(under) == 5
+    assert all(t["lead"] == ["Các chủ rừng là tổ chức"] for t in under)
+    assert under[0]["text"].startswith("Thực hiện đầy đủ quyền, nghĩa vụ và trách nhiệm chủ rừng")
+
+
+def test_a_subject_with_its_relative_clause_up_to_the_modal_is_the_lead():
+    """0129/KH-UBND IV.15: "Tất cả lực lượng, phương tiện tham gia thực hiện Kế hoạch này phải tuân thủ
+    nghiêm ...": the clause "tham gia ..." runs to the modal "phải" and names whom the duty binds."""
+    t = task(web("0129-KH-UBND__62f25a03"), "Tất cả lực lượng, phương tiện")
+    assert t["lead"] == ["Tất cả lực lượng, phương tiện tham gia thực hiện Kế hoạch này"]
+
+
+
+def test_a_subject_listing_four_bodies_is_not_cut_by_the_one_name_word_limit():
+    """0125/KH-UBND IV.3: "Giấy khen của Thủ trưởng các cơ quan, đơn vị; Chủ tịch UBND xã, phường: Các Sở,
+    ban, ngành, Mặt trận Tổ quốc Việt Nam tỉnh và các đoàn thể chính trị - xã hội, Ủy ban nhân dân xã,
+    phường ... căn cứ ...": a subject of four clean body names is longer than one name may be."""
+    t = next(t for t in web("0125-KH-UBND__2957e4f4")["tasks"] if t["section"] == "IV.3")
+    assert t["lead"][:3] == ["Các Sở, ban, ngành", "Mặt trận Tổ quốc Việt Nam tỉnh", "Các đoàn thể chính trị - xã hội"]
+    assert len(t["lead"]) == 4 and t["lead"][3].startswith("Ủy ban nhân dân")
+
+
+def test_a_closing_level_qualifier_is_shared_by_the_bare_bodies_of_the_list():
+    """0124/KH-UBND IV.2: "Phối hợp chặt chẽ với cấp ủy, chính quyền các cấp": "các cấp" qualifies both."""
+    t = next(t for t in web("0124-KH-UBND__556b2fb4")["tasks"] if t["section"] == "IV.2")
+    assert t["support"] == ["Cấp ủy các cấp", "Chính quyền các cấp"]
+
+
+def test_a_series_of_numbers_shares_the_date_after_the_last_and_a_named_quy_che_is_cited():
+    """0129/KH-UBND: "Các Công điện: ..., số 008/CĐ-UBND và số 009/CĐ-UBND ngày 19/11/2025" (one date for both);
+    "Căn cứ Quy chế phối hợp số 49/QCPH-UBND-UBMT-HCTĐ ngày 24/01/2025" (a name between "Quy chế" and "số"),
+    cited again later as "theo Quy chế phối hợp 49/QCPH-UBND-UBMT-HCTĐ"."""
+    r = web("0129-KH-UBND__62f25a03")
+    refs = [x for x in r["legal_refs"] if x["symbol"] in ("008/CĐ-UBND", "49/QCPH-UBND-UBMT-HCTĐ")]
+    assert [x["date"] for x in refs if x["symbol"] == "008/CĐ-UBND"] == ["2025-11-19"]
+    q = [x for x in refs if x["symbol"] == "49/QCPH-UBND-UBMT-HCTĐ"]
+    assert len(q) == 2 and all(x["type"] == "Quy chế" and x["date"] == "2025-01-24" for x in q)
+    assert q[0]["text"].startswith("Quy chế phối hợp số 49/QCPH")
+
+
+def test_the_closing_request_to_carry_out_the_directive_itself_is_not_a_task():
+    """012/CT-UBND ends "Chủ tịch UBND tỉnh yêu cầu Thủ trưởng các sở, ban, ngành; Chủ tịch UBND các xã,
+    phường tổ chức quán triệt, ... thực hiện nghiêm túc Chỉ thị này." (a closing formula, SPEC)."""
+    r = web("012-CT-UBND__541cde0f")
+    assert not [t for t in r["tasks"] if t["text"].startswith("Chủ tịch UBND tỉnh yêu cầu")]
+    assert len(r["tasks"]) == 18

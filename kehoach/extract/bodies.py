@@ -47,8 +47,15 @@ def _heads():
 
 @lru_cache(maxsize=1)
 def _stops():
-    words = sorted({r[1] for r in rows("owner_words.tsv")}, key=len, reverse=True)
+    words = sorted({r[1] for r in rows("owner_words.tsv") if r[0] in ("verb", "prep")}, key=len, reverse=True)
     return re.compile(r"(?<![\wÀ-ỹđĐ])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\wÀ-ỹđĐ])")
+
+
+@lru_cache(maxsize=1)
+def _narrowed() -> re.Pattern:
+    """'là tổ chức' closing a body's name or followed by its gloss, list or colon (owner_words.tsv narrow)."""
+    words = sorted((r[1] for r in rows("owner_words.tsv") if r[0] == "narrow"), key=len, reverse=True)
+    return re.compile(r"\blà (?:" + "|".join(re.escape(w) for w in words) + r")(?=\s*(?:$|[(,:;]|và\b|hoặc\b))")
 
 
 @lru_cache(maxsize=1)
@@ -113,7 +120,8 @@ def split_bodies(s: str) -> list[str]:
             i = c.lower().find(comp)
             if i >= 0:
                 c = c[:i] + c[i:i + len(comp)].replace(" và ", " \x01 ").replace(",", "\x02") + c[i + len(comp):]
-        pieces = re.split(r"(,\s+|\s+và\s+|\s+với\s+|\s+cùng\s+)", c)
+        # ("Và" capitalised where a table cell's line starts: "Bộ Ngoại giao\nVà các cơ quan ... liên quan")
+        pieces = re.split(r"(,\s+|\s+[vV]à\s+|\s+với\s+|\s+cùng\s+)", c)
         cur = pieces[0]
         i = 1
         while i < len(pieces):
@@ -178,8 +186,10 @@ def _first_stop(s: str):
                              and low[m.start():m.end()] in _NOUN_STOPS
                              or _NOMINAL_BEFORE.search(low, max(0, m.start() - 12), m.start())
                              or any(c.start() < m.end() and m.start() < c.end()
-                                    for c in _NOUN_COMPOUND.finditer(low, max(0, m.start() - 8), m.end() + 16))):
-        m = rx.search(low, m.end())
+                                    for c in _NOUN_COMPOUND.finditer(low, max(0, m.start() - 8), m.end() + 16))
+                             or low.startswith("là ", m.start()) and _narrowed().match(low, m.start())):
+        n = _narrowed().match(low, m.start()) if low.startswith("là ", m.start()) else None
+        m = rx.search(low, n.end() if n else m.end())
     return m
 
 
@@ -214,10 +224,20 @@ def owner_phrase_end(s: str) -> int:
     return end
 
 
+# a level qualifier closing a list that each bare member before it shares: "cấp ủy, chính quyền các cấp" is
+# "cấp ủy các cấp" and "chính quyền các cấp" (a member with its own qualifier, "Ủy ban nhân dân tỉnh", keeps it)
+_SHARED_LEVEL = re.compile(r"\s(?:các cấp|cùng cấp)$")
+
+
 def bodies(s: str) -> list[str]:
     """Split and canonicalise, dropping empty names and duplicates (order kept)."""
     out: list[str] = []
-    for p in split_bodies(s):
+    parts = split_bodies(s)
+    m = _SHARED_LEVEL.search(parts[-1]) if len(parts) > 1 else None
+    if m:
+        parts = [p + m.group(0) if len(p.split()) <= 2 and not re.match(r"(?i:các|những|tất cả)\s", p)
+                 and not _SHARED_LEVEL.search(p) else p for p in parts[:-1]] + parts[-1:]
+    for p in parts:
         c = canonical(p)
         if c and c not in out and len(c) > 2:
             out.append(c)

@@ -135,6 +135,8 @@ class Tables:
     type_word_re: re.Pattern = field(default=None)
     level_re: re.Pattern = field(default=None)
     level_end_re: re.Pattern = field(default=None)
+    subject_tail_re: re.Pattern = field(default=None)
+    nation_re: re.Pattern = field(default=None)
     notdoc_re: re.Pattern = field(default=None)
     tight_gap: re.Pattern = field(default=None)
 
@@ -212,6 +214,11 @@ def tables() -> Tables:
     t.stop_re = re.compile(r"(?:" + _alt(t.stops) + r")(?![\w/])")
     t.level_re = re.compile(r"(?:" + _alt(t.levels) + r")(?!\w)")
     t.level_end_re = re.compile(r"(?<!\w)(" + _alt(t.levels) + r")$")
+    nation = [v[0] for v in vocab.get("nation", [])]
+    # a steering board's subject "về ..." up to the level or national word that closes the name
+    t.subject_tail_re = re.compile(r"\s+về\s+(?!việc\b)[^;.:()\n“”\"]{3,160}?(?=\s(?:"
+                                   + _alt(t.levels + nation) + r")(?!\w))")
+    t.nation_re = re.compile(r"\s(?:" + _alt(nation) + r")(?!\w)")
     t.notdoc_re = re.compile(r"(?<!\w)(?:" + _alt(t.notdoc) + r")(?:\s+(?i:s[ốo])\s*:?)?\s*$")
     t.tight_gap = re.compile(r"^\s*(?:" + _alt(t.connectors) + r")?\s*$")
     return t
@@ -440,20 +447,20 @@ def parse_org(text: str, pos: int, direct: bool = False) -> Optional[tuple[str, 
 # a steering board or council named by its subject: "Ban Chỉ đạo về phát triển khoa học, công nghệ, ...
 # và chuyển đổi số tỉnh" -- the "về ..." is part of the name when a level word closes it
 _SUBJECT_NAMED = re.compile(r"(?:Ban Chỉ đạo|Hội đồng|Tiểu ban|Tổ công tác)(?:\s+[A-ZĐ]\w*)*$")
-_SUBJECT_TAIL = re.compile(r"\s+về\s+(?!việc\b)[^;.:()\n“”\"]{3,160}?(?=\s(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|đặc khu|quốc gia|Trung ương)(?!\w))")
 
 
 def _subject_tail(text: str, pos: int, end: int) -> int:
     if not _SUBJECT_NAMED.search(re.sub(r"\s+", " ", text[pos:end])):
         return end
     flat = text.replace("\n", " ")   # same offsets
-    m = _SUBJECT_TAIL.match(flat, end)
-    if not m or tables().type_word_re.search(m.group(0)):
+    t = tables()
+    m = t.subject_tail_re.match(flat, end)
+    if not m or t.type_word_re.search(m.group(0)):
         return end
-    if tables().level_re.match(flat, m.end() + 1):
+    if t.level_re.match(flat, m.end() + 1):
         return _place_tail(flat, m.end())
-    q = re.match(r"\s(quốc gia|Trung ương)", flat[m.end():])
-    return m.end() + q.end() if q else end
+    q = t.nation_re.match(flat, m.end())
+    return q.end() if q else end
 
 
 def _place_tail(text: str, pos: int) -> int:
@@ -677,6 +684,7 @@ def find_citations(text: str, ctx: CitationContext, page_at: Optional[Callable[[
     if ctx is None:
         ctx = CitationContext(None, None, None, None)
     mentions = _mentions(text, ctx)
+    _shared_dates(text, mentions)
     _titles(text, mentions, ctx)
     _header_issuers(text, mentions, ctx)
     _list_issuers(text, mentions)
@@ -697,6 +705,20 @@ def find_citations(text: str, ctx: CitationContext, page_at: Optional[Callable[[
             span=Span(m.start, m.end, page_at(m.start) if page_at else None),
             status_in_text=m.status, relation=m.relation, title=m.title, evidence=m.evidence))
     return out
+
+
+_AND_NUMBER = re.compile(r"^\s*(?:,|và|hoặc)\s+(?:(?i:s[ốo])\s*)?$")
+
+
+def _shared_dates(text: str, ms: list[_Mention]) -> None:
+    """"số 008/CĐ-UBND và số 009/CĐ-UBND ngày 19/11/2025": numbers of one series (same code after the
+    number) joined by "và số" share the date printed after the last of them."""
+    for i in range(len(ms) - 2, -1, -1):
+        a, b = ms[i], ms[i + 1]
+        if a.date is None and a.issuer is None and b.date \
+                and a.sym.symbol.split("/", 1)[-1] == b.sym.symbol.split("/", 1)[-1] \
+                and _AND_NUMBER.match(text[a.end:b.start]):
+            a.date = b.date
 
 
 def refs_in_span(refs: list[LegalRef], start: int, end: int) -> list[str]:
@@ -821,7 +843,10 @@ def _same_symbol(ms: list[_Mention]) -> None:
         date = next((m.date for m in g if m.date and len(m.date) == 10), None) or \
             next((m.date for m in g if m.date), None)
         best = max(g, key=lambda m: (rank.get(m.issuer_src or "", 0), m.date is not None))
+        typed = next((m.type for m in g if m.typed), None)
         for m in g:
+            if not m.typed and typed:
+                m.type = typed   # "theo Quy chế phối hợp 49/QCPH-..." (no "số"): the type printed at its first mention
             if m.date is None and date:
                 m.date = date
             if m.issuer is None and best.issuer:

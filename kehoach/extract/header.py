@@ -106,6 +106,14 @@ def _mottos() -> re.Pattern:
     return re.compile("|".join(f"(?:{_space_rx(r[0])})" for r in rows("letterhead_mottos.tsv")), re.I)
 
 
+def _motto_line(t: str) -> bool:
+    """A line that is a motto or banner, not a title's words: the motto opens the line or is set in
+    capitals ("VĂN BẢN QUY PHẠM PHÁP LUẬT" over a Gazette page); a trích yếu may name the same
+    words in running text ("công bố Danh mục văn bản quy phạm pháp luật hết hiệu lực")."""
+    m = _mottos().search(t)
+    return bool(m) and (not t[:m.start()].strip(" |*-") or _is_upper(m.group(0)))
+
+
 @lru_cache(maxsize=1)
 def _unit_heads() -> re.Pattern:
     heads = sorted((r[0] for r in rows("letterhead_units.tsv")), key=len, reverse=True)
@@ -442,7 +450,7 @@ def read_title(blocks: list[Block], kind_at: int, units: list[str]) -> tuple[Opt
             j += 1
             continue
         if not parts:
-            if re.match(r"^(Căn cứ|Kính gửi|[IVX]+\.\s|Điều\s+\d)", t) or _mottos().search(t) or _SEPARATOR.match(t):
+            if re.match(r"^(Căn cứ|Kính gửi|[IVX]+\.\s|Điều\s+\d)", t) or _motto_line(t) or _SEPARATOR.match(t):
                 break
             if blocks[j].kind == "row" and len(_block_lines(blocks[j])) > 1 and len(t) > 200:
                 break
@@ -450,7 +458,7 @@ def read_title(blocks: list[Block], kind_at: int, units: list[str]) -> tuple[Opt
             upper = _is_upper(t)
             j += 1
             continue
-        if _stop_title().match(t) or _mottos().search(t) or _SEPARATOR.match(t) or _is_authority(t, units):
+        if _stop_title().match(t) or _motto_line(t) or _SEPARATOR.match(t) or _is_authority(t, units):
             break
         if upper != _is_upper(t) or len(" ".join(parts)) > 400 or parts[-1].endswith("."):
             break

@@ -29,6 +29,9 @@ MARKER = re.compile(
     r")")
 
 
+_GLOSS_END = re.compile(r"\s*\([^()]*\)$")
+
+
 @dataclass
 class Node:
     block: int
@@ -44,11 +47,15 @@ class Node:
 
     @property
     def is_heading(self) -> bool:
-        """Has children and reads like a heading (no full stop, or ends with ':')."""
+        """Has children and reads like a heading (no full stop, or ends with ':'). A closing parenthesis
+        is a gloss whose own "…" or "." does not end the heading ("5. Các chủ rừng là tổ chức (các Ban
+        quản lý rừng đặc dụng, ..., các Công ty nông, lâm nghiệp…)")."""
         if not self.children:
             return False
         t = self.text.rstrip(" *")
-        return t.endswith(":") or not ends_sentence(t)
+        if t.endswith(":"):
+            return True
+        return not ends_sentence(_GLOSS_END.sub("", t) or t)
 
 
 @dataclass

@@ -12,7 +12,10 @@ from functools import lru_cache
 from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, starts_with_body)
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
-_RESP_OF = re.compile(r"(?:^|\b)trách nhiệm(?:\s+(?:chung|cụ thể))?\s+của\s+(?P<who>.+?)\s*:?\s*$", re.I)
+# "Trách nhiệm của X:", and the duties of a body a Quyết định sets up: "Điều 2. Nhiệm vụ của Ban Chỉ đạo:",
+# "Nhiệm vụ, quyền hạn của Tổ công tác"
+_RESP_OF = re.compile(r"(?:^|\b)(?:trách nhiệm|nhiệm vụ(?:,?\s+(?:và\s+)?quyền hạn)?|quyền hạn)(?:\s+(?:chung|cụ thể))?"
+                      r"\s+của\s+(?P<who>.+?)\s*:?\s*$", re.I)
 _GIAO = re.compile(r"^(?:Giao|giao)(?:\s+cho)?\s+(?P<who>.+)$")
 _DECL = re.compile(r"^(?:Cơ quan|Đơn vị|cơ quan|đơn vị)\s+(?P<role>chủ trì|phối hợp|thực hiện)(?:\s+thực hiện)?\s*:\s*(?P<who>.+?)\.?$")
 _FRONT = re.compile(r"^(?:Căn cứ|Trên cơ sở|Bên cạnh|Đồng thời|Ngoài ra|Sau khi|Trong quá trình|Trong đó|Trong thời hạn|Chậm nhất|Theo(?! dõi)|Để)\b")
@@ -24,12 +27,13 @@ _SHORT_NAME = re.compile(r"\s*\((?:sau đây|dưới đây)?\s*(?:gọi|viết)\
 _SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:(?:với|cùng)\s+)?")
 _SUPPORT_OF = re.compile(r"với sự phối hợp của\s+")
 _PERSON_ROLE = re.compile(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|Chủ tịch|Giám đốc|Lãnh đạo các)\b")
-_BELONGS = ("thuộc ", "trực thuộc ")
 # after a fronted clause a body may open in lower case ("Trong thời hạn 10 ngày ..., cơ quan bảo hiểm xã hội
 # chi trả ...") when an action follows it
 _FRONTED_LOWER_HEADS = re.compile(r"^(?:cơ quan|đơn vị|ủy ban nhân dân|chính quyền|các\s+(?:sở|cơ quan|đơn vị|bộ|ngành|cấp|địa phương))[\s,]")
 # a colon after these words opens a list or an example, not the owner's action
 _LIST_INTRO = re.compile(r"(?:\bnhư|\bgồm|\bsau|\blà|\bcụ thể|\bvào)\s*$", re.I)
+# the word that opens a list of the members after a body's name ("các cơ sở đào tạo trọng điểm gồm: ...")
+_LIST_WORD_END = re.compile(r"\s+(?:bao\s+)?gồm\s*$")
 _UPPER_WORDS = re.compile(r"[A-ZĐÀ-Ỹ]{2,}")
 
 
@@ -113,6 +117,8 @@ def _unrequest(text: str, require: bool = False) -> str:
     if m and starts_with_body(t[m.end():]):
         t = t[m.end():]
     return t
+# a closing parenthesis after a body's name lists its members or examples, not more owners
+_GLOSS = re.compile(r"\s*\([^()]*\)\s*:?\s*$")
 _ROLE_NOTE = re.compile(r"\s*\((?:cơ quan|đơn vị)\s+(?:chủ trì|thường trực|đầu mối|phối hợp)[^()]*\)\s*(?=:?\s*$)", re.I)
 
 
@@ -125,7 +131,11 @@ def _owner_heading_text(text: str) -> str:
     """'Đề nghị Ủy ban MTTQ tỉnh và ...:' -> the bodies asked; 'Sở Tài chính (cơ quan chủ trì)' -> 'Sở Tài chính'."""
     t = text.strip().rstrip("*").strip()
     t = _unrequest(t, require=True)
-    return _ROLE_NOTE.sub("", t).strip()
+    t = _ROLE_NOTE.sub("", t).strip()
+    m = _GLOSS.search(t)
+    if m and is_body_phrase(t[:m.start()], 24):
+        t = t[:m.start()]   # "Các chủ rừng là tổ chức (các Ban quản lý rừng ..., các Công ty ...)": examples
+    return t
 
 
 def part_heading_owner(text: str) -> list[str]:
@@ -163,7 +173,7 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     if m:
         rest = m.group("who")
         end = owner_phrase_end(rest)
-        cand = rest[:end].strip(" ,")
+        cand = _LIST_WORD_END.sub("", rest[:end].strip(" ,"))   # "Giao các cơ sở đào tạo trọng điểm gồm: A, B ..."
         if starts_with_body(cand):
             return bodies(cand), False
     # "X: action" with X a list of bodies, or "..., X: action" with X the last body before the colon
@@ -207,12 +217,24 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
             from kehoach.extract.nlp import verb_offset
             head = head_length(_strip_role(seg))
             v = verb_offset(seg, head + (len(seg) - len(_strip_role(seg))))
-            # "thuộc" / "trực thuộc" name where a body belongs ("thành phố trực thuộc Trung ương"): no verb there
-            if v is not None and v < end and not seg[v:].lower().startswith(_BELONGS):
-                end = v
+            # "trực thuộc" / "ngang bộ" say where or what a body is ("thành phố trực thuộc Trung ương",
+            # "cơ quan ngang bộ"), and a word opening the next body of the list ("Ủy ban nhân dân", which the
+            # tagger may read as a verb): not the subject's verb; the next verb after them may be
+            while v is not None and v < end:
+                w = _name_word().match(seg, v)
+                if w:
+                    v = verb_offset(seg, w.end())
+                elif starts_with_body(seg[v:]) and re.search(r"(?:,|\svà)\s*$", seg[:v]):
+                    v = verb_offset(seg, v + head_length(seg[v:]))
+                else:
+                    end = v
+                    break
         cand = seg[:end].strip(" ,")
-        if not cand or len(cand.split()) > 20 or end >= len(seg):
+        if not cand or not _subject_size_ok(cand) or end >= len(seg):
             continue
+        rel = _relative_clause().match(seg, end)
+        if rel and len(seg[:rel.end()].split()) <= 20:
+            cand = seg[:rel.end()].strip(" ,")   # "Tất cả lực lượng, phương tiện tham gia thực hiện Kế hoạch này phải ..."
         if lower and not seg[end:].lstrip().lower().startswith(_action_verbs()):
             continue   # "..., cơ quan trung ương để thực hiện ...": not the subject of an action
         if re.search(r"\s(?:được|bị)$", cand):
@@ -241,6 +263,42 @@ _CLAUSE_START = re.compile(r"(?:;|\.)\s+(?:(?:đồng thời|Đồng thời|tron
                            r"|(?:Khuyến khích|Đề nghị|Yêu cầu)\s+)?"
                            r"|,\s+(?:đồng thời|trong đó|riêng)\s*,?\s+")
 _LEAD_VERB = re.compile(r"\s*(?:chủ trì|phối hợp(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:với|cùng))\b")
+
+
+SUBJECT_MAX_WORDS = 20        # one body named as a subject
+SUBJECT_LIST_MAX_WORDS = 48   # a list of bodies as the subject, each entry a clean body name
+
+
+def _subject_size_ok(cand: str) -> bool:
+    """A subject is at most 20 words, or a longer list of bodies each a clean name ("Các Bộ trưởng, Thủ
+    trưởng cơ quan ngang bộ, Thủ trưởng cơ quan thuộc Chính phủ, Chủ tịch Ủy ban nhân dân các tỉnh, ...")."""
+    n = len(cand.split())
+    if n <= SUBJECT_MAX_WORDS:
+        return True
+    if n > SUBJECT_LIST_MAX_WORDS:
+        return False
+    from kehoach.extract.bodies import split_bodies
+    parts = split_bodies(cand)
+    return len(parts) > 1 and all(is_body_phrase(_strip_role(p)) or is_body_phrase(p) for p in parts)
+
+
+@lru_cache(maxsize=1)
+def _name_word() -> re.Pattern:
+    from kehoach.extract.data import rows
+    words = sorted((w for k, w in rows("owner_words.tsv") if k == "name_word"), key=len, reverse=True)
+    return re.compile(r"(?i:" + "|".join(re.escape(w) for w in words) + r")(?![\wÀ-ỹđ])")
+
+
+@lru_cache(maxsize=1)
+def _relative_clause() -> re.Pattern:
+    """From a subject's end: a relative clause (owner_words.tsv relative) running to a modal (modal), up to
+    12 words with no punctuation; the match ends before the modal."""
+    from kehoach.extract.data import rows
+    def alt(kind: str) -> str:
+        return "|".join(re.escape(w) for w in sorted((w for k, w in rows("owner_words.tsv") if k == kind),
+                                                     key=len, reverse=True))
+    return re.compile(r"\s*(?:" + alt("relative") + r")(?![\wÀ-ỹđ])(?:\s+[^\s,;.:()]+){0,10}?(?=\s+(?:"
+                      + alt("modal") + r")(?![\wÀ-ỹđ]))", re.I)
 
 
 def _clause_lead(t: str) -> list[str]:
@@ -344,7 +402,7 @@ def subject_action(text: str) -> bool:
         if not starts_with_body(core):
             continue
         end = owner_phrase_end(core)
-        if end >= len(core) or core[end] == ":" or len(core[:end].split()) > 20:
+        if end >= len(core) or core[end] == ":" or not _subject_size_ok(core[:end].strip(" ,")):
             continue
         subject = core[:end].rstrip().lower()
         if subject.endswith((" được", " bị")):

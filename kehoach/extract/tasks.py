@@ -36,6 +36,17 @@ def is_non_task(text: str) -> bool:
 
 
 @lru_cache(maxsize=1)
+def _member_list_patterns() -> list[re.Pattern]:
+    return [re.compile(r[0], re.I) for r in rows("member_lists.tsv")]
+
+
+def is_member_list_head(text: str) -> bool:
+    """A heading or opening line over the members of a board ("Các ủy viên:", "..., gồm các thành viên sau đây:")."""
+    t = " ".join(text.split())
+    return t.endswith(":") and any(p.search(t) for p in _member_list_patterns())
+
+
+@lru_cache(maxsize=1)
 def _closing_patterns() -> dict[str, list[re.Pattern]]:
     """``closing_tasks.tsv``: kind ("opener" of a closing paragraph, "report" sentence in it) -> patterns."""
     out: dict[str, list[re.Pattern]] = {"opener": [], "report": []}
@@ -242,9 +253,12 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
 
     task_at: dict[int, Task] = {}   # node -> its task
     last_task: Optional[int] = None
+    member_head: dict[int, bool] = {}
     for i, n in enumerate(nodes):
         if n.zone != "task" and not side_assignment(out, i):
             continue
+        if any(member_head.setdefault(a, is_member_list_head(nodes[a].text)) for a in out.ancestors(i)):
+            continue   # a seat of a board ("- 01 Phó Trưởng ban Ban Tổ chức Trung ương;"), not a task
         if n.kind == "item" and n.mtype[0] in ("roman", "part", "dieu"):
             continue
         field_line = None if n.is_heading else task_field(n.text)
