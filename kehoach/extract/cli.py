@@ -9,7 +9,7 @@ from kehoach.errors import KehoachError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("extract", help="extract records from plan files (TXT, DOCX, PDF)",
+    p = sub.add_parser("extract", help="extract records from plan files (TXT, DOCX, PDF, HTML/MHTML, .doc/.rtf/.odt, scans and photos)",
                        description="Print one record per input document, in the shape of SPEC.md.")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--format", choices=["jsonl", "json", "text"], default="jsonl")
