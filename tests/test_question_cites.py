@@ -95,14 +95,8 @@ def test_page_lists_the_plans_citing_a_law(corpus):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
-    from kehoach.search.server import CorpusBackend, create_app
-    from tests.shared import serve_in_thread
-    from tests.test_web import chrome
-    backend = CorpusBackend(corpus.home, embedder=None)
-    gen = serve_in_thread(create_app(backend))
-    url = next(gen)
-    drv = chrome()
-    try:
+    from tests.test_web import page_on
+    with page_on(corpus.home) as (drv, url):
         wait = WebDriverWait(drv, 30)
         drv.get(url + "/#/search?q=" + "kế hoạch nào căn cứ Luật Đất đai&mode=lexical")
         wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#cite-plans li")))
@@ -115,7 +109,3 @@ def test_page_lists_the_plans_citing_a_law(corpus):
         drv.get(url + "/#/search?q=" + "kế hoạch nào căn cứ Luật Việc làm&mode=lexical")
         wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "không có kế hoạch nào căn cứ Luật Việc làm"))
         assert not drv.find_element(By.ID, "cites").is_displayed()
-    finally:
-        drv.quit()
-        next(gen, None)
-        backend.close()

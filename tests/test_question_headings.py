@@ -51,14 +51,8 @@ def test_cli_evidence_names_the_heading_path(corpus, capsys):
     assert out.startswith(" 1. Sở Công Thương") and f"mục {SO_CONG_THUONG} ·" in out
 
 
-def _server(corpus):
-    from fastapi.testclient import TestClient
-    from kehoach.search.server import CorpusBackend, create_app
-    backend = CorpusBackend(corpus.home, embedder=None)
-    return backend, TestClient(create_app(backend, allowed_hosts=["testserver"]), raise_server_exceptions=False)
-
-
 def test_server_answers_carry_heading_paths(corpus):
+    from tests.test_question_cites import _server
     backend, client = _server(corpus)
     try:
         r = client.get("/api/search", params={"q": "điều phối toàn bộ nguồn hàng hỗ trợ", "mode": "lexical"})
@@ -78,19 +72,9 @@ def test_page_shows_the_heading_path_of_a_hit(corpus):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
-    from kehoach.search.server import CorpusBackend, create_app
-    from tests.shared import serve_in_thread
-    from tests.test_web import chrome
-    backend = CorpusBackend(corpus.home, embedder=None)
-    gen = serve_in_thread(create_app(backend))
-    url = next(gen)
-    drv = chrome()
-    try:
+    from tests.test_web import page_on
+    with page_on(corpus.home) as (drv, url):
         drv.get(url + "/#/search?q=" + "điều phối toàn bộ nguồn hàng hỗ trợ&mode=lexical")
         WebDriverWait(drv, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#hits .hit")))
         first = drv.find_elements(By.CSS_SELECTOR, "#hits .hit")[0]
         assert "Mục:" in first.text and SO_CONG_THUONG in first.text
-    finally:
-        drv.quit()
-        next(gen, None)
-        backend.close()

@@ -2,7 +2,7 @@
 headless chromium driving the page (type a query, see owners and hits, open a plan)."""
 from __future__ import annotations
 
-import json
+import contextlib
 import shutil
 
 import pytest
@@ -119,6 +119,25 @@ def chrome(width=1280, height=900):
               f"--window-size={width},{height}", "--lang=vi"):
         opts.add_argument(a)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+@contextlib.contextmanager
+def page_on(home):
+    """A lexical server over the corpus at ``home`` and a headless Chromium: yields (driver, base URL),
+    then stops both."""
+    from kehoach.search.server import CorpusBackend, create_app
+    backend = CorpusBackend(home, embedder=None)
+    gen = serve_in_thread(create_app(backend))
+    try:
+        url = next(gen)
+        drv = chrome()
+        try:
+            yield drv, url
+        finally:
+            drv.quit()
+    finally:
+        next(gen, None)
+        backend.close()
 
 
 @pytest.mark.slow
