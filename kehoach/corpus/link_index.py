@@ -210,7 +210,6 @@ def uncached(conn, table: str, texts) -> list[str]:
     """Of ``texts``, those without a row in the persistent cache ``table`` ("segment_cache",
     "action_cache": keyed by the text's sha1) of ``conn``; all of them when it cannot be read. What
     ``_warm_words`` needs to compute ahead (a text cached before is read, not recomputed)."""
-    import hashlib
     import sqlite3
     texts = list(dict.fromkeys(texts))
     if conn is None or not texts:
