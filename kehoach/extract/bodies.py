@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kehoach.extract.data import rows
+from kehoach.extract.data import rows, word_alternation
 
 _WORD = r"[\wÀ-ỹđĐ&]"
 
@@ -47,15 +47,13 @@ def _heads():
 
 @lru_cache(maxsize=1)
 def _stops():
-    words = sorted({r[1] for r in rows("owner_words.tsv") if r[0] in ("verb", "prep")}, key=len, reverse=True)
-    return re.compile(r"(?<![\wÀ-ỹđĐ])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\wÀ-ỹđĐ])")
+    return re.compile(r"(?<![\wÀ-ỹđĐ])(?:" + word_alternation("owner_words.tsv", "verb", "prep") + r")(?![\wÀ-ỹđĐ])")
 
 
 @lru_cache(maxsize=1)
 def _narrowed() -> re.Pattern:
     """'là tổ chức' closing a body's name or followed by its gloss, list or colon (owner_words.tsv narrow)."""
-    words = sorted((r[1] for r in rows("owner_words.tsv") if r[0] == "narrow"), key=len, reverse=True)
-    return re.compile(r"\blà (?:" + "|".join(re.escape(w) for w in words) + r")(?=\s*(?:$|[(,:;]|và\b|hoặc\b))")
+    return re.compile(r"\blà (?:" + word_alternation("owner_words.tsv", "narrow") + r")(?=\s*(?:$|[(,:;]|và\b|hoặc\b))")
 
 
 @lru_cache(maxsize=1)

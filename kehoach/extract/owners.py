@@ -284,21 +284,18 @@ def _subject_size_ok(cand: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _name_word() -> re.Pattern:
-    from kehoach.extract.data import rows
-    words = sorted((w for k, w in rows("owner_words.tsv") if k == "name_word"), key=len, reverse=True)
-    return re.compile(r"(?i:" + "|".join(re.escape(w) for w in words) + r")(?![\wÀ-ỹđ])")
+    from kehoach.extract.data import word_alternation
+    return re.compile(r"(?i:" + word_alternation("owner_words.tsv", "name_word") + r")(?![\wÀ-ỹđ])")
 
 
 @lru_cache(maxsize=1)
 def _relative_clause() -> re.Pattern:
     """From a subject's end: a relative clause (owner_words.tsv relative) running to a modal (modal), up to
     12 words with no punctuation; the match ends before the modal."""
-    from kehoach.extract.data import rows
-    def alt(kind: str) -> str:
-        return "|".join(re.escape(w) for w in sorted((w for k, w in rows("owner_words.tsv") if k == kind),
-                                                     key=len, reverse=True))
-    return re.compile(r"\s*(?:" + alt("relative") + r")(?![\wÀ-ỹđ])(?:\s+[^\s,;.:()]+){0,10}?(?=\s+(?:"
-                      + alt("modal") + r")(?![\wÀ-ỹđ]))", re.I)
+    from kehoach.extract.data import word_alternation
+    return re.compile(r"\s*(?:" + word_alternation("owner_words.tsv", "relative") + r")(?![\wÀ-ỹđ])"
+                      r"(?:\s+[^\s,;.:()]+){0,10}?(?=\s+(?:" + word_alternation("owner_words.tsv", "modal")
+                      + r")(?![\wÀ-ỹđ]))", re.I)
 
 
 def _clause_lead(t: str) -> list[str]:

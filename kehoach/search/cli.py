@@ -143,8 +143,7 @@ def _cmd_cites(args) -> int | None:
     from kehoach.corpus.home import resolve_home
     from kehoach.corpus.store import Corpus
     with Corpus(resolve_home(args.home)) as c:
-        res = cites_answer(c, args.query)
-    res.plans = res.plans[:args.limit]
+        res = cites_answer(c, args.query, args.limit)
     if args.format == "json":
         return _write_json(res.to_dict())
     out = sys.stdout

@@ -613,9 +613,8 @@ def ask(index, query: str, *, limit: int = 10, filters=None, mode: str = "hybrid
         return _searched_as(index.search(restore_around(index, query) or query, limit=limit, filters=filters,
                                          mode=mode), query)
     if corpus is not None:
-        cites = cites_answer(corpus, query)
+        cites = cites_answer(corpus, query, limit)
         if cites is not None:
-            cites.plans = cites.plans[:limit]
             return cites
     u = understand(query, as_of or _dt.date.today(), owners=owners)
     day = as_of or (_dt.date.fromisoformat(u.as_of) if u.as_of else _dt.date.today())
@@ -751,12 +750,13 @@ class CitesResult:
                 "notes": ["lọc: " + "; ".join(self.notes())]}
 
 
-def cites_answer(corpus, question: str) -> Optional[CitesResult]:
-    """``plans_citing`` as a result (None when the question is not a "which plans cite L" one)."""
+def cites_answer(corpus, question: str, limit: Optional[int] = None) -> Optional[CitesResult]:
+    """``plans_citing`` as a result, its first ``limit`` plans (None when the question is not a
+    "which plans cite L" one)."""
     c = _cited(question)
     if c is None:
         return None
-    return CitesResult(question, c[0], c[1], plans_citing(corpus, question) or [])
+    return CitesResult(question, c[0], c[1], (plans_citing(corpus, question) or [])[:limit])
 
 
 def plans_citing(corpus, question: str) -> Optional[list[dict]]:

@@ -740,9 +740,7 @@ def create_app(backend: Backend, allowed_hosts: Optional[list[str]] = None, toke
         from kehoach.search.question import ask, cited_law, cites_answer
         if not literal and cited_law(q) is not None and not isinstance(backend, MemoryBackend):
             # "kế hoạch nào căn cứ Luật Đất đai": the plans whose stored legal references cite the law
-            res = backend.call(cites_answer, q)
-            res.plans = res.plans[:limit]
-            return res.to_dict()
+            return backend.call(cites_answer, q, limit).to_dict()
         return with_headings(backend, ask(backend.index(), q, limit=limit, filters=f, mode=mode,
                                           literal=literal).to_dict())
 

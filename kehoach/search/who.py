@@ -352,6 +352,26 @@ def _named(key: str, query_key: str) -> bool:
     return bool(key) and len(key.split()) >= 2 and f" {key} " in f" {query_key} "
 
 
+_PLAN_FIELDS = ("id", "number", "type", "issuer", "date", "title", "province", "source")
+
+
+def _credit(acc: dict, name: str, d, part: str, s: float, cov: float, role: str, shown_role: str,
+            evidence: int) -> None:
+    """Credit the body ``name`` with share ``s`` of the task ``d`` (one share per ``part``: a task, or a
+    plan's coordinator role), counted for ``role``; ``d`` becomes one of its evidence tasks."""
+    a = acc.setdefault(body_key(name), {"names": {}, "roles": {"lead": 0.0, "support": 0.0},
+                                        "tasks": [], "plans": {}, "parts": {}})
+    a["parts"][part] = max(a["parts"].get(part, 0.0), s)
+    a["roles"][role] += s
+    a["names"][name] = a["names"].get(name, 0) + 1
+    if len(a["tasks"]) < evidence and all(t["key"] != d.key for t in a["tasks"]):
+        a["tasks"].append({"key": d.key, "source": d.source, "task_id": d.task_id, "role": shown_role,
+                           "section": d.section, "coverage": round(cov, 3), "text": d.text,
+                           "deadline": d.deadline, "plan_id": d.plan_id, "plan_number": d.plan.get("number"),
+                           "province": d.plan.get("province"), "score": round(s, 6)})
+    a["plans"].setdefault(d.plan_id, {k: d.plan.get(k) for k in _PLAN_FIELDS})
+
+
 def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5, *,
                 role: str = "lead", question: Optional[str] = None, expand: bool = True,
                 english: Optional[bool] = None, coordinators_of: Optional[dict] = None) -> list[Owner]:
@@ -387,22 +407,8 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5, *,
                 k = body_key(name)
                 if not k or not is_owner(name):
                     continue
-                a = acc.setdefault(k, {"names": {}, "score": 0.0, "roles": {"lead": 0.0, "support": 0.0},
-                                       "tasks": [], "plans": {}, "parts": {}})
                 s = base * weights[task_role] * owner_weight(name) * (NAMED_WEIGHT if _named(k, qkey) else 1.0)
-                a["parts"][d.key] = max(a["parts"].get(d.key, 0.0), s)
-                a["score"] += s
-                a["roles"][task_role] += s
-                a["names"][name] = a["names"].get(name, 0) + 1
-                if len(a["tasks"]) < evidence and all(t["key"] != d.key for t in a["tasks"]):
-                    a["tasks"].append({"key": d.key, "source": d.source, "task_id": d.task_id, "role": task_role,
-                                       "section": d.section, "coverage": round(cov, 3),
-                                       "text": d.text, "deadline": d.deadline, "plan_id": d.plan_id,
-                                       "plan_number": d.plan.get("number"), "province": d.plan.get("province"),
-                                       "score": round(s, 6)})
-                a["plans"].setdefault(d.plan_id, {k2: d.plan.get(k2) for k2 in
-                                                  ("id", "number", "type", "issuer", "date", "title", "province",
-                                                   "source")})
+                _credit(acc, name, d, d.key, s, cov, task_role, task_role, evidence)
     if coordinators_of and role == "lead" and result.hits:
         best = max((max(a["parts"].values()) for a in acc.values() if a["parts"]), default=1.0)
         plans = {h.doc.plan_id: h.doc.plan for h in result.hits}
@@ -412,21 +418,8 @@ def rank_owners(result: SearchResult, limit: int = 10, evidence: int = 5, *,
             if tcov < TITLE_COVERAGE:
                 continue
             for name, d in cands[:1]:
-                k = body_key(name)
-                a = acc.setdefault(k, {"names": {}, "score": 0.0, "roles": {"lead": 0.0, "support": 0.0},
-                                       "tasks": [], "plans": {}, "parts": {}})
-                s = best * COORDINATOR_WEIGHT * tcov
-                a["parts"][f"coordinator:{pid}"] = s
-                a["roles"]["lead"] += s
-                a["names"][name] = a["names"].get(name, 0) + 1
-                if len(a["tasks"]) < evidence and all(t["key"] != d.key for t in a["tasks"]):
-                    a["tasks"].append({"key": d.key, "source": d.source, "task_id": d.task_id, "role": "coordinator",
-                                       "section": d.section, "coverage": round(tcov, 3), "text": d.text,
-                                       "deadline": d.deadline, "plan_id": d.plan_id,
-                                       "plan_number": d.plan.get("number"), "province": d.plan.get("province"),
-                                       "score": round(s, 6)})
-                a["plans"].setdefault(pid, {k2: d.plan.get(k2) for k2 in
-                                            ("id", "number", "type", "issuer", "date", "title", "province", "source")})
+                _credit(acc, name, d, f"coordinator:{pid}", best * COORDINATOR_WEIGHT * tcov, tcov,
+                        "lead", "coordinator", evidence)
     owners = []
     for a in acc.values():
         parts = sorted(a["parts"].values(), reverse=True)
@@ -466,16 +459,9 @@ def who(index: SearchIndex, query: str, *, limit: int = 10, depth: int = DEPTH,
 
 def _plan_coordinators(index: SearchIndex, res: SearchResult) -> dict:
     """plan id -> ``coordinators`` of it, for the plans of the hits (all of each plan's tasks are read)."""
-    ids = list(dict.fromkeys(h.doc.plan_id for h in res.hits))
-    if not ids:
-        return {}
-    want = set(ids)
-    by_plan: dict = {}
     numbers = {h.doc.plan_id: h.doc.plan.get("number") for h in res.hits}
-    for pid in ids:
-        num = numbers.get(pid)
-        docs = index.select(Filters(plan=num)) if num else []
-        by_plan[pid] = coordinators(d for d in docs if d.plan_id in want and d.plan_id == pid)
+    by_plan = {pid: coordinators(d for d in index.select(Filters(plan=num)) if d.plan_id == pid)
+               for pid, num in numbers.items() if num}
     return {p: c for p, c in by_plan.items() if c}
 
 
