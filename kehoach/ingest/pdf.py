@@ -35,9 +35,9 @@ from kehoach.errors import IngestError
 from kehoach.ingest.builder import DocBuilder
 from kehoach.ingest.layout import layout_hits
 from kehoach.ingest.normalize import continues, ends_sentence, is_item_start
-from kehoach.ingest.pdf_grid import (TOO_CLOSE, Char, Unsure, fill_grid, grid_cells, page_rulings, plumber_cells,
+from kehoach.ingest.pdf_grid import (Char, TooClose, Unsure, fill_grid, grid_cells, page_rulings, plumber_cells,
                                      snap_rulings, table_grid)
-from kehoach.ingest.pdf_grid import Cell, Ruling, cell_text  # noqa: F401  (re-exported for callers of ingest.pdf)
+from kehoach.ingest.pdf_grid import TOO_CLOSE, Cell, Ruling, cell_text  # noqa: F401  (re-exported for callers of ingest.pdf)
 from kehoach.models import IngestedDocument
 
 # --------------------------------------------------------------------------- records
@@ -525,9 +525,7 @@ def grid_tables(page, height: float, chars: list[Char], number: int, turn: int =
     snapped = snap_rulings(rulings)
     try:
         tables = grid_cells(snapped)
-    except Unsure as e:
-        if str(e) != TOO_CLOSE:
-            raise
+    except TooClose:
         tables = plumber_cells(snapped)   # narrow rows/columns: pdfplumber's cell rules
     found = []
     for cells in tables:

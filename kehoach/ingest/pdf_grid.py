@@ -54,6 +54,11 @@ class Unsure(Exception):
     """The fast table reader cannot vouch for this page: pdfplumber reads it."""
 
 
+class TooClose(Unsure):
+    """Some rows or columns of the grid are narrower than MIN_UNIT (double rules, spacer columns):
+    ``plumber_cells`` reads it from the same rulings instead of the whole page going to pdfplumber."""
+
+
 def page_rulings(page, height: float) -> list[Ruling]:
     """Every horizontal and vertical piece of the page's painted paths, as pdfminer sees
     them: a two-point subpath is a line, other subpaths (rectangles, polygons, curves)
@@ -211,7 +216,7 @@ def _group_cells(hs: list[Ruling], vs: list[Ruling]) -> list[Cell]:
     if len(xs) < 2 or len(ys) < 2:
         return []                       # rulings meeting in a cross or a corner: no cells
     if min(b - a for a, b in pairwise(xs)) < MIN_UNIT or min(b - a for a, b in pairwise(ys)) < MIN_UNIT:
-        raise Unsure(TOO_CLOSE)
+        raise TooClose(TOO_CLOSE)
     nr, nc = len(ys) - 1, len(xs) - 1
     # is the border between two grid units drawn? (drawn over part of it: unsure)
     h_drawn = [[False] * nc for _ in ys]
