@@ -332,8 +332,10 @@ _KNOWN_LOCK = threading.Lock()
 
 def stored_facts(corpus) -> CorpusFacts:
     """``corpus_facts`` of a stored corpus, read once per corpus generation (every add, replace or remove
-    bumps it) and kept for the few homes a process serves: a page view reads one plan, not the corpus."""
-    key = (str(corpus.home), int(corpus.generation()))
+    bumps it) and kept for the few stores a process serves: a page view reads one plan, not the corpus. The
+    key is the store itself (its SQLite file or PostgreSQL database, ``Corpus.db_path``), not the home folder:
+    two homes may share one PostgreSQL database, and one home may be pointed at another database."""
+    key = (str(corpus.db_path), int(corpus.generation()))
     with _KNOWN_LOCK:
         if key in _KNOWN:
             _KNOWN.move_to_end(key)
