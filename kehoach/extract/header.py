@@ -781,11 +781,34 @@ def parse_header(doc: IngestedDocument) -> tuple[DocumentInfo, Layout]:
         issuer = _complete_issuer(issuer, province, info.place)
     info.issuer = issuer
     info.province = province
+    if not info.number:
+        info.number = _designated_number(doc.meta.get("designations") or (), info)
     if info.type == "Quyết định" and info.title and re.search(r"(ban hành|phê duyệt)\s+(Kế hoạch|Chương trình|Đề án)",
                                                              info.title, re.I):
         m = re.search(r"(Kế hoạch|Chương trình|Đề án)", info.title, re.I)
         info.issued_plan = {"type": m.group(1).capitalize(), "title": info.title}
     return info, lay
+
+
+def _fold_title(t: str) -> str:
+    return re.sub(r"\W+", " ", t).strip().casefold()
+
+
+def _designated_number(designations, info: DocumentInfo) -> Optional[str]:
+    """The number a portal page gives the document in its chrome ("Quyết định số 21/2025/QĐ-TTg Quy định
+    tiêu chí …", ``ingest.html.page_designations``) when the body shown has no "Số:" line: the designation
+    of the body's own kind whose trích yếu is the body's title (related-document lists name others)."""
+    if not info.title or not info.type:
+        return None
+    title = _fold_title(info.title)
+    for d in designations:
+        m = re.match(r"^(.+?)\s+số\s+(\S+)\s*(.*)$", d)
+        if not m or doc_kind(m.group(1).upper()) != info.type:
+            continue
+        rest = _fold_title(m.group(3))
+        if len(rest) >= 15 and (rest.startswith(title[:60]) or title.startswith(rest[:60])):
+            return m.group(2)
+    return None
 
 
 def _narrowed_by_symbol(issuer: Optional[str], number: Optional[str]) -> Optional[str]:

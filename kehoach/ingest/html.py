@@ -425,6 +425,30 @@ def _embedded_document(root) -> bool:
     return False
 
 
+# A document's designation as portals print it in the page's chrome (breadcrumb, heading, tab title):
+# "Quyết định số 21/2025/QĐ-TTg Quy định tiêu chí môi trường ...". Some portals show the body without the
+# letterhead ("Số: …" missing); the extractor then takes the number from the designation whose type and
+# title are the body's own (related-document lists name other documents).
+_DESIGNATION = re.compile(r"^\s*([A-ZĐÀ-Ỹ][^\d\s]*(?:\s[^\d\s]+){0,2}?)\s+số\s+(\d{1,5}/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z0-9]*(?:-[A-ZĐa-z0-9]+)*)"
+                          r"(?![\w/])\s*(.{0,300}?)\s*$")
+MAX_DESIGNATIONS = 20
+
+
+def page_designations(root) -> list[str]:
+    """The distinct short text pieces of the whole page (chrome included) that read "<Loại> số <số hiệu>
+    [trích yếu]", in page order, at most ``MAX_DESIGNATIONS``."""
+    out: list[str] = []
+    for piece in root.itertext():
+        if not (12 <= len(piece) <= 400):
+            continue
+        t = clean_inline(" ".join(piece.split()))
+        if " số " in t and _DESIGNATION.match(t) and t not in out:
+            out.append(t)
+            if len(out) >= MAX_DESIGNATIONS:
+                break
+    return out
+
+
 def read_html(data: bytes, source: str, sha256: str) -> IngestedDocument:
     if len(data) > MAX_HTML_BYTES:
         raise IngestError(source, f"HTML page of {len(data) // 2 ** 20} MiB (limit {MAX_HTML_BYTES // 2 ** 20} MiB)")
@@ -432,6 +456,7 @@ def read_html(data: bytes, source: str, sha256: str) -> IngestedDocument:
     title_el = root.find(".//title")
     title = clean_inline(title_el.text_content()) if title_el is not None else ""
     embedded = _embedded_document(root)
+    designations = page_designations(root)
     _prune(root)
     try:
         body, stats = find_body(root)
@@ -456,6 +481,8 @@ def read_html(data: bytes, source: str, sha256: str) -> IngestedDocument:
     meta = {"reader": "lxml.html", "html_body": body.getroottree().getpath(body)}
     if title:
         meta["title_property"] = title
+    if designations:
+        meta["designations"] = designations
     return b.build(source, sha256, "html", meta=meta)
 
 
