@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
+from threading import Lock
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -421,14 +423,24 @@ class SearchIndex:
             restored = self.lexical.restore(pq.text)
             if restored:
                 pq = replace(pq, text=restored, folded=False, restored=True)
-        if mode in ("hybrid", "lexical"):
-            s = self.lexical.scores(pq.text, pq.folded)
-            rankings["lexical"], _ = top_k(s, depth, mask)
-        if mode in ("hybrid", "dense") and self.dense is not None and self._query_vec is not None:
-            qv = self._query_vec(pq.text)
-            rankings["dense"], _ = self.dense.search(qv, depth, mask)
-        elif mode == "dense":
+        dense = mode in ("hybrid", "dense") and self.dense is not None and self._query_vec is not None
+        if mode == "dense" and not dense:
             raise SearchError("dense search needs vectors: the index was built without an embedder")
+        # hybrid: the vector scan (faiss releases the GIL) runs on a second core while this thread scores the
+        # lexical postings (numpy's bincount holds the GIL, so the query is embedded before, not beside it);
+        # the rankings are the same as one after the other
+        qv = self._query_vec(pq.text) if dense else None
+        pending = _dense_pool().submit(self._dense_ranking, qv, depth, mask) if dense and mode == "hybrid" else None
+        if mode in ("hybrid", "lexical"):
+            try:
+                s = self.lexical.scores(pq.text, pq.folded)
+                rankings["lexical"], _ = top_k(s, depth, mask)
+            except BaseException:
+                if pending is not None:
+                    pending.cancel()
+                raise
+        if dense:
+            rankings["dense"] = pending.result() if pending is not None else self._dense_ranking(qv, depth, mask)
         fused = rrf(rankings, WEIGHTS)
         if pq.who and fused:
             for i in fused:
@@ -444,6 +456,9 @@ class SearchIndex:
                             match_marks(d.text, qf)))
         return SearchResult(pq, hits, mode)
 
+    def _dense_ranking(self, qv: np.ndarray, depth: int, mask: Optional[np.ndarray]) -> np.ndarray:
+        return self.dense.search(qv, depth, mask)[0]
+
     def select(self, filters: Filters) -> list[SearchDoc]:
         """Every record that passes ``filters``, in index order (decodes only those)."""
         mask = self.table.mask(filters)
@@ -451,6 +466,20 @@ class SearchIndex:
             return list(self.docs)
         idx = np.flatnonzero(mask)
         return self.docs.take(idx) if hasattr(self.docs, "take") else [self.docs[int(i)] for i in idx]
+
+
+_POOL: Optional[ThreadPoolExecutor] = None
+_POOL_LOCK = Lock()
+DENSE_WORKERS = 2     # a server answering two questions at once scans for both
+
+
+def _dense_pool() -> ThreadPoolExecutor:
+    """The process's worker threads for the dense half of hybrid queries (made on first use)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=DENSE_WORKERS, thread_name_prefix="kehoach-dense")
+        return _POOL
 
 
 def check_query(query: str) -> ParsedQuery:

