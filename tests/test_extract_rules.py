@@ -42,6 +42,12 @@ def test_canonical_names_drop_leader_titles_and_expand_abbreviations():
     ("III. TRÁCH NHIỆM CỦA CÁC CƠ QUAN, ĐƠN VỊ", ["Các cơ quan, đơn vị"]),
     ("a) Đối với chỉ số cải cách thể chế", []),
     ("1. Nâng cao chất lượng dịch vụ công trực tuyến", []),
+    # 01/2026/QĐ-TTg Điều 12: a procedural time limit between the subject and "có trách nhiệm" is no part
+    # of the name; the lines of a certificate's template are not bodies ("đ) Các dòng tiếp theo: Dùng để ghi")
+    ("2. Ủy ban nhân dân cấp xã trong thời hạn 15 ngày làm việc kể từ ngày nhận đủ hồ sơ theo quy định có trách "
+     "nhiệm:", ["Ủy ban nhân dân cấp xã"]),
+    ("3. Bộ Nội vụ trong thời hạn 20 ngày làm việc kể từ ngày nhận đủ hồ sơ theo quy định có trách nhiệm:",
+     ["Bộ Nội vụ"]),
 ])
 def test_heading_owners(heading, owners):
     t = heading[parse_marker(heading)[2]:]
@@ -56,6 +62,9 @@ def test_owner_lines_and_leading_owners():
     assert leading_owner("Trên cơ sở kết quả rà soát, Ủy ban nhân dân các xã chủ động bố trí kinh phí.")[0] == ["Ủy ban nhân dân các xã"]
     assert leading_owner("Tiêu chí thành phần công khai: Các phòng chuyên môn chủ động cập nhật.")[0] == ["Các phòng chuyên môn"]
     assert leading_owner("Theo dõi, đôn đốc các cơ quan, đơn vị thực hiện kế hoạch.") == ([], False)
+    # the lines of a certificate's template (01/2026/QĐ-TTg Điều 60) are not bodies
+    assert leading_owner("Các dòng tiếp theo: Dùng để ghi tên của tập thể, cá nhân được khen thưởng; chữ màu đen;") \
+        == ([], False)
     who, person = leading_owner("Người đứng đầu các cơ quan, đơn vị phải trực tiếp chỉ đạo.")
     assert who == ["Các cơ quan, đơn vị"] and person
     assert support_in("Sở Nội vụ chủ trì, phối hợp với Sở Tài chính, Văn phòng UBND tỉnh và các cơ quan liên quan tham mưu") == \

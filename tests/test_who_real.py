@@ -336,3 +336,17 @@ def test_who_leads_the_plans_own_subject_finds_its_coordinator(index):
     # a question about one task, not the plan's subject, keeps its owner first
     res = who(index, "ai chủ trì tổ chức bếp ăn cộng đồng tại các điểm sơ tán", mode="lexical", understand=True)
     assert not any(t["role"] == "coordinator" for o in res.owners[:1] for t in o.tasks)
+
+
+@slow
+@pytest.mark.parametrize("question, partners", [
+    # 0129/KH-UBND t19: Sở Tài chính leads, "phối hợp với Sở Công Thương và các đơn vị liên quan"
+    ("Sở Tài chính phối hợp với ai để thẩm định kinh phí mua sắm, vận chuyển nhu yếu phẩm", {"Sở Công Thương"}),
+    # t8: Sở Công Thương leads, with the provincial military command, the police and the communes
+    ("Sở Công Thương phối hợp với ai vận chuyển hàng đến các cụm dân cư bị chia cắt",
+     {"Ủy ban nhân dân các xã, phường", "Công an tỉnh", "Bộ Chỉ huy Quân sự tỉnh"}),
+])
+def test_with_whom_a_named_body_works_answers_its_partner(index, question, partners):
+    """"X phối hợp với ai": X is the subject, not a filter on the support role nor the answer."""
+    got = who(index, question, understand=True, mode="lexical").owners
+    assert got and got[0].body in partners and got[0].body not in question

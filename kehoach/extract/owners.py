@@ -43,13 +43,25 @@ def _sentence_case(s: str) -> str:
     return s
 
 
+@lru_cache(maxsize=1)
+def _time_rx() -> re.Pattern:
+    from kehoach.extract.data import word_alternation
+    return re.compile(r"\s+(?:" + word_alternation("owner_words.tsv", "time") + r")(?![\wÀ-ỹđ])", re.I)
+
+
+def _before_time(who: str) -> str:
+    """A heading's subject without the time adverbial between it and "có trách nhiệm" (owner_words.tsv time)."""
+    m = _time_rx().search(who)
+    return who[:m.start()] if m and starts_with_body(who[:m.start()]) else who
+
+
 def heading_owner(text: str) -> list[str]:
     """Owners a heading gives to the items under it ("a) Sở Nội vụ có trách nhiệm:",
     "2.2. Văn phòng UBND tỉnh", "1. Trách nhiệm của các cơ quan ...", "Giao X:")."""
     t = _owner_heading_text(text)
     m = _RESP.match(t)
     if m and starts_with_body(m.group("who")):
-        return bodies(m.group("who"))
+        return bodies(_before_time(m.group("who")))
     if m and ", " in m.group("who"):
         # a fronted clause before the owner: "Định kỳ hằng năm và khi có yêu cầu, Bộ Công an có trách nhiệm:"
         last = m.group("who").rsplit(", ", 1)[1]
