@@ -28,6 +28,17 @@ def test_lists_of_bodies_split_at_body_boundaries_only(text, expected):
     assert bodies(text) == expected
 
 
+def test_two_names_of_one_body_and_the_spaced_dash():
+    # 4385/QĐ-BVHTTDL: the department is named differently from province to province
+    assert bodies("Sở Văn hóa, Thể thao và Du lịch/Sở Văn hóa và Thể thao tỉnh, thành phố trực thuộc Trung ương") == [
+        "Sở Văn hóa, Thể thao và Du lịch tỉnh, thành phố trực thuộc Trung ương",
+        "Sở Văn hóa và Thể thao tỉnh, thành phố trực thuộc Trung ương"]
+    assert bodies("Ban Chỉ đạo 389/TW") == ["Ban Chỉ đạo 389/TW"]
+    # 982/KH-UBND writes "chính trị-xã hội"
+    assert bodies("Ủy ban Mặt trận Tổ quốc tỉnh, các tổ chức chính trị-xã hội") == [
+        "Ủy ban Mặt trận Tổ quốc tỉnh", "Các tổ chức chính trị - xã hội"]
+
+
 def test_canonical_names_drop_leader_titles_and_expand_abbreviations():
     assert canonical("Thủ trưởng các sở, ban, ngành") == "Các sở, ban, ngành"
     assert canonical("Giao Văn phòng UBND tỉnh") == "Văn phòng Ủy ban nhân dân tỉnh"

@@ -227,10 +227,25 @@ def owner_phrase_end(s: str) -> int:
 _SHARED_LEVEL = re.compile(r"\s(?:các cấp|cùng cấp)$")
 
 
+# the level and place that close a body's name: "Sở Văn hóa và Thể thao | tỉnh, thành phố trực thuộc Trung ương"
+_PLACE_TAIL = re.compile(r"\s(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|đặc khu|cấp (?:tỉnh|huyện|xã))(?:\s|,|$).*$")
+
+
+def _alternatives(p: str) -> list[str]:
+    """Two names of one body joined by "/" (the body is named differently from place to place: "Sở Văn hóa,
+    Thể thao và Du lịch/Sở Văn hóa và Thể thao tỉnh, thành phố trực thuộc Trung ương") are two owners, the
+    place closing the last one closing the others too."""
+    names = [x.strip() for x in re.split(r"\s*/\s*(?=[A-ZĐ])", p)]
+    if len(names) < 2 or not all(starts_with_body(x) for x in names):
+        return [p]
+    tail = _PLACE_TAIL.search(names[-1])
+    return [x + tail.group(0) if tail and not _PLACE_TAIL.search(x) else x for x in names[:-1]] + names[-1:]
+
+
 def bodies(s: str) -> list[str]:
     """Split and canonicalise, dropping empty names and duplicates (order kept)."""
     out: list[str] = []
-    parts = split_bodies(s)
+    parts = [x for p in split_bodies(s) for x in _alternatives(p)]
     m = _SHARED_LEVEL.search(parts[-1]) if len(parts) > 1 else None
     if m:
         parts = [p + m.group(0) if len(p.split()) <= 2 and not re.match(r"(?i:các|những|tất cả)\s", p)
