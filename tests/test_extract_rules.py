@@ -57,6 +57,12 @@ def test_canonical_names_drop_leader_titles_and_expand_abbreviations():
     # of the name; the lines of a certificate's template are not bodies ("đ) Các dòng tiếp theo: Dùng để ghi")
     ("2. Ủy ban nhân dân cấp xã trong thời hạn 15 ngày làm việc kể từ ngày nhận đủ hồ sơ theo quy định có trách "
      "nhiệm:", ["Ủy ban nhân dân cấp xã"]),
+    # 16/CT: a body and its role alone head its duties; with an object the line is a task, not a heading
+    ("5. Sở Y tế chủ trì, phối hợp thực hiện", ["Sở Y tế"]),
+    ("2. Sở Tài chính chủ trì thực hiện các nhiệm vụ sau:", ["Sở Tài chính"]),
+    ("3. Sở Nội vụ chủ trì tổ chức hội nghị tổng kết", []),
+    # a fronted clause before the owner (30/2025/QĐ-TTg Điều 9)
+    ("1. Định kỳ hằng năm và khi có yêu cầu, Bộ Công an có trách nhiệm:", ["Bộ Công an"]),
     ("3. Bộ Nội vụ trong thời hạn 20 ngày làm việc kể từ ngày nhận đủ hồ sơ theo quy định có trách nhiệm:",
      ["Bộ Nội vụ"]),
 ])

@@ -61,3 +61,19 @@ def test_every_real_scan_is_extracted_with_its_header_and_tasks():
         assert doc["date"] and doc["date"][:4].isdigit(), name
         assert len(d["tasks"]) >= 3, name
         assert any(t.get("lead") for t in d["tasks"]), name
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(ocr.available() is not None, reason=f"OCR unavailable: {ocr.available()}")
+def test_a_directive_s_numbered_body_headings_own_the_items_below_them():
+    """16/CT (a signed scan): "5. Sở Y tế chủ trì, phối hợp thực hiện" heads Sở Y tế's duties a), b), c)."""
+    from kehoach.extract import extract
+    from kehoach.ingest import read
+    path = next(p for p in files("real/scanned", "*.pdf") if p.name.startswith("16CT"))
+    tasks = extract(read(path)).tasks
+    by_section = {}
+    for t in tasks:
+        by_section.setdefault(t.section.split(".")[0], []).append(t)
+    for sec, body in (("2", "Sở Công Thương"), ("3", "Sở Tài chính"), ("5", "Sở Y tế"), ("12", "Công an tỉnh")):
+        assert by_section.get(sec) and all(t.lead == [body] for t in by_section[sec]), (sec, [t.lead for t in by_section.get(sec, [])])
+    assert sum(1 for t in tasks if t.lead) >= 0.8 * len(tasks)

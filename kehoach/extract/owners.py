@@ -12,6 +12,9 @@ from functools import lru_cache
 from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, starts_with_body)
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
+# a heading that is a body and its role alone, with no object: "Sở Y tế chủ trì, phối hợp thực hiện:"
+_LEADS = re.compile(r"^(?P<who>.+?)\s+chủ trì(?:\s*,?\s*(?:và\s+)?phối hợp)?(?:\s+(?:tổ chức\s+)?thực hiện)?"
+                    r"(?:\s+(?:các|những)\s+(?:nội dung|nhiệm vụ)(?:\s+sau)?)?\s*:?\s*$")
 # "Trách nhiệm của X:", and the duties of a body a Quyết định sets up: "Điều 2. Nhiệm vụ của Ban Chỉ đạo:",
 # "Nhiệm vụ, quyền hạn của Tổ công tác"
 _RESP_OF = re.compile(r"(?:^|\b)(?:trách nhiệm|nhiệm vụ(?:,?\s+(?:và\s+)?quyền hạn)?|quyền hạn)(?:\s+(?:chung|cụ thể))?"
@@ -62,6 +65,10 @@ def heading_owner(text: str) -> list[str]:
     m = _RESP.match(t)
     if m and starts_with_body(m.group("who")):
         return bodies(_before_time(m.group("who")))
+    lead = _LEADS.match(t)
+    if lead and is_body_phrase(lead.group("who"), 24):
+        # "2. Sở Công Thương chủ trì, phối hợp thực hiện:" heads the duties of its body (Chỉ thị)
+        return bodies(lead.group("who"))
     if m and ", " in m.group("who"):
         # a fronted clause before the owner: "Định kỳ hằng năm và khi có yêu cầu, Bộ Công an có trách nhiệm:"
         last = m.group("who").rsplit(", ", 1)[1]
