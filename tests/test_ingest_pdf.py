@@ -450,7 +450,8 @@ def test_word_moved_to_instead_of_a_space_gets_its_space():
 
 def _too_close_pages(pdf) -> list[int]:
     """Ruled upright pages whose grid has a row or column under MIN_UNIT (grid_cells unsure)."""
-    from kehoach.ingest.pdf import TOO_CLOSE, Unsure, grid_cells, page_rulings, ruled_page, snap_rulings
+    from kehoach.ingest.pdf import Unsure, grid_cells, page_rulings, ruled_page, snap_rulings
+    from kehoach.ingest.pdf_grid import TooClose
     out = []
     for i in range(len(pdf)):
         page = pdf[i]
@@ -458,9 +459,10 @@ def _too_close_pages(pdf) -> list[int]:
             continue
         try:
             grid_cells(snap_rulings(page_rulings(page, page.get_size()[1])))
-        except Unsure as e:
-            if str(e) == TOO_CLOSE:
-                out.append(i)
+        except TooClose:
+            out.append(i)
+        except Unsure:
+            pass
     return out
 
 
@@ -510,11 +512,12 @@ def test_narrow_grid_units_of_a_turned_appendix_as_pdfplumber():
 
 
 def test_plumber_cells_keeps_a_double_rule_as_a_narrow_column():
-    from kehoach.ingest.pdf import TOO_CLOSE, Ruling, Unsure, grid_cells, plumber_cells, snap_rulings
+    from kehoach.ingest.pdf import Ruling, grid_cells, plumber_cells, snap_rulings
+    from kehoach.ingest.pdf_grid import TooClose
     hs = [Ruling("h", y, 0, 150) for y in (0.0, 20.0, 40.0)]
     vs = [Ruling("v", x, 0, 40) for x in (0.0, 50.0, 55.0, 150.0)]      # 50 and 55: a double rule
     rulings = snap_rulings(hs + vs)
-    with pytest.raises(Unsure, match=TOO_CLOSE):
+    with pytest.raises(TooClose):
         grid_cells(rulings)
     (cells,) = plumber_cells(rulings)
     assert sorted(cells) == sorted((x0, y0, x1, y1) for x0, x1 in ((0, 50), (50, 55), (55, 150))

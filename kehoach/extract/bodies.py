@@ -137,7 +137,8 @@ def split_bodies(s: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _name_fixes() -> list[tuple[re.Pattern, str]]:
-    return [(re.compile(rf"\b{re.escape(bad)}\b"), good) for bad, good in rows("body_name_fixes.tsv")]
+    return [(re.compile(r"\b" + re.escape(bad).replace(r"\-", r"\s*-\s*") + r"\b"), good)
+            for bad, good in rows("body_name_fixes.tsv")]
 
 
 _LEADER = re.compile(
@@ -227,8 +228,11 @@ def owner_phrase_end(s: str) -> int:
 _SHARED_LEVEL = re.compile(r"\s(?:các cấp|cùng cấp)$")
 
 
-# the level and place that close a body's name: "Sở Văn hóa và Thể thao | tỉnh, thành phố trực thuộc Trung ương"
-_PLACE_TAIL = re.compile(r"\s(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|đặc khu|cấp (?:tỉnh|huyện|xã))(?:\s|,|$).*$")
+@lru_cache(maxsize=1)
+def _place_tail() -> re.Pattern:
+    """The level and place that close a body's name (citation_vocab.tsv level): "Sở Văn hóa và Thể thao |
+    tỉnh, thành phố trực thuộc Trung ương", "Phòng Kinh tế | cấp xã"."""
+    return re.compile(r"\s(?:cấp\s)?(?:" + word_alternation("citation_vocab.tsv", "level") + r")(?:\s|,|$).*$")
 
 
 def _alternatives(p: str) -> list[str]:
@@ -238,8 +242,8 @@ def _alternatives(p: str) -> list[str]:
     names = [x.strip() for x in re.split(r"\s*/\s*(?=[A-ZĐ])", p)]
     if len(names) < 2 or not all(starts_with_body(x) for x in names):
         return [p]
-    tail = _PLACE_TAIL.search(names[-1])
-    return [x + tail.group(0) if tail and not _PLACE_TAIL.search(x) else x for x in names[:-1]] + names[-1:]
+    tail = _place_tail().search(names[-1])
+    return [x + tail.group(0) if tail and not _place_tail().search(x) else x for x in names[:-1]] + names[-1:]
 
 
 def bodies(s: str) -> list[str]:

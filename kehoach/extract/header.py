@@ -31,6 +31,7 @@ from typing import Literal, Optional
 
 from kehoach.extract.bodies import canonical, expand_abbreviations, starts_with_body
 from kehoach.extract.data import rows
+from kehoach.ingest.normalize import parse_designation
 from kehoach.models import Block, DocumentInfo, IngestedDocument, Signer
 
 _UP = "A-ZĐÀ-Ỹ"
@@ -802,12 +803,12 @@ def _designated_number(designations, info: DocumentInfo) -> Optional[str]:
         return None
     title = _fold_title(info.title)
     for d in designations:
-        m = re.match(r"^(.+?)\s+số\s+(\S+)\s*(.*)$", d)
-        if not m or doc_kind(m.group(1).upper()) != info.type:
+        kind, number, rest = parse_designation(d) or (None, None, "")
+        if not kind or doc_kind(kind.upper()) != info.type:
             continue
-        rest = _fold_title(m.group(3))
+        rest = _fold_title(rest)
         if len(rest) >= 15 and (rest.startswith(title[:60]) or title.startswith(rest[:60])):
-            return m.group(2)
+            return number
     return None
 
 

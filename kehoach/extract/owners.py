@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Optional
 
-from functools import lru_cache
-
 from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, starts_with_body)
+from kehoach.extract.data import word_alternation
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
 # a heading that is a body and its role alone, with no object: "Sở Y tế chủ trì, phối hợp thực hiện:"
@@ -48,7 +48,6 @@ def _sentence_case(s: str) -> str:
 
 @lru_cache(maxsize=1)
 def _time_rx() -> re.Pattern:
-    from kehoach.extract.data import word_alternation
     return re.compile(r"\s+(?:" + word_alternation("owner_words.tsv", "time") + r")(?![\wÀ-ỹđ])", re.I)
 
 
@@ -303,7 +302,6 @@ def _subject_size_ok(cand: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _name_word() -> re.Pattern:
-    from kehoach.extract.data import word_alternation
     return re.compile(r"(?i:" + word_alternation("owner_words.tsv", "name_word") + r")(?![\wÀ-ỹđ])")
 
 
@@ -311,7 +309,6 @@ def _name_word() -> re.Pattern:
 def _relative_clause() -> re.Pattern:
     """From a subject's end: a relative clause (owner_words.tsv relative) running to a modal (modal), up to
     12 words with no punctuation; the match ends before the modal."""
-    from kehoach.extract.data import word_alternation
     return re.compile(r"\s*(?:" + word_alternation("owner_words.tsv", "relative") + r")(?![\wÀ-ỹđ])"
                       r"(?:\s+[^\s,;.:()]+){0,10}?(?=\s+(?:" + word_alternation("owner_words.tsv", "modal")
                       + r")(?![\wÀ-ỹđ]))", re.I)

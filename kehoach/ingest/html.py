@@ -33,7 +33,7 @@ from kehoach.errors import IngestError
 from kehoach.ingest.builder import DocBuilder
 from kehoach.ingest.docx import _Cell, _emit_table, _join_broken, _P, _Row, _T, format_number
 from kehoach.ingest.layout import layout_hits
-from kehoach.ingest.normalize import clean_inline, is_item_start
+from kehoach.ingest.normalize import clean_inline, is_item_start, parse_designation
 from kehoach.models import IngestedDocument
 
 # A child is the document body rather than its parent when it holds this share of the
@@ -429,8 +429,6 @@ def _embedded_document(root) -> bool:
 # "Quyết định số 21/2025/QĐ-TTg Quy định tiêu chí môi trường ...". Some portals show the body without the
 # letterhead ("Số: …" missing); the extractor then takes the number from the designation whose type and
 # title are the body's own (related-document lists name other documents).
-_DESIGNATION = re.compile(r"^\s*([A-ZĐÀ-Ỹ][^\d\s]*(?:\s[^\d\s]+){0,2}?)\s+số\s+(\d{1,5}/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z0-9]*(?:-[A-ZĐa-z0-9]+)*)"
-                          r"(?![\w/])\s*(.{0,300}?)\s*$")
 MAX_DESIGNATIONS = 20
 
 
@@ -442,7 +440,7 @@ def page_designations(root) -> list[str]:
         if not (12 <= len(piece) <= 400):
             continue
         t = clean_inline(" ".join(piece.split()))
-        if " số " in t and _DESIGNATION.match(t) and t not in out:
+        if " số " in t and parse_designation(t) and t not in out:
             out.append(t)
             if len(out) >= MAX_DESIGNATIONS:
                 break

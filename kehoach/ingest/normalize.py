@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Optional
 
 # ---------------------------------------------------------------- characters
 
@@ -202,3 +203,16 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
     if start is not None:
         groups.append((start, len(lines) - 1))
     return groups
+
+
+# ---------------------------------------------------------------- designations
+
+# "<Loại> số <số hiệu> [trích yếu]", as a portal names a document: "Quyết định số 21/2025/QĐ-TTg Quy định …"
+_DESIGNATION = re.compile(r"^\s*([A-ZĐÀ-Ỹ][^\d\s]*(?:\s[^\d\s]+){0,2}?)\s+số\s+(\d{1,5}/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z0-9]*(?:-[A-ZĐa-z0-9]+)*)"
+                          r"(?![\w/])\s*(.{0,300}?)\s*$")
+
+
+def parse_designation(t: str) -> Optional[tuple[str, str, str]]:
+    """(kind as written, number, the rest: the trích yếu if any) of a designation, else None."""
+    m = _DESIGNATION.match(t)
+    return m.groups() if m else None

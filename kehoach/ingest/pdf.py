@@ -37,7 +37,7 @@ from kehoach.ingest.layout import layout_hits
 from kehoach.ingest.normalize import continues, ends_sentence, is_item_start
 from kehoach.ingest.pdf_grid import (Char, TooClose, Unsure, fill_grid, grid_cells, page_rulings, plumber_cells,
                                      snap_rulings, table_grid)
-from kehoach.ingest.pdf_grid import TOO_CLOSE, Cell, Ruling, cell_text  # noqa: F401  (re-exported for callers of ingest.pdf)
+from kehoach.ingest.pdf_grid import Cell, Ruling, cell_text  # noqa: F401  (re-exported for callers of ingest.pdf)
 from kehoach.models import IngestedDocument
 
 # --------------------------------------------------------------------------- records

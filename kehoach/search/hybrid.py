@@ -12,7 +12,6 @@ import json
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from threading import Lock
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -427,18 +426,13 @@ class SearchIndex:
         if mode == "dense" and not dense:
             raise SearchError("dense search needs vectors: the index was built without an embedder")
         # hybrid: the vector scan (faiss releases the GIL) runs on a second core while this thread scores the
-        # lexical postings (numpy's bincount holds the GIL, so the query is embedded before, not beside it);
+        # lexical postings (numpy's scatter-add holds the GIL, so the query is embedded before, not beside it);
         # the rankings are the same as one after the other
         qv = self._query_vec(pq.text) if dense else None
-        pending = _dense_pool().submit(self._dense_ranking, qv, depth, mask) if dense and mode == "hybrid" else None
+        pending = _DENSE_POOL.submit(self._dense_ranking, qv, depth, mask) if dense and mode == "hybrid" else None
         if mode in ("hybrid", "lexical"):
-            try:
-                s = self.lexical.scores(pq.text, pq.folded)
-                rankings["lexical"], _ = top_k(s, depth, mask)
-            except BaseException:
-                if pending is not None:
-                    pending.cancel()
-                raise
+            s = self.lexical.scores(pq.text, pq.folded)
+            rankings["lexical"], _ = top_k(s, depth, mask)
         if dense:
             rankings["dense"] = pending.result() if pending is not None else self._dense_ranking(qv, depth, mask)
         fused = rrf(rankings, WEIGHTS)
@@ -468,18 +462,9 @@ class SearchIndex:
         return self.docs.take(idx) if hasattr(self.docs, "take") else [self.docs[int(i)] for i in idx]
 
 
-_POOL: Optional[ThreadPoolExecutor] = None
-_POOL_LOCK = Lock()
-DENSE_WORKERS = 2     # a server answering two questions at once scans for both
-
-
-def _dense_pool() -> ThreadPoolExecutor:
-    """The process's worker threads for the dense half of hybrid queries (made on first use)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=DENSE_WORKERS, thread_name_prefix="kehoach-dense")
-        return _POOL
+# the process's worker threads for the dense half of hybrid queries (started on the first submit); two, so
+# a server answering two questions at once scans for both
+_DENSE_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kehoach-dense")
 
 
 def check_query(query: str) -> ParsedQuery:
