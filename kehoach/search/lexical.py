@@ -33,7 +33,9 @@ class BlobVocab:
     Lookup is a binary search (about 20 steps at a million terms)."""
 
     def __init__(self, blob: np.ndarray, offsets: np.ndarray, ids: np.ndarray):
-        self.blob, self.offsets, self.ids = blob, offsets, ids
+        # plain ndarray views of the memory maps: a lookup indexes ~20 times per term, and np.memmap's
+        # __getitem__ (a Python method) costs more than the binary search itself
+        self.blob, self.offsets, self.ids = np.asarray(blob), np.asarray(offsets), np.asarray(ids)
         self._n = len(ids)
 
     @classmethod
