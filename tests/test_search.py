@@ -220,3 +220,34 @@ def test_cli_search_and_who_json(tmp_path, capsys):
     assert rc == 0 and out["owners"] and out["owners"][0]["tasks"]
     assert main(["--home", str(tmp_path), "search", "x", "--deadline-before", "tomorrow", "--mode", "lexical"]) == 1
     assert "deadline-before" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_hybrid_with_the_dense_side_in_a_worker_thread_fuses_the_serial_rankings():
+    """Hybrid runs the query embedding and vector scan in a worker thread while the lexical side
+    scores: on real tasks with the real e5, with and without a filter, and with queries sent from
+    several threads at once (as the server does), every result is the RRF of the lexical and dense
+    rankings computed one after the other."""
+    from concurrent.futures import ThreadPoolExecutor
+    from kehoach.corpus.embed import get_embedder
+    from kehoach.search.hybrid import RRF_K, WEIGHTS
+    from kehoach.search.lexical import top_k
+    docs = docs_from_extractions(gold_extractions())[:60]
+    idx = SearchIndex.build(docs, embedder=get_embedder("e5"), words=syllable_segmenter)
+    queries = ["thanh toán trực tuyến", "online payment", "cải cách hành chính", "chuyển đổi số",
+               "báo cáo kết quả thực hiện", "dịch vụ công"]
+    lead = next(d.lead[0] for d in docs if d.lead)
+
+    def serial(q, filters):
+        mask = idx.table.mask(filters.validate())
+        text = idx.search(q, limit=1, mode="lexical", filters=filters).query.text
+        lex, _ = top_k(idx.lexical.scores(text), 100, mask)
+        dense, _ = idx.dense.search(idx._query_vec(text), 100, mask)
+        fused = rrf({"lexical": lex, "dense": dense}, WEIGHTS, RRF_K)
+        return [i for i, _ in sorted(fused.items(), key=lambda x: (-x[1], x[0]))[:10]]
+
+    cases = [(q, f) for q in queries for f in (Filters(), Filters(owner=lead))]
+    want = [[docs[i].key for i in serial(q, f)] for q, f in cases]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda c: [h.doc.key for h in idx.search(c[0], limit=10, filters=c[1]).hits], cases * 3))
+    assert all(w for w in want[::2]) and got == want * 3
