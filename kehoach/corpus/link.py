@@ -178,7 +178,8 @@ BASIS_PLAN_SHARE = 0.2      # a legal document cited by more than this share of 
 OBJECT_MIN = 0.0            # a link needs this share of its words to be the same object (Lexicon.object_cover); 0: off (0.05 cost the seeds 0.17 recall)
 ACTION_MIN = 0.0            # ... and, when both state actions, the same first action or this share of them in common; 0: off (0.3 halved the seeds recall)
 PHRASE_MIN_PLANS = 10       # from this many plans a link needs a shared run of words (Lexicon.rarest_run) ...
-PHRASE_PLAN_SHARE = 0.1     # ... that at most this share of the plans (or 2) write: a domain term is no evidence
+PHRASE_PLAN_SHARE = 0.06    # ... that at most this share of the plans (or 2) write: a domain term is no evidence
+PHRASE_TOPIC_MAX = 0.15     # ... and that at most this share of either plan's tasks write (not the plans' own topic)
 PLAN_MIN = 0.2              # plans less alike than this (Lexicon.plan_similarity) link only through a shared basis
 
 
@@ -513,24 +514,37 @@ class Lexicon:
             prev = cur
         return sorted(runs, key=lambda r: (-len(r), r))
 
-    def phrase_plans(self, phrase: tuple[str, ...]) -> int:
-        """How many plans have a task writing this run of content words (phrase-level plan
-        frequency: a phrase many plans write is a domain term, not evidence of one commitment)."""
+    def phrase_tasks(self, phrase: tuple[str, ...]) -> Counter:
+        """Plan -> how many of its tasks write this run of content words (phrase-level plan
+        frequency: a phrase many plans write is a domain term, one most tasks of a plan write is
+        that plan's topic; neither is evidence of one commitment)."""
         x = self._phrase_plans.get(phrase)
         if x is None:
             posts = sorted((self.postings.get(f"{u}+{v}", set()) for u, v in zip(phrase, phrase[1:])), key=len)
             keys = set.intersection(*posts) if posts else set(self.postings.get(phrase[0], ()))
             n = len(phrase)
-            x = len({self.plan_of[k] for k in keys
-                     if any(self.words[k][i:i + n] == phrase for i in range(len(self.words[k]) - n + 1))})
+            x = Counter(self.plan_of[k] for k in keys
+                        if any(self.words[k][i:i + n] == phrase for i in range(len(self.words[k]) - n + 1)))
             self._phrase_plans[phrase] = x
         return x
 
-    def rarest_run(self, a: str, b: str) -> tuple[str, int]:
+    def phrase_plans(self, phrase: tuple[str, ...]) -> int:
+        """How many plans have a task writing this run of content words."""
+        return len(self.phrase_tasks(phrase))
+
+    def topic_share(self, phrase: tuple[str, ...], plan: str) -> float:
+        """The share of a plan's tasks writing this run (its campaign's name: near 1)."""
+        return self.phrase_tasks(phrase).get(plan, 0) / max(self._plan_size.get(plan, 0), 1)
+
+    def rarest_run(self, a: str, b: str, topic_max: float = 1.0) -> tuple[str, int]:
         """The shared run of words (``shared_runs``) the fewest plans write, and how many do
-        (ties: the longer); ("", 0) when the tasks share no run of two words."""
+        (ties: the longer), leaving out a run more than ``topic_max`` of either plan's tasks
+        write (the plans' own topic); ("", 0) when no such run of two words is shared."""
         best = None
+        pa, pb = self.plan_of[a], self.plan_of[b]
         for r in self.shared_runs(a, b):
+            if topic_max < 1.0 and max(self.topic_share(r, pa), self.topic_share(r, pb)) > topic_max:
+                continue
             k = (self.phrase_plans(r), -len(r))
             if best is None or k < best[0]:
                 best = (k, r)
@@ -908,7 +922,7 @@ class Linker:
                 return "procedure step"
         n = len(self._plan_tasks)
         if n >= PHRASE_MIN_PLANS:
-            phrase, df = self.lex.rarest_run(a, b)
+            phrase, df = self.lex.rarest_run(a, b, PHRASE_TOPIC_MAX)
             if not phrase or df > max(2, PHRASE_PLAN_SHARE * n):
                 return "common phrase"
         return None
@@ -1044,7 +1058,7 @@ class Linker:
         ta, tb = self.tasks[a], self.tasks[b]
         ev["shared_basis"] = self.plan_basis(ta.plan, tb.plan)
         ev["plan_sim"] = round(self.lex.plan_similarity(ta.plan, tb.plan), 4)
-        ev["rare_phrase"], ev["rare_phrase_plans"] = self.lex.rarest_run(a, b)
+        ev["rare_phrase"], ev["rare_phrase_plans"] = self.lex.rarest_run(a, b, PHRASE_TOPIC_MAX)
         return ev
 
     def links(self, threshold: float | None = None, evidence: bool = True) -> list[Link]:
