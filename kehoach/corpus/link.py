@@ -177,6 +177,9 @@ TEMPLATE_TEXT_SHARE = 0.8   # a task whose word pairs are this much template wor
 BASIS_PLAN_SHARE = 0.2      # a legal document cited by more than this share of the plans is no shared programme
 OBJECT_MIN = 0.0            # a link needs this share of its words to be the same object (Lexicon.object_cover); 0: off (0.05 cost the seeds 0.17 recall)
 ACTION_MIN = 0.0            # ... and, when both state actions, the same first action or this share of them in common; 0: off (0.3 halved the seeds recall)
+PHRASE_MIN_PLANS = 10       # from this many plans a link needs a shared run of words (Lexicon.rarest_run) ...
+PHRASE_PLAN_SHARE = 0.06    # ... that at most this share of the plans (or 2) write: a domain term is no evidence
+PHRASE_TOPIC_MAX = 0.15     # ... and that at most this share of either plan's tasks write (not the plans' own topic)
 PLAN_MIN = 0.2              # plans less alike than this (Lexicon.plan_similarity) link only through a shared basis
 
 
@@ -246,6 +249,7 @@ class Lexicon:
     _plan_vec: dict[str, dict[str, float]] = field(default_factory=dict)
     _plan_size: dict[str, int] = field(default_factory=dict)           # plan -> its tasks
     _plan_sim: dict[tuple[str, str], float] = field(default_factory=dict)
+    _phrase_plans: dict[tuple[str, ...], int] = field(default_factory=dict)
 
     def _changed(self) -> None:
         """IDF-derived caches are kept until the corpus size moves by more than 10 %:
@@ -253,6 +257,7 @@ class Lexicon:
         (a few per plan) are recomputed after every change."""
         self._plan_vec.clear()
         self._plan_sim.clear()
+        self._phrase_plans.clear()
         if abs(self.n - self._n_at_clear) > 0.1 * max(self._n_at_clear, 1) or self.n < 50:
             self._vec.clear()
             self._idf.clear()
@@ -493,6 +498,58 @@ class Lexicon:
             prev = cur
         return " ".join(wa[end - best:end]).replace("_", " ")
 
+    def shared_runs(self, a: str, b: str, min_len: int = 2) -> list[tuple[str, ...]]:
+        """The maximal runs of ``min_len``+ content words both tasks write, in a's order."""
+        wa, wb = self.words[a], self.words[b]
+        runs, prev = set(), [0] * (len(wb) + 1)
+        for i in range(1, len(wa) + 1):
+            cur = [0] * (len(wb) + 1)
+            for j in range(1, len(wb) + 1):
+                if wa[i - 1] == wb[j - 1]:
+                    cur[j] = prev[j - 1] + 1
+            for j in range(1, len(wb) + 1):     # a run ends here when it cannot go on at (i+1, j+1)
+                n = cur[j]
+                if n >= min_len and (i == len(wa) or j == len(wb) or wa[i] != wb[j]):
+                    runs.add(wa[i - n:i])
+            prev = cur
+        return sorted(runs, key=lambda r: (-len(r), r))
+
+    def phrase_tasks(self, phrase: tuple[str, ...]) -> Counter:
+        """Plan -> how many of its tasks write this run of content words (phrase-level plan
+        frequency: a phrase many plans write is a domain term, one most tasks of a plan write is
+        that plan's topic; neither is evidence of one commitment)."""
+        x = self._phrase_plans.get(phrase)
+        if x is None:
+            posts = sorted((self.postings.get(f"{u}+{v}", set()) for u, v in zip(phrase, phrase[1:])), key=len)
+            keys = set.intersection(*posts) if posts else set(self.postings.get(phrase[0], ()))
+            n = len(phrase)
+            x = Counter(self.plan_of[k] for k in keys
+                        if any(self.words[k][i:i + n] == phrase for i in range(len(self.words[k]) - n + 1)))
+            self._phrase_plans[phrase] = x
+        return x
+
+    def phrase_plans(self, phrase: tuple[str, ...]) -> int:
+        """How many plans have a task writing this run of content words."""
+        return len(self.phrase_tasks(phrase))
+
+    def topic_share(self, phrase: tuple[str, ...], plan: str) -> float:
+        """The share of a plan's tasks writing this run (its campaign's name: near 1)."""
+        return self.phrase_tasks(phrase).get(plan, 0) / max(self._plan_size.get(plan, 0), 1)
+
+    def rarest_run(self, a: str, b: str, topic_max: float = 1.0) -> tuple[str, int]:
+        """The shared run of words (``shared_runs``) the fewest plans write, and how many do
+        (ties: the longer), leaving out a run more than ``topic_max`` of either plan's tasks
+        write (the plans' own topic); ("", 0) when no such run of two words is shared."""
+        best = None
+        pa, pb = self.plan_of[a], self.plan_of[b]
+        for r in self.shared_runs(a, b):
+            if topic_max < 1.0 and max(self.topic_share(r, pa), self.topic_share(r, pb)) > topic_max:
+                continue
+            k = (self.phrase_plans(r), -len(r))
+            if best is None or k < best[0]:
+                best = (k, r)
+        return (" ".join(best[1]).replace("_", " "), best[0][0]) if best else ("", 0)
+
     def shared(self, a: str, b: str, top: int = 6) -> list[str]:
         """The shared words that weigh most (evidence shown to people)."""
         sa, sb = set(self.words[a]), set(self.words[b])
@@ -688,6 +745,10 @@ def evidence_text(ev: dict) -> str:
     parts = []
     if ev.get("shared_phrase"):
         parts.append(f'cụm từ chung "{ev["shared_phrase"]}"')
+    if ev.get("rare_phrase") and ev["rare_phrase"] != ev.get("shared_phrase"):
+        parts.append(f'cụm từ hiếm "{ev["rare_phrase"]}" ({ev.get("rare_phrase_plans", 0)} kế hoạch)')
+    elif ev.get("rare_phrase_plans"):
+        parts.append(f'{ev["rare_phrase_plans"]} kế hoạch viết cụm từ này')
     if ev.get("shared_refs"):
         parts.append("căn cứ chung " + ", ".join(ev["shared_refs"]))
     elif ev.get("shared_basis"):
@@ -859,6 +920,11 @@ class Linker:
             basis = self.plan_basis(ta.plan, tb.plan) if basis is None else basis
             if not basis:
                 return "procedure step"
+        n = len(self._plan_tasks)
+        if n >= PHRASE_MIN_PLANS:
+            phrase, df = self.lex.rarest_run(a, b, PHRASE_TOPIC_MAX)
+            if not phrase or df > max(2, PHRASE_PLAN_SHARE * n):
+                return "common phrase"
         return None
 
     def search(self, keys: Sequence[str]) -> list[tuple[str, str]]:
@@ -992,6 +1058,7 @@ class Linker:
         ta, tb = self.tasks[a], self.tasks[b]
         ev["shared_basis"] = self.plan_basis(ta.plan, tb.plan)
         ev["plan_sim"] = round(self.lex.plan_similarity(ta.plan, tb.plan), 4)
+        ev["rare_phrase"], ev["rare_phrase_plans"] = self.lex.rarest_run(a, b, PHRASE_TOPIC_MAX)
         return ev
 
     def links(self, threshold: float | None = None, evidence: bool = True) -> list[Link]:
