@@ -223,6 +223,17 @@ def test_signals_name_the_file_when_nothing_or_no_owner_is_found():
     assert signals("x.txt", tasks, [(0, 0, out, False)]) == ["5 of 5 tasks in x.txt have no owner (chủ trì)"]
 
 
+def test_a_file_with_no_letterhead_is_flagged_and_a_real_plan_is_not(tmp_path):
+    """A file with no document kind, number or issuer (notes, a README dropped in with the plans) says so in
+    one line naming it; a real plan copied from a portal has its letterhead found, so no such line."""
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\n- Install the tools first.\n- Run the tests before a release.\n", encoding="utf-8")
+    assert any(w.startswith("no letterhead in") and "notes.md" in w for w in extract(read(notes)).warnings)
+    from tests.shared import files
+    for plan in list(files("real/web", "*.txt"))[:3]:
+        assert not any("no letterhead" in w for w in extract(read(plan)).warnings), plan.name
+
+
 @pytest.mark.parametrize("text", [
     # 4385/QĐ-BVHTTDL: a pointer to the appendix and a list intro are no tasks
     "(Chi tiết danh mục các dự án dự kiến ưu tiên đầu tư và phân kỳ thực hiện tại Phụ lục kèm theo)",

@@ -132,7 +132,7 @@ def extract(doc: IngestedDocument) -> Extraction:
         if not t.context and t.span:
             t.context = _context_at(outlines, doc, t.span.start)
     return Extraction(source=doc.source, sha256=doc.sha256, document=info, tasks=tasks, legal_refs=refs,
-                      warnings=list(doc.warnings) + signals(doc.source, tasks, outlines))
+                      warnings=list(doc.warnings) + signals(doc.source, tasks, outlines, info))
 
 
 # A warning when more than this share of the tasks has no lead: the owners were not found.
@@ -154,9 +154,14 @@ def _context_at(outlines, doc: IngestedDocument, start: int) -> str:
     return ""
 
 
-def signals(source: str, tasks, outlines) -> list[str]:
-    """Honest signals: no tasks although the document has a part about tasks; most tasks with no owner."""
+def signals(source: str, tasks, outlines, info=None) -> list[str]:
+    """Honest signals: no letterhead at all (no kind, number or issuer: a file that is likely no
+    administrative document); no tasks although the document has a part about tasks; most tasks with no
+    owner."""
     out = []
+    if info is not None and not (info.type or info.number or info.issuer):
+        out.append(f"no letterhead in {source}: no document kind, number or issuer found (not an administrative "
+                   f"document?)")
     if not tasks:
         part = next((n.text.strip() for _a, _b, o, app in outlines if not app for n in o.nodes
                      if n.zone == "task" and n.is_heading), None)
