@@ -361,3 +361,39 @@ def test_the_members_of_a_board_are_seats_not_tasks():
     assert is_member_list_head("Các ủy viên:")
     assert not is_member_list_head("Nhiệm vụ của Ban Chỉ đạo:")
     assert not is_member_list_head("Sở Nội vụ chủ trì, phối hợp với các thành viên Ban Chỉ đạo thực hiện các nội dung sau:")
+
+
+def test_the_titled_articles_of_a_normative_text_give_tasks_only_where_a_body_acts():
+    """A Quy định of titled articles ("Điều 4. Điều kiện vay vốn", "Điều 10. Thời hạn cho vay": doc_000081, a
+    vbpl page; 28/2021/QĐ-TTg, a Gazette PDF) states rules: their items are tasks only where they name the
+    body or party that acts. The article about carrying it out ("Điều 16. Tổ chức thực hiện") keeps every item, and a
+    decision that issues a plan (892/QĐ-TTg, "Điều 1. Phê duyệt Đề án ...") keeps its plan's tasks."""
+    from tests.shared import files
+    html = next(p for p in files("real/html", "*.html") if p.name == "doc_000081.html")
+    tasks = extract(read(html)).tasks
+    assert not any(t.section.startswith(("Điều 3.", "Điều 4.", "Điều 10.", "Điều 13.")) for t in tasks)
+    assert all(t.lead for t in tasks if not t.section.startswith(("Điều 15", "Điều 16")))
+    assert sum(1 for t in tasks if t.section.startswith("Điều 16.")) >= 15
+    pdfs = {p.name: p for p in files("real/pdf", "*.pdf")}
+    rules = extract(read(pdfs["quyet-dinh-so-28-2021-qd-ttg-34546.pdf"])).tasks
+    # a party named by its kind that acts is a task too (the hand-judged gold of tests/data/gold-real-extra)
+    assert rules and all(t.lead or t.text.startswith("Người ") for t in rules)
+    assert any(t.text.startswith("Người sử dụng lao động lập danh sách") for t in rules)
+    assert not any(t.text.startswith("Thời gian thực hiện giảm mức đóng") for t in rules)
+    assert {t.lead[0] for t in rules if t.section.startswith("Điều 6.")} >= {"Bộ Thông tin và Truyền thông",
+                                                                          "Bảo hiểm xã hội Việt Nam"}
+    plan = extract(read(pdfs["quyet-dinh-so-892-qd-ttg-469579.pdf"])).tasks
+    assert len(plan) >= 40
+
+
+@pytest.mark.parametrize("text, acts", [
+    ("Người sử dụng lao động lập danh sách thông tin của người lao động", True),
+    ("Chủ đầu tư dự án đề nghị cơ quan nhà nước có thẩm quyền xác nhận dự án", True),
+    ("Người lao động được hỗ trợ 01 lần đối với từng nội dung hỗ trợ", False),      # passive
+    ("Tổ chức kiểm tra liên ngành.", False),                                       # "tổ chức" is the verb
+    ("Thân huân chương: Hình sao vàng năm cánh cách điệu", False),
+    ("Hồ sơ đề nghị xác nhận gồm các tài liệu sau", False),
+])
+def test_a_party_named_by_its_kind_acting(text, acts):
+    from kehoach.extract.owners import actor_action
+    assert actor_action(text) is acts

@@ -43,7 +43,7 @@ class Node:
     parent: Optional[int] = None   # index into Outline.nodes
     children: list[int] = field(default_factory=list)
     section: str = ""
-    zone: str = "preamble"
+    zone: str = "preamble"         # preamble | task | objective | provision (a titled article: see _titled_article)
 
     @property
     def is_heading(self) -> bool:
@@ -134,6 +134,17 @@ def zone_of_heading(text: str, top: bool) -> Optional[str]:
     return "objective"
 
 
+# an article's title (Nghị định 30/2020/NĐ-CP and the law on legal documents give the articles of a normative
+# text a title: "Điều 38. Mẫu Huân chương Sao vàng"), not a sentence ("Điều 1. Phê duyệt Đề án ... sau:")
+_TITLE = re.compile(r"^[A-ZĐÀ-Ỹ][^.:;!?]*$")
+TITLE_MAX_WORDS = 25
+
+
+def _titled_article(text: str) -> bool:
+    t = text.strip().rstrip("*").strip()
+    return bool(_TITLE.match(t)) and len(t.split()) <= TITLE_MAX_WORDS
+
+
 def build_outline(blocks: list[Block], start: int, end: int) -> Outline:
     nodes: list[Node] = []
     stack: list[int] = []   # node indices of open items
@@ -205,6 +216,10 @@ def _sections_and_zones(out: Outline) -> None:
                 if a not in heading_zones:   # a heading is read once, not once per node below it
                     heading_zones[a] = zone_of_heading(
                         an.text, top=(k in ("roman", "part") or (not has_roman and k == "num" and an.mtype[1] == 1)))
+                    if heading_zones[a] is None and k == "dieu" and _titled_article(an.text):
+                        # a titled article that names no part of a plan ("Mẫu Huân chương", "Hồ sơ đề nghị")
+                        # holds provisions: its items are tasks only where they name who acts
+                        heading_zones[a] = "provision"
                 z = heading_zones[a]
                 if z:
                     zone = z

@@ -425,6 +425,34 @@ def subject_action(text: str) -> bool:
     return False
 
 
+ACTOR_MAX_WORDS = 6
+
+
+@lru_cache(maxsize=1)
+def _actor_re() -> re.Pattern:
+    return re.compile(r"^(?:" + word_alternation("owner_words.tsv", "actor") + r")(?![\wÀ-ỹđ])", re.I)
+
+
+def actor_action(text: str) -> bool:
+    """Does the text open with a party that acts, named by its kind rather than as a body (owner_words.tsv
+    actor: "Người sử dụng lao động lập danh sách ...", "Cơ quan điều hành Quỹ lập dự toán ...")? The subject
+    runs, with no punctuation and at most ACTOR_MAX_WORDS words, from its head to an action verb; a passive
+    ("Người lao động được hỗ trợ ...") is no action."""
+    t = text.strip()
+    head = _actor_re().match(t)
+    if not head:
+        return False
+    for m in _action_re().finditer(t.lower(), head.end()):
+        subj = t[:m.start()].split()
+        if len(subj) > ACTOR_MAX_WORDS or re.search(r"[,:;()]", " ".join(subj)):
+            return False
+        # the head alone is no subject ("Tổ chức kiểm tra liên ngành" opens with the verb "tổ chức"), and a
+        # verb inside the subject's name goes on to the next ("Người sử dụng lao động | lập danh sách")
+        if len(subj) > len(head.group(0).split()):
+            return subj[-1].lower() not in ("được", "bị")
+    return False
+
+
 def opens_with_action(text: str) -> bool:
     """Does the text open with an action verb ("Xây dựng, triển khai ...", "Tổ chức ...", "Chủ trì, ...")?"""
     t = _unrequest(text.strip().lstrip("-+•* ")).lower()

@@ -255,7 +255,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
     last_task: Optional[int] = None
     member_head: dict[int, bool] = {}
     for i, n in enumerate(nodes):
-        if n.zone != "task" and not side_assignment(out, i):
+        if n.zone not in ("task", "provision") and not side_assignment(out, i):
             continue
         if any(member_head.setdefault(a, is_member_list_head(nodes[a].text)) for a in out.ancestors(i)):
             continue   # a seat of a board ("- 01 Phó Trưởng ban Ban Tổ chức Trung ương;"), not a task
@@ -323,6 +323,8 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
         if sup:
             support = [s for s in sup if s not in lead]
         resolved[i] = (lead, support)
+        if n.zone == "provision" and not lead and not own.actor_action(text):
+            continue       # a rule of a normative text that names no party acting ("Thân huân chương: Hình sao ...")
         block = ctx.doc.blocks[n.block]
         start = n.offset
         end = block.end
