@@ -48,6 +48,11 @@ def test_bad_inputs_name_the_file_and_the_reason(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(IngestError, match="empty.txt: empty file"):
         read(empty)
+    for name, data in (("bom.txt", b"\xff\xfe\x00\x00"), ("blank.txt", " \n\n\t \r\n".encode()),
+                       ("bom8.txt", b"\xef\xbb\xbf\n")):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(IngestError, match=f"{name}: no text found"):
+            read(tmp_path / name)
     odd = tmp_path / "plan.xyz"
     odd.write_text("x", "utf-8")
     with pytest.raises(IngestError, match="unsupported file type"):

@@ -148,6 +148,9 @@ def reader_for(path: Path, head: bytes) -> Reader:
     return by_suffix
 
 
+_NOT_TEXT = str.maketrans("", "", "\ufeff\x00")
+
+
 def read(path: str | Path, source: str | None = None) -> IngestedDocument:
     """Read one file. ``source`` is the name recorded in the records (default: the path as given)."""
     p = Path(path)
@@ -167,6 +170,6 @@ def read(path: str | Path, source: str | None = None) -> IngestedDocument:
     except IngestError as e:
         raise IngestError(src, e.reason) from None
     doc = reader.read(data, src, sha256_of(data), p.suffix.lower())
-    if not doc.text.strip():
-        raise IngestError(src, "no text found")
+    if not doc.text.translate(_NOT_TEXT).strip():
+        raise IngestError(src, "no text found")     # white space, a byte-order mark or NULs alone
     return doc
