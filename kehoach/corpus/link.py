@@ -499,19 +499,23 @@ class Lexicon:
         return " ".join(wa[end - best:end]).replace("_", " ")
 
     def shared_runs(self, a: str, b: str, min_len: int = 2) -> list[tuple[str, ...]]:
-        """The maximal runs of ``min_len``+ content words both tasks write, in a's order."""
+        """The maximal runs of ``min_len``+ content words both tasks write, longest first: each diagonal
+        of equal words started where it cannot be extended backwards, from an index of b's positions
+        (the cost is the number of equal word pairs, not the product of the lengths)."""
         wa, wb = self.words[a], self.words[b]
-        runs, prev = set(), [0] * (len(wb) + 1)
-        for i in range(1, len(wa) + 1):
-            cur = [0] * (len(wb) + 1)
-            for j in range(1, len(wb) + 1):
-                if wa[i - 1] == wb[j - 1]:
-                    cur[j] = prev[j - 1] + 1
-            for j in range(1, len(wb) + 1):     # a run ends here when it cannot go on at (i+1, j+1)
-                n = cur[j]
-                if n >= min_len and (i == len(wa) or j == len(wb) or wa[i] != wb[j]):
-                    runs.add(wa[i - n:i])
-            prev = cur
+        at: dict[str, list[int]] = {}
+        for j, w in enumerate(wb):
+            at.setdefault(w, []).append(j)
+        runs, la, lb = set(), len(wa), len(wb)
+        for i, w in enumerate(wa):
+            for j in at.get(w, ()):
+                if i and j and wa[i - 1] == wb[j - 1]:
+                    continue                    # inside a run that starts before
+                n = 1
+                while i + n < la and j + n < lb and wa[i + n] == wb[j + n]:
+                    n += 1
+                if n >= min_len:
+                    runs.add(tuple(wa[i:i + n]))
         return sorted(runs, key=lambda r: (-len(r), r))
 
     def phrase_tasks(self, phrase: tuple[str, ...]) -> Counter:
@@ -542,12 +546,15 @@ class Lexicon:
         write (the plans' own topic); ("", 0) when no such run of two words is shared."""
         best = None
         pa, pb = self.plan_of[a], self.plan_of[b]
+        fewest = 1 if pa == pb else 2               # both plans write every shared run
         for r in self.shared_runs(a, b):
             if topic_max < 1.0 and max(self.topic_share(r, pa), self.topic_share(r, pb)) > topic_max:
                 continue
             k = (self.phrase_plans(r), -len(r))
             if best is None or k < best[0]:
                 best = (k, r)
+                if k[0] <= fewest:
+                    break                           # the runs come longest first: none can beat it
         return (" ".join(best[1]).replace("_", " "), best[0][0]) if best else ("", 0)
 
     def shared(self, a: str, b: str, top: int = 6) -> list[str]:
