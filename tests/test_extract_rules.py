@@ -397,3 +397,17 @@ def test_the_titled_articles_of_a_normative_text_give_tasks_only_where_a_body_ac
 def test_a_party_named_by_its_kind_acting(text, acts):
     from kehoach.extract.owners import actor_action
     assert actor_action(text) is acts
+
+
+@pytest.mark.parametrize("text, lead", [
+    # 04/CT-UBND (a signed scan), its closing assignment: the post stands for its body
+    ("Giao Chánh Thanh tra tỉnh chủ trì, phối hợp với các cơ quan liên quan theo dõi, đôn đốc việc thực hiện Chỉ thị này.",
+     ["Thanh tra tỉnh"]),
+    ("Giao Giám đốc Sở Tài chính chủ trì theo dõi, đôn đốc việc thực hiện.", ["Sở Tài chính"]),
+    ("Giao Chánh Văn phòng UBND tỉnh theo dõi, đôn đốc việc thực hiện.", ["Văn phòng Ủy ban nhân dân tỉnh"]),
+    # 44/CT-UBND (a signed scan): a note in brackets before the colon is no part of the owner's name
+    ("Sở Nông nghiệp và Phát triển nông thôn (Cơ quan Thường trực về Phòng, chống thiên tai): Phối hợp Đài Khí tượng "
+     "Thủy văn Quảng Ngãi theo dõi chặt chẽ diễn biến thời tiết", ["Sở Nông nghiệp và Phát triển nông thôn"]),
+])
+def test_an_assignment_to_a_post_gives_its_body(text, lead):
+    assert leading_owner(text)[0] == lead

@@ -143,9 +143,18 @@ def _name_fixes() -> list[tuple[re.Pattern, str]]:
 
 _LEADER = re.compile(
     r"^(?:Giao cho|Giao|giao|Đề nghị|đề nghị|Yêu cầu|yêu cầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng|Người đứng đầu|người đứng đầu|"
-    r"Giám đốc|giám đốc|Chánh|chánh)\s+(?=(?:các|Các|cơ quan|Cơ quan|Sở|sở|Văn phòng|Phòng|phòng|đơn vị|Đơn vị|Ban|ban|Trung tâm)\b)")
+    r"Giám đốc|giám đốc|Chánh|chánh)\s+(?=(?:các|Các|cơ quan|Cơ quan|Sở|sở|Văn phòng|Phòng|phòng|đơn vị|Đơn vị|Ban|ban|Trung tâm|"
+    r"Thanh tra)\b)")
 _CHU_TICH = re.compile(r"^(?:Chủ tịch|chủ tịch)\s+(?=(?:UBND|Ủy ban nhân dân)\b)")
 _NOTE = re.compile(r"\s*\((?:[^()]{0,100})\)\s*$")
+
+
+def strip_leader(s: str) -> str:
+    """The body a post or an assigning verb stands before: "Giao Giám đốc Sở Tài chính" -> "Sở Tài chính",
+    "Chánh Thanh tra tỉnh" -> "Thanh tra tỉnh"."""
+    for _ in range(2):
+        s = _LEADER.sub("", s)
+    return s
 
 
 def canonical(name: str) -> str:

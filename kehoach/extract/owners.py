@@ -8,7 +8,8 @@ import re
 from functools import lru_cache
 from typing import Optional
 
-from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, starts_with_body)
+from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, starts_with_body,
+                                    strip_leader)
 from kehoach.extract.data import word_alternation
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
@@ -179,6 +180,9 @@ def owner_declaration(text: str) -> Optional[tuple[str, list[str]]]:
     return role, bodies(m.group("who"))
 
 
+_BRACKETED = re.compile(r"\s*\([^()]{0,120}\)")
+
+
 def leading_owner(text: str) -> tuple[list[str], bool]:
     """Owners named at the start of a task's own text.
 
@@ -192,12 +196,15 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         rest = m.group("who")
         end = owner_phrase_end(rest)
         cand = _LIST_WORD_END.sub("", rest[:end].strip(" ,"))   # "Giao các cơ sở đào tạo trọng điểm gồm: A, B ..."
-        if starts_with_body(cand):
+        if starts_with_body(cand) or starts_with_body(strip_leader(cand)):
+            # "Giao Giám đốc Sở Tài chính chủ trì ...": the post stands for its body (bodies() drops it)
             return bodies(cand), False
     # "X: action" with X a list of bodies, or "..., X: action" with X the last body before the colon
     colon = t.find(":")
     if 0 < colon < 260:
-        pre = _unrequest(t[:colon].strip(), require=True)
+        # a note in brackets is no part of the list ("Sở Nông nghiệp và Phát triển nông thôn (Cơ quan Thường
+        # trực về Phòng, chống thiên tai): Phối hợp ...")
+        pre = _BRACKETED.sub("", _unrequest(t[:colon].strip(), require=True))
         parts = [p for p in re.split(r"\s*;\s*", pre) if p]
         if parts and all(is_body_phrase(p, 24) or is_body_phrase(_strip_role(p), 24)
                          or (starts_with_body(p) and len(p.split()) <= 6) for p in parts):
