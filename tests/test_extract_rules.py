@@ -411,3 +411,17 @@ def test_a_party_named_by_its_kind_acting(text, acts):
 ])
 def test_an_assignment_to_a_post_gives_its_body(text, lead):
     assert leading_owner(text)[0] == lead
+
+
+@pytest.mark.parametrize("heading, owners", [
+    # 04/CT-UBND (a signed scan; the OCR lost the colon): the heads of the bodies asked, as written
+    ("Đề nghị Giám đốc Công an tỉnh, Viện trưởng Viện kiểm sát nhân dân tỉnh, Chánh án Tòa án nhân dân tỉnh, Cục "
+     "trưởng Cục Thi hành án dân sự tỉnh tổ chức thực hiện",
+     ["Giám đốc Công an tỉnh", "Viện trưởng Viện kiểm sát nhân dân tỉnh", "Chánh án Tòa án nhân dân tỉnh",
+      "Cục trưởng Cục Thi hành án dân sự tỉnh"]),
+    ("Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh và các tổ chức chính trị - xã hội tỉnh thực hiện các nội dung sau:",
+     ["Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "Các tổ chức chính trị - xã hội tỉnh"]),
+    ("Sở Nội vụ tổ chức hội nghị tổng kết", []),          # an object: a task, not a heading of duties
+])
+def test_a_heading_asking_bodies_to_carry_out_the_items(heading, owners):
+    assert heading_owner(heading) == owners

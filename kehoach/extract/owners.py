@@ -16,6 +16,10 @@ _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm
 # a heading that is a body and its role alone, with no object: "Sở Y tế chủ trì, phối hợp thực hiện:"
 _LEADS = re.compile(r"^(?P<who>.+?)\s+chủ trì(?:\s*,?\s*(?:và\s+)?phối hợp)?(?:\s+(?:tổ chức\s+)?thực hiện)?"
                     r"(?:\s+(?:các|những)\s+(?:nội dung|nhiệm vụ)(?:\s+sau)?)?\s*:?\s*$")
+# a heading that asks bodies (or their heads) to carry out the items under it, with no object: "Đề nghị Công an
+# tỉnh, Viện kiểm sát nhân dân tỉnh tổ chức thực hiện:", "Giao Sở Tài chính triển khai thực hiện các nội dung sau:"
+_ASKED = re.compile(r"^(?:(?:Đề nghị|đề nghị|Giao|giao)(?:\s+cho)?\s+)?(?P<who>.+?)\s+(?:tổ chức|triển khai|chỉ đạo)?\s*thực hiện"
+                    r"(?:\s+(?:tốt\s+)?(?:các|những)\s+(?:nội dung|nhiệm vụ)(?:\s+sau)?)?\s*:?\s*$")
 # "Trách nhiệm của X:", and the duties of a body a Quyết định sets up: "Điều 2. Nhiệm vụ của Ban Chỉ đạo:",
 # "Nhiệm vụ, quyền hạn của Tổ công tác"
 _RESP_OF = re.compile(r"(?:^|\b)(?:trách nhiệm|nhiệm vụ(?:,?\s+(?:và\s+)?quyền hạn)?|quyền hạn)(?:\s+(?:chung|cụ thể))?"
@@ -65,6 +69,16 @@ def heading_owner(text: str) -> list[str]:
     m = _RESP.match(t)
     if m and starts_with_body(m.group("who")):
         return bodies(_before_time(m.group("who")))
+    asked = _ASKED.match(t)
+    if asked:
+        # "2. Đề nghị Giám đốc Công an tỉnh, Viện trưởng Viện kiểm sát nhân dân tỉnh, ... tổ chức thực hiện:"
+        # (Chỉ thị): the posts as written (a post heads its body's duties), or the bodies
+        who = asked.group("who")
+        posts = [p.strip() for p in _NEXT_POST.split(who)]
+        if len(posts) > 1 and all(_ROLE.match(p) and is_body_phrase(_strip_role(p), 24) for p in posts):
+            return _as_posts(posts)
+        if is_body_phrase(who, 24) or (_ROLE.match(who) and is_body_phrase(_strip_role(who), 24)):
+            return _as_posts([who]) if _ROLE.match(who) else bodies(who)
     lead = _LEADS.match(t)
     if lead and is_body_phrase(lead.group("who"), 24):
         # "2. Sở Công Thương chủ trì, phối hợp thực hiện:" heads the duties of its body (Chỉ thị)
@@ -359,12 +373,24 @@ def _short_named(seg: str) -> str:
 _POST_START = re.compile(r"(?<![\wÀ-ỹđ])(?!(?:hoặc|và|của|cho|trình|với|đến|tới|lên|gửi|tại|theo|như|là|hay)\s)"
                          r"[a-zà-ỹđ]+\s+(?=(?:Thủ trưởng|Người đứng đầu|Chủ tịch|Giám đốc)\s)")
 
+def _posts_table() -> str:
+    """body_posts.tsv as alternatives: the post, then the body heads it may stand before."""
+    from kehoach.extract.data import rows
+    alts = []
+    for post, heads in rows("body_posts.tsv"):
+        nxt = "|".join(re.escape(h) + r"\b" for h in heads.split("|"))
+        alts.append(re.escape(post) + r"\s+(?=" + nxt + ")")
+    return "".join("|" + a for a in alts)
+
+
 _ROLE = re.compile(
     r"^(?:(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng)\s+(?=các\b|cơ quan\b|đơn vị\b)"
     r"|(?:Chủ tịch|chủ tịch)\s+(?=UBND\b|Ủy ban nhân dân\b)"
     r"|(?:Giám đốc|giám đốc)\s+(?=các sở\b|Sở\b|sở\b|Trung tâm\b|Công an\b)"
     r"|(?:Chánh Văn phòng|Chánh văn phòng)\s+(?=UBND\b|Ủy ban nhân dân\b|HĐND\b|Hội đồng nhân dân\b)"
-    r"|(?:Chánh Văn phòng|Chánh văn phòng)(?=\s*[,;:]|$))")
+    r"|(?:Chánh Văn phòng|Chánh văn phòng)(?=\s*[,;:]|$)" + _posts_table() + ")")
+# a post of the table, or of the patterns above, opening a later entry of a list of owners (", Chánh án ...")
+_NEXT_POST = re.compile(r",\s*(?=" + _ROLE.pattern[len("^(?:"):-1] + ")")
 
 
 def strip_role(s: str) -> str:
