@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from kehoach.extract.data import fast_compile
 from kehoach.models import Deadline
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -121,7 +122,7 @@ def fold_pattern(pattern: str) -> str:
 
 
 def _folded(pattern: str) -> re.Pattern:
-    return re.compile(fold_pattern(pattern))
+    return fast_compile(fold_pattern(pattern))
 
 
 def _with_folded(rule: Rule) -> Rule:
