@@ -115,3 +115,31 @@ def fast_compile(pattern: str, flags: int = 0) -> re.Pattern:
                                                                         _constants.AT_BEGINNING_STRING):
         return rx                         # anchored at the start: tried at one position only
     return re.compile("(?=[" + "".join(dict.fromkeys(got[0])) + "])(?:" + pattern + ")", flags)
+
+
+class AnyOf:
+    """A list of patterns tried as one: ``search(text)`` is true when any of them is found in
+    ``text`` (as ``any(re.search(p, text, flags) for p in patterns)``), with one call into the regex
+    engine per kind: the patterns anchored at the start ("^...") in one alternation tried at
+    position 0 only, the others in one alternation searched."""
+
+    def __init__(self, patterns, flags: int = 0) -> None:
+        anchored, floating = [], []
+        for p in patterns:
+            (anchored if _anchored(p, flags) else floating).append(p)
+        self.anchored = re.compile("|".join(f"(?:{p})" for p in anchored), flags) if anchored else None
+        self.floating = re.compile("|".join(f"(?:{p})" for p in floating), flags) if floating else None
+
+    def search(self, text: str) -> bool:
+        return (self.anchored is not None and self.anchored.match(text) is not None) \
+            or (self.floating is not None and self.floating.search(text) is not None)
+
+
+def _anchored(pattern: str, flags: int) -> bool:
+    """Can the pattern match only at the very start of the text (a leading '^' over the whole of it)?"""
+    from re import _constants, _parser
+    parsed = _parser.parse(pattern, flags)
+    if parsed.state.flags & re.MULTILINE or not parsed.data:
+        return False
+    op, av = parsed.data[0]
+    return op is _constants.AT and av in (_constants.AT_BEGINNING, _constants.AT_BEGINNING_STRING)

@@ -11,7 +11,7 @@ from typing import Callable, Optional
 
 from kehoach.extract import owners as own
 from kehoach.extract.bodies import kind_of
-from kehoach.extract.data import rows
+from kehoach.extract.data import AnyOf, rows
 from kehoach.extract.outline import Outline, assigns_owners
 from kehoach.models import Deadline, IngestedDocument, Span, Target, Task
 
@@ -26,24 +26,24 @@ class Context:
 
 
 @lru_cache(maxsize=1)
-def _non_task_patterns():
-    return [re.compile(r[0], re.I) for r in rows("non_tasks.tsv")]
+def _non_task_patterns() -> AnyOf:
+    return AnyOf([r[0] for r in rows("non_tasks.tsv")], re.I)
 
 
 def is_non_task(text: str) -> bool:
-    t = text.strip()
-    return any(p.search(t) for p in _non_task_patterns())
+    return _non_task_patterns().search(text.strip())
 
 
 @lru_cache(maxsize=1)
-def _member_list_patterns() -> list[re.Pattern]:
-    return [re.compile(r[0], re.I) for r in rows("member_lists.tsv")]
+def _member_list_patterns() -> AnyOf:
+    return AnyOf([r[0] for r in rows("member_lists.tsv")], re.I)
 
 
 def is_member_list_head(text: str) -> bool:
     """A heading or opening line over the members of a board ("Các ủy viên:", "..., gồm các thành viên sau đây:")."""
-    t = " ".join(text.split())
-    return t.endswith(":") and any(p.search(t) for p in _member_list_patterns())
+    if not text.rstrip().endswith(":"):
+        return False
+    return _member_list_patterns().search(" ".join(text.split()))
 
 
 @lru_cache(maxsize=1)
@@ -212,26 +212,44 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             heading_owners[a] = own.heading_owner(nodes[a].text)
         return heading_owners[a]
 
+    heading_gives: dict[int, Optional[tuple[list[str], list[str]]]] = {}   # heading node -> (lead, support) it gives
+    declarations: dict[int, Optional[tuple[str, list[str]]]] = {}          # node -> its owner line, if it is one
+
+    def heading_gives_of(a: int) -> Optional[tuple[list[str], list[str]]]:
+        if a in heading_gives:
+            return heading_gives[a]
+        an = nodes[a]
+        got = None
+        if an.is_heading:
+            h = heading_owner_of(a)
+            if not h and an.parent is not None and assigns_owners(nodes[an.parent].text):
+                h = own.part_heading_owner(an.text)
+            if not h and _owner_sentence(an.text):
+                h = own.leading_owner(an.text)[0]
+            if h:
+                # "Giao Sở X chủ trì, phối hợp với Y thực hiện các nhiệm vụ sau:" gives Y to the items too
+                got = h, [b for b in own.support_in(an.text) if b not in h]
+        heading_gives[a] = got
+        return got
+
+    def declaration_of(c: int) -> Optional[tuple[str, list[str]]]:
+        if c not in declarations:
+            declarations[c] = own.owner_declaration(nodes[c].text)
+        return declarations[c]
+
     def context_owners(i: int) -> tuple[list[str], list[str]]:
         """Owners from headings and owner lines above node i."""
         lead: list[str] = []
         support: list[str] = []
         for a in out.ancestors(i):
-            an = nodes[a]
-            if an.is_heading:
-                h = heading_owner_of(a)
-                if not h and an.parent is not None and assigns_owners(nodes[an.parent].text):
-                    h = own.part_heading_owner(an.text)
-                if not h and _owner_sentence(an.text):
-                    h = own.leading_owner(an.text)[0]
-                if h:
-                    # "Giao Sở X chủ trì, phối hợp với Y thực hiện các nhiệm vụ sau:" gives Y to the items too
-                    lead, support = h, [b for b in own.support_in(an.text) if b not in h]
+            got = heading_gives_of(a)
+            if got:
+                lead, support = got
             # owner lines ("* Cơ quan chủ trì: X") among the children of this ancestor, before the path
-            for c in an.children:
+            for c in nodes[a].children:
                 if c >= i:
                     break
-                decl = own.owner_declaration(nodes[c].text)
+                decl = declaration_of(c)
                 if decl:
                     if decl[0] == "lead":
                         lead = decl[1]
@@ -257,7 +275,8 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
     for i, n in enumerate(nodes):
         if n.zone != "task" and not side_assignment(out, i):
             continue
-        if any(member_head.setdefault(a, is_member_list_head(nodes[a].text)) for a in out.ancestors(i)):
+        if any(member_head[a] if a in member_head else member_head.setdefault(a, is_member_list_head(nodes[a].text))
+               for a in out.ancestors(i)):
             continue   # a seat of a board ("- 01 Phó Trưởng ban Ban Tổ chức Trung ương;"), not a task
         if n.kind == "item" and n.mtype[0] in ("roman", "part", "dieu"):
             continue
@@ -270,7 +289,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
                 _apply_field(ctx, task_at[above], field_line[0], field_line[1], n.offset)
                 resolved[above] = (task_at[above].lead, task_at[above].support)
             continue
-        if (n.is_heading and not _owner_sentence(n.text)) or own.owner_declaration(n.text):
+        if (n.is_heading and not _owner_sentence(n.text)) or declaration_of(i):
             continue
         text = n.text.strip()
         assignment = n.is_heading  # past the check above, a heading here is a whole assignment (_owner_sentence)
