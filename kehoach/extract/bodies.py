@@ -14,6 +14,18 @@ from kehoach.extract.data import rows, word_alternation
 
 _WORD = r"[\wÀ-ỹđĐ&]"
 
+# compiled once (a pattern string given to re.sub/re.match at run time costs a cache look-up a call)
+_SPACES = re.compile(r"\s+")
+_GENERIC_HEAD = re.compile(r"^(?:Các|Tất cả các|Tất cả|Mỗi)\s+")
+_PLURAL_HEAD = re.compile(r"^(?:các|Các|tất cả|Tất cả)\s")
+_PLURAL_START = re.compile(r"(?i:các|những|tất cả)\s")
+_LIST_BREAK = re.compile(r"\s*;\s*|\n+")
+_DASH_ITEM = re.compile(r"^\s*[-–+•]\s")
+_SPACED_DASH = re.compile(r"\s[-–]\s(?=[A-ZĐÀ-Ỹ])")
+_DASH_SPLIT = re.compile(r"(?:^|\s)[-–+•]\s+")
+_JOINERS = re.compile(r"(,\s+|\s+[vV]à\s+|\s+với\s+|\s+cùng\s+)")
+_GIAO_HEAD = re.compile(r"^(?:Giao cho|Giao)\s+")
+
 
 @lru_cache(maxsize=1)
 def _abbrev_re():
@@ -26,7 +38,7 @@ def _abbrev_re():
 def expand_abbreviations(s: str) -> str:
     rx, mapping = _abbrev_re()
     out = rx.sub(lambda m: mapping[m.group(1)] + (" " if m.group(1).endswith(".") else ""), s)
-    return re.sub(r"\s+", " ", out).strip()
+    return _SPACES.sub(" ", out).strip()
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +85,7 @@ def starts_with_body(s: str) -> bool:
 
 def kind_of(name: str) -> str:
     s = canonical(name)
-    s2 = re.sub(r"^(?:Các|Tất cả các|Tất cả|Mỗi)\s+", "", s)
+    s2 = _GENERIC_HEAD.sub("", s)
     if s2 != s:
         return "generic"
     for rx, k in _heads()[2]:
@@ -85,7 +97,7 @@ def kind_of(name: str) -> str:
 def _starts_item(s: str) -> bool:
     """Does ``s`` start a new body in a list (a capitalised head, or 'các ...')?"""
     s = s.lstrip()
-    if re.match(r"^(?:các|Các|tất cả|Tất cả)\s", s):
+    if _PLURAL_HEAD.match(s):
         return True
     return bool(_heads()[1].match(s)) or (s + " ").startswith(_list_heads())
 
@@ -103,11 +115,11 @@ def split_bodies(s: str) -> list[str]:
     if not s:
         return []
     parts: list[str] = []
-    chunks = re.split(r"\s*;\s*|\n+", s)
+    chunks = _LIST_BREAK.split(s)
     out_chunks = []
     for c in chunks:
-        if re.match(r"^\s*[-–+•]\s", c) or re.search(r"\s[-–]\s(?=[A-ZĐÀ-Ỹ])", c) and c.lstrip().startswith("-"):
-            out_chunks.extend(x for x in re.split(r"(?:^|\s)[-–+•]\s+", c) if x.strip())
+        if _DASH_ITEM.match(c) or _SPACED_DASH.search(c) and c.lstrip().startswith("-"):
+            out_chunks.extend(x for x in _DASH_SPLIT.split(c) if x.strip())
         else:
             out_chunks.append(c)
     for c in out_chunks:
@@ -119,7 +131,7 @@ def split_bodies(s: str) -> list[str]:
             if i >= 0:
                 c = c[:i] + c[i:i + len(comp)].replace(" và ", " \x01 ").replace(",", "\x02") + c[i + len(comp):]
         # ("Và" capitalised where a table cell's line starts: "Bộ Ngoại giao\nVà các cơ quan ... liên quan")
-        pieces = re.split(r"(,\s+|\s+[vV]à\s+|\s+với\s+|\s+cùng\s+)", c)
+        pieces = _JOINERS.split(c)
         cur = pieces[0]
         i = 1
         while i < len(pieces):
@@ -151,14 +163,14 @@ def canonical(name: str) -> str:
     """Full canonical form of one body name as written (no province added)."""
     s = name.strip(" \t.,;:-–")
     s = _NOTE.sub("", s)
-    s = re.sub(r"^(?:Giao cho|Giao)\s+", "", s)
+    s = _GIAO_HEAD.sub("", s)
     for _ in range(2):
         s = _LEADER.sub("", s)
         s = _CHU_TICH.sub("", s)
     s = expand_abbreviations(s)
     for rx, good in _name_fixes():
         s = rx.sub(good, s)
-    s = re.sub(r"\s+", " ", s).strip(" .,;:")
+    s = _SPACES.sub(" ", s).strip(" .,;:")
     if s[:1].islower():
         s = s[0].upper() + s[1:]
     return s
@@ -248,7 +260,7 @@ def bodies(s: str) -> list[str]:
     parts = [x for p in split_bodies(s) for x in _alternatives(p)]
     m = _SHARED_LEVEL.search(parts[-1]) if len(parts) > 1 else None
     if m:
-        parts = [p + m.group(0) if len(p.split()) <= 2 and not re.match(r"(?i:các|những|tất cả)\s", p)
+        parts = [p + m.group(0) if len(p.split()) <= 2 and not _PLURAL_START.match(p)
                  and not _SHARED_LEVEL.search(p) else p for p in parts[:-1]] + parts[-1:]
     for p in parts:
         c = canonical(p)

@@ -38,6 +38,16 @@ _LIST_INTRO = re.compile(r"(?:\bnhư|\bgồm|\bsau|\blà|\bcụ thể|\bvào)\s*
 # the word that opens a list of the members after a body's name ("các cơ sở đào tạo trọng điểm gồm: ...")
 _LIST_WORD_END = re.compile(r"\s+(?:bao\s+)?gồm\s*$")
 _UPPER_WORDS = re.compile(r"[A-ZĐÀ-Ỹ]{2,}")
+# compiled once (a pattern string given to re.split/re.match at run time costs a cache look-up a call)
+_FOR = re.compile(r"^(?:Đối với|đối với)\s+(?P<who>.+?):?$")
+_SEMICOLON = re.compile(r"\s*;\s*")
+_COMMA = re.compile(r",\s+")
+_CLAUSE_BREAK = re.compile(r"[,;]\s+")
+_JOINED_END = re.compile(r"(?:,|\svà)\s*$")
+_PASSIVE_END = re.compile(r"\s(?:được|bị)$")
+_GENERIC_START = re.compile(r"(?:các|tất cả)\s", re.I)
+_LISTED = re.compile(r"[,;]|\svà\s")
+_PHRASE_END = re.compile(r"[.;:()]")
 
 
 def _sentence_case(s: str) -> str:
@@ -85,8 +95,8 @@ def heading_owner(text: str) -> list[str]:
         # up to its verb (the support is read by support_in)
         who = m.group("who").rstrip(":")
         return bodies(who[:owner_phrase_end(who)])
-    m = re.match(r"^(?:Đối với|đối với)\s+(?P<who>.+?):?$", t)
-    if m and all(is_body_phrase(x) for x in re.split(r";", m.group("who"))):
+    m = _FOR.match(t)
+    if m and all(is_body_phrase(x) for x in m.group("who").split(";")):
         return bodies(m.group("who"))
     if m and t.endswith(":") and starts_with_body(m.group("who")) and len(m.group("who").split()) <= 30 \
             and not ends_sentence_like(m.group("who")):
@@ -94,7 +104,7 @@ def heading_owner(text: str) -> list[str]:
         # even when the name holds a verb ("quản lý")
         return bodies(m.group("who"))
     body = t.rstrip(":").strip()
-    parts = [p for p in re.split(r"\s*;\s*", body) if p]
+    parts = [p for p in _SEMICOLON.split(body) if p]
     if parts and len(body) < 220 and any(_ROLE.match(p) for p in parts) \
             and all(is_body_phrase(_strip_role(p), 24) for p in parts):
         # "1. Thủ trưởng các sở, ban, ngành tỉnh; Chủ tịch UBND các xã, phường": the posts are the owners
@@ -199,12 +209,12 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     colon = t.find(":")
     if 0 < colon < 260:
         pre = _unrequest(t[:colon].strip(), require=True)
-        parts = [p for p in re.split(r"\s*;\s*", pre) if p]
+        parts = [p for p in _SEMICOLON.split(pre) if p]
         if parts and all(is_body_phrase(p, 24) or is_body_phrase(_strip_role(p), 24)
                          or (starts_with_body(p) and len(p.split()) <= 6) for p in parts):
             # posts as written ("Chủ tịch UBND các xã, phường: Tổ chức ..."), like the posts of a heading
             return (_as_posts(parts) if any(_ROLE.match(p) for p in parts) else bodies(pre)), False
-        last = re.split(r",\s+", pre)[-1]
+        last = _COMMA.split(pre)[-1]
         if last != pre and is_body_phrase(last) and not last.lower().startswith(("các", "tất cả")):
             return bodies(last), False
     # subject at the start, possibly after a fronted clause
@@ -212,8 +222,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     if _FRONT.match(t):
         # the clause ends at a comma, or at a ';' that does not part two bodies of one subject list
         # ("Căn cứ ... bầu cử Thủ trưởng các cơ quan, đơn vị; Chủ tịch UBND xã, phường hướng dẫn ...")
-        starts = [m.end() for m in re.finditer(r"[,;]\s+", t[:300])
-                  if m.group(0)[0] == "," or not is_body_phrase(_strip_role(re.split(r"[,;]\s+", t[:m.start()])[-1]))]
+        starts = [m.end() for m in _CLAUSE_BREAK.finditer(t[:300])
+                  if m.group(0)[0] == "," or not is_body_phrase(_strip_role(_CLAUSE_BREAK.split(t[:m.start()])[-1]))]
         # a post opening the subject with no comma before it ("Căn cứ vào ... trong công tác bầu cử Thủ trưởng
         # các cơ quan, đơn vị; Chủ tịch UBND xã, phường hướng dẫn ...")
         starts += [p.end() for p in _POST_START.finditer(t, 0, 300) if p.end() not in starts]
@@ -243,7 +253,7 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
                 w = _name_word().match(seg, v)
                 if w:
                     v = verb_offset(seg, w.end())
-                elif starts_with_body(seg[v:]) and re.search(r"(?:,|\svà)\s*$", seg[:v]):
+                elif starts_with_body(seg[v:]) and _JOINED_END.search(seg[:v]):
                     v = verb_offset(seg, v + head_length(seg[v:]))
                 else:
                     end = v
@@ -256,11 +266,11 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
             cand = seg[:rel.end()].strip(" ,")   # "Tất cả lực lượng, phương tiện tham gia thực hiện Kế hoạch này phải ..."
         if lower and not seg[end:].lstrip().lower().startswith(_action_verbs()):
             continue   # "..., cơ quan trung ương để thực hiện ...": not the subject of an action
-        if re.search(r"\s(?:được|bị)$", cand):
+        if _PASSIVE_END.search(cand):
             # "Doanh nghiệp dịch vụ được hỗ trợ ...": a passive statement, the subject is not an actor
             continue
         person = bool(_PERSON_ROLE.match(cand))
-        posts = [p for p in re.split(r"\s*;\s*", cand) if p]
+        posts = [p for p in _SEMICOLON.split(cand) if p]
         if person and len(posts) > 1 and all(_ROLE.match(p) and is_body_phrase(_strip_role(p), 24) for p in posts):
             # a list of posts as the subject: the posts as written, as in a heading
             return _as_posts(posts), person
@@ -328,7 +338,7 @@ def _clause_lead(t: str) -> list[str]:
         cand = seg[:end].strip(" ,")
         if not cand or end >= len(seg) or len(cand.split()) > 12 or not is_body_phrase(cand):
             continue
-        generic = bool(re.match(r"(?:các|tất cả)\s", cand, re.I))
+        generic = bool(_GENERIC_START.match(cand))
         if _LEAD_VERB.match(seg, end) and not generic:
             return bodies(cand)
         if generic and seg[end:].lstrip().lower().startswith(_action_verbs()) \
@@ -343,7 +353,7 @@ def _short_named(seg: str) -> str:
     """'các sở, ban, ngành, ... (sau đây viết tắt là cơ quan, đơn vị) và mọi người dân triển khai ...' ->
     'các cơ quan, đơn vị và mọi người dân triển khai ...': the defined short name stands for the list."""
     m = _SHORT_NAME.search(seg, 0, 400)
-    if not m or not starts_with_body(seg) or not re.search(r"[,;]|\svà\s", seg[:m.start()]):
+    if not m or not starts_with_body(seg) or not _LISTED.search(seg[:m.start()]):
         return seg
     short = m.group("short").strip()
     if seg[:4].lower() == "các " and not short.lower().startswith(("các ", "tất cả")):
@@ -382,7 +392,7 @@ def support_in(text: str) -> list[str]:
                 continue
             end = owner_phrase_end(rest)
             seg = rest[:end]
-            seg = re.split(r"[.;:()]", seg)[0]
+            seg = _PHRASE_END.split(seg)[0]
             for b in bodies(seg):
                 if b not in out:
                     out.append(b)
@@ -412,7 +422,7 @@ def subject_action(text: str) -> bool:
         segs.append(t[colon + 1:].strip())
     for seg in list(segs):
         if _FRONT.match(seg):
-            segs.extend(seg[m.end():] for m in re.finditer(r",\s+", seg[:300]))
+            segs.extend(seg[m.end():] for m in _COMMA.finditer(seg[:300]))
     for seg in segs:
         core = _strip_role(seg)
         if not starts_with_body(core):
@@ -445,7 +455,7 @@ def is_body_list(text: str) -> bool:
         return False
     if t != text.strip().strip(" ;.,") and starts_with_body(t):
         return True   # "(b/c)", "(để biết)": a recipient's note
-    parts = [p for p in re.split(r"\s*;\s*", t) if p]
+    parts = [p for p in _SEMICOLON.split(t) if p]
     return all(is_body_phrase(p, 24) for p in parts)
 
 
