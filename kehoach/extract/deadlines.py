@@ -206,7 +206,7 @@ def citation_spans(text: str, lowered: Optional[str] = None) -> list[tuple[int, 
 
 
 def clean_phrase(s: str) -> str:
-    s = re.sub(r"\s+", " ", s.replace("*", " ")).strip(" ,;.:")
+    s = _SPACE_RUN.sub(" ", s.replace("*", " ")).strip(" ,;.:")
     if s.startswith("(") and ")" not in s:
         s = s[1:].strip()
     if s.endswith(")") and "(" not in s:

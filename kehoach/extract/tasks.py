@@ -201,6 +201,8 @@ def _deadline(ctx: Context, text: str, start: int, cell: bool = False) -> Option
 
 # ---------------------------------------------------------------- body tasks
 
+_ASSIGNS_OWN = re.compile(r"^(?:Giao|Đề nghị|Yêu cầu)\s")
+
 def body_tasks(ctx: Context, out: Outline) -> list[Task]:
     nodes = out.nodes
     tasks: list[Task] = []
@@ -327,7 +329,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             lead = resolved[n.parent][0]
         mine, person = own.leading_owner(text)
         intro = _intro_of(out, i) if n.kind == "item" else None
-        if intro is not None and not re.match(r"^(?:Giao|Đề nghị|Yêu cầu)\s", text):
+        if intro is not None and not _ASSIGNS_OWN.match(text):
             # an opening paragraph's owners hold for its items that name none of their own (an item that
             # assigns its own work, "Giao Chánh Thanh tra tỉnh chủ trì ...", does not take them)
             il, isup = intro_owners(intro)

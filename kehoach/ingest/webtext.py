@@ -71,7 +71,7 @@ def join_in_group(prev: str, cur: str, prev_first: bool, width: int) -> bool:
     wrapped = bool(width) and len(p) >= WRAPPED_SHARE * width
     if is_item_start(c) or is_bare_marker(c):
         # a marker at the start of a wrapped line whose sentence goes on is not an item
-        return wrapped and not ends_sentence(p) and not re.match(r"^[-+*•]\s", c)
+        return wrapped and not ends_sentence(p) and not _DASH_START.match(c)
     if _upper_line(p) and not wrapped and c[:1].isupper() and not c.isupper():
         return False   # "KẾ HOẠCH" / "Triển khai ...", "II. NHIỆM VỤ" / "Sở Nội vụ ...": a heading ends
     if prev_first or wrapped:
@@ -83,7 +83,11 @@ def join_in_group(prev: str, cur: str, prev_first: bool, width: int) -> bool:
 
 def _upper_line(s: str) -> bool:
     """An upper-case line of two words or more ("KẾ HOẠCH", "II. MỤC TIÊU")."""
-    return s.isupper() and len(re.findall(r"[^\W\d_]{2,}", s)) >= 2
+    return s.isupper() and len(_LETTER_RUN.findall(s)) >= 2
+
+
+_DASH_START = re.compile(r"^[-+*•]\s")
+_LETTER_RUN = re.compile(r"[^\W\d_]{2,}")
 
 
 def group_paragraphs(lines: list[str], width: int) -> list[tuple[int, int]]:
