@@ -38,7 +38,7 @@ def _abbrev_re():
 def expand_abbreviations(s: str) -> str:
     rx, mapping = _abbrev_re()
     out = rx.sub(lambda m: mapping[m.group(1)] + (" " if m.group(1).endswith(".") else ""), s)
-    return _SPACES.sub(" ", out).strip()
+    return " ".join(out.split())
 
 
 @lru_cache(maxsize=1)
@@ -170,7 +170,7 @@ def canonical(name: str) -> str:
     s = expand_abbreviations(s)
     for rx, good in _name_fixes():
         s = rx.sub(good, s)
-    s = _SPACES.sub(" ", s).strip(" .,;:")
+    s = " ".join(s.split()).strip(" .,;:")
     if s[:1].islower():
         s = s[0].upper() + s[1:]
     return s

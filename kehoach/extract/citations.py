@@ -67,7 +67,7 @@ def fold(s: str) -> str:
 
 
 def fold_code(s: str) -> str:
-    return _SPACES.sub("", fold(s)).upper()
+    return "".join(fold(s).split()).upper()
 
 
 def initials(name: str) -> str:
@@ -551,12 +551,12 @@ def canonical_issuer(raw: str, ctx: CitationContext) -> Optional[str]:
 def _canonical_issuer(raw: str, *ctx_fields) -> Optional[str]:
     ctx = CitationContext(*ctx_fields)
     t = tables()
-    s = _SPACES.sub(" ", raw).strip(" ,;:")
+    s = " ".join(raw.split()).strip(" ,;:")
     for rx, rep in t.fixes:
         s = rx.sub(rep, s).strip()
     for rx, exp in t.abbrev:
         s = rx.sub(exp, s)
-    s = _SPACES.sub(" ", s).strip(" ,;:")
+    s = " ".join(s.split()).strip(" ,;:")
     if not s or not s[0].isupper():
         return None
     k = t.org_known.match(s)

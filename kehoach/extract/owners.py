@@ -141,7 +141,8 @@ _REQUIRE = re.compile(r"^(?:Yêu cầu|yêu cầu)\s+(?=\S)")
 def _unrequest(text: str, require: bool = False) -> str:
     """Drop "Đề nghị" before the bodies asked; with ``require``, "Yêu cầu" too (a heading or a label
     "Yêu cầu Công an tỉnh:"; in a sentence "Yêu cầu các Bộ ... cung cấp" may be a power of the subject)."""
-    t = _REQUEST.sub("", text)
+    m = _REQUEST.match(text)        # anchored: at the start only
+    t = text[m.end():] if m else text
     m = _REQUIRE.match(t) if require else None
     if m and starts_with_body(t[m.end():]):
         t = t[m.end():]
@@ -352,7 +353,7 @@ def _clause_lead(t: str) -> list[str]:
 def _short_named(seg: str) -> str:
     """'các sở, ban, ngành, ... (sau đây viết tắt là cơ quan, đơn vị) và mọi người dân triển khai ...' ->
     'các cơ quan, đơn vị và mọi người dân triển khai ...': the defined short name stands for the list."""
-    m = _SHORT_NAME.search(seg, 0, 400)
+    m = _SHORT_NAME.search(seg, 0, 400) if "tắt" in seg[:400] else None
     if not m or not starts_with_body(seg) or not _LISTED.search(seg[:m.start()]):
         return seg
     short = m.group("short").strip()
@@ -450,7 +451,8 @@ _RECIPIENT_NOTE = re.compile(r"\s*\((?:để\s+)?(?:b/c|đ/c|p/h|t/h|biết|báo
 def is_body_list(text: str) -> bool:
     """Only names of bodies, as in the recipients list (Nơi nhận: "Các Sở, ban, ngành tỉnh;", "Ban Chỉ
     đạo Quốc gia về PCTT (b/c);"): no action, not a task."""
-    t = _RECIPIENT_NOTE.sub("", text.strip()).strip(" ;.,")
+    t = text.strip()
+    t = (_RECIPIENT_NOTE.sub("", t) if "(" in t else t).strip(" ;.,")
     if not t or len(t.split()) > 24:
         return False
     if t != text.strip().strip(" ;.,") and starts_with_body(t):
