@@ -234,7 +234,8 @@ def _fill_rowspans(rows: list[list[str]], n: int) -> list[list[str]]:
     return out
 
 
-PIPE = re.compile(r"^\s*\|\s*$")
+# a lone "|" line (the portal's cell separator) is one whose strip() is "|": the same lines as
+# ^\s*\|\s*$ (str.strip and \s take the same white space), without a regex call a line
 # a cell longer than this many lines is not a cell: the "|" layout has ended
 MAX_CELL_LINES = 60
 
@@ -249,10 +250,10 @@ def pipe_region_end(lines: list[str], i: int) -> int:
     j = i + 1
     while j < n:
         ln = lines[j]
-        if PIPE.match(ln):
+        if ln.strip() == "|":
             last = j
         elif not ln.strip():
-            if not (j == last + 1 and j + 1 < n and PIPE.match(lines[j + 1])):
+            if not (j == last + 1 and j + 1 < n and lines[j + 1].strip() == "|"):
                 break
         elif j - last > MAX_CELL_LINES:
             break
@@ -264,7 +265,7 @@ def lead_cell(run: list[str]) -> int:
     """How many lines at the end of ``run`` (the lines before a ``|`` line) form the cell
     written before the first ``|``: back to the last blank line."""
     k = len(run)
-    while k > 0 and run[k - 1].strip() and not PIPE.match(run[k - 1]):
+    while k > 0 and run[k - 1].strip() and run[k - 1].strip() != "|":
         k -= 1
     return len(run) - k
 
