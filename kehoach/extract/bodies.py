@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 from kehoach.extract.data import rows, word_alternation
+from kehoach.extract.nlp import body_at_start, may_hold_body   # spaCy itself loads on first use
 
 _WORD = r"[\wÀ-ỹđĐ&]"
 
@@ -178,7 +179,6 @@ def canonical(name: str) -> str:
 
 def _standard_name_end(s: str) -> int:
     """Length of a standard body name (spaCy EntityRuler over the gazetteer) at the start of ``s``."""
-    from kehoach.extract.nlp import body_at_start, may_hold_body
     return body_at_start(s) if may_hold_body(s) else 0
 
 

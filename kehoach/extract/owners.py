@@ -9,7 +9,8 @@ from typing import Optional
 
 from functools import lru_cache
 
-from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, starts_with_body)
+from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, split_bodies,
+                                    starts_with_body)
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
 # a heading that is a body and its role alone, with no object: "Sở Y tế chủ trì, phối hợp thực hiện:"
@@ -307,7 +308,6 @@ def _subject_size_ok(cand: str) -> bool:
         return True
     if n > SUBJECT_LIST_MAX_WORDS:
         return False
-    from kehoach.extract.bodies import split_bodies
     parts = split_bodies(cand)
     return len(parts) > 1 and all(is_body_phrase(_strip_role(p)) or is_body_phrase(p) for p in parts)
 
