@@ -122,16 +122,28 @@ def fixed_phrases() -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _phrases_by_head() -> dict[str, tuple[str, ...]]:
+    """Each fixed phrase under every head of it that ends at a space ("cộng ", "cộng hòa ", ...)."""
+    out: dict[str, list[str]] = {}
+    for ph in fixed_phrases():
+        for i, c in enumerate(ph):
+            if c == " ":
+                out.setdefault(ph[:i + 1], []).append(ph)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def _cut_phrase(a: str, b: str) -> bool:
     """``a`` ends inside a fixed phrase that ``b`` goes on with ("TM. ỦY BAN" / "NHÂN DÂN",
     "CỘNG HÒA XÃ" / "HỘI CHỦ NGHĨA VIỆT NAM")."""
     words = a.lower().split()
     b_l = b.lower().strip()
+    heads = _phrases_by_head()
     for k in range(len(words)):
         tail = " ".join(words[k:])
         joined = tail + " " + b_l
-        for ph in fixed_phrases():
-            if ph.startswith(tail + " ") and (joined.startswith(ph) or ph.startswith(joined)):
+        for ph in heads.get(tail + " ", ()):     # the phrases that start with the tail and a space
+            if joined.startswith(ph) or ph.startswith(joined):
                 return True
     return False
 
