@@ -45,17 +45,25 @@ def expand_abbreviations(s: str) -> str:
 @lru_cache(maxsize=1)
 def _heads():
     heads = sorted(rows("body_heads.tsv"), key=lambda r: -len(r[0]))
-    alts = []
-    for h, _ in heads:
-        first, rest = h[0], re.escape(h[1:])
-        alts.append(f"[{first.upper()}{first.lower()}]{rest}")
-    false = [f"[{w[0].upper()}{w[0].lower()}]{re.escape(w[1:])}" for (w,) in rows("body_head_false.tsv")]
-    not_false = rf"(?!(?:{'|'.join(false)})(?!{_WORD}))"
-    head_any = re.compile(rf"^{not_false}(?:{'|'.join(alts)})(?!{_WORD})")
-    upper = [re.escape(h) for h, _ in heads if h[0].isupper() and h not in ("Các", "Tất cả", "Mỗi", "Toàn thể")]
-    head_upper = re.compile(rf"^{not_false}(?:{'|'.join(upper)})(?!{_WORD})")
+    false = [w for (w,) in rows("body_head_false.tsv")]
+    not_false = rf"(?!{_first_letter_any(false)}(?!{_WORD}))"
+    head_any = re.compile(rf"^{not_false}{_first_letter_any([h for h, _ in heads])}(?!{_WORD})")
+    upper = [h for h, _ in heads if h[0].isupper() and h not in ("Các", "Tất cả", "Mỗi", "Toàn thể")]
+    head_upper = re.compile(rf"^{not_false}{_first_letter_any(upper, fold=False)}(?!{_WORD})")
     kinds = [(re.compile(rf"^(?:[{h[0].upper()}{h[0].lower()}]{re.escape(h[1:])})(?!{_WORD})"), k) for h, k in heads]
     return head_any, head_upper, kinds
+
+
+def _first_letter_any(words: list[str], fold: bool = True) -> str:
+    """An alternation of ``words`` (the first letter in either case when ``fold``) with the words
+    gathered under their first letter, in their order: ``(?:[Ss](?:ở|...)|[Bb](?:an|ộ|...))``. It
+    matches as the flat alternation does (words with another first letter cannot match where one
+    does), but the engine tests a word's first letter once per letter, not once per word."""
+    groups: dict[str, list[str]] = {}
+    for w in words:
+        key = f"[{w[0].upper()}{w[0].lower()}]" if fold else re.escape(w[0])
+        groups.setdefault(key, []).append(re.escape(w[1:]))
+    return "(?:" + "|".join(f"{k}(?:{'|'.join(rests)})" for k, rests in groups.items()) + ")"
 
 
 @lru_cache(maxsize=1)
@@ -89,10 +97,15 @@ def kind_of(name: str) -> str:
     s2 = _GENERIC_HEAD.sub("", s)
     if s2 != s:
         return "generic"
-    for rx, k in _heads()[2]:
-        if rx.match(s):
-            return k
-    return "other"
+    m = _kind_heads().match(s)
+    return _heads()[2][m.lastindex - 1][1] if m else "other"
+
+
+@lru_cache(maxsize=1)
+def _kind_heads() -> re.Pattern:
+    """The heads of ``_heads()[2]`` in one alternation, a group each: the first in table order that
+    matches is the one matched (``lastindex`` numbers it)."""
+    return re.compile("^(?:" + "|".join(f"({rx.pattern[1:]})" for rx, _k in _heads()[2]) + ")")
 
 
 def _starts_item(s: str) -> bool:
