@@ -94,7 +94,7 @@ def starts_with_body(s: str) -> bool:
 
 def kind_of(name: str) -> str:
     s = canonical(name)
-    s2 = _GENERIC_HEAD.sub("", s)
+    s2 = _drop_head(_GENERIC_HEAD, s)
     if s2 != s:
         return "generic"
     m = _kind_heads().match(s)
@@ -162,8 +162,10 @@ def split_bodies(s: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _name_fixes() -> list[tuple[re.Pattern, str]]:
-    return [(re.compile(rf"\b{re.escape(bad)}\b"), good) for bad, good in rows("body_name_fixes.tsv")]
+def _name_fixes() -> list[tuple[str, re.Pattern, str]]:
+    """(misspelling, its pattern at word boundaries, the right spelling): a fix is tried only when
+    the misspelling is in the name."""
+    return [(bad, re.compile(rf"\b{re.escape(bad)}\b"), good) for bad, good in rows("body_name_fixes.tsv")]
 
 
 _LEADER = re.compile(
@@ -173,17 +175,25 @@ _CHU_TICH = re.compile(r"^(?:Chủ tịch|chủ tịch)\s+(?=(?:UBND|Ủy ban nh
 _NOTE = re.compile(r"\s*\((?:[^()]{0,100})\)\s*$")
 
 
+def _drop_head(rx: re.Pattern, s: str) -> str:
+    """``rx.sub("", s)`` for a pattern anchored at the start ("^..."): it can only match there."""
+    m = rx.match(s)
+    return s[m.end():] if m else s
+
+
 def canonical(name: str) -> str:
     """Full canonical form of one body name as written (no province added)."""
     s = name.strip(" \t.,;:-–")
-    s = _NOTE.sub("", s)
-    s = _GIAO_HEAD.sub("", s)
+    if ")" in s:
+        s = _NOTE.sub("", s)
+    s = _drop_head(_GIAO_HEAD, s)
     for _ in range(2):
-        s = _LEADER.sub("", s)
-        s = _CHU_TICH.sub("", s)
+        s = _drop_head(_LEADER, s)
+        s = _drop_head(_CHU_TICH, s)
     s = expand_abbreviations(s)
-    for rx, good in _name_fixes():
-        s = rx.sub(good, s)
+    for bad, rx, good in _name_fixes():
+        if bad in s:
+            s = rx.sub(good, s)
     s = " ".join(s.split()).strip(" .,;:")
     if s[:1].islower():
         s = s[0].upper() + s[1:]

@@ -9,7 +9,7 @@ from typing import Optional
 
 from functools import lru_cache
 
-from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, split_bodies,
+from kehoach.extract.bodies import (_drop_head, _starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, split_bodies,
                                     starts_with_body)
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
@@ -162,7 +162,7 @@ def _owner_heading_text(text: str) -> str:
     """'Đề nghị Ủy ban MTTQ tỉnh và ...:' -> the bodies asked; 'Sở Tài chính (cơ quan chủ trì)' -> 'Sở Tài chính'."""
     t = text.strip().rstrip("*").strip()
     t = _unrequest(t, require=True)
-    t = _ROLE_NOTE.sub("", t).strip()
+    t = (_ROLE_NOTE.sub("", t) if "(" in t else t).strip()
     m = _GLOSS.search(t)
     if m and is_body_phrase(t[:m.start()], 24):
         t = t[:m.start()]   # "Các chủ rừng là tổ chức (các Ban quản lý rừng ..., các Công ty ...)": examples
@@ -380,7 +380,7 @@ def strip_role(s: str) -> str:
 
 def _strip_role(s: str) -> str:
     """'Chủ tịch UBND các xã' -> 'UBND các xã': a post standing for its body."""
-    return _ROLE.sub("", s.strip())
+    return _drop_head(_ROLE, s.strip())   # anchored: at the start only
 
 
 def support_in(text: str) -> list[str]:
