@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kehoach.extract.data import rows, word_alternation
+from kehoach.extract.data import fast_compile, rows, word_alternation
 from kehoach.extract.nlp import body_at_start, may_hold_body   # spaCy itself loads on first use
 
 _WORD = r"[\wÀ-ỹđĐ&]"
@@ -33,7 +33,7 @@ def _abbrev_re():
     table = sorted(rows("abbreviations.tsv"), key=lambda r: -len(r[0]))
     mapping = {a: e for a, e in table}
     pat = "|".join(re.escape(a) for a, _ in table)
-    return re.compile(rf"(?<![\w&])({pat})(?![\w&])"), mapping
+    return fast_compile(rf"(?<![\w&])({pat})(?![\w&])"), mapping
 
 
 def expand_abbreviations(s: str) -> str:
@@ -68,7 +68,7 @@ def _first_letter_any(words: list[str], fold: bool = True) -> str:
 
 @lru_cache(maxsize=1)
 def _stops():
-    return re.compile(r"(?<![\wÀ-ỹđĐ])(?:" + word_alternation("owner_words.tsv", "verb", "prep") + r")(?![\wÀ-ỹđĐ])")
+    return fast_compile(r"(?<![\wÀ-ỹđĐ])(?:" + word_alternation("owner_words.tsv", "verb", "prep") + r")(?![\wÀ-ỹđĐ])")
 
 
 @lru_cache(maxsize=1)
@@ -140,10 +140,12 @@ def split_bodies(s: str) -> list[str]:
         c = expand_abbreviations(c).strip(" .,:;")
         if not c:
             continue
+        low = c.lower()
         for comp in _compounds():  # protect names that must not be split
-            i = c.lower().find(comp)
+            i = low.find(comp)
             if i >= 0:
                 c = c[:i] + c[i:i + len(comp)].replace(" và ", " \x01 ").replace(",", "\x02") + c[i + len(comp):]
+                low = c.lower()
         # ("Và" capitalised where a table cell's line starts: "Bộ Ngoại giao\nVà các cơ quan ... liên quan")
         pieces = _JOINERS.split(c)
         cur = pieces[0]
