@@ -367,7 +367,7 @@ def read_text(data: bytes, source: str, sha256: str) -> IngestedDocument:
     pages = text.split("\f")
     b = DocBuilder()
     for pno, page_text in enumerate(pages, 1):
-        lines = [_strip_emphasis(x) for x in page_text.split("\n")]
+        lines = [_strip_emphasis(x) if "*" in x else x for x in page_text.split("\n")]
         _feed(b, lines, pno if len(pages) > 1 else None)
     return b.build(source, sha256, "txt", pages=len(pages) if len(pages) > 1 else None,
                    warnings=warnings)
