@@ -5,6 +5,7 @@ Table rows are in ``extract/tables.py``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Optional
@@ -183,13 +184,14 @@ SHORT_WITHOUT_VERB_WORDS = 10
 
 
 def _actionable(text: str) -> bool:
-    if len(text.split()) <= SHORT_WITHOUT_VERB_WORDS and not own.has_action(text):
+    words = len(text.split())
+    if words <= SHORT_WITHOUT_VERB_WORDS and not own.has_action(text):
         return False
     if len(text) < 120:
-        letters = [c for c in text if c.isalpha()]
-        if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters):
+        letters = "".join(filter(str.isalpha, text))
+        if letters and sum(map(str.isupper, letters)) > 0.8 * len(letters):
             return False  # an upper-case heading or authority line
-    return len(text.split()) >= 4
+    return words >= 4
 
 
 def _deadline(ctx: Context, text: str, start: int, cell: bool = False) -> Optional[Deadline]:
@@ -362,9 +364,8 @@ def _intro_of(out: Outline, i: int) -> Optional[int]:
     vụ sau:", "Chủ trì, phối hợp với các cơ quan có liên quan tham mưu cho ...:"). Its owners hold for the
     items until the next paragraph or heading."""
     n = out.nodes[i]
-    sibs = out.nodes[n.parent].children if n.parent is not None else \
-        [k for k, x in enumerate(out.nodes[:i]) if x.parent is None]
-    for k in reversed([c for c in sibs if c < i]):
+    sibs = out.nodes[n.parent].children if n.parent is not None else _roots(out)
+    for k in reversed(sibs[:bisect_left(sibs, i)]):
         x = out.nodes[k]
         if x.kind == "item":
             if x.mtype[0] != n.mtype[0]:
@@ -379,6 +380,14 @@ def _intro_of(out: Outline, i: int) -> Optional[int]:
 @lru_cache(maxsize=1)
 def _no_task_parts() -> tuple[str, ...]:
     return tuple(r[0] for r in rows("no_task_parts.tsv"))
+
+
+def _roots(out: Outline) -> list[int]:
+    """The nodes with no parent, in order (read once an outline: the siblings of a top-level node)."""
+    got = out.__dict__.get("_roots")
+    if got is None or got[0] != len(out.nodes):
+        got = out.__dict__["_roots"] = (len(out.nodes), [k for k, x in enumerate(out.nodes) if x.parent is None])
+    return got[1]
 
 
 def side_assignment(out: Outline, i: int) -> bool:
@@ -406,11 +415,8 @@ def side_assignment(out: Outline, i: int) -> bool:
 
 def _previous_task_sibling(out: Outline, i: int, resolved: dict) -> Optional[int]:
     n = out.nodes[i]
-    if n.parent is None:
-        sibs = [k for k, x in enumerate(out.nodes[:i]) if x.parent is None]
-    else:
-        sibs = [c for c in out.nodes[n.parent].children if c < i]
-    for k in reversed(sibs):
+    sibs = out.nodes[n.parent].children if n.parent is not None else _roots(out)
+    for k in reversed(sibs[:bisect_left(sibs, i)]):
         if k in resolved:
             return k
         if out.nodes[k].kind == "item":
