@@ -99,11 +99,14 @@ def task_field(text: str) -> Optional[tuple[str, str]]:
 
 def heading_context(out: Outline, i: int) -> str:
     """The text of the headings above node i, outermost first ("NHIỆM VỤ > Nâng cao Chỉ số PCI")."""
+    names = out.__dict__.setdefault("_heading_names", {})   # a heading's text as a context part, once an outline
     parts = []
     for a in out.ancestors(i):
         an = out.nodes[a]
         if an.is_heading:
-            t = " ".join(an.text.replace("*", " ").split()).rstrip(":").strip()
+            t = names.get(a)
+            if t is None:
+                t = names[a] = " ".join(an.text.replace("*", " ").split()).rstrip(":").strip()
             if t:
                 parts.append(t)
     return " > ".join(parts)
