@@ -36,7 +36,9 @@ WRAPPED_SHARE = 0.75
 
 
 def is_bare_marker(line: str) -> bool:
-    return bool(BARE_MARKER.match(line.strip()))
+    s = line.strip()
+    # a bare marker is at most 20 characters ("2.1.3.4.5.", "XXXVII." is 7) and ends with "." or ")"
+    return len(s) <= 20 and s[-1:] in (".", ")") and bool(BARE_MARKER.match(s))
 
 
 def blank_separated(lines: list[str]) -> bool:
