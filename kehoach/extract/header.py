@@ -570,12 +570,20 @@ _BULLET_HEAD = re.compile(r"^[-+•]\s*")
 _FILED = re.compile(r"^Lưu\b")
 
 
+def _opens_recipients(b: Block) -> bool:
+    """Does one of the block's first two lines open with "Nơi nhận"? (Its lines are read only when
+    the block holds the words.)"""
+    pieces = (b.cells if b.cells else b.text.split("\t")) if b.kind == "row" else (b.text,)
+    if not any("Nơi nhận" in p for p in pieces):
+        return False
+    return any(_RECIPIENTS_LABEL.match(x.strip()) for x in _block_lines(b)[:2])
+
+
 def find_closing(blocks: list[Block], lay: Layout) -> None:
     """Set lay.closing ("Nơi nhận", else the signature), lay.signature, lay.appendix and
     lay.embedded_plan (a Quyết định followed by the plan it issues)."""
     n = len(blocks)
-    closing = next((i for i in range(lay.body_start, n)
-                    if any(_RECIPIENTS_LABEL.match(x.strip()) for x in _block_lines(blocks[i])[:2])), None)
+    closing = next((i for i in range(lay.body_start, n) if _opens_recipients(blocks[i])), None)
     lay.closing = closing
     if closing is not None:
         lay.signature = _signature_blocks(blocks, closing, n)
