@@ -244,6 +244,13 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             declarations[c] = own.owner_declaration(nodes[c].text)
         return declarations[c]
 
+    child_declarations: dict[int, list[tuple[int, tuple[str, list[str]]]]] = {}   # node -> its children's owner lines
+
+    def declarations_under(a: int) -> list[tuple[int, tuple[str, list[str]]]]:
+        if a not in child_declarations:
+            child_declarations[a] = [(c, d) for c in nodes[a].children if (d := declaration_of(c))]
+        return child_declarations[a]
+
     def context_owners(i: int) -> tuple[list[str], list[str]]:
         """Owners from headings and owner lines above node i."""
         lead: list[str] = []
@@ -253,10 +260,9 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             if got:
                 lead, support = got
             # owner lines ("* Cơ quan chủ trì: X") among the children of this ancestor, before the path
-            for c in nodes[a].children:
+            for c, decl in declarations_under(a):
                 if c >= i:
                     break
-                decl = declaration_of(c)
                 if decl:
                     if decl[0] == "lead":
                         lead = decl[1]
@@ -402,6 +408,10 @@ def side_assignment(out: Outline, i: int) -> bool:
     n = out.nodes[i]
     if n.is_heading or n.kind == "item" and n.mtype[0] in ("roman", "part", "dieu"):
         return False
+    # (all tests below must hold; the cheap ones on the text first)
+    t = n.text.strip()
+    if t.endswith(":") or len(t.split()) < 8:
+        return False
     part = next((a for a in reversed(out.ancestors(i))
                  if out.nodes[a].kind == "item" and out.nodes[a].mtype[0] in ("roman", "part")), None)
     if part is None:
@@ -410,9 +420,6 @@ def side_assignment(out: Outline, i: int) -> bool:
     if head.startswith(_no_task_parts()):
         return False
     # a whole part of criteria ("ĐỐI TƯỢNG, NGUYÊN TẮC, ... TIÊU CHUẨN KHEN THƯỞNG" under a task heading is fine)
-    t = n.text.strip()
-    if t.endswith(":") or len(t.split()) < 8:
-        return False
     return own.subject_action(t)
 
 
