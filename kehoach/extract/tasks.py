@@ -408,7 +408,8 @@ def side_assignment(out: Outline, i: int) -> bool:
     n = out.nodes[i]
     if n.is_heading or n.kind == "item" and n.mtype[0] in ("roman", "part", "dieu"):
         return False
-    # (all tests below must hold; the cheap ones on the text first)
+    # (all tests below must hold; the cheap ones on the text first) a whole part of criteria ("ĐỐI TƯỢNG,
+    # NGUYÊN TẮC, ... TIÊU CHUẨN KHEN THƯỞNG" under a task heading is fine)
     t = n.text.strip()
     if t.endswith(":") or len(t.split()) < 8:
         return False
@@ -419,7 +420,6 @@ def side_assignment(out: Outline, i: int) -> bool:
     head = " ".join(out.nodes[part].text.split()).upper()
     if head.startswith(_no_task_parts()):
         return False
-    # a whole part of criteria ("ĐỐI TƯỢNG, NGUYÊN TẮC, ... TIÊU CHUẨN KHEN THƯỞNG" under a task heading is fine)
     return own.subject_action(t)
 
 
