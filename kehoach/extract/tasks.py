@@ -90,6 +90,8 @@ def task_field(text: str) -> Optional[tuple[str, str]]:
     """'Thời gian thực hiện: Quý IV/2025' -> ('deadline', 'Quý IV/2025'); 'Đơn vị chủ trì: Sở Nội vụ' ->
     ('lead', 'Sở Nội vụ'); 'Sản phẩm: ...' -> ('product', ...). None for any other line."""
     t = text.strip().replace("*", "")
+    if ":" not in t:
+        return None                 # every field line has its label's colon
     for f, rx in _field_patterns():
         m = rx.match(t)
         if m:
