@@ -137,6 +137,8 @@ def main() -> None:
             run(ps)
             cpu, wall, pages, tasks = run(ps * 3)
             print(f"{kind:10s} {len(ps):2d} docs {3 * len(ps) / cpu:7.1f} docs/s  {pages / cpu:6.1f} pages/s (cpu)")
+            if a.stages and kind in ("seeds txt", "real txt"):
+                stage_times(ps * 3)
     print(f"peak Python heap {peak / 2**20:.1f} MiB; max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -425,3 +425,31 @@ def test_an_assignment_to_a_post_gives_its_body(text, lead):
 ])
 def test_a_heading_asking_bodies_to_carry_out_the_items(heading, owners):
     assert heading_owner(heading) == owners
+
+
+def test_fast_compile_finds_the_same_matches_on_real_plans():
+    """``fast_compile`` puts a first-character look-ahead in front of the patterns the regex engine
+    cannot skip ahead with (the deadline rules open with an optional completion cue): on every line
+    of the real web plans, each folded deadline and recurrence pattern finds the same spans and
+    groups as the plain pattern, and the cue patterns are wrapped."""
+    import re
+
+    from kehoach.extract.data import fast_compile
+    from kehoach.extract.deadlines import deadline_rules, fold_pattern, recurrence_rules
+    from tests.shared import files
+
+    lines = [ln.lower() for p in files("real/web", "*.txt") for ln in p.read_text("utf-8").splitlines() if ln.strip()]
+    rules = deadline_rules()[0] + recurrence_rules()[0]
+    wrapped = 0
+    for r in rules:
+        pattern = fold_pattern(r.regex.pattern)
+        plain, fast = re.compile(pattern), fast_compile(pattern)
+        wrapped += fast.pattern != pattern
+        for ln in lines:
+            assert [(m.span(), m.groupdict()) for m in fast.finditer(ln)] == \
+                [(m.span(), m.groupdict()) for m in plain.finditer(ln)], (pattern, ln)
+    assert wrapped >= 10
+    # anchored, literal-prefixed and can-be-empty patterns are left as they are
+    for p in (r"^(?:trong\s+)?quý\s+\d", r"tháng\s+\d", r"(?:trong\s+)?", r"(?:\s+|x)y"):
+        assert fast_compile(p).pattern == p
+    assert fast_compile(r"(?:trong\s+)?năm\s+\d{4}").search("kế hoạch trong năm 2025").span() == (9, 23)

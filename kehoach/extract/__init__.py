@@ -124,10 +124,14 @@ def extract(doc: IngestedDocument) -> Extraction:
 
     tasks.extend(table_tasks(ctx, lambda bi: locate(bi)[0], lambda bi: locate(bi)[1]))
     tasks.sort(key=lambda t: t.span.start if t.span else 0)
+    # the references that start inside each task's span, in the order of ``refs`` (one bisect a task)
+    by_start = sorted((r.span.start, k) for k, r in enumerate(refs) if r.span)
+    ref_starts = [s for s, _k in by_start]
     for k, t in enumerate(tasks, 1):
         t.id = f"t{k}"
         if t.span:
-            t.legal_refs = [r.id for r in refs if r.span and t.span.start <= r.span.start < t.span.end]
+            lo, hi = bisect_left(ref_starts, t.span.start), bisect_left(ref_starts, t.span.end)
+            t.legal_refs = [refs[j].id for j in sorted(j for _s, j in by_start[lo:hi])]
     for t in tasks:
         if not t.context and t.span:
             t.context = _context_at(outlines, doc, t.span.start)

@@ -10,9 +10,22 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kehoach.extract.data import rows, word_alternation
+from kehoach.extract.data import fast_compile, rows, word_alternation
+from kehoach.extract.nlp import body_at_start, may_hold_body   # spaCy itself loads on first use
 
 _WORD = r"[\wÀ-ỹđĐ&]"
+
+# compiled once (a pattern string given to re.sub/re.match at run time costs a cache look-up a call)
+_SPACES = re.compile(r"\s+")
+_GENERIC_HEAD = re.compile(r"^(?:Các|Tất cả các|Tất cả|Mỗi)\s+")
+_PLURAL_HEAD = re.compile(r"^(?:các|Các|tất cả|Tất cả)\s")
+_PLURAL_START = re.compile(r"(?i:các|những|tất cả)\s")
+_LIST_BREAK = re.compile(r"\s*;\s*|\n+")
+_DASH_ITEM = re.compile(r"^\s*[-–+•]\s")
+_SPACED_DASH = re.compile(r"\s[-–]\s(?=[A-ZĐÀ-Ỹ])")
+_DASH_SPLIT = re.compile(r"(?:^|\s)[-–+•]\s+")
+_JOINERS = re.compile(r"(,\s+|\s+[vV]à\s+|\s+với\s+|\s+cùng\s+)")
+_GIAO_HEAD = re.compile(r"^(?:Giao cho|Giao)\s+")
 
 
 @lru_cache(maxsize=1)
@@ -20,34 +33,42 @@ def _abbrev_re():
     table = sorted(rows("abbreviations.tsv"), key=lambda r: -len(r[0]))
     mapping = {a: e for a, e in table}
     pat = "|".join(re.escape(a) for a, _ in table)
-    return re.compile(rf"(?<![\w&])({pat})(?![\w&])"), mapping
+    return fast_compile(rf"(?<![\w&])({pat})(?![\w&])"), mapping
 
 
 def expand_abbreviations(s: str) -> str:
     rx, mapping = _abbrev_re()
     out = rx.sub(lambda m: mapping[m.group(1)] + (" " if m.group(1).endswith(".") else ""), s)
-    return re.sub(r"\s+", " ", out).strip()
+    return " ".join(out.split())
 
 
 @lru_cache(maxsize=1)
 def _heads():
     heads = sorted(rows("body_heads.tsv"), key=lambda r: -len(r[0]))
-    alts = []
-    for h, _ in heads:
-        first, rest = h[0], re.escape(h[1:])
-        alts.append(f"[{first.upper()}{first.lower()}]{rest}")
-    false = [f"[{w[0].upper()}{w[0].lower()}]{re.escape(w[1:])}" for (w,) in rows("body_head_false.tsv")]
-    not_false = rf"(?!(?:{'|'.join(false)})(?!{_WORD}))"
-    head_any = re.compile(rf"^{not_false}(?:{'|'.join(alts)})(?!{_WORD})")
-    upper = [re.escape(h) for h, _ in heads if h[0].isupper() and h not in ("Các", "Tất cả", "Mỗi", "Toàn thể")]
-    head_upper = re.compile(rf"^{not_false}(?:{'|'.join(upper)})(?!{_WORD})")
+    false = [w for (w,) in rows("body_head_false.tsv")]
+    not_false = rf"(?!{_first_letter_any(false)}(?!{_WORD}))"
+    head_any = re.compile(rf"^{not_false}{_first_letter_any([h for h, _ in heads])}(?!{_WORD})")
+    upper = [h for h, _ in heads if h[0].isupper() and h not in ("Các", "Tất cả", "Mỗi", "Toàn thể")]
+    head_upper = re.compile(rf"^{not_false}{_first_letter_any(upper, fold=False)}(?!{_WORD})")
     kinds = [(re.compile(rf"^(?:[{h[0].upper()}{h[0].lower()}]{re.escape(h[1:])})(?!{_WORD})"), k) for h, k in heads]
     return head_any, head_upper, kinds
 
 
+def _first_letter_any(words: list[str], fold: bool = True) -> str:
+    """An alternation of ``words`` (the first letter in either case when ``fold``) with the words
+    gathered under their first letter, in their order: ``(?:[Ss](?:ở|...)|[Bb](?:an|ộ|...))``. It
+    matches as the flat alternation does (words with another first letter cannot match where one
+    does), but the engine tests a word's first letter once per letter, not once per word."""
+    groups: dict[str, list[str]] = {}
+    for w in words:
+        key = f"[{w[0].upper()}{w[0].lower()}]" if fold else re.escape(w[0])
+        groups.setdefault(key, []).append(re.escape(w[1:]))
+    return "(?:" + "|".join(f"{k}(?:{'|'.join(rests)})" for k, rests in groups.items()) + ")"
+
+
 @lru_cache(maxsize=1)
 def _stops():
-    return re.compile(r"(?<![\wÀ-ỹđĐ])(?:" + word_alternation("owner_words.tsv", "verb", "prep") + r")(?![\wÀ-ỹđĐ])")
+    return fast_compile(r"(?<![\wÀ-ỹđĐ])(?:" + word_alternation("owner_words.tsv", "verb", "prep") + r")(?![\wÀ-ỹđĐ])")
 
 
 @lru_cache(maxsize=1)
@@ -73,19 +94,24 @@ def starts_with_body(s: str) -> bool:
 
 def kind_of(name: str) -> str:
     s = canonical(name)
-    s2 = re.sub(r"^(?:Các|Tất cả các|Tất cả|Mỗi)\s+", "", s)
+    s2 = _drop_head(_GENERIC_HEAD, s)
     if s2 != s:
         return "generic"
-    for rx, k in _heads()[2]:
-        if rx.match(s):
-            return k
-    return "other"
+    m = _kind_heads().match(s)
+    return _heads()[2][m.lastindex - 1][1] if m else "other"
+
+
+@lru_cache(maxsize=1)
+def _kind_heads() -> re.Pattern:
+    """The heads of ``_heads()[2]`` in one alternation, a group each: the first in table order that
+    matches is the one matched (``lastindex`` numbers it)."""
+    return re.compile("^(?:" + "|".join(f"({rx.pattern[1:]})" for rx, _k in _heads()[2]) + ")")
 
 
 def _starts_item(s: str) -> bool:
     """Does ``s`` start a new body in a list (a capitalised head, or 'các ...')?"""
     s = s.lstrip()
-    if re.match(r"^(?:các|Các|tất cả|Tất cả)\s", s):
+    if _PLURAL_HEAD.match(s):
         return True
     return bool(_heads()[1].match(s)) or (s + " ").startswith(_list_heads())
 
@@ -103,23 +129,25 @@ def split_bodies(s: str) -> list[str]:
     if not s:
         return []
     parts: list[str] = []
-    chunks = re.split(r"\s*;\s*|\n+", s)
+    chunks = _LIST_BREAK.split(s)
     out_chunks = []
     for c in chunks:
-        if re.match(r"^\s*[-–+•]\s", c) or re.search(r"\s[-–]\s(?=[A-ZĐÀ-Ỹ])", c) and c.lstrip().startswith("-"):
-            out_chunks.extend(x for x in re.split(r"(?:^|\s)[-–+•]\s+", c) if x.strip())
+        if _DASH_ITEM.match(c) or _SPACED_DASH.search(c) and c.lstrip().startswith("-"):
+            out_chunks.extend(x for x in _DASH_SPLIT.split(c) if x.strip())
         else:
             out_chunks.append(c)
     for c in out_chunks:
         c = expand_abbreviations(c).strip(" .,:;")
         if not c:
             continue
+        low = c.lower()
         for comp in _compounds():  # protect names that must not be split
-            i = c.lower().find(comp)
+            i = low.find(comp)
             if i >= 0:
                 c = c[:i] + c[i:i + len(comp)].replace(" và ", " \x01 ").replace(",", "\x02") + c[i + len(comp):]
+                low = c.lower()
         # ("Và" capitalised where a table cell's line starts: "Bộ Ngoại giao\nVà các cơ quan ... liên quan")
-        pieces = re.split(r"(,\s+|\s+[vV]à\s+|\s+với\s+|\s+cùng\s+)", c)
+        pieces = _JOINERS.split(c)
         cur = pieces[0]
         i = 1
         while i < len(pieces):
@@ -136,8 +164,10 @@ def split_bodies(s: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _name_fixes() -> list[tuple[re.Pattern, str]]:
-    return [(re.compile(r"\b" + re.escape(bad).replace(r"\-", r"\s*-\s*") + r"\b"), good)
+def _name_fixes() -> list[tuple[str, re.Pattern, str]]:
+    """(the misspelling's opening up to any "-", its pattern at word boundaries with a "-" spaced or not,
+    the right spelling): a fix is tried only when that opening is in the name."""
+    return [(bad.split("-")[0].rstrip(), re.compile(r"\b" + re.escape(bad).replace(r"\-", r"\s*-\s*") + r"\b"), good)
             for bad, good in rows("body_name_fixes.tsv")]
 
 
@@ -149,26 +179,34 @@ _CHU_TICH = re.compile(r"^(?:Chủ tịch|chủ tịch)\s+(?=(?:UBND|Ủy ban nh
 _NOTE = re.compile(r"\s*\((?:[^()]{0,100})\)\s*$")
 
 
+def _drop_head(rx: re.Pattern, s: str) -> str:
+    """``rx.sub("", s)`` for a pattern anchored at the start ("^..."): it can only match there."""
+    m = rx.match(s)
+    return s[m.end():] if m else s
+
+
 def strip_leader(s: str) -> str:
     """The body a post or an assigning verb stands before: "Giao Giám đốc Sở Tài chính" -> "Sở Tài chính",
     "Chánh Thanh tra tỉnh" -> "Thanh tra tỉnh"."""
     for _ in range(2):
-        s = _LEADER.sub("", s)
+        s = _drop_head(_LEADER, s)
     return s
 
 
 def canonical(name: str) -> str:
     """Full canonical form of one body name as written (no province added)."""
     s = name.strip(" \t.,;:-–")
-    s = _NOTE.sub("", s)
-    s = re.sub(r"^(?:Giao cho|Giao)\s+", "", s)
+    if ")" in s:
+        s = _NOTE.sub("", s)
+    s = _drop_head(_GIAO_HEAD, s)
     for _ in range(2):
-        s = _LEADER.sub("", s)
-        s = _CHU_TICH.sub("", s)
+        s = _drop_head(_LEADER, s)
+        s = _drop_head(_CHU_TICH, s)
     s = expand_abbreviations(s)
-    for rx, good in _name_fixes():
-        s = rx.sub(good, s)
-    s = re.sub(r"\s+", " ", s).strip(" .,;:")
+    for bad, rx, good in _name_fixes():
+        if bad in s:
+            s = rx.sub(good, s)
+    s = " ".join(s.split()).strip(" .,;:")
     if s[:1].islower():
         s = s[0].upper() + s[1:]
     return s
@@ -176,7 +214,6 @@ def canonical(name: str) -> str:
 
 def _standard_name_end(s: str) -> int:
     """Length of a standard body name (spaCy EntityRuler over the gazetteer) at the start of ``s``."""
-    from kehoach.extract.nlp import body_at_start, may_hold_body
     return body_at_start(s) if may_hold_body(s) else 0
 
 
@@ -261,7 +298,7 @@ def bodies(s: str) -> list[str]:
     parts = [x for p in split_bodies(s) for x in _alternatives(p)]
     m = _SHARED_LEVEL.search(parts[-1]) if len(parts) > 1 else None
     if m:
-        parts = [p + m.group(0) if len(p.split()) <= 2 and not re.match(r"(?i:các|những|tất cả)\s", p)
+        parts = [p + m.group(0) if len(p.split()) <= 2 and not _PLURAL_START.match(p)
                  and not _SHARED_LEVEL.search(p) else p for p in parts[:-1]] + parts[-1:]
     for p in parts:
         c = canonical(p)

@@ -44,6 +44,19 @@ class CitationContext:
     own_number: str | None      # the plan's own số hiệu (never cite it)
 
 
+# compiled once (a pattern string given to re.sub/re.match at run time costs a cache look-up a call)
+_SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+_NUMBER_LABEL_END = re.compile(r"(?:^|\s)S[ỐốO]\s*:\s*$|^\s*S[ốỐ]\s*$")
+_WORD_BEFORE_NUMBER = re.compile(r"(?<!\w)(\w+)\s+(?i:s[ốo])\s*:?\s*$")
+_INLINE_SPACE = re.compile(r"[^\S\n\t]+")
+_CITY_ABBREV = re.compile(r"\s+(?:T[Pp]\.)\s*")
+_NEXT_NAME_WORD = re.compile(r"[^\S\n\t]+([A-ZĐÀ-Ỹ][^\s,;:.()]*)")
+_OF = re.compile(r"\s*,?\s*của\s+")
+_COMMA_LIST = re.compile(r",\s+(?:các\s+)?")
+_STATUS_GAP = re.compile(r"[\s,(*]*")
+
+
 # =========================================================================== text helpers
 
 @lru_cache(maxsize=16384)
@@ -54,7 +67,7 @@ def fold(s: str) -> str:
 
 
 def fold_code(s: str) -> str:
-    return re.sub(r"\s+", "", fold(s)).upper()
+    return "".join(fold(s).split()).upper()
 
 
 def initials(name: str) -> str:
@@ -316,16 +329,16 @@ def read_type(text: str, sym: SymbolMatch, floor: int) -> Optional[tuple[int, Op
     found = [x for x in (t.type_before.search(window), t.named_before.search(window)) if x]
     m = min(found, key=lambda x: x.start()) if found else None
     if m is not None:
-        typ = t.type_by_form[fold(re.sub(r"\s+", " ", m.group("type")))]
-        if fold(re.sub(r"\s+", " ", m.group("type"))) in t.generic_forms:
+        typ = t.type_by_form[fold(_SPACES.sub(" ", m.group("type")))]
+        if fold(_SPACES.sub(" ", m.group("type"))) in t.generic_forms:
             typ = implied if implied and implied != typ else typ
         return lo + m.start(), typ, True
     # no type word: the plan's own header line, a non-document, or a bare symbol in a list
-    if re.search(r"(?:^|\s)S[ỐốO]\s*:\s*$|^\s*S[ốỐ]\s*$", window):
+    if _NUMBER_LABEL_END.search(window):
         return None
     if t.notdoc_re.search(window):
         return None
-    w = re.search(r"(?<!\w)(\w+)\s+(?i:s[ốo])\s*:?\s*$", window)
+    w = _WORD_BEFORE_NUMBER.search(window)
     if w and fold_code(w.group(1)) in t.type_by_code and w.group(1).isupper():   # "QĐ số 12/QĐ-UBND"
         typ = t.type_by_code[fold_code(w.group(1))]
         if typ == "Công văn" and implied:
@@ -466,12 +479,12 @@ def _subject_tail(text: str, pos: int, end: int) -> int:
 def _place_tail(text: str, pos: int) -> int:
     """Extend a name over "tỉnh X" / "thành phố X" (capitalised place words)."""
     t = tables()
-    m = re.match(r"[^\S\n\t]+", text[pos:pos + 3])
+    m = _INLINE_SPACE.match(text[pos:pos + 3])
     if not m:
         return pos
     lv = t.level_re.match(text, pos + m.end())
     if not lv:
-        m2 = re.match(r"\s+(?:T[Pp]\.)\s*", text[pos:pos + 8])
+        m2 = _CITY_ABBREV.match(text[pos:pos + 8])
         if not m2:
             return pos
         end = pos + m2.end()
@@ -479,7 +492,7 @@ def _place_tail(text: str, pos: int) -> int:
         end = lv.end()
     j = end
     while True:
-        w = re.match(r"[^\S\n\t]+([A-ZĐÀ-Ỹ][^\s,;:.()]*)", text[j:j + 40])
+        w = _NEXT_NAME_WORD.match(text[j:j + 40])
         if not w or t.type_word_re.match(text, j + w.start(1)) or t.org_head.match(text, j + w.start(1)):
             break
         j += w.end()
@@ -488,13 +501,13 @@ def _place_tail(text: str, pos: int) -> int:
 
 def read_issuer(text: str, pos: int) -> tuple[Optional[str], int]:
     """"của X" (or a national body named right after the date) at ``pos``: (X as printed, end)."""
-    m = re.match(r"\s*,?\s*của\s+", text[pos:pos + 12])
+    m = _OF.match(text[pos:pos + 12])
     if m:
         r = parse_org(text, pos + m.end())
         if r:
             return r
         return None, pos
-    m = re.match(r"\s+", text[pos:pos + 4])
+    m = _SPACES.match(text[pos:pos + 4])
     if m:
         r = parse_org(text, pos + m.end(), direct=True)
         if r:
@@ -516,7 +529,7 @@ def read_title(text: str, pos: int, limit: int) -> tuple[Optional[str], int, int
     e = _TITLE_END.search(text, s, min(limit, s + 400))
     end = e.start() if e else min(limit, s + 400)
     t = tables()
-    for c in re.finditer(r",\s+(?:các\s+)?", text[s:end]):
+    for c in _COMMA_LIST.finditer(text[s:end]):
         if t.type_word_re.match(text, s + c.end()):
             end = s + c.start()
             break
@@ -538,17 +551,17 @@ def canonical_issuer(raw: str, ctx: CitationContext) -> Optional[str]:
 def _canonical_issuer(raw: str, *ctx_fields) -> Optional[str]:
     ctx = CitationContext(*ctx_fields)
     t = tables()
-    s = re.sub(r"\s+", " ", raw).strip(" ,;:")
+    s = " ".join(raw.split()).strip(" ,;:")
     for rx, rep in t.fixes:
         s = rx.sub(rep, s).strip()
     for rx, exp in t.abbrev:
         s = rx.sub(exp, s)
-    s = re.sub(r"\s+", " ", s).strip(" ,;:")
+    s = " ".join(s.split()).strip(" ,;:")
     if not s or not s[0].isupper():
         return None
     k = t.org_known.match(s)
     if k and s[0].isupper():
-        canon = t.orgs.get(fold(re.sub(r"\s+", " ", k.group(0))))
+        canon = t.orgs.get(fold(_SPACES.sub(" ", k.group(0))))
         if canon:
             s = canon + s[k.end():]
     return _complete_place(s, ctx)
@@ -728,7 +741,7 @@ def refs_in_span(refs: list[LegalRef], start: int, end: int) -> list[str]:
 
 def _own(sym: SymbolMatch, ctx: CitationContext) -> bool:
     own = ctx.own_number
-    return bool(own and re.search(r"\d", own)) and fold_code(own) == fold_code(sym.symbol)
+    return bool(own and _DIGIT.search(own)) and fold_code(own) == fold_code(sym.symbol)
 
 
 _YEAR_ONLY = re.compile(r"\s+năm\s+(?:19|20)\d{2}(?!\d)(?=\s*,?\s*của\s)")
@@ -873,7 +886,7 @@ def read_statuses(text: str, ms: list[_Mention]) -> None:
         nxt = ms[i + 1] if i + 1 < len(ms) else None
         # "X ... đã hết hiệu lực", "X (được sửa đổi, bổ sung tại Y)"
         for pos in dict.fromkeys((m.end, m.tail)):
-            g = re.match(r"[\s,(*]*", text[pos:pos + 12])
+            g = _STATUS_GAP.match(text[pos:pos + 12])
             at = pos + g.end()
             for rx, status, rel in t.status_after:
                 s = rx.match(text, at)
@@ -927,4 +940,4 @@ def _list_from(text: str, ms: list[_Mention], i: int) -> list[_Mention]:
 
 
 def _clean(s: str) -> str:
-    return re.sub(r"\s+", " ", s.replace("*", "")).strip(" (,")
+    return _SPACES.sub(" ", s.replace("*", "")).strip(" (,")

@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from kehoach.extract.data import fast_compile
 from kehoach.models import Deadline
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -121,7 +122,7 @@ def fold_pattern(pattern: str) -> str:
 
 
 def _folded(pattern: str) -> re.Pattern:
-    return re.compile(fold_pattern(pattern))
+    return fast_compile(fold_pattern(pattern))
 
 
 def _with_folded(rule: Rule) -> Rule:
@@ -205,7 +206,7 @@ def citation_spans(text: str, lowered: Optional[str] = None) -> list[tuple[int, 
 
 
 def clean_phrase(s: str) -> str:
-    s = re.sub(r"\s+", " ", s.replace("*", " ")).strip(" ,;.:")
+    s = _SPACE_RUN.sub(" ", s.replace("*", " ")).strip(" ,;.:")
     if s.startswith("(") and ")" not in s:
         s = s[1:].strip()
     if s.endswith(")") and "(" not in s:
@@ -322,6 +323,27 @@ def _scan_rules(cell: bool) -> tuple[_Groups, _Groups]:
     return _by_trigger(filter(keep, deadline_rules()[0])), _by_trigger(filter(keep, recurrence_rules()[0]))
 
 
+_Plan = tuple[tuple[re.Pattern, ...], tuple[re.Pattern, ...], tuple[tuple[int, tuple[Rule, ...]], ...],
+              tuple[tuple[int, tuple[Rule, ...]], ...]]
+
+
+@lru_cache(maxsize=2)
+def _scan_plan(cell: bool) -> _Plan:
+    """``_scan_rules`` with each distinct trigger once: (the triggers folded, the triggers as written,
+    deadline groups, recurrence groups), a group as (its trigger's number, or -1 for none; its rules)."""
+    groups, rgroups = _scan_rules(cell)
+    holders: dict[str, Rule] = {}
+    for holder, _rules in groups + rgroups:
+        if holder is not None:
+            holders.setdefault(holder.trigger.pattern, holder)
+    number = {p: k for k, p in enumerate(holders)}
+
+    def numbered(gs: _Groups) -> tuple[tuple[int, tuple[Rule, ...]], ...]:
+        return tuple((number[h.trigger.pattern] if h is not None else -1, rs) for h, rs in gs)
+    return (tuple(h.folded_trigger for h in holders.values()), tuple(h.trigger for h in holders.values()),
+            numbered(groups), numbered(rgroups))
+
+
 def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int, int]] = (),
          cell: bool = False, plan_date: Optional[str] = None) -> list[Candidate]:
     """Every deadline phrase in ``text`` (overlaps resolved, longest first), in text order."""
@@ -334,23 +356,15 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
     blocked = list(exclude) + citation_spans(s, low if folded else None)
     _rules, guard = deadline_rules()
     _rrules, tail, breakers = recurrence_rules()
-    groups, rgroups = _scan_rules(cell)
+    folded_triggers, triggers, groups, rgroups = _scan_plan(cell)
     stripped = src.strip()
     lead = len(s) - len(s.lstrip())
     found: list[Candidate] = []
-    fired: dict[str, bool] = {}
-
-    def triggered(holder: Optional[Rule]) -> bool:
-        if holder is None:
-            return True
-        key = holder.trigger.pattern
-        got = fired.get(key)
-        if got is None:
-            got = fired[key] = (holder.folded_trigger.search(low) if folded else holder.trigger.search(s)) is not None
-        return got
-
-    rules = [r for holder, group in groups if triggered(holder) for r in group]
-    rrules = [r for holder, group in rgroups if triggered(holder) for r in group]
+    # each distinct trigger searched once; a group's rules are tried when its trigger occurs
+    fired = [rx.search(low) is not None for rx in folded_triggers] if folded else \
+        [rx.search(s) is not None for rx in triggers]
+    rules = [r for k, group in groups if k < 0 or fired[k] for r in group]
+    rrules = [r for k, group in rgroups if k < 0 or fired[k] for r in group]
     for rule in rules:
         target = stripped if rule.mode == "cell" else src
         offset = lead if rule.mode == "cell" else 0

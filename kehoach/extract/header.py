@@ -563,12 +563,28 @@ def _abbrev_keys() -> frozenset:
 
 # --------------------------------------------------------------------------- 4. closing
 
+# compiled once (a pattern string given to re.match/re.sub at run time costs a cache look-up a call)
+_RECIPIENTS_LABEL = re.compile(r"^Nơi nhận\b")
+_RECIPIENTS_START = re.compile(r"^\s*Nơi nhận")
+_RECIPIENTS_HEAD = re.compile(r"^\s*Nơi nhận\s*:?\s*")
+_BULLET_HEAD = re.compile(r"^[-+•]\s*")
+_FILED = re.compile(r"^Lưu\b")
+
+
+def _opens_recipients(b: Block) -> bool:
+    """Does one of the block's first two lines open with "Nơi nhận"? (Its lines are read only when
+    the block holds the words.)"""
+    pieces = (b.cells if b.cells else b.text.split("\t")) if b.kind == "row" else (b.text,)
+    if not any("Nơi nhận" in p for p in pieces):
+        return False
+    return any(_RECIPIENTS_LABEL.match(x.strip()) for x in _block_lines(b)[:2])
+
+
 def find_closing(blocks: list[Block], lay: Layout) -> None:
     """Set lay.closing ("Nơi nhận", else the signature), lay.signature, lay.appendix and
     lay.embedded_plan (a Quyết định followed by the plan it issues)."""
     n = len(blocks)
-    closing = next((i for i in range(lay.body_start, n)
-                    if any(re.match(r"^Nơi nhận\b", x.strip()) for x in _block_lines(blocks[i])[:2])), None)
+    closing = next((i for i in range(lay.body_start, n) if _opens_recipients(blocks[i])), None)
     lay.closing = closing
     if closing is not None:
         lay.signature = _signature_blocks(blocks, closing, n)
@@ -603,13 +619,13 @@ def read_recipients(blocks: list[Block], closing: int, end: int) -> list[str]:
         lines = _block_lines(blocks[i])
         if blocks[i].kind == "row":
             lines = next((c.split("\n") for c in (blocks[i].cells or [blocks[i].text])
-                          if re.match(r"^\s*Nơi nhận", c) or (i > closing and c.strip().startswith("-"))), [])
+                          if _RECIPIENTS_START.match(c) or (i > closing and c.strip().startswith("-"))), [])
         for x in lines:
-            x = re.sub(r"^\s*Nơi nhận\s*:?\s*", "", x).strip()
-            x = re.sub(r"^[-+•]\s*", "", x).strip().rstrip(";,.").strip()
+            x = _RECIPIENTS_HEAD.sub("", x).strip()
+            x = _BULLET_HEAD.sub("", x).strip().rstrip(";,.").strip()
             if not x or _is_post_line(x):
                 continue
-            if re.match(r"^Lưu\b", x):
+            if _FILED.match(x):
                 return out
             out.append(x)
     return out

@@ -52,10 +52,19 @@ class Node:
         quản lý rừng đặc dụng, ..., các Công ty nông, lâm nghiệp…)")."""
         if not self.children:
             return False
-        t = self.text.rstrip(" *")
-        if t.endswith(":"):
-            return True
-        return not ends_sentence(_GLOSS_END.sub("", t) or t)
+        got = self.__dict__.get("_reads_as_heading")   # read once per text (asked for every node below it)
+        if got is None or got[0] is not self.text:
+            got = self.__dict__["_reads_as_heading"] = (self.text, _reads_as_heading(self.text))
+        return got[1]
+
+
+def _reads_as_heading(text: str) -> bool:
+    t = text.rstrip(" *")
+    if t.endswith(":"):
+        return True
+    if t.endswith((")", ")\n")):   # the gloss pattern can only match then
+        t = _GLOSS_END.sub("", t) or t
+    return not ends_sentence(t)
 
 
 @dataclass

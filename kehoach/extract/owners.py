@@ -8,9 +8,9 @@ import re
 from functools import lru_cache
 from typing import Optional
 
-from kehoach.extract.bodies import (_starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, starts_with_body,
-                                    strip_leader)
-from kehoach.extract.data import word_alternation
+from kehoach.extract.bodies import (_drop_head, _starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, split_bodies,
+                                    starts_with_body, strip_leader)
+from kehoach.extract.data import fast_compile, word_alternation
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
 # a heading that is a body and its role alone, with no object: "Sở Y tế chủ trì, phối hợp thực hiện:"
@@ -43,6 +43,16 @@ _LIST_INTRO = re.compile(r"(?:\bnhư|\bgồm|\bsau|\blà|\bcụ thể|\bvào)\s*
 # the word that opens a list of the members after a body's name ("các cơ sở đào tạo trọng điểm gồm: ...")
 _LIST_WORD_END = re.compile(r"\s+(?:bao\s+)?gồm\s*$")
 _UPPER_WORDS = re.compile(r"[A-ZĐÀ-Ỹ]{2,}")
+# compiled once (a pattern string given to re.split/re.match at run time costs a cache look-up a call)
+_FOR = re.compile(r"^(?:Đối với|đối với)\s+(?P<who>.+?):?$")
+_SEMICOLON = re.compile(r"\s*;\s*")
+_COMMA = re.compile(r",\s+")
+_CLAUSE_BREAK = re.compile(r"[,;]\s+")
+_JOINED_END = re.compile(r"(?:,|\svà)\s*$")
+_PASSIVE_END = re.compile(r"\s(?:được|bị)$")
+_GENERIC_START = re.compile(r"(?:các|tất cả)\s", re.I)
+_LISTED = re.compile(r"[,;]|\svà\s")
+_PHRASE_END = re.compile(r"[.;:()]")
 
 
 def _sentence_case(s: str) -> str:
@@ -99,8 +109,8 @@ def heading_owner(text: str) -> list[str]:
         # up to its verb (the support is read by support_in)
         who = m.group("who").rstrip(":")
         return bodies(who[:owner_phrase_end(who)])
-    m = re.match(r"^(?:Đối với|đối với)\s+(?P<who>.+?):?$", t)
-    if m and all(is_body_phrase(x) for x in re.split(r";", m.group("who"))):
+    m = _FOR.match(t)
+    if m and all(is_body_phrase(x) for x in m.group("who").split(";")):
         return bodies(m.group("who"))
     if m and t.endswith(":") and starts_with_body(m.group("who")) and len(m.group("who").split()) <= 30 \
             and not ends_sentence_like(m.group("who")):
@@ -108,7 +118,7 @@ def heading_owner(text: str) -> list[str]:
         # even when the name holds a verb ("quản lý")
         return bodies(m.group("who"))
     body = t.rstrip(":").strip()
-    parts = [p for p in re.split(r"\s*;\s*", body) if p]
+    parts = [p for p in _SEMICOLON.split(body) if p]
     if parts and len(body) < 220 and any(_ROLE.match(p) for p in parts) \
             and all(is_body_phrase(_strip_role(p), 24) for p in parts):
         # "1. Thủ trưởng các sở, ban, ngành tỉnh; Chủ tịch UBND các xã, phường": the posts are the owners
@@ -145,7 +155,8 @@ _REQUIRE = re.compile(r"^(?:Yêu cầu|yêu cầu)\s+(?=\S)")
 def _unrequest(text: str, require: bool = False) -> str:
     """Drop "Đề nghị" before the bodies asked; with ``require``, "Yêu cầu" too (a heading or a label
     "Yêu cầu Công an tỉnh:"; in a sentence "Yêu cầu các Bộ ... cung cấp" may be a power of the subject)."""
-    t = _REQUEST.sub("", text)
+    m = _REQUEST.match(text)        # anchored: at the start only
+    t = text[m.end():] if m else text
     m = _REQUIRE.match(t) if require else None
     if m and starts_with_body(t[m.end():]):
         t = t[m.end():]
@@ -164,7 +175,7 @@ def _owner_heading_text(text: str) -> str:
     """'Đề nghị Ủy ban MTTQ tỉnh và ...:' -> the bodies asked; 'Sở Tài chính (cơ quan chủ trì)' -> 'Sở Tài chính'."""
     t = text.strip().rstrip("*").strip()
     t = _unrequest(t, require=True)
-    t = _ROLE_NOTE.sub("", t).strip()
+    t = (_ROLE_NOTE.sub("", t) if "(" in t else t).strip()
     m = _GLOSS.search(t)
     if m and is_body_phrase(t[:m.start()], 24):
         t = t[:m.start()]   # "Các chủ rừng là tổ chức (các Ban quản lý rừng ..., các Công ty ...)": examples
@@ -219,12 +230,12 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         # a note in brackets is no part of the list ("Sở Nông nghiệp và Phát triển nông thôn (Cơ quan Thường
         # trực về Phòng, chống thiên tai): Phối hợp ...")
         pre = _BRACKETED.sub("", _unrequest(t[:colon].strip(), require=True))
-        parts = [p for p in re.split(r"\s*;\s*", pre) if p]
+        parts = [p for p in _SEMICOLON.split(pre) if p]
         if parts and all(is_body_phrase(p, 24) or is_body_phrase(_strip_role(p), 24)
                          or (starts_with_body(p) and len(p.split()) <= 6) for p in parts):
             # posts as written ("Chủ tịch UBND các xã, phường: Tổ chức ..."), like the posts of a heading
             return (_as_posts(parts) if any(_ROLE.match(p) for p in parts) else bodies(pre)), False
-        last = re.split(r",\s+", pre)[-1]
+        last = _COMMA.split(pre)[-1]
         if last != pre and is_body_phrase(last) and not last.lower().startswith(("các", "tất cả")):
             return bodies(last), False
     # subject at the start, possibly after a fronted clause
@@ -232,8 +243,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
     if _FRONT.match(t):
         # the clause ends at a comma, or at a ';' that does not part two bodies of one subject list
         # ("Căn cứ ... bầu cử Thủ trưởng các cơ quan, đơn vị; Chủ tịch UBND xã, phường hướng dẫn ...")
-        starts = [m.end() for m in re.finditer(r"[,;]\s+", t[:300])
-                  if m.group(0)[0] == "," or not is_body_phrase(_strip_role(re.split(r"[,;]\s+", t[:m.start()])[-1]))]
+        starts = [m.end() for m in _CLAUSE_BREAK.finditer(t[:300])
+                  if m.group(0)[0] == "," or not is_body_phrase(_strip_role(_CLAUSE_BREAK.split(t[:m.start()])[-1]))]
         # a post opening the subject with no comma before it ("Căn cứ vào ... trong công tác bầu cử Thủ trưởng
         # các cơ quan, đơn vị; Chủ tịch UBND xã, phường hướng dẫn ...")
         starts += [p.end() for p in _POST_START.finditer(t, 0, 300) if p.end() not in starts]
@@ -263,7 +274,7 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
                 w = _name_word().match(seg, v)
                 if w:
                     v = verb_offset(seg, w.end())
-                elif starts_with_body(seg[v:]) and re.search(r"(?:,|\svà)\s*$", seg[:v]):
+                elif starts_with_body(seg[v:]) and _JOINED_END.search(seg[:v]):
                     v = verb_offset(seg, v + head_length(seg[v:]))
                 else:
                     end = v
@@ -276,11 +287,11 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
             cand = seg[:rel.end()].strip(" ,")   # "Tất cả lực lượng, phương tiện tham gia thực hiện Kế hoạch này phải ..."
         if lower and not seg[end:].lstrip().lower().startswith(_action_verbs()):
             continue   # "..., cơ quan trung ương để thực hiện ...": not the subject of an action
-        if re.search(r"\s(?:được|bị)$", cand):
+        if _PASSIVE_END.search(cand):
             # "Doanh nghiệp dịch vụ được hỗ trợ ...": a passive statement, the subject is not an actor
             continue
         person = bool(_PERSON_ROLE.match(cand))
-        posts = [p for p in re.split(r"\s*;\s*", cand) if p]
+        posts = [p for p in _SEMICOLON.split(cand) if p]
         if person and len(posts) > 1 and all(_ROLE.match(p) and is_body_phrase(_strip_role(p), 24) for p in posts):
             # a list of posts as the subject: the posts as written, as in a heading
             return _as_posts(posts), person
@@ -316,7 +327,6 @@ def _subject_size_ok(cand: str) -> bool:
         return True
     if n > SUBJECT_LIST_MAX_WORDS:
         return False
-    from kehoach.extract.bodies import split_bodies
     parts = split_bodies(cand)
     return len(parts) > 1 and all(is_body_phrase(_strip_role(p)) or is_body_phrase(p) for p in parts)
 
@@ -346,7 +356,7 @@ def _clause_lead(t: str) -> list[str]:
         cand = seg[:end].strip(" ,")
         if not cand or end >= len(seg) or len(cand.split()) > 12 or not is_body_phrase(cand):
             continue
-        generic = bool(re.match(r"(?:các|tất cả)\s", cand, re.I))
+        generic = bool(_GENERIC_START.match(cand))
         if _LEAD_VERB.match(seg, end) and not generic:
             return bodies(cand)
         if generic and seg[end:].lstrip().lower().startswith(_action_verbs()) \
@@ -360,8 +370,8 @@ def _clause_lead(t: str) -> list[str]:
 def _short_named(seg: str) -> str:
     """'các sở, ban, ngành, ... (sau đây viết tắt là cơ quan, đơn vị) và mọi người dân triển khai ...' ->
     'các cơ quan, đơn vị và mọi người dân triển khai ...': the defined short name stands for the list."""
-    m = _SHORT_NAME.search(seg, 0, 400)
-    if not m or not starts_with_body(seg) or not re.search(r"[,;]|\svà\s", seg[:m.start()]):
+    m = _SHORT_NAME.search(seg, 0, 400) if "tắt" in seg[:400] else None
+    if not m or not starts_with_body(seg) or not _LISTED.search(seg[:m.start()]):
         return seg
     short = m.group("short").strip()
     if seg[:4].lower() == "các " and not short.lower().startswith(("các ", "tất cả")):
@@ -399,7 +409,7 @@ def strip_role(s: str) -> str:
 
 def _strip_role(s: str) -> str:
     """'Chủ tịch UBND các xã' -> 'UBND các xã': a post standing for its body."""
-    return _ROLE.sub("", s.strip())
+    return _drop_head(_ROLE, s.strip())   # anchored: at the start only
 
 
 def support_in(text: str) -> list[str]:
@@ -412,7 +422,7 @@ def support_in(text: str) -> list[str]:
                 continue
             end = owner_phrase_end(rest)
             seg = rest[:end]
-            seg = re.split(r"[.;:()]", seg)[0]
+            seg = _PHRASE_END.split(seg)[0]
             for b in bodies(seg):
                 if b not in out:
                     out.append(b)
@@ -442,7 +452,7 @@ def subject_action(text: str) -> bool:
         segs.append(t[colon + 1:].strip())
     for seg in list(segs):
         if _FRONT.match(seg):
-            segs.extend(seg[m.end():] for m in re.finditer(r",\s+", seg[:300]))
+            segs.extend(seg[m.end():] for m in _COMMA.finditer(seg[:300]))
     for seg in segs:
         core = _strip_role(seg)
         if not starts_with_body(core):
@@ -498,18 +508,19 @@ _RECIPIENT_NOTE = re.compile(r"\s*\((?:để\s+)?(?:b/c|đ/c|p/h|t/h|biết|báo
 def is_body_list(text: str) -> bool:
     """Only names of bodies, as in the recipients list (Nơi nhận: "Các Sở, ban, ngành tỉnh;", "Ban Chỉ
     đạo Quốc gia về PCTT (b/c);"): no action, not a task."""
-    t = _RECIPIENT_NOTE.sub("", text.strip()).strip(" ;.,")
+    t = text.strip()
+    t = (_RECIPIENT_NOTE.sub("", t) if "(" in t else t).strip(" ;.,")
     if not t or len(t.split()) > 24:
         return False
     if t != text.strip().strip(" ;.,") and starts_with_body(t):
         return True   # "(b/c)", "(để biết)": a recipient's note
-    parts = [p for p in re.split(r"\s*;\s*", t) if p]
+    parts = [p for p in _SEMICOLON.split(t) if p]
     return all(is_body_phrase(p, 24) for p in parts)
 
 
 @lru_cache(maxsize=1)
 def _action_re() -> re.Pattern:
-    return re.compile(r"(?<![\wÀ-ỹđĐ])(?:" + "|".join(re.escape(v) for v in _action_verbs()) + r")(?![\wÀ-ỹđĐ])")
+    return fast_compile(r"(?<![\wÀ-ỹđĐ])(?:" + "|".join(re.escape(v) for v in _action_verbs()) + r")(?![\wÀ-ỹđĐ])")
 
 
 def has_action(text: str) -> bool:

@@ -24,7 +24,7 @@ record. A table's rows follow the grammar of issued plans:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Literal, Optional
 
@@ -146,6 +146,9 @@ class _TableState:
     parent_num: Optional[str] = None
     above: dict[str, str] = field(default_factory=dict)       # last task row's owner/time cells
     filled_columns: set[str] = field(default_factory=set)
+    # read once a document: the owners of an owner cell, the deadline of a time cell (rows repeat them)
+    owners_of: dict[str, list[str]] = field(default_factory=dict)
+    deadline_of: dict[str, Optional[Deadline]] = field(default_factory=dict)
 
     def section(self, stt: str) -> str:
         parts = [self.base]
@@ -199,6 +202,21 @@ def _deadline_cell(ctx: Context, cell: str) -> Optional[Deadline]:
     return d
 
 
+def _cell_owners(state: _TableState, cell: str) -> list[str]:
+    got = state.owners_of.get(cell)
+    if got is None:
+        got = state.owners_of[cell] = bodies(_unjoin(cell))
+    return list(got)
+
+
+def _cell_deadline(ctx: Context, state: _TableState, cell: str) -> Optional[Deadline]:
+    """``_deadline_cell`` (a function of the cell's text in one document: offsets from 0) read once a text."""
+    if cell not in state.deadline_of:
+        state.deadline_of[cell] = _deadline_cell(ctx, cell)
+    got = state.deadline_of[cell]
+    return replace(got) if got is not None else None
+
+
 def _task_from_row(ctx: Context, row: _Row, state: _TableState, header_year: Optional[int]) -> Task:
     """One task or indicator from a body row, with what its group and the rows above pass down."""
     b = row.block
@@ -218,8 +236,8 @@ def _task_from_row(ctx: Context, row: _Row, state: _TableState, header_year: Opt
     lead_cell, time_cell = inherited("lead"), inherited("time")
     support_cell = row.cell("support") or state.group_cells.get("support", "")
     state.above.update({"lead": lead_cell, "time": time_cell})
-    lead = bodies(_unjoin(lead_cell)) if lead_cell else []
-    support = bodies(_unjoin(support_cell)) if support_cell else []
+    lead = _cell_owners(state, lead_cell) if lead_cell else []
+    support = _cell_owners(state, support_cell) if support_cell else []
 
     kind = "task"
     targets: list[Target] = []
@@ -229,7 +247,7 @@ def _task_from_row(ctx: Context, row: _Row, state: _TableState, header_year: Opt
         t = ctx.target(named, row.cell("value"), row.cell("unit") or None, header_year)
         if t:
             kind, targets, full = "indicator", [t], named
-    deadline = _deadline_cell(ctx, time_cell) if time_cell else None
+    deadline = _cell_deadline(ctx, state, time_cell) if time_cell else None
     if deadline is None and kind == "indicator" and header_year:
         deadline = Deadline(text=f"năm {header_year}", date=f"{header_year}-12-31")
     if deadline is None:
@@ -332,6 +350,8 @@ def table_tasks(ctx: Context, section_of: Callable[[int], str], in_appendix: Cal
     doc = ctx.doc
     tasks: list[Task] = []
     counter = 0                      # unlabelled group rows, counted across appendix tables
+    owners_of: dict[str, list[str]] = {}
+    deadline_of: dict[str, Optional[Deadline]] = {}
     for tab in doc.tables:
         cols = _usable(tab)
         if cols is None:
@@ -344,7 +364,7 @@ def table_tasks(ctx: Context, section_of: Callable[[int], str], in_appendix: Cal
         base = section_of(tab.rows[0])
         appendix = in_appendix(tab.rows[0])
         numbered_base = bool(re.search(r"\d", base.replace("PL", "")))
-        state = _TableState(base=base, appendix=appendix)
+        state = _TableState(base=base, appendix=appendix, owners_of=owners_of, deadline_of=deadline_of)
         state.filled_columns = _filled_columns(rows, tab.header)
         if appendix and not numbered_base:
             state.group_label = str(max(counter, 1))

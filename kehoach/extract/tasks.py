@@ -5,13 +5,14 @@ Table rows are in ``extract/tables.py``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Optional
 
 from kehoach.extract import owners as own
 from kehoach.extract.bodies import kind_of
-from kehoach.extract.data import rows
+from kehoach.extract.data import AnyOf, rows
 from kehoach.extract.outline import Outline, assigns_owners
 from kehoach.models import Deadline, IngestedDocument, Span, Target, Task
 
@@ -26,24 +27,24 @@ class Context:
 
 
 @lru_cache(maxsize=1)
-def _non_task_patterns():
-    return [re.compile(r[0], re.I) for r in rows("non_tasks.tsv")]
+def _non_task_patterns() -> AnyOf:
+    return AnyOf([r[0] for r in rows("non_tasks.tsv")], re.I)
 
 
 def is_non_task(text: str) -> bool:
-    t = text.strip()
-    return any(p.search(t) for p in _non_task_patterns())
+    return _non_task_patterns().search(text.strip())
 
 
 @lru_cache(maxsize=1)
-def _member_list_patterns() -> list[re.Pattern]:
-    return [re.compile(r[0], re.I) for r in rows("member_lists.tsv")]
+def _member_list_patterns() -> AnyOf:
+    return AnyOf([r[0] for r in rows("member_lists.tsv")], re.I)
 
 
 def is_member_list_head(text: str) -> bool:
     """A heading or opening line over the members of a board ("Các ủy viên:", "..., gồm các thành viên sau đây:")."""
-    t = " ".join(text.split())
-    return t.endswith(":") and any(p.search(t) for p in _member_list_patterns())
+    if not text.rstrip().endswith(":"):
+        return False
+    return _member_list_patterns().search(" ".join(text.split()))
 
 
 @lru_cache(maxsize=1)
@@ -89,6 +90,8 @@ def task_field(text: str) -> Optional[tuple[str, str]]:
     """'Thời gian thực hiện: Quý IV/2025' -> ('deadline', 'Quý IV/2025'); 'Đơn vị chủ trì: Sở Nội vụ' ->
     ('lead', 'Sở Nội vụ'); 'Sản phẩm: ...' -> ('product', ...). None for any other line."""
     t = text.strip().replace("*", "")
+    if ":" not in t:
+        return None                 # every field line has its label's colon
     for f, rx in _field_patterns():
         m = rx.match(t)
         if m:
@@ -98,11 +101,14 @@ def task_field(text: str) -> Optional[tuple[str, str]]:
 
 def heading_context(out: Outline, i: int) -> str:
     """The text of the headings above node i, outermost first ("NHIỆM VỤ > Nâng cao Chỉ số PCI")."""
+    names = out.__dict__.setdefault("_heading_names", {})   # a heading's text as a context part, once an outline
     parts = []
     for a in out.ancestors(i):
         an = out.nodes[a]
         if an.is_heading:
-            t = " ".join(an.text.replace("*", " ").split()).rstrip(":").strip()
+            t = names.get(a)
+            if t is None:
+                t = names[a] = " ".join(an.text.replace("*", " ").split()).rstrip(":").strip()
             if t:
                 parts.append(t)
     return " > ".join(parts)
@@ -183,13 +189,14 @@ SHORT_WITHOUT_VERB_WORDS = 10
 
 
 def _actionable(text: str) -> bool:
-    if len(text.split()) <= SHORT_WITHOUT_VERB_WORDS and not own.has_action(text):
+    words = len(text.split())
+    if words <= SHORT_WITHOUT_VERB_WORDS and not own.has_action(text):
         return False
     if len(text) < 120:
-        letters = [c for c in text if c.isalpha()]
-        if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters):
+        letters = "".join(filter(str.isalpha, text))
+        if letters and sum(map(str.isupper, letters)) > 0.8 * len(letters):
             return False  # an upper-case heading or authority line
-    return len(text.split()) >= 4
+    return words >= 4
 
 
 def _deadline(ctx: Context, text: str, start: int, cell: bool = False) -> Optional[Deadline]:
@@ -200,6 +207,8 @@ def _deadline(ctx: Context, text: str, start: int, cell: bool = False) -> Option
 
 
 # ---------------------------------------------------------------- body tasks
+
+_ASSIGNS_OWN = re.compile(r"^(?:Giao|Đề nghị|Yêu cầu)\s")
 
 def body_tasks(ctx: Context, out: Outline) -> list[Task]:
     nodes = out.nodes
@@ -212,26 +221,50 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             heading_owners[a] = own.heading_owner(nodes[a].text)
         return heading_owners[a]
 
+    heading_gives: dict[int, Optional[tuple[list[str], list[str]]]] = {}   # heading node -> (lead, support) it gives
+    declarations: dict[int, Optional[tuple[str, list[str]]]] = {}          # node -> its owner line, if it is one
+
+    def heading_gives_of(a: int) -> Optional[tuple[list[str], list[str]]]:
+        if a in heading_gives:
+            return heading_gives[a]
+        an = nodes[a]
+        got = None
+        if an.is_heading:
+            h = heading_owner_of(a)
+            if not h and an.parent is not None and assigns_owners(nodes[an.parent].text):
+                h = own.part_heading_owner(an.text)
+            if not h and _owner_sentence(an.text):
+                h = own.leading_owner(an.text)[0]
+            if h:
+                # "Giao Sở X chủ trì, phối hợp với Y thực hiện các nhiệm vụ sau:" gives Y to the items too
+                got = h, [b for b in own.support_in(an.text) if b not in h]
+        heading_gives[a] = got
+        return got
+
+    def declaration_of(c: int) -> Optional[tuple[str, list[str]]]:
+        if c not in declarations:
+            declarations[c] = own.owner_declaration(nodes[c].text)
+        return declarations[c]
+
+    child_declarations: dict[int, list[tuple[int, tuple[str, list[str]]]]] = {}   # node -> its children's owner lines
+
+    def declarations_under(a: int) -> list[tuple[int, tuple[str, list[str]]]]:
+        if a not in child_declarations:
+            child_declarations[a] = [(c, d) for c in nodes[a].children if (d := declaration_of(c))]
+        return child_declarations[a]
+
     def context_owners(i: int) -> tuple[list[str], list[str]]:
         """Owners from headings and owner lines above node i."""
         lead: list[str] = []
         support: list[str] = []
         for a in out.ancestors(i):
-            an = nodes[a]
-            if an.is_heading:
-                h = heading_owner_of(a)
-                if not h and an.parent is not None and assigns_owners(nodes[an.parent].text):
-                    h = own.part_heading_owner(an.text)
-                if not h and _owner_sentence(an.text):
-                    h = own.leading_owner(an.text)[0]
-                if h:
-                    # "Giao Sở X chủ trì, phối hợp với Y thực hiện các nhiệm vụ sau:" gives Y to the items too
-                    lead, support = h, [b for b in own.support_in(an.text) if b not in h]
+            got = heading_gives_of(a)
+            if got:
+                lead, support = got
             # owner lines ("* Cơ quan chủ trì: X") among the children of this ancestor, before the path
-            for c in an.children:
+            for c, decl in declarations_under(a):
                 if c >= i:
                     break
-                decl = own.owner_declaration(nodes[c].text)
                 if decl:
                     if decl[0] == "lead":
                         lead = decl[1]
@@ -257,7 +290,8 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
     for i, n in enumerate(nodes):
         if n.zone not in ("task", "provision") and not side_assignment(out, i):
             continue
-        if any(member_head.setdefault(a, is_member_list_head(nodes[a].text)) for a in out.ancestors(i)):
+        if any(member_head[a] if a in member_head else member_head.setdefault(a, is_member_list_head(nodes[a].text))
+               for a in out.ancestors(i)):
             continue   # a seat of a board ("- 01 Phó Trưởng ban Ban Tổ chức Trung ương;"), not a task
         if n.kind == "item" and n.mtype[0] in ("roman", "part", "dieu"):
             continue
@@ -270,7 +304,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
                 _apply_field(ctx, task_at[above], field_line[0], field_line[1], n.offset)
                 resolved[above] = (task_at[above].lead, task_at[above].support)
             continue
-        if (n.is_heading and not _owner_sentence(n.text)) or own.owner_declaration(n.text):
+        if (n.is_heading and not _owner_sentence(n.text)) or declaration_of(i):
             continue
         text = n.text.strip()
         assignment = n.is_heading  # past the check above, a heading here is a whole assignment (_owner_sentence)
@@ -308,7 +342,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             lead = resolved[n.parent][0]
         mine, person = own.leading_owner(text)
         intro = _intro_of(out, i) if n.kind == "item" else None
-        if intro is not None and not re.match(r"^(?:Giao|Đề nghị|Yêu cầu)\s", text):
+        if intro is not None and not _ASSIGNS_OWN.match(text):
             # an opening paragraph's owners hold for its items that name none of their own (an item that
             # assigns its own work, "Giao Chánh Thanh tra tỉnh chủ trì ...", does not take them)
             il, isup = intro_owners(intro)
@@ -343,9 +377,8 @@ def _intro_of(out: Outline, i: int) -> Optional[int]:
     vụ sau:", "Chủ trì, phối hợp với các cơ quan có liên quan tham mưu cho ...:"). Its owners hold for the
     items until the next paragraph or heading."""
     n = out.nodes[i]
-    sibs = out.nodes[n.parent].children if n.parent is not None else \
-        [k for k, x in enumerate(out.nodes[:i]) if x.parent is None]
-    for k in reversed([c for c in sibs if c < i]):
+    sibs = out.nodes[n.parent].children if n.parent is not None else _roots(out)
+    for k in reversed(sibs[:bisect_left(sibs, i)]):
         x = out.nodes[k]
         if x.kind == "item":
             if x.mtype[0] != n.mtype[0]:
@@ -362,6 +395,14 @@ def _no_task_parts() -> tuple[str, ...]:
     return tuple(r[0] for r in rows("no_task_parts.tsv"))
 
 
+def _roots(out: Outline) -> list[int]:
+    """The nodes with no parent, in order (read once an outline: the siblings of a top-level node)."""
+    got = out.__dict__.get("_roots")
+    if got is None or got[0] != len(out.nodes):
+        got = out.__dict__["_roots"] = (len(out.nodes), [k for k, x in enumerate(out.nodes) if x.parent is None])
+    return got[1]
+
+
 def side_assignment(out: Outline, i: int) -> bool:
     """An item outside the task parts that still assigns work: in a part of its own that is neither a
     purpose, a ground nor the past (no_task_parts.tsv), an item or paragraph whose text makes a named
@@ -371,6 +412,11 @@ def side_assignment(out: Outline, i: int) -> bool:
     n = out.nodes[i]
     if n.is_heading or n.kind == "item" and n.mtype[0] in ("roman", "part", "dieu"):
         return False
+    # (all tests below must hold; the cheap ones on the text first) a whole part of criteria ("ĐỐI TƯỢNG,
+    # NGUYÊN TẮC, ... TIÊU CHUẨN KHEN THƯỞNG" under a task heading is fine)
+    t = n.text.strip()
+    if t.endswith(":") or len(t.split()) < 8:
+        return False
     part = next((a for a in reversed(out.ancestors(i))
                  if out.nodes[a].kind == "item" and out.nodes[a].mtype[0] in ("roman", "part")), None)
     if part is None:
@@ -378,20 +424,13 @@ def side_assignment(out: Outline, i: int) -> bool:
     head = " ".join(out.nodes[part].text.split()).upper()
     if head.startswith(_no_task_parts()):
         return False
-    # a whole part of criteria ("ĐỐI TƯỢNG, NGUYÊN TẮC, ... TIÊU CHUẨN KHEN THƯỞNG" under a task heading is fine)
-    t = n.text.strip()
-    if t.endswith(":") or len(t.split()) < 8:
-        return False
     return own.subject_action(t)
 
 
 def _previous_task_sibling(out: Outline, i: int, resolved: dict) -> Optional[int]:
     n = out.nodes[i]
-    if n.parent is None:
-        sibs = [k for k, x in enumerate(out.nodes[:i]) if x.parent is None]
-    else:
-        sibs = [c for c in out.nodes[n.parent].children if c < i]
-    for k in reversed(sibs):
+    sibs = out.nodes[n.parent].children if n.parent is not None else _roots(out)
+    for k in reversed(sibs[:bisect_left(sibs, i)]):
         if k in resolved:
             return k
         if out.nodes[k].kind == "item":

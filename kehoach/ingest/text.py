@@ -25,7 +25,8 @@ from kehoach.ingest.webtext import (MD_ROW as _MD_ROW, blank_separated, bounded_
                                     lead_cell, markdown_rows, pipe_region_end)
 from kehoach.models import IngestedDocument
 
-_PIPE = re.compile(r"^\s*\|\s*$")
+# a lone "|" line (the portal's cell separator) is one whose strip() is "|": the same lines as
+# ^\s*\|\s*$ (str.strip and \s take the same white space), without a regex call a line
 _EMPH = re.compile(r"\*{1,3}")
 _BULLET = re.compile(r"^(\s*)\*\s+")
 _ROWNUM = re.compile(r"^(?:\d{1,3}(?:\.\d{1,2})*\.?|[IVXLC]{1,5}\.?|[a-zđ]\))$")
@@ -140,7 +141,7 @@ def _segments(lines: list[str]) -> list[list[str]]:
     cur: list[str] = []
     opened = False
     for ln in lines:
-        if _PIPE.match(ln):
+        if ln.strip() == "|":
             if cur:
                 segs.append(cur)
             elif opened:
@@ -204,7 +205,7 @@ def _raw_segments(lines: list[str]) -> list[list[str]]:
     segs: list[list[str]] = []
     cur: list[str] = []
     for ln in lines:
-        if _PIPE.match(ln):
+        if ln.strip() == "|":
             if any(x.strip() for x in cur):
                 segs.append(cur)
             cur = []
@@ -220,7 +221,7 @@ class _Layout:
     where the document's title (its kind: KẾ HOẠCH, QUYẾT ĐỊNH...) is."""
 
     def __init__(self, lines: list[str]) -> None:
-        plain = [x for x in lines if not _PIPE.match(x)]
+        plain = [x for x in lines if x.strip() != "|"]
         self.width = wrap_width(plain)
         self.blank = blank_separated(plain)
         self.title_at = next((k for k, x in enumerate(lines[:120]) if _DOC_TITLE.match(x.strip())), -1)
@@ -228,7 +229,7 @@ class _Layout:
         # letterhead's cells, when its first "|" comes in the first lines
         self.head_end = self.title_at
         if self.title_at < 0:
-            first = next((k for k, x in enumerate(lines[:15]) if _PIPE.match(x)), -1)
+            first = next((k for k, x in enumerate(lines[:15]) if x.strip() == "|"), -1)
             if first >= 0:
                 self.head_end = pipe_region_end(lines, first)
 
@@ -292,7 +293,7 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
                 b.row(cells, page, header=looks_like_header(cells))
                 i += 1
             continue
-        if _PIPE.match(ln):
+        if ln.strip() == "|":
             # a run of lines with lone "|" separators
             last_pipe = pipe_region_end(lines, i)
             region = lines[i:last_pipe + 1]
@@ -366,7 +367,7 @@ def read_text(data: bytes, source: str, sha256: str) -> IngestedDocument:
     pages = text.split("\f")
     b = DocBuilder()
     for pno, page_text in enumerate(pages, 1):
-        lines = [_strip_emphasis(x) for x in page_text.split("\n")]
+        lines = [_strip_emphasis(x) if "*" in x else x for x in page_text.split("\n")]
         _feed(b, lines, pno if len(pages) > 1 else None)
     return b.build(source, sha256, "txt", pages=len(pages) if len(pages) > 1 else None,
                    warnings=warnings)

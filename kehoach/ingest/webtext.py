@@ -36,7 +36,9 @@ WRAPPED_SHARE = 0.75
 
 
 def is_bare_marker(line: str) -> bool:
-    return bool(BARE_MARKER.match(line.strip()))
+    s = line.strip()
+    # a bare marker is at most 20 characters ("2.1.3.4.5.", "XXXVII." is 7) and ends with "." or ")"
+    return len(s) <= 20 and s[-1:] in (".", ")") and bool(BARE_MARKER.match(s))
 
 
 def blank_separated(lines: list[str]) -> bool:
@@ -71,7 +73,7 @@ def join_in_group(prev: str, cur: str, prev_first: bool, width: int) -> bool:
     wrapped = bool(width) and len(p) >= WRAPPED_SHARE * width
     if is_item_start(c) or is_bare_marker(c):
         # a marker at the start of a wrapped line whose sentence goes on is not an item
-        return wrapped and not ends_sentence(p) and not re.match(r"^[-+*•]\s", c)
+        return wrapped and not ends_sentence(p) and not _DASH_START.match(c)
     if _upper_line(p) and not wrapped and c[:1].isupper() and not c.isupper():
         return False   # "KẾ HOẠCH" / "Triển khai ...", "II. NHIỆM VỤ" / "Sở Nội vụ ...": a heading ends
     if prev_first or wrapped:
@@ -83,7 +85,11 @@ def join_in_group(prev: str, cur: str, prev_first: bool, width: int) -> bool:
 
 def _upper_line(s: str) -> bool:
     """An upper-case line of two words or more ("KẾ HOẠCH", "II. MỤC TIÊU")."""
-    return s.isupper() and len(re.findall(r"[^\W\d_]{2,}", s)) >= 2
+    return s.isupper() and len(_LETTER_RUN.findall(s)) >= 2
+
+
+_DASH_START = re.compile(r"^[-+*•]\s")
+_LETTER_RUN = re.compile(r"[^\W\d_]{2,}")
 
 
 def group_paragraphs(lines: list[str], width: int) -> list[tuple[int, int]]:
@@ -118,16 +124,28 @@ def fixed_phrases() -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _phrases_by_head() -> dict[str, tuple[str, ...]]:
+    """Each fixed phrase under every head of it that ends at a space ("cộng ", "cộng hòa ", ...)."""
+    out: dict[str, list[str]] = {}
+    for ph in fixed_phrases():
+        for i, c in enumerate(ph):
+            if c == " ":
+                out.setdefault(ph[:i + 1], []).append(ph)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def _cut_phrase(a: str, b: str) -> bool:
     """``a`` ends inside a fixed phrase that ``b`` goes on with ("TM. ỦY BAN" / "NHÂN DÂN",
     "CỘNG HÒA XÃ" / "HỘI CHỦ NGHĨA VIỆT NAM")."""
     words = a.lower().split()
     b_l = b.lower().strip()
+    heads = _phrases_by_head()
     for k in range(len(words)):
         tail = " ".join(words[k:])
         joined = tail + " " + b_l
-        for ph in fixed_phrases():
-            if ph.startswith(tail + " ") and (joined.startswith(ph) or ph.startswith(joined)):
+        for ph in heads.get(tail + " ", ()):     # the phrases that start with the tail and a space
+            if joined.startswith(ph) or ph.startswith(joined):
                 return True
     return False
 
@@ -230,7 +248,8 @@ def _fill_rowspans(rows: list[list[str]], n: int) -> list[list[str]]:
     return out
 
 
-PIPE = re.compile(r"^\s*\|\s*$")
+# a lone "|" line (the portal's cell separator) is one whose strip() is "|": the same lines as
+# ^\s*\|\s*$ (str.strip and \s take the same white space), without a regex call a line
 # a cell longer than this many lines is not a cell: the "|" layout has ended
 MAX_CELL_LINES = 60
 
@@ -245,10 +264,10 @@ def pipe_region_end(lines: list[str], i: int) -> int:
     j = i + 1
     while j < n:
         ln = lines[j]
-        if PIPE.match(ln):
+        if ln.strip() == "|":
             last = j
         elif not ln.strip():
-            if not (j == last + 1 and j + 1 < n and PIPE.match(lines[j + 1])):
+            if not (j == last + 1 and j + 1 < n and lines[j + 1].strip() == "|"):
                 break
         elif j - last > MAX_CELL_LINES:
             break
@@ -260,7 +279,7 @@ def lead_cell(run: list[str]) -> int:
     """How many lines at the end of ``run`` (the lines before a ``|`` line) form the cell
     written before the first ``|``: back to the last blank line."""
     k = len(run)
-    while k > 0 and run[k - 1].strip() and not PIPE.match(run[k - 1]):
+    while k > 0 and run[k - 1].strip() and run[k - 1].strip() != "|":
         k -= 1
     return len(run) - k
 
