@@ -413,6 +413,16 @@ def test_an_assignment_to_a_post_gives_its_body(text, lead):
     assert leading_owner(text)[0] == lead
 
 
+def test_a_partner_after_phoi_hop_voi_is_not_the_subject():
+    # 44/CT-UBND (a signed scan): after a fronted clause the bodies listed after "phối hợp với" are partners
+    text = ("Căn cứ tình hình thực tế hiện trạng công trình, tình hình mưa, lũ, quyết định việc tạm dừng khai thác các "
+            "công trình cầu không đảm bảo an toàn giao thông; đồng thời phối hợp với Sở Giao thông vận tải, Công an tỉnh "
+            "và các lực lượng chức năng phân luồng đảm bảo giao thông.")
+    assert leading_owner(text)[0] == []
+    assert leading_owner("Căn cứ kết quả rà soát, Sở Tài chính phối hợp với Sở Nội vụ, Văn phòng UBND tỉnh tham mưu "
+                         "bố trí kinh phí.")[0] == ["Sở Tài chính"]
+
+
 @pytest.mark.parametrize("heading, owners", [
     # 04/CT-UBND (a signed scan; the OCR lost the colon): the heads of the bodies asked, as written
     ("Đề nghị Giám đốc Công an tỉnh, Viện trưởng Viện kiểm sát nhân dân tỉnh, Chánh án Tòa án nhân dân tỉnh, Cục "

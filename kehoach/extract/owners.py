@@ -208,6 +208,11 @@ def owner_declaration(text: str) -> Optional[tuple[str, list[str]]]:
 _BRACKETED = re.compile(r"\s*\([^()]{0,120}\)")
 
 
+# the text before a list entry opens the list of partners of the clause it is in: "phối hợp (với|cùng) ..."
+# with no clause break (";", ":", ".") after it
+_PARTNER_LIST = re.compile(r"(?<![\wÀ-ỹđ])phối hợp(?:\s+(?:với|cùng))?\s[^;:.]*$", re.I)
+
+
 def leading_owner(text: str) -> tuple[list[str], bool]:
     """Owners named at the start of a task's own text.
 
@@ -255,6 +260,8 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         if inner:
             return inner, False
     for s in starts:
+        if s and _PARTNER_LIST.search(t, 0, s):
+            continue   # "..., đồng thời phối hợp với Sở X, Công an tỉnh và ... đảm bảo ...": a partner, not the subject
         lower = bool(s) and not _starts_item(_strip_role(t[s:]))
         if lower and not _FRONTED_LOWER_HEADS.match(t[s:]):
             continue
