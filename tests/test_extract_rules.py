@@ -463,3 +463,19 @@ def test_fast_compile_finds_the_same_matches_on_real_plans():
     for p in (r"^(?:trong\s+)?quý\s+\d", r"tháng\s+\d", r"(?:trong\s+)?", r"(?:\s+|x)y"):
         assert fast_compile(p).pattern == p
     assert fast_compile(r"(?:trong\s+)?năm\s+\d{4}").search("kế hoạch trong năm 2025").span() == (9, 23)
+
+
+def test_letter_items_written_a_dot_read_like_a_paren(tmp_path):
+    """Some plans write their điểm "a. Sở ..." instead of the standard "a) Sở ...": a real directive re-written
+    so gives the same tasks, sections and owners (the letter must open a capitalised word: "v.v." is no item)."""
+    import re as _re
+    from tests.shared import files
+    src = next(p for p in files("real/web", "*.txt") if p.name.startswith("012-CT"))
+    text = src.read_text("utf-8")
+    dotted = _re.sub(r"(?m)^(\s*)([a-zđ])\) ", r"\1\2. ", text)
+    assert dotted.count("\nb. ") >= 1
+    p = tmp_path / src.name
+    p.write_text(dotted, "utf-8")
+    want, got = extract(read(src)).tasks, extract(read(p)).tasks
+    assert len(want) >= 15
+    assert [(t.section, t.lead, t.support, t.text) for t in got] == [(t.section, t.lead, t.support, t.text) for t in want]

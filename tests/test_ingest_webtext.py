@@ -230,3 +230,16 @@ def test_a_cong_van_without_a_kind_line_keeps_its_letterhead_cells(tmp_path):
                        "V/v triển khai thực hiện kế hoạch phòng chống thiên tai", "Đắk Lắk, ngày 18 tháng 11 năm 2025"]
     assert got[9] == "Kính gửi: Các sở, ban, ngành."
     assert got[10].startswith("1. Sở thứ 1 chủ trì triển khai") and got[10].endswith("của pháp luật.")
+
+
+def test_decomposed_unicode_reads_like_composed(tmp_path):
+    """Text copied on a Mac or out of some PDFs comes decomposed (NFD: a base letter and its marks): it is
+    composed before the portal layout is read, so a real plan gives the same text and blocks (its hard-wrap
+    width counts characters: 2820/QĐ-UBND lost 29 of its 73 tasks before)."""
+    import unicodedata
+    from tests.shared import files
+    src = next(p for p in files("real/web", "*.txt") if p.name.startswith("2820-QD-UBND"))
+    nfd = tmp_path / src.name
+    nfd.write_text(unicodedata.normalize("NFD", src.read_text("utf-8")), encoding="utf-8")
+    a, b = read(src), read(nfd)
+    assert b.text == a.text and [(x.kind, x.text) for x in b.blocks] == [(x.kind, x.text) for x in a.blocks]

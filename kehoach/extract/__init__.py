@@ -55,7 +55,7 @@ def _after_salutation(doc: IngestedDocument, start: int, end: int) -> int:
     return i
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-+•*]|\d{1,2}(?:\.\d{1,2})*[.)]|[a-zđ]\)|[IVX]+\.)\s")
+_LIST_ITEM = re.compile(r"^\s*(?:[-+•*]|\d{1,2}(?:\.\d{1,2})*[.)]|[a-zđ]\)|[a-zđ]\.(?=\s+[A-ZĐÀ-Ỹ])|[IVX]+\.)\s")
 
 
 def _before_closing_formula(doc: IngestedDocument, start: int, end: int) -> int:

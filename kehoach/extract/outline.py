@@ -22,7 +22,7 @@ MARKER = re.compile(
     r"|(?P<part>(?:Phần|PHẦN|Chương|CHƯƠNG)\s+(?P<part_n>[IVXLC\d]+))\s*[.:]?\s*"
     r"|(?P<roman>(?P<roman_n>[IVXLC]{1,6}))\s*[.)/-]\s*"
     r"|(?P<num>(?P<num_n>\d{1,2}(?:\.\d{1,2}){0,4}))(?:[.)]\s*|\s+(?=[A-ZĐÀ-Ỹa-zà-ỹ“\"(]))"
-    r"|(?P<letter>(?P<letter_n>[a-zđ]))[)]\s*"
+    r"|(?P<letter>(?P<letter_n>[a-zđ]))(?:[)]|\.(?=\s+[A-ZĐÀ-Ỹ]))\s*"     # "a)", and "a. Sở ..." as some plans write it
     r"|(?P<dash>[-–—])\s*"
     r"|(?P<plus>\+)\s*"
     r"|(?P<star>[*•·●○■□▪◦])\s*"

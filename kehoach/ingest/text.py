@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
@@ -118,6 +119,10 @@ def decode(data: bytes, source: str, warnings: list[str] | None = None) -> str:
     text, enc = legacy.convert_text(text)
     if enc and warnings is not None:
         warnings.append(legacy.warning(enc))
+    if not unicodedata.is_normalized("NFC", text):
+        # decomposed text (copied on a Mac, from some PDFs): composed before the layout is read, whose line
+        # widths (the hard-wrap width of portal text) count characters
+        text = unicodedata.normalize("NFC", text)
     return text
 
 
