@@ -413,6 +413,18 @@ def test_an_assignment_to_a_post_gives_its_body(text, lead):
     assert leading_owner(text)[0] == lead
 
 
+@pytest.mark.parametrize("text, lead", [
+    # a post as the subject of a sentence stands for its body (body_posts.tsv), as "Giám đốc Sở X" does
+    ("Viện trưởng Viện kiểm sát nhân dân tỉnh chỉ đạo các cơ quan tố tụng đẩy nhanh tiến độ.", ["Viện kiểm sát nhân dân tỉnh"]),
+    ("Chánh Thanh tra tỉnh chủ trì theo dõi việc thực hiện.", ["Thanh tra tỉnh"]),
+    ("Trưởng ban Ban Dân tộc tỉnh chủ trì rà soát các chính sách.", ["Ban Dân tộc tỉnh"]),
+    ("Giám đốc Sở Tài chính chủ trì thẩm định kinh phí.", ["Sở Tài chính"]),
+])
+def test_a_post_as_subject_stands_for_its_body(text, lead):
+    who, person = leading_owner(text)
+    assert who == lead and person
+
+
 def test_a_partner_after_phoi_hop_voi_is_not_the_subject():
     # 44/CT-UBND (a signed scan): after a fronted clause the bodies listed after "phối hợp với" are partners
     text = ("Căn cứ tình hình thực tế hiện trạng công trình, tình hình mưa, lũ, quyết định việc tạm dừng khai thác các "

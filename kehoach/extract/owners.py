@@ -34,7 +34,19 @@ _SHORT_NAME = re.compile(r"\s*\((?:sau đây|dưới đây)?\s*(?:gọi|viết)\
 # UBND các xã, phường cập nhật ..."; starts_with_body decides)
 _SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thường xuyên|tốt))?\s+(?:(?:với|cùng)\s+)?")
 _SUPPORT_OF = re.compile(r"với sự phối hợp của\s+")
-_PERSON_ROLE = re.compile(r"^(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|Chủ tịch|Giám đốc|Lãnh đạo các)\b")
+def _posts_table() -> str:
+    """body_posts.tsv as alternatives: the post, then the body heads it may stand before."""
+    from kehoach.extract.data import rows
+    alts = []
+    for post, heads in rows("body_posts.tsv"):
+        nxt = "|".join(re.escape(h) + r"\b" for h in heads.split("|"))
+        alts.append(re.escape(post) + r"\s+(?=" + nxt + ")")
+    return "".join("|" + a for a in alts)
+
+
+# a post as the subject of a sentence ("Giám đốc Sở Tài chính chủ trì ...") stands for its body; body_posts.tsv
+_PERSON_ROLE = re.compile(r"^(?:(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|Chủ tịch|Giám đốc|Lãnh đạo các)\b"
+                          + _posts_table() + ")")
 # after a fronted clause a body may open in lower case ("Trong thời hạn 10 ngày ..., cơ quan bảo hiểm xã hội
 # chi trả ...") when an action follows it
 _FRONTED_LOWER_HEADS = re.compile(r"^(?:cơ quan|đơn vị|ủy ban nhân dân|chính quyền|các\s+(?:sở|cơ quan|đơn vị|bộ|ngành|cấp|địa phương))[\s,]")
@@ -389,16 +401,6 @@ def _short_named(seg: str) -> str:
 # (not after a word that makes the post an object: "trình ... hoặc Chủ tịch UBND cấp tỉnh quyết định")
 _POST_START = re.compile(r"(?<![\wÀ-ỹđ])(?!(?:hoặc|và|của|cho|trình|với|đến|tới|lên|gửi|tại|theo|như|là|hay)\s)"
                          r"[a-zà-ỹđ]+\s+(?=(?:Thủ trưởng|Người đứng đầu|Chủ tịch|Giám đốc)\s)")
-
-def _posts_table() -> str:
-    """body_posts.tsv as alternatives: the post, then the body heads it may stand before."""
-    from kehoach.extract.data import rows
-    alts = []
-    for post, heads in rows("body_posts.tsv"):
-        nxt = "|".join(re.escape(h) + r"\b" for h in heads.split("|"))
-        alts.append(re.escape(post) + r"\s+(?=" + nxt + ")")
-    return "".join("|" + a for a in alts)
-
 
 _ROLE = re.compile(
     r"^(?:(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng)\s+(?=các\b|cơ quan\b|đơn vị\b)"
