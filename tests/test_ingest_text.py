@@ -139,3 +139,16 @@ def test_letterhead_fields_written_without_blank_lines_stay_their_own_paragraphs
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts
     doc = extract(ingested).document
     assert doc.type == "Công văn" and doc.title.startswith("V/v tăng cường") and doc.date == "2025-09-03"
+
+
+def test_a_list_marker_alone_on_its_line_joins_the_item_text(tmp_path):
+    """Text with no blank lines whose list markers stand alone on a line (0129/KH-UBND, as some exports lay
+    it out): the marker and its text are one item."""
+    p = tmp_path / "plan.txt"
+    p.write_text("KẾ HOẠCH\nHỗ trợ nhu yếu phẩm khẩn cấp\nI.\nĐÁNH GIÁ TÌNH HÌNH THIỆT HẠI\n"
+                 "- Từ ngày 15/11 đến ngày 20/11/2025, trên địa bàn tỉnh xảy ra đợt mưa rất lớn trên diện rộng.\n"
+                 "2.\nXác định khu vực ưu tiên cứu trợ\n-\nNhóm 1: 40 xã, phường đã công bố tình huống khẩn cấp.\n",
+                 encoding="utf-8")
+    texts = [b.text for b in read(p).blocks]
+    assert "I. ĐÁNH GIÁ TÌNH HÌNH THIỆT HẠI" in texts and "2. Xác định khu vực ưu tiên cứu trợ" in texts
+    assert "- Nhóm 1: 40 xã, phường đã công bố tình huống khẩn cấp." in texts

@@ -177,12 +177,22 @@ def wrap_width(lines: list[str]) -> int:
     return w if near >= 0.3 * len(lens) else 0
 
 
+# a list marker alone on its line ("II.", "2.", "a)", "-"): the item's text is on the next line
+_BARE_MARKER = re.compile(r"^(?:(?:[IVXLC]{1,6}|\d{1,3}(?:\.\d{1,3}){0,4}|[a-zđ])[.)]|[-+*•–—])$")
+
+
+def bare_list_marker(line: str) -> bool:
+    """A list marker alone on its line ("II.", "2.", "a)", "-")."""
+    return _BARE_MARKER.match(line) is not None
+
+
 def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
     """Group hard-wrapped lines into paragraphs. Returns (first, last) line index pairs.
 
     A line joins the previous one when the previous one reached the wrap width
     (it was wrapped) and this one does not start a new item, or when this one
-    starts in lower case. Blank lines always end a paragraph."""
+    starts in lower case, or when the previous one is a list marker alone. Blank lines always end a
+    paragraph."""
     groups: list[tuple[int, int]] = []
     start = None
     for i, line in enumerate(lines):
@@ -197,7 +207,8 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         prev = lines[i - 1].rstrip()
         cur = line.strip()
         wrapped = width and len(prev) >= 0.75 * width
-        join = (wrapped and not is_item_start(cur)) or (cur[:1].islower() and not ends_sentence(prev))
+        join = (wrapped and not is_item_start(cur)) or (cur[:1].islower() and not ends_sentence(prev)) \
+            or (bare_list_marker(prev.strip()) and not is_item_start(cur))
         if not join or field_break(prev, cur):
             groups.append((start, i - 1))
             start = i

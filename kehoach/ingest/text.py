@@ -21,7 +21,7 @@ from importlib import resources
 
 from kehoach.errors import IngestError
 from kehoach.ingest.builder import _HEADER_WORDS, DocBuilder, looks_like_header
-from kehoach.ingest.normalize import join_wrapped, wrap_width
+from kehoach.ingest.normalize import bare_list_marker, is_item_start, join_wrapped, wrap_width
 from kehoach.ingest.webtext import (MD_ROW as _MD_ROW, blank_separated, bounded_rows, cell_lines, group_paragraphs,
                                     lead_cell, markdown_rows, pipe_region_end)
 from kehoach.models import IngestedDocument
@@ -253,9 +253,24 @@ def _feed_paragraphs(b: DocBuilder, lines: list[str], page: int | None, lay: "_L
         for first, last in join_wrapped(lines, width):
             b.para(join_lines(lines[first:last + 1]), page)
     else:
+        marker = ""                       # a list marker alone on its line: its item's text is on the next
         for ln in lines:
-            if ln.strip():
-                b.para(ln, page)
+            t = ln.strip()
+            if not t:
+                continue
+            if marker and not is_item_start(t):
+                b.para(f"{marker} {t}", page)
+                marker = ""
+                continue
+            if marker:
+                b.para(marker, page)
+                marker = ""
+            if bare_list_marker(t):
+                marker = t
+                continue
+            b.para(ln, page)
+        if marker:
+            b.para(marker, page)
 
 
 _SIGN_CELL = re.compile(r"^(?:KT|TM|TL|TUQ|Q)\s*\.|^(?:CHỦ TỊCH|PHÓ CHỦ TỊCH|GIÁM ĐỐC|PHÓ GIÁM ĐỐC|BỘ TRƯỞNG|THỨ TRƯỞNG)\b")
