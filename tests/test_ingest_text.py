@@ -1,4 +1,6 @@
 """TXT reader: encodings, legacy fonts, web-portal layout, page-split paragraphs, bad input."""
+import re
+
 import pytest
 
 from kehoach.errors import IngestError
@@ -152,3 +154,17 @@ def test_a_list_marker_alone_on_its_line_joins_the_item_text(tmp_path):
     texts = [b.text for b in read(p).blocks]
     assert "I. ĐÁNH GIÁ TÌNH HÌNH THIỆT HẠI" in texts and "2. Xác định khu vực ưu tiên cứu trợ" in texts
     assert "- Nhóm 1: 40 xã, phường đã công bố tình huống khẩn cấp." in texts
+
+
+def test_a_real_plan_without_its_blank_lines_keeps_its_items(tmp_path):
+    """159/KH-UBND with the blank lines between its paragraphs taken out (hard-wrapped lines, single
+    newlines: how some exports lay text out): a heading wrapped over two upper-case lines ("II. NHIỆM VỤ" /
+    "VÀ GIẢI PHÁP") is one heading and every task is still found (26 of 29 with their owners; was 6)."""
+    from kehoach.extract import extract
+    from tests.shared import files
+    src = next(p for p in files("real/web", "*.txt") if p.name.startswith("159-KH-UBND"))
+    flat = tmp_path / src.name
+    flat.write_text(re.sub(r"\n\s*\n", "\n", src.read_text("utf-8")), encoding="utf-8")
+    want, got = extract(read(src)).tasks, extract(read(flat)).tasks
+    assert {t.text for t in got} == {t.text for t in want} and len(want) >= 25
+    assert sum(1 for t in want if (t.text, tuple(t.lead)) in {(g.text, tuple(g.lead)) for g in got}) >= 0.85 * len(want)

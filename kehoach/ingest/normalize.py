@@ -181,6 +181,12 @@ def wrap_width(lines: list[str]) -> int:
 _BARE_MARKER = re.compile(r"^(?:(?:[IVXLC]{1,6}|\d{1,3}(?:\.\d{1,3}){0,4}|[a-zđ])[.)]|[-+*•–—])$")
 
 
+def _upper(s: str) -> bool:
+    """Upper-case words (a heading's line: "II. DỰ BÁO", "CÁC CHỈ TIÊU KINH TẾ - XÃ HỘI"), two letters or more."""
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
 def bare_list_marker(line: str) -> bool:
     """A list marker alone on its line ("II.", "2.", "a)", "-")."""
     return _BARE_MARKER.match(line) is not None
@@ -191,8 +197,9 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
 
     A line joins the previous one when the previous one reached the wrap width
     (it was wrapped) and this one does not start a new item, or when this one
-    starts in lower case, or when the previous one is a list marker alone. Blank lines always end a
-    paragraph."""
+    starts in lower case, or when the previous one is a list marker alone, or when both are upper case
+    and the previous one opens an item (a heading wrapped: "II. DỰ BÁO" / "CÁC CHỈ TIÊU ..."). Blank
+    lines always end a paragraph."""
     groups: list[tuple[int, int]] = []
     start = None
     for i, line in enumerate(lines):
@@ -208,7 +215,8 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         cur = line.strip()
         wrapped = width and len(prev) >= 0.75 * width
         join = (wrapped and not is_item_start(cur)) or (cur[:1].islower() and not ends_sentence(prev)) \
-            or (bare_list_marker(prev.strip()) and not is_item_start(cur))
+            or (bare_list_marker(prev.strip()) and not is_item_start(cur)) \
+            or (is_item_start(prev.strip()) and _upper(prev) and _upper(cur) and not is_item_start(cur))
         if not join or field_break(prev, cur):
             groups.append((start, i - 1))
             start = i
