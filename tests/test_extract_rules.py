@@ -491,3 +491,19 @@ def test_letter_items_written_a_dot_read_like_a_paren(tmp_path):
     want, got = extract(read(src)).tasks, extract(read(p)).tasks
     assert len(want) >= 15
     assert [(t.section, t.lead, t.support, t.text) for t in got] == [(t.section, t.lead, t.support, t.text) for t in want]
+
+
+def test_the_authority_line_run_into_a_decision_s_title_is_cut(tmp_path):
+    """2820/QĐ-UBND laid out with no blank lines: the wrapped upper-case title and the authority line
+    under it ("ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH") come as one paragraph; the title is the same as read
+    from the portal's layout, and a body the title itself names after "của" stays in it."""
+    import re as _re
+    from kehoach.extract.header import _without_authority
+    from tests.shared import files
+    src = next(p for p in files("real/web", "*.txt") if p.name.startswith("2820-QD-UBND"))
+    flat = tmp_path / src.name
+    flat.write_text(_re.sub(r"\n\s*\n", "\n", src.read_text("utf-8")), encoding="utf-8")
+    want = extract(read(src)).document.title
+    assert want and extract(read(flat)).document.title == want
+    assert _without_authority("TRIỂN KHAI NGHỊ QUYẾT CỦA HỘI ĐỒNG NHÂN DÂN TỈNH", []) == \
+        "TRIỂN KHAI NGHỊ QUYẾT CỦA HỘI ĐỒNG NHÂN DÂN TỈNH"

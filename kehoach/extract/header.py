@@ -476,10 +476,28 @@ def read_title(blocks: list[Block], kind_at: int, units: list[str]) -> tuple[Opt
             break
         else:
             break
+    if parts and upper and doc_kind(_title_line(blocks[kind_at])) in _AUTHORITY_KINDS:
+        parts[-1] = _without_authority(parts[-1], units)
     title = re.sub(r"\s+", " ", " ".join(parts)).strip() or None
     if title and upper:
         title = sentence_case_title(title)
     return title, j
+
+
+# kinds whose title is followed by the line of the authority that issues them (Nghị định 30/2020/NĐ-CP)
+_AUTHORITY_KINDS = frozenset({"Quyết định", "Nghị quyết", "Nghị định", "Thông tư"})
+_OF = re.compile(r"^(?:CỦA|VỚI|CHO|VÀ|TẠI|THUỘC|VỀ|ĐỐI|GIỮA|TỪ|ĐẾN)$")
+
+
+def _without_authority(t: str, units: list[str]) -> str:
+    """The title's last line without the authority line a layout with no blank lines ran into it
+    ("... CỦA BỘ TÀI CHÍNH ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH"); a body the title names after "của",
+    "với" ... is the title's own."""
+    words = t.split()
+    for i in range(1, len(words)):
+        if not _OF.match(words[i - 1].upper()) and _is_authority(" ".join(words[i:]), units):
+            return " ".join(words[:i])
+    return t
 
 
 @lru_cache(maxsize=1)

@@ -198,8 +198,9 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
     A line joins the previous one when the previous one reached the wrap width
     (it was wrapped) and this one does not start a new item, or when this one
     starts in lower case, or when the previous one is a list marker alone, or when both are upper case
-    and the previous one opens an item (a heading wrapped: "II. DỰ BÁO" / "CÁC CHỈ TIÊU ..."). Blank
-    lines always end a paragraph."""
+    and the previous one opens an item or is more than a short label (a heading or a title wrapped: "II.
+    DỰ BÁO" / "CÁC CHỈ TIÊU ..."; not "KẾ HOẠCH" / its title). A capitalised mixed-case line after an
+    upper-case one starts a paragraph. Blank lines always end a paragraph."""
     groups: list[tuple[int, int]] = []
     start = None
     for i, line in enumerate(lines):
@@ -214,9 +215,13 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         prev = lines[i - 1].rstrip()
         cur = line.strip()
         wrapped = width and len(prev) >= 0.75 * width
+        upper_prev = _upper(prev)
+        # an upper-case line (a heading, a title) ends where a capitalised mixed-case line starts
+        wrapped = wrapped and not (upper_prev and cur[:1].isupper() and not _upper(cur))
         join = (wrapped and not is_item_start(cur)) or (cur[:1].islower() and not ends_sentence(prev)) \
             or (bare_list_marker(prev.strip()) and not is_item_start(cur)) \
-            or (is_item_start(prev.strip()) and _upper(prev) and _upper(cur) and not is_item_start(cur))
+            or (upper_prev and _upper(cur) and not is_item_start(cur)
+                and (is_item_start(prev.strip()) or len(prev.split()) > 3))
         if not join or field_break(prev, cur):
             groups.append((start, i - 1))
             start = i
