@@ -243,3 +243,31 @@ def test_decomposed_unicode_reads_like_composed(tmp_path):
     nfd.write_text(unicodedata.normalize("NFD", src.read_text("utf-8")), encoding="utf-8")
     a, b = read(src), read(nfd)
     assert b.text == a.text and [(x.kind, x.text) for x in b.blocks] == [(x.kind, x.text) for x in a.blocks]
+
+
+_VARIANTS = {
+    "en dash bullets": lambda s: re.sub(r"(?m)^(\s*)- ", r"\1– ", s),
+    "round bullets": lambda s: re.sub(r"(?m)^(\s*)[-+] ", r"\1• ", s),
+    "tab after markers": lambda s: re.sub(r"(?m)^(\s*)([a-zđ]\)|\d{1,2}\.|-) ", r"\1\2\t", s),
+    "CRLF and no-break spaces": lambda s: s.replace("\n", "\r\n").replace(" ", "\u00a0", 50),
+    "straight quotes": lambda s: s.replace("“", '"').replace("”", '"'),
+}
+
+
+@pytest.mark.parametrize("variant", list(_VARIANTS))
+def test_a_real_plan_reads_the_same_in_common_layout_variants(tmp_path, variant):
+    """0129/KH-UBND (41 tasks) written with other bullets, tabs, line ends or quotes as other exports write
+    them gives the same tasks, owners and deadlines."""
+    from kehoach.extract import extract
+    src = next(p for p in files("real/web", "*.txt") if p.name.startswith("0129-KH-UBND"))
+    text = src.read_text("utf-8")
+    changed = _VARIANTS[variant](text)
+    assert changed != text
+    p = tmp_path / src.name
+    p.write_bytes(changed.encode("utf-8"))
+    def key(ex):   # quotes compared as one kind (the "straight quotes" variant changes them in the texts)
+        return [(t.text.replace("“", '"').replace("”", '"'), t.lead, t.support, t.deadline and t.deadline.date)
+                for t in ex.tasks]
+    want = key(extract(read(src)))
+    assert len(want) >= 40
+    assert key(extract(read(p))) == want
