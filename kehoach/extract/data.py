@@ -143,3 +143,41 @@ def _anchored(pattern: str, flags: int) -> bool:
         return False
     op, av = parsed.data[0]
     return op is _constants.AT and av in (_constants.AT_BEGINNING, _constants.AT_BEGINNING_STRING)
+
+
+def needs_digit(pattern: str, flags: int = 0) -> bool:
+    """Does every match of the pattern need a digit (``\\d``) somewhere in the text (in the match or
+    in a look-around)? Then a text with no digit cannot match it, and the search can be skipped.
+    False when it cannot be told."""
+    try:
+        from re import _parser
+        return _holds_digit(_parser.parse(pattern, flags).data)
+    except Exception:
+        return False
+
+
+def _holds_digit(items) -> bool:
+    """A parsed sequence: does one of its mandatory items need a digit?"""
+    return any(_item_holds_digit(op, av) for op, av in items)
+
+
+def _item_holds_digit(op, av) -> bool:
+    from re import _constants as c
+    if op is c.LITERAL:
+        return chr(av) in "0123456789"
+    if op is c.IN:
+        return bool(av) and all(
+            (iop is c.LITERAL and chr(iav) in "0123456789")
+            or (iop is c.RANGE and "0" <= chr(iav[0]) and chr(iav[1]) <= "9")
+            or (iop is c.CATEGORY and iav is c.CATEGORY_DIGIT) for iop, iav in av)
+    if op is c.BRANCH:
+        return all(_holds_digit(alt) for alt in av[1])
+    if op is c.SUBPATTERN:
+        return _holds_digit(av[3])
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+        return av[0] >= 1 and _holds_digit(av[2])
+    if op is c.ATOMIC_GROUP:
+        return _holds_digit(av)
+    if op is c.ASSERT:               # a look-ahead or look-behind that must hold reads the text too
+        return _holds_digit(av[1])
+    return False

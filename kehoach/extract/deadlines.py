@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from kehoach.extract.data import fast_compile
+from kehoach.extract.data import fast_compile, needs_digit
 from kehoach.models import Deadline
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -324,13 +324,16 @@ def _scan_rules(cell: bool) -> tuple[_Groups, _Groups]:
 
 
 _Plan = tuple[tuple[re.Pattern, ...], tuple[re.Pattern, ...], tuple[tuple[int, tuple[Rule, ...]], ...],
-              tuple[tuple[int, tuple[Rule, ...]], ...]]
+              tuple[tuple[int, tuple[Rule, ...]], ...], tuple[bool, ...]]
+_DIGIT = re.compile(r"\d")
 
 
 @lru_cache(maxsize=2)
 def _scan_plan(cell: bool) -> _Plan:
     """``_scan_rules`` with each distinct trigger once: (the triggers folded, the triggers as written,
-    deadline groups, recurrence groups), a group as (its trigger's number, or -1 for none; its rules)."""
+    deadline groups, recurrence groups, which triggers need a digit), a group as (its trigger's
+    number, or -1 for none; its rules). Most task texts hold no digit: the triggers that need one
+    ("ngày 15", "tháng 6") are then not searched."""
     groups, rgroups = _scan_rules(cell)
     holders: dict[str, Rule] = {}
     for holder, _rules in groups + rgroups:
@@ -341,7 +344,9 @@ def _scan_plan(cell: bool) -> _Plan:
     def numbered(gs: _Groups) -> tuple[tuple[int, tuple[Rule, ...]], ...]:
         return tuple((number[h.trigger.pattern] if h is not None else -1, rs) for h, rs in gs)
     return (tuple(h.folded_trigger for h in holders.values()), tuple(h.trigger for h in holders.values()),
-            numbered(groups), numbered(rgroups))
+            numbered(groups), numbered(rgroups),
+            tuple(needs_digit(h.folded_trigger.pattern) and needs_digit(h.trigger.pattern, h.trigger.flags)
+                  for h in holders.values()))
 
 
 def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int, int]] = (),
@@ -356,13 +361,17 @@ def scan(text: str, plan_year: Optional[int] = None, exclude: Sequence[tuple[int
     blocked = list(exclude) + citation_spans(s, low if folded else None)
     _rules, guard = deadline_rules()
     _rrules, tail, breakers = recurrence_rules()
-    folded_triggers, triggers, groups, rgroups = _scan_plan(cell)
+    folded_triggers, triggers, groups, rgroups, digit_triggers = _scan_plan(cell)
     stripped = src.strip()
     lead = len(s) - len(s.lstrip())
     found: list[Candidate] = []
     # each distinct trigger searched once; a group's rules are tried when its trigger occurs
-    fired = [rx.search(low) is not None for rx in folded_triggers] if folded else \
-        [rx.search(s) is not None for rx in triggers]
+    on = low if folded else s
+    if _DIGIT.search(on):
+        fired = [rx.search(on) is not None for rx in (folded_triggers if folded else triggers)]
+    else:
+        fired = [not digit and rx.search(on) is not None
+                 for rx, digit in zip(folded_triggers if folded else triggers, digit_triggers)]
     rules = [r for k, group in groups if k < 0 or fired[k] for r in group]
     rrules = [r for k, group in rgroups if k < 0 or fired[k] for r in group]
     for rule in rules:
