@@ -378,3 +378,39 @@ def test_fast_compile_finds_the_same_matches_on_real_plans():
     for p in (r"^(?:trong\s+)?quý\s+\d", r"tháng\s+\d", r"(?:trong\s+)?", r"(?:\s+|x)y"):
         assert fast_compile(p).pattern == p
     assert fast_compile(r"(?:trong\s+)?năm\s+\d{4}").search("kế hoạch trong năm 2025").span() == (9, 23)
+
+
+def test_any_of_and_needs_digit_agree_with_the_plain_patterns_on_real_plans():
+    """``AnyOf`` (the non-task and member-list rows tried as one alternation, the anchored ones at
+    position 0 only) says what ``any(re.search(...))`` says, on every paragraph of the real web plans;
+    ``needs_digit`` marks the deadline triggers that cannot match a text with no digit, and none of
+    them matches a digit-free line."""
+    import re
+
+    from kehoach.extract.data import AnyOf, needs_digit, rows
+    from kehoach.extract.deadlines import _scan_plan
+    from tests.shared import files
+
+    paras = [" ".join(p.split()) for f in files("real/web", "*.txt") for p in f.read_text("utf-8").split("\n\n")]
+    paras = [p for p in paras if p]
+    paras += [p + end for p in paras[:150] for end in (" như sau:", ", gồm các thành viên sau đây:")]
+    for table in ("non_tasks.tsv", "member_lists.tsv"):
+        patterns = [r[0] for r in rows(table)]
+        both = AnyOf(patterns, re.I)
+        assert both.anchored is not None
+        hits = 0
+        for p in paras:
+            plain = any(re.search(x, p, re.I) for x in patterns)
+            assert both.search(p) == plain, (table, p)
+            hits += plain
+        assert hits > 0, table
+    folded, _triggers, _groups, _rgroups, digits = _scan_plan(False)
+    assert 3 <= sum(digits) < len(digits)
+    lines = [ln.lower() for f in files("real/web", "*.txt") for ln in f.read_text("utf-8").splitlines()]
+    plain_lines = [ln for ln in lines if not re.search(r"\d", ln)]
+    assert len(plain_lines) > 100
+    for rx, digit in zip(folded, digits):
+        if digit:
+            assert not any(rx.search(ln) for ln in plain_lines), rx.pattern
+    assert needs_digit(r"tháng\s+\d") and needs_digit(r"ngày\s+\d|trước\s+\d") and needs_digit(r"(?=\d)")
+    assert not needs_digit(r"(?:6|sáu)\s+tháng") and not needs_digit(r"\d?x") and not needs_digit(r"[^0-9]")
