@@ -374,6 +374,14 @@ def test_fast_compile_finds_the_same_matches_on_real_plans():
             assert [(m.span(), m.groupdict()) for m in fast.finditer(ln)] == \
                 [(m.span(), m.groupdict()) for m in plain.finditer(ln)], (pattern, ln)
     assert wrapped >= 10
+    # a case-insensitive group inside: the first-letter test is case-insensitive too
+    raw = [p.read_text("utf-8") for p in files("real/web", "*.txt")]
+    for pattern in (r"(?<!\w)(?P<type>(?i:quyết\s+định|kế\s+hoạch|chỉ\s+thị))(?:\s+(?i:s[ốo]))?",
+                    r"(?<!\w)(?i:các)\s+(?P<type>(?i:sở|ban|ngành))"):
+        plain, fast = re.compile(pattern), fast_compile(pattern)
+        assert fast.pattern.startswith("(?=(?i:[")
+        found = [(m.span(), m.groupdict()) for t in raw for m in plain.finditer(t)]
+        assert found and [(m.span(), m.groupdict()) for t in raw for m in fast.finditer(t)] == found
     # anchored, literal-prefixed and can-be-empty patterns are left as they are
     for p in (r"^(?:trong\s+)?quý\s+\d", r"tháng\s+\d", r"(?:trong\s+)?", r"(?:\s+|x)y"):
         assert fast_compile(p).pattern == p

@@ -27,10 +27,12 @@ def word_alternation(name: str, *kinds: str) -> str:
 
 # ------------------------------------------------------------------ faster searches, same matches
 
-def _first_set(items, flags: int):
+def _first_set(items, flags: int, folds: list):
     """The first characters a parsed regex sequence can consume: (class items, can match empty),
-    or None when they cannot be told (any character, a negated class, a back-reference, a case
-    flag turned on inside). Zero-width items (anchors, look-arounds) are skipped over."""
+    or None when they cannot be told (any character, a negated class, a back-reference).
+    Zero-width items (anchors, look-arounds) are skipped over. A case-insensitive group inside
+    appends to ``folds``: the class is then tested case-insensitively (a wider test, still true of
+    every match)."""
     from re import _constants as c
     out: list[str] = []
     for op, av in items:
@@ -51,7 +53,7 @@ def _first_set(items, flags: int):
         if op is c.BRANCH:
             empty = False
             for alt in av[1]:
-                got = _first_set(alt, flags)
+                got = _first_set(alt, flags, folds)
                 if got is None:
                     return None
                 out.extend(got[0])
@@ -62,15 +64,15 @@ def _first_set(items, flags: int):
         if op is c.SUBPATTERN:
             _group, add, _del, sub = av
             if add & re.IGNORECASE and not flags & re.IGNORECASE:
-                return None
-            got = _first_set(sub, flags)
+                folds.append(True)
+            got = _first_set(sub, flags, folds)
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
             lo, _hi, sub = av
-            got = _first_set(sub, flags)
+            got = _first_set(sub, flags, folds)
             if got is not None and lo == 0:
                 got = got[0], True
         elif op is c.ATOMIC_GROUP:
-            got = _first_set(av, flags)
+            got = _first_set(av, flags, folds)
         elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
             continue
         else:
@@ -105,7 +107,8 @@ def fast_compile(pattern: str, flags: int = 0) -> re.Pattern:
         if _compiler._get_literal_prefix(parsed, parsed.state.flags)[0] \
                 or _compiler._get_charset_prefix(parsed, parsed.state.flags):
             return rx                     # the engine skips ahead on its own
-        got = _first_set(parsed.data, parsed.state.flags)
+        folds: list = []
+        got = _first_set(parsed.data, parsed.state.flags, folds)
     except Exception:                     # another engine version: the plain pattern
         return rx
     if got is None or got[1] or not got[0] or any(x.startswith("\\") and len(x) == 2 for x in got[0]):
@@ -114,7 +117,8 @@ def fast_compile(pattern: str, flags: int = 0) -> re.Pattern:
     if first is not None and first[0] is _constants.AT and first[1] in (_constants.AT_BEGINNING,
                                                                         _constants.AT_BEGINNING_STRING):
         return rx                         # anchored at the start: tried at one position only
-    return re.compile("(?=[" + "".join(dict.fromkeys(got[0])) + "])(?:" + pattern + ")", flags)
+    first = "[" + "".join(dict.fromkeys(got[0])) + "]"
+    return re.compile("(?=" + ("(?i:" + first + ")" if folds else first) + ")(?:" + pattern + ")", flags)
 
 
 class AnyOf:
