@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Literal, Optional
 
 from kehoach.extract.bodies import canonical, expand_abbreviations, starts_with_body
-from kehoach.extract.data import rows
+from kehoach.extract.data import fast_compile, rows
 from kehoach.models import Block, DocumentInfo, IngestedDocument, Signer
 
 _UP = "A-ZĐÀ-Ỹ"
@@ -529,10 +529,10 @@ def sentence_case_title(t: str) -> str:
     s = " ".join(words)
     rx, mapping = _title_names()
     s = rx.sub(lambda m: mapping[m.group(0)], s)
-    kinds = "|".join(re.escape(name.lower()) for _, name in _kinds())
     cap = lambda m: m.group(1) + m.group(2)[:1].upper() + m.group(2)[1:]  # noqa: E731
-    s = re.sub(rf"(^|(?<![\wÀ-ỹ]))({kinds})(?=\s+số\b)", cap, s)
-    s = re.sub(rf"((?:^|(?<![\wÀ-ỹ]))(?:ban hành|phê duyệt|triển khai|thực hiện|thuộc)\s+)({kinds})(?![\wÀ-ỹ])", cap, s)
+    numbered, issued = _kind_words_rx()
+    s = numbered.sub(cap, s)
+    s = issued.sub(cap, s)
 
     def place(m: re.Match) -> str:
         out = []
@@ -545,6 +545,15 @@ def sentence_case_title(t: str) -> str:
 
     s = _PLACE_LEVEL.sub(place, s)
     return s[:1].upper() + s[1:]
+
+
+@lru_cache(maxsize=1)
+def _kind_words_rx() -> tuple[re.Pattern, re.Pattern]:
+    """A document kind before "số", and after "ban hành" / "phê duyệt" / ...: the kind words capitalised
+    in a sentence-case title (compiled once, with a first-letter look-ahead)."""
+    kinds = "|".join(re.escape(name.lower()) for _, name in _kinds())
+    return (fast_compile(rf"(^|(?<![\wÀ-ỹ]))({kinds})(?=\s+số\b)"),
+            fast_compile(rf"((?:^|(?<![\wÀ-ỹ]))(?:ban hành|phê duyệt|triển khai|thực hiện|thuộc)\s+)({kinds})(?![\wÀ-ỹ])"))
 
 
 def _abbrev_like(core: str) -> bool:
