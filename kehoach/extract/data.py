@@ -17,6 +17,25 @@ def rows(name: str) -> tuple[tuple[str, ...], ...]:
     return tuple(out)
 
 
+def first_letter_alternation(words, fold: bool = False) -> str:
+    """An alternation of ``words`` (their first letter in either case when ``fold``) with the words
+    gathered under their first letter, in their order: ``(?:[Ss](?:ở|...)|[Bb](?:an|ộ|...))``. It
+    matches as the flat alternation does (words with another first letter cannot match where one
+    does), but the engine tests a first letter once per letter, not once per word. For patterns
+    compiled without IGNORECASE."""
+    groups: dict[str, list[str]] = {}
+    for w in words:
+        key = f"[{w[0].upper()}{w[0].lower()}]" if fold else re.escape(w[0])
+        groups.setdefault(key, []).append(re.escape(w[1:]))
+    return "(?:" + "|".join(f"{k}(?:{'|'.join(rests)})" for k, rests in groups.items()) + ")"
+
+
+@lru_cache(maxsize=None)
+def table_words(name: str, *kinds: str) -> tuple[str, ...]:
+    """The words of table ``name`` whose first column is one of ``kinds``: each once, longest first."""
+    return tuple(sorted({r[1] for r in rows(name) if r[0] in kinds}, key=len, reverse=True))
+
+
 @lru_cache(maxsize=None)
 def word_alternation(name: str, *kinds: str) -> str:
     """The words of table ``name`` whose first column is one of ``kinds``, as a regex alternation

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from kehoach.extract.bodies import (_drop_head, _starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, split_bodies,
                                     starts_with_body)
-from kehoach.extract.data import fast_compile
+from kehoach.extract.data import fast_compile, first_letter_alternation
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
 # a heading that is a body and its role alone, with no object: "Sở Y tế chủ trì, phối hợp thực hiện:"
@@ -464,7 +464,7 @@ def is_body_list(text: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _action_re() -> re.Pattern:
-    return fast_compile(r"(?<![\wÀ-ỹđĐ])(?:" + "|".join(re.escape(v) for v in _action_verbs()) + r")(?![\wÀ-ỹđĐ])")
+    return fast_compile(r"(?<![\wÀ-ỹđĐ])" + first_letter_alternation(_action_verbs()) + r"(?![\wÀ-ỹđĐ])")
 
 
 def has_action(text: str) -> bool:
