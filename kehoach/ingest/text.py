@@ -273,7 +273,7 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
         if not seen_title and (_DOC_TITLE.match(ln.strip()) or (lay.title_at < 0 <= lay.head_end < i)):
             flush()
             seen_title = True
-        if seen_title and _MD_ROW.match(ln):
+        if seen_title and "|" in ln and _MD_ROW.match(ln):   # a markdown row holds three "|" at least
             j = i
             while j < n and _MD_ROW.match(lines[j]):
                 j += 1
