@@ -422,3 +422,25 @@ def test_any_of_and_needs_digit_agree_with_the_plain_patterns_on_real_plans():
             assert not any(rx.search(ln) for ln in plain_lines), rx.pattern
     assert needs_digit(r"tháng\s+\d") and needs_digit(r"ngày\s+\d|trước\s+\d") and needs_digit(r"(?=\d)")
     assert not needs_digit(r"(?:6|sáu)\s+tháng") and not needs_digit(r"\d?x") and not needs_digit(r"[^0-9]")
+
+
+def test_first_letter_alternation_matches_as_the_flat_alternation():
+    """The owner stop words grouped under their first letter find, on every line of the real web plans,
+    the same first stop word (start and end) as the flat alternation of word_alternation."""
+    import re
+
+    from kehoach.extract.data import first_letter_alternation, table_words, word_alternation
+    from tests.shared import files
+
+    edge = r"[\wÀ-ỹđĐ]"
+    flat = re.compile(rf"(?<!{edge})(?:" + word_alternation("owner_words.tsv", "verb", "prep") + rf")(?!{edge})")
+    grouped = re.compile(rf"(?<!{edge})" + first_letter_alternation(table_words("owner_words.tsv", "verb", "prep"))
+                         + rf"(?!{edge})")
+    lines = [ln[0].lower() + ln[1:] for p in files("real/web", "*.txt") for ln in p.read_text("utf-8").splitlines()
+             if ln.strip()]
+    spans = [[m.span() for m in flat.finditer(ln)] for ln in lines]
+    assert sum(map(len, spans)) > 500
+    assert [[m.span() for m in grouped.finditer(ln)] for ln in lines] == spans
+    # folded: a head in either case, "Sở" / "sở"
+    heads = re.compile(first_letter_alternation(["Sở Y tế", "Sở", "Ban"], fold=True) + r"\b")
+    assert heads.match("sở Y tế tỉnh").group(0) == "sở Y tế" and heads.match("ban chỉ đạo").group(0) == "ban"
