@@ -237,7 +237,7 @@ def is_body_phrase(s: str, max_words: int = 16) -> bool:
     """A clean body name: starts with a body head and holds no verb of the owner stop list
     (a verb inside a standard name, "Phòng Quản lý xây dựng", does not count)."""
     s = s.strip()
-    if not s or len(s.split()) > max_words or not starts_with_body(_LEADER.sub("", s)):
+    if not s or len(s.split()) > max_words or not starts_with_body(_drop_head(_LEADER, s)):
         return False
     return _first_stop(s) is None
 
