@@ -141,14 +141,15 @@ def _segments(lines: list[str]) -> list[list[str]]:
     cur: list[str] = []
     opened = False
     for ln in lines:
-        if ln.strip() == "|":
+        ln = ln.strip()
+        if ln == "|":
             if cur:
                 segs.append(cur)
             elif opened:
                 segs.append([""])
             cur, opened = [], True
-        elif ln.strip():
-            cur.append(ln.strip())
+        elif ln:
+            cur.append(ln)
     if cur:
         segs.append(cur)
     return segs

@@ -263,10 +263,10 @@ def pipe_region_end(lines: list[str], i: int) -> int:
     n, last = len(lines), i
     j = i + 1
     while j < n:
-        ln = lines[j]
-        if ln.strip() == "|":
+        ln = lines[j].strip()
+        if ln == "|":
             last = j
-        elif not ln.strip():
+        elif not ln:
             if not (j == last + 1 and j + 1 < n and lines[j + 1].strip() == "|"):
                 break
         elif j - last > MAX_CELL_LINES:
