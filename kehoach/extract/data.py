@@ -137,7 +137,73 @@ def fast_compile(pattern: str, flags: int = 0) -> re.Pattern:
                                                                         _constants.AT_BEGINNING_STRING):
         return rx                         # anchored at the start: tried at one position only
     first = "[" + "".join(dict.fromkeys(got[0])) + "]"
+    try:
+        heads = _starts(list(parsed.data), 2, parsed.state.flags, folds)
+    except RecursionError:
+        heads = None
+    if heads and "" not in heads and len(heads) <= MAX_HEADS:
+        # the first two characters, when they are few: most positions fail sooner still
+        first = "|".join(re.escape(h) for h in sorted(heads))
     return re.compile("(?=" + ("(?i:" + first + ")" if folds else first) + ")(?:" + pattern + ")", flags)
+
+
+# a look-ahead of more first-two-character strings than this is slower than one character class
+MAX_HEADS = 24
+
+
+def _starts(seq: list, k: int, flags: int, folds: list, depth: int = 0):
+    """The strings of at most ``k`` characters that every match of the parsed sequence ``seq`` starts
+    with (shorter ones where the match may end or its next character is not one of a few), or None
+    when even the first character is not one of a few literal ones."""
+    from re import _constants as c
+    if depth > 40 or k == 0 or not seq:
+        return {""} if depth <= 40 else None
+    op, av = seq[0]
+    rest = seq[1:]
+    if op is c.LITERAL or op is c.IN:
+        if op is c.LITERAL:
+            chars = [chr(av)]
+        else:
+            chars = []
+            for iop, iav in av:
+                if iop is c.LITERAL:
+                    chars.append(chr(iav))
+                elif iop is c.RANGE and iav[1] - iav[0] < 10:
+                    chars.extend(chr(x) for x in range(iav[0], iav[1] + 1))
+                else:
+                    return None
+            if len(chars) > 10:
+                return None
+        tail = _starts(rest, k - 1, flags, folds, depth + 1) or {""}
+        return {ch + t for ch in chars for t in tail}
+    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+        return _starts(rest, k, flags, folds, depth + 1)
+    if op is c.SUBPATTERN:
+        _group, add, _del, sub = av
+        if add & re.IGNORECASE and not flags & re.IGNORECASE:
+            folds.append(True)
+        return _starts(list(sub) + rest, k, flags, folds, depth + 1)
+    if op is c.ATOMIC_GROUP:
+        return _starts(list(av) + rest, k, flags, folds, depth + 1)
+    if op is c.BRANCH:
+        out: set[str] = set()
+        for alt in av[1]:
+            got = _starts(list(alt) + rest, k, flags, folds, depth + 1)
+            if got is None:
+                return None
+            out |= got
+        return out if len(out) <= 4 * MAX_HEADS else None
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+        lo, hi, sub = av
+        if hi == 0:
+            return _starts(rest, k, flags, folds, depth + 1)
+        again = [(op, (max(lo - 1, 0), hi if hi is c.MAXREPEAT else hi - 1, sub))]
+        once = _starts(list(sub) + again + rest, k, flags, folds, depth + 1)
+        if once is None or lo > 0:
+            return once
+        skip = _starts(rest, k, flags, folds, depth + 1)
+        return None if skip is None else once | skip
+    return None
 
 
 class AnyOf:
