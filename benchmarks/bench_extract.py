@@ -4,9 +4,10 @@
 
 Prints pages/s (PDF) and documents/s per format, and peak memory. Targets (issues #8, #13):
 ≥ 50 pages/s for text PDFs, ≥ 100 documents/s for TXT, on one core (CPU time). Also times
-the five seeds (TXT, DOCX, PDF) and the real web TXT and text PDFs of the shared folder (three passes after a warm one, and the best of
-three more passes, steadier on a shared machine). ``--stages`` also prints the CPU milliseconds per document of each stage (a second pass
-with timers around the stage functions; nested stages are counted inside their callers too).
+the five seeds (TXT, DOCX, PDF) and the real web TXT and text PDFs of the shared folder (three
+passes after a warm one, and the best of three more passes, steadier on a shared machine).
+``--stages`` also prints the CPU milliseconds per document of each stage (a second pass with
+timers around the stage functions; nested stages are counted inside their callers too).
 A ``--dir`` that already holds the generated plans is reused.
 """
 from __future__ import annotations
