@@ -412,6 +412,11 @@ def test_any_of_and_needs_digit_agree_with_the_plain_patterns_on_real_plans():
             assert both.search(p) == plain, (table, p)
             hits += plain
         assert hits > 0, table
+    # patterns that cannot share one alternation (a back-reference, a global inline flag) are tried one by one
+    for patterns, text, expected in (([r"(a)\1", r"^x"], "baa", True), ([r"(?i)abc", r"^x"], "ABC", True),
+                                     ([r"(a)\1", r"^x"], "ab", False)):
+        one = AnyOf(patterns)
+        assert one.each is not None and one.search(text) == expected
     folded, _triggers, _groups, _rgroups, digits = _scan_plan(False)
     assert 3 <= sum(digits) < len(digits)
     lines = [ln.lower() for f in files("real/web", "*.txt") for ln in f.read_text("utf-8").splitlines()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import resources
+from typing import Optional
 
 
 @lru_cache(maxsize=None)
@@ -23,9 +24,16 @@ def first_letter_alternation(words, fold: bool = False) -> str:
     matches as the flat alternation does (words with another first letter cannot match where one
     does), but the engine tests a first letter once per letter, not once per word. For patterns
     compiled without IGNORECASE."""
+    words = list(words)
     groups: dict[str, list[str]] = {}
+    letters: dict[str, str] = {}          # a letter (either case) -> its group
     for w in words:
         key = f"[{w[0].upper()}{w[0].lower()}]" if fold else re.escape(w[0])
+        for ch in ({w[0].upper(), w[0].lower()} if fold else {w[0]}):
+            if len(ch) != 1 or letters.setdefault(ch, key) != key:
+                # a letter in two groups (a case pair that is not one-to-one): the flat alternation
+                return "(?:" + "|".join((f"[{x[0].upper()}{x[0].lower()}]" if fold else re.escape(x[0]))
+                                        + re.escape(x[1:]) for x in words) + ")"
         groups.setdefault(key, []).append(re.escape(w[1:]))
     return "(?:" + "|".join(f"{k}(?:{'|'.join(rests)})" for k, rests in groups.items()) + ")"
 
@@ -144,7 +152,10 @@ def fast_compile(pattern: str, flags: int = 0) -> re.Pattern:
     if heads and "" not in heads and len(heads) <= MAX_HEADS:
         # the first two characters, when they are few: most positions fail sooner still
         first = "|".join(re.escape(h) for h in sorted(heads))
-    return re.compile("(?=" + ("(?i:" + first + ")" if folds else first) + ")(?:" + pattern + ")", flags)
+    try:
+        return re.compile("(?=" + ("(?i:" + first + ")" if folds else first) + ")(?:" + pattern + ")", flags)
+    except re.error:                      # e.g. a global inline flag, which must open the pattern
+        return rx
 
 
 # a look-ahead of more first-two-character strings than this is slower than one character class
@@ -213,15 +224,42 @@ class AnyOf:
     position 0 only, the others in one alternation searched."""
 
     def __init__(self, patterns, flags: int = 0) -> None:
+        patterns = list(patterns)
         anchored, floating = [], []
         for p in patterns:
             (anchored if _anchored(p, flags) else floating).append(p)
-        self.anchored = re.compile("|".join(f"(?:{p})" for p in anchored), flags) if anchored else None
-        self.floating = re.compile("|".join(f"(?:{p})" for p in floating), flags) if floating else None
+        self.each: Optional[list[re.Pattern]] = None
+        try:
+            if any(_has_backref(p, flags) for p in patterns):
+                raise re.error("a back-reference: group numbers would shift")
+            self.anchored = re.compile("|".join(f"(?:{p})" for p in anchored), flags) if anchored else None
+            self.floating = re.compile("|".join(f"(?:{p})" for p in floating), flags) if floating else None
+        except re.error:                  # (a global inline flag, a group name twice): one by one
+            self.anchored = self.floating = None
+            self.each = [re.compile(p, flags) for p in patterns]
 
     def search(self, text: str) -> bool:
+        if self.each is not None:
+            return any(p.search(text) for p in self.each)
         return (self.anchored is not None and self.anchored.match(text) is not None) \
             or (self.floating is not None and self.floating.search(text) is not None)
+
+
+def _has_backref(pattern: str, flags: int) -> bool:
+    """Does the pattern refer back to a group (``\\1``, ``(?P=name)``, ``(?(1)...)``)?"""
+    from re import _constants as c, _parser
+
+    def walk(items) -> bool:
+        for op, av in items:
+            if op in (c.GROUPREF, c.GROUPREF_EXISTS):
+                return True
+            for x in (av if isinstance(av, (list, tuple)) else (av,)):
+                if isinstance(x, _parser.SubPattern) and walk(x):
+                    return True
+                if isinstance(x, (list, tuple)) and any(isinstance(y, _parser.SubPattern) and walk(y) for y in x):
+                    return True
+        return False
+    return walk(_parser.parse(pattern, flags))
 
 
 def _anchored(pattern: str, flags: int) -> bool:
