@@ -46,7 +46,7 @@ def blank_separated(lines: list[str]) -> bool:
     (portal layout): blank-line groups are short, and some lines are wrapped."""
     groups, size, sizes = 0, 0, []
     for ln in lines:
-        if ln.strip():
+        if ln and not ln.isspace():       # (as ln.strip(), without the copy)
             size += 1
         elif size:
             sizes.append(size)
@@ -97,7 +97,7 @@ def group_paragraphs(lines: list[str], width: int) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     start = None
     for i, ln in enumerate(lines):
-        if not ln.strip():
+        if not ln or ln.isspace():        # a blank line (as not ln.strip(), without the copy)
             if start is not None:
                 out.append((start, i - 1))
                 start = None
