@@ -837,13 +837,19 @@ def _designated_number(designations, info: DocumentInfo) -> Optional[str]:
     return None
 
 
+@lru_cache(maxsize=1)
+def _national_suffixes() -> dict[str, str]:
+    """The national issuers of issuer_suffixes.tsv by their suffix, lower case."""
+    return {r[0].lower(): r[1] for r in rows("issuer_suffixes.tsv") if len(r) > 2 and r[2] == "national"}
+
+
 def _narrowed_by_symbol(issuer: Optional[str], number: Optional[str]) -> Optional[str]:
     """The symbol names the issuing body more narrowly than the letterhead: a "CHÍNH PHỦ"
     letterhead over "Số: 30/2025/QĐ-TTg" is a Quyết định of the Thủ tướng Chính phủ."""
     if not issuer or not number:
         return issuer
     code = number.rsplit("/", 1)[-1]
-    table = {r[0].lower(): r[1] for r in rows("issuer_suffixes.tsv") if len(r) > 2 and r[2] == "national"}
+    table = _national_suffixes()
     for key in (code, code.split("-", 1)[-1]):
         named = table.get(key.lower())
         if named and named != issuer and named.endswith(" " + issuer):
