@@ -877,7 +877,7 @@ _THIS = re.compile(r"(?i:quyết định|kế hoạch|nghị quyết|nghị đ�
 @lru_cache(maxsize=256)
 def _status_before_at_end(pattern: str) -> re.Pattern:
     """A status_before phrase that ends right before a mention ("... bãi bỏ [các]")."""
-    return re.compile(r"(?<!\w)(?:" + pattern + r")\s+(?i:các\s+)?$", re.I)
+    return fast_compile(r"(?<!\w)(?:" + pattern + r")\s+(?i:các\s+)?$", re.I)
 
 
 def read_statuses(text: str, ms: list[_Mention]) -> None:
