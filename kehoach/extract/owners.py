@@ -74,10 +74,10 @@ def heading_owner(text: str) -> list[str]:
     """Owners a heading gives to the items under it ("a) Sở Nội vụ có trách nhiệm:",
     "2.2. Văn phòng UBND tỉnh", "1. Trách nhiệm của các cơ quan ...", "Giao X:")."""
     t = _owner_heading_text(text)
-    m = _RESP.match(t)
+    m = _RESP.match(t) if "trách nhiệm" in t else None      # (the words each pattern needs)
     if m and starts_with_body(m.group("who")):
         return bodies(_before_time(m.group("who")))
-    lead = _LEADS.match(t)
+    lead = _LEADS.match(t) if "chủ trì" in t else None
     if lead and is_body_phrase(lead.group("who"), 24):
         # "2. Sở Công Thương chủ trì, phối hợp thực hiện:" heads the duties of its body (Chỉ thị)
         return bodies(lead.group("who"))
@@ -164,7 +164,7 @@ def _owner_heading_text(text: str) -> str:
     t = text.strip().rstrip("*").strip()
     t = _unrequest(t, require=True)
     t = (_ROLE_NOTE.sub("", t) if "(" in t else t).strip()
-    m = _GLOSS.search(t)
+    m = _GLOSS.search(t) if ")" in t else None
     if m and is_body_phrase(t[:m.start()], 24):
         t = t[:m.start()]   # "Các chủ rừng là tổ chức (các Ban quản lý rừng ..., các Công ty ...)": examples
     return t
