@@ -426,8 +426,10 @@ def side_assignment(out: Outline, i: int) -> bool:
                  if out.nodes[a].kind == "item" and out.nodes[a].mtype[0] in ("roman", "part")), None)
     if part is None:
         return False
-    head = " ".join(out.nodes[part].text.split()).upper()
-    if head.startswith(_no_task_parts()):
+    no_task = out.__dict__.setdefault("_no_task_part", {})   # a part's heading read once an outline
+    if part not in no_task:
+        no_task[part] = " ".join(out.nodes[part].text.split()).upper().startswith(_no_task_parts())
+    if no_task[part]:
         return False
     return own.subject_action(t)
 
