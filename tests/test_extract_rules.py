@@ -471,6 +471,14 @@ def test_fast_compile_finds_the_same_matches_on_real_plans():
             assert [(m.span(), m.groupdict()) for m in fast.finditer(ln)] == \
                 [(m.span(), m.groupdict()) for m in plain.finditer(ln)], (pattern, ln)
     assert wrapped >= 10
+    # a case-insensitive group inside: the first-letter test is case-insensitive too
+    raw = [p.read_text("utf-8") for p in files("real/web", "*.txt")]
+    for pattern in (r"(?<!\w)(?P<type>(?i:quyết\s+định|kế\s+hoạch|chỉ\s+thị))(?:\s+(?i:s[ốo]))?",
+                    r"(?<!\w)(?i:các)\s+(?P<type>(?i:sở|ban|ngành))"):
+        plain, fast = re.compile(pattern), fast_compile(pattern)
+        assert fast.pattern.startswith("(?=(?i:")
+        found = [(m.span(), m.groupdict()) for t in raw for m in plain.finditer(t)]
+        assert found and [(m.span(), m.groupdict()) for t in raw for m in fast.finditer(t)] == found
     # anchored, literal-prefixed and can-be-empty patterns are left as they are
     for p in (r"^(?:trong\s+)?quý\s+\d", r"tháng\s+\d", r"(?:trong\s+)?", r"(?:\s+|x)y"):
         assert fast_compile(p).pattern == p
@@ -507,3 +515,70 @@ def test_the_authority_line_run_into_a_decision_s_title_is_cut(tmp_path):
     assert want and extract(read(flat)).document.title == want
     assert _without_authority("TRIỂN KHAI NGHỊ QUYẾT CỦA HỘI ĐỒNG NHÂN DÂN TỈNH", []) == \
         "TRIỂN KHAI NGHỊ QUYẾT CỦA HỘI ĐỒNG NHÂN DÂN TỈNH"
+
+
+def test_any_of_and_needs_digit_agree_with_the_plain_patterns_on_real_plans():
+    """``AnyOf`` (the non-task and member-list rows tried as one alternation, the anchored ones at
+    position 0 only) says what ``any(re.search(...))`` says, on every paragraph of the real web plans;
+    ``needs_digit`` marks the deadline triggers that cannot match a text with no digit, and none of
+    them matches a digit-free line."""
+    import re
+
+    from kehoach.extract.data import AnyOf, needs_digit, rows
+    from kehoach.extract.deadlines import _scan_plan
+    from tests.shared import files
+
+    paras = [" ".join(p.split()) for f in files("real/web", "*.txt") for p in f.read_text("utf-8").split("\n\n")]
+    paras = [p for p in paras if p]
+    paras += [p + end for p in paras[:150] for end in (" như sau:", ", gồm các thành viên sau đây:")]
+    for table in ("non_tasks.tsv", "member_lists.tsv"):
+        patterns = [r[0] for r in rows(table)]
+        both = AnyOf(patterns, re.I)
+        assert both.anchored is not None
+        hits = 0
+        for p in paras:
+            plain = any(re.search(x, p, re.I) for x in patterns)
+            assert both.search(p) == plain, (table, p)
+            hits += plain
+        assert hits > 0, table
+    # patterns that cannot share one alternation (a back-reference, a global inline flag) are tried one by one
+    for patterns, text, expected in (([r"(a)\1", r"^x"], "baa", True), ([r"(?i)abc", r"^x"], "ABC", True),
+                                     ([r"(a)\1", r"^x"], "ab", False)):
+        one = AnyOf(patterns)
+        assert one.each is not None and one.search(text) == expected
+    folded, _triggers, groups, rgroups = _scan_plan(False, True)
+    digit_free, _t, free_groups, free_rgroups = _scan_plan(False, False)
+    # left out: the rules that need a digit (a group left with none drops its trigger too)
+    bound = [rx for rx in folded if rx not in digit_free and needs_digit(rx.pattern)]
+    bound += [r.folded for _k, rs in groups + rgroups for r in rs
+              if r not in {x for _k2, xs in free_groups + free_rgroups for x in xs}]
+    assert len(bound) >= 8 and len(digit_free) >= 8
+    lines = [ln.lower() for f in files("real/web", "*.txt") for ln in f.read_text("utf-8").splitlines()]
+    plain_lines = [ln for ln in lines if not re.search(r"\d", ln)]
+    assert len(plain_lines) > 100
+    for rx in bound:       # left out for digit-free texts: none of them matches one
+        assert not any(rx.search(ln) for ln in plain_lines), rx.pattern
+    assert needs_digit(r"tháng\s+\d") and needs_digit(r"ngày\s+\d|trước\s+\d") and needs_digit(r"(?=\d)")
+    assert not needs_digit(r"(?:6|sáu)\s+tháng") and not needs_digit(r"\d?x") and not needs_digit(r"[^0-9]")
+
+
+def test_first_letter_alternation_matches_as_the_flat_alternation():
+    """The owner stop words grouped under their first letter find, on every line of the real web plans,
+    the same first stop word (start and end) as the flat alternation of word_alternation."""
+    import re
+
+    from kehoach.extract.data import first_letter_alternation, table_words, word_alternation
+    from tests.shared import files
+
+    edge = r"[\wÀ-ỹđĐ]"
+    flat = re.compile(rf"(?<!{edge})(?:" + word_alternation("owner_words.tsv", "verb", "prep") + rf")(?!{edge})")
+    grouped = re.compile(rf"(?<!{edge})" + first_letter_alternation(table_words("owner_words.tsv", "verb", "prep"))
+                         + rf"(?!{edge})")
+    lines = [ln[0].lower() + ln[1:] for p in files("real/web", "*.txt") for ln in p.read_text("utf-8").splitlines()
+             if ln.strip()]
+    spans = [[m.span() for m in flat.finditer(ln)] for ln in lines]
+    assert sum(map(len, spans)) > 500
+    assert [[m.span() for m in grouped.finditer(ln)] for ln in lines] == spans
+    # folded: a head in either case, "Sở" / "sở"
+    heads = re.compile(first_letter_alternation(["Sở Y tế", "Sở", "Ban"], fold=True) + r"\b")
+    assert heads.match("sở Y tế tỉnh").group(0) == "sở Y tế" and heads.match("ban chỉ đạo").group(0) == "ban"

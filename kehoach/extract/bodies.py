@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kehoach.extract.data import fast_compile, rows, word_alternation
+from kehoach.extract.data import fast_compile, first_letter_alternation, rows, table_words, word_alternation
 from kehoach.extract.nlp import body_at_start, may_hold_body   # spaCy itself loads on first use
 
 _WORD = r"[\wÀ-ỹđĐ&]"
@@ -55,20 +55,14 @@ def _heads():
 
 
 def _first_letter_any(words: list[str], fold: bool = True) -> str:
-    """An alternation of ``words`` (the first letter in either case when ``fold``) with the words
-    gathered under their first letter, in their order: ``(?:[Ss](?:ở|...)|[Bb](?:an|ộ|...))``. It
-    matches as the flat alternation does (words with another first letter cannot match where one
-    does), but the engine tests a word's first letter once per letter, not once per word."""
-    groups: dict[str, list[str]] = {}
-    for w in words:
-        key = f"[{w[0].upper()}{w[0].lower()}]" if fold else re.escape(w[0])
-        groups.setdefault(key, []).append(re.escape(w[1:]))
-    return "(?:" + "|".join(f"{k}(?:{'|'.join(rests)})" for k, rests in groups.items()) + ")"
+    return first_letter_alternation(words, fold)
 
 
 @lru_cache(maxsize=1)
 def _stops():
-    return fast_compile(r"(?<![\wÀ-ỹđĐ])(?:" + word_alternation("owner_words.tsv", "verb", "prep") + r")(?![\wÀ-ỹđĐ])")
+    # the words of word_alternation("owner_words.tsv", "verb", "prep"), in its order, under their first letters
+    return fast_compile(r"(?<![\wÀ-ỹđĐ])" + first_letter_alternation(table_words("owner_words.tsv", "verb", "prep"))
+                        + r"(?![\wÀ-ỹđĐ])")
 
 
 @lru_cache(maxsize=1)
@@ -253,7 +247,7 @@ def is_body_phrase(s: str, max_words: int = 16) -> bool:
     """A clean body name: starts with a body head and holds no verb of the owner stop list
     (a verb inside a standard name, "Phòng Quản lý xây dựng", does not count)."""
     s = s.strip()
-    if not s or len(s.split()) > max_words or not starts_with_body(_LEADER.sub("", s)):
+    if not s or len(s.split()) > max_words or not starts_with_body(_drop_head(_LEADER, s)):
         return False
     return _first_stop(s) is None
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from kehoach.errors import KehoachError
+from kehoach.extract.data import fast_compile
 from kehoach.models import LegalRef, Span
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -215,11 +216,11 @@ def tables() -> Tables:
         status_after=after, status_before=before,
     )
     forms = _alt(plain_forms)
-    t.type_before = re.compile(r"(?<!\w)(?P<type>(?i:" + forms + r"))(?:\s+(?i:s[ốo])\s*:?|\s*:)?\s*$")
-    t.named_before = re.compile(r"(?<!\w)(?P<type>(?i:" + _alt(named_forms) + r"))"
+    t.type_before = fast_compile(r"(?<!\w)(?P<type>(?i:" + forms + r"))(?:\s+(?i:s[ốo])\s*:?|\s*:)?\s*$")
+    t.named_before = fast_compile(r"(?<!\w)(?P<type>(?i:" + _alt(named_forms) + r"))"
                                 r"(?P<name>(?:\s+[^\s\d,;.:()/]+){0,12}?)\s+(?i:s[ốo])\s*:?\s*$")
     t.type_word_re = re.compile(r"(?:" + _alt([f for f in plain_forms + named_forms if f[0].isupper()]) + r")(?!\w)")
-    t.header_re = re.compile(r"(?<!\w)(?i:các)\s+(?P<type>(?i:" + _alt(plain_forms + named_forms) + r"))"
+    t.header_re = fast_compile(r"(?<!\w)(?i:các)\s+(?P<type>(?i:" + _alt(plain_forms + named_forms) + r"))"
                              r"\s+(?:của|do)\s+(?P<org>[^:;.\n\t]{3,150}?)\s*:\s*$")
     t.org_known = re.compile(r"(?:" + _alt(printed) + r")(?!\w)", re.I)
     t.org_direct = re.compile(r"(?:" + _alt(direct_printed + ["Hội nghị"]) + r")(?!\w)")
@@ -232,7 +233,7 @@ def tables() -> Tables:
     t.subject_tail_re = re.compile(r"\s+về\s+(?!việc\b)[^;.:()\n“”\"]{3,160}?(?=\s(?:"
                                    + _alt(t.levels + nation) + r")(?!\w))")
     t.nation_re = re.compile(r"\s(?:" + _alt(nation) + r")(?!\w)")
-    t.notdoc_re = re.compile(r"(?<!\w)(?:" + _alt(t.notdoc) + r")(?:\s+(?i:s[ốo])\s*:?)?\s*$")
+    t.notdoc_re = fast_compile(r"(?<!\w)(?:" + _alt(t.notdoc) + r")(?:\s+(?i:s[ốo])\s*:?)?\s*$")
     t.tight_gap = re.compile(r"^\s*(?:" + _alt(t.connectors) + r")?\s*$")
     return t
 
@@ -876,7 +877,7 @@ _THIS = re.compile(r"(?i:quyết định|kế hoạch|nghị quyết|nghị đ�
 @lru_cache(maxsize=256)
 def _status_before_at_end(pattern: str) -> re.Pattern:
     """A status_before phrase that ends right before a mention ("... bãi bỏ [các]")."""
-    return re.compile(r"(?<!\w)(?:" + pattern + r")\s+(?i:các\s+)?$", re.I)
+    return fast_compile(r"(?<!\w)(?:" + pattern + r")\s+(?i:các\s+)?$", re.I)
 
 
 def read_statuses(text: str, ms: list[_Mention]) -> None:

@@ -72,12 +72,13 @@ class Outline:
     nodes: list[Node]
 
     def ancestors(self, i: int) -> list[int]:
-        out = []
-        p = self.nodes[i].parent
-        while p is not None:
-            out.append(p)
-            p = self.nodes[p].parent
-        return out[::-1]
+        """The nodes above node i, outermost first (a copy: read once a node, the tree is built)."""
+        known = self.__dict__.setdefault("_ancestors", {})
+        got = known.get(i)
+        if got is None:
+            p = self.nodes[i].parent
+            got = known[i] = () if p is None else (*self.ancestors(p), p)
+        return list(got)
 
 
 def parse_marker(text: str) -> tuple[Optional[tuple], Optional[str], int]:
@@ -124,11 +125,11 @@ def assigns_owners(text: str) -> bool:
 
 def zone_of_heading(text: str, top: bool) -> Optional[str]:
     t = text.strip().upper()
-    hits = []
-    for z, w in _zone_words():
-        i = t.find(w)
-        if i == 0 or (top and i > 0):
-            hits.append((i, z))
+    # a top-level heading's words count anywhere in it, a lower heading's at its start only
+    if top:
+        hits = [(i, z) for z, w in _zone_words() if (i := t.find(w)) >= 0]
+    else:
+        hits = [(0, z) for z, w in _zone_words() if t.startswith(w)]
     hits = [(i, "task" if z == "task_sub" else z) for i, z in hits if z != "task_sub" or (i == 0 and not top)]
     if hits and all(z == "funding" for _, z in hits):
         # KINH PHÍ: a part of its own says where the money comes from (not tasks); below a task heading it changes nothing

@@ -10,7 +10,7 @@ from typing import Optional
 
 from kehoach.extract.bodies import (_drop_head, _starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, split_bodies,
                                     starts_with_body, strip_leader)
-from kehoach.extract.data import fast_compile, word_alternation
+from kehoach.extract.data import fast_compile, first_letter_alternation, word_alternation
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
 # a heading that is a body and its role alone, with no object: "Sở Y tế chủ trì, phối hợp thực hiện:"
@@ -88,7 +88,7 @@ def heading_owner(text: str) -> list[str]:
     """Owners a heading gives to the items under it ("a) Sở Nội vụ có trách nhiệm:",
     "2.2. Văn phòng UBND tỉnh", "1. Trách nhiệm của các cơ quan ...", "Giao X:")."""
     t = _owner_heading_text(text)
-    m = _RESP.match(t)
+    m = _RESP.match(t) if "trách nhiệm" in t else None      # (the words each pattern needs)
     if m and starts_with_body(m.group("who")):
         return bodies(_before_time(m.group("who")))
     asked = _ASKED.match(t)
@@ -101,7 +101,7 @@ def heading_owner(text: str) -> list[str]:
             return _as_posts(posts)
         if is_body_phrase(who, 24) or (_ROLE.match(who) and is_body_phrase(_strip_role(who), 24)):
             return _as_posts([who]) if _ROLE.match(who) else bodies(who)
-    lead = _LEADS.match(t)
+    lead = _LEADS.match(t) if "chủ trì" in t else None
     if lead and is_body_phrase(lead.group("who"), 24):
         # "2. Sở Công Thương chủ trì, phối hợp thực hiện:" heads the duties of its body (Chỉ thị)
         return bodies(lead.group("who"))
@@ -188,7 +188,7 @@ def _owner_heading_text(text: str) -> str:
     t = text.strip().rstrip("*").strip()
     t = _unrequest(t, require=True)
     t = (_ROLE_NOTE.sub("", t) if "(" in t else t).strip()
-    m = _GLOSS.search(t)
+    m = _GLOSS.search(t) if ")" in t else None
     if m and is_body_phrase(t[:m.start()], 24):
         t = t[:m.start()]   # "Các chủ rừng là tổ chức (các Ban quản lý rừng ..., các Công ty ...)": examples
     return t
@@ -529,7 +529,7 @@ def is_body_list(text: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _action_re() -> re.Pattern:
-    return fast_compile(r"(?<![\wÀ-ỹđĐ])(?:" + "|".join(re.escape(v) for v in _action_verbs()) + r")(?![\wÀ-ỹđĐ])")
+    return fast_compile(r"(?<![\wÀ-ỹđĐ])" + first_letter_alternation(_action_verbs()) + r"(?![\wÀ-ỹđĐ])")
 
 
 def has_action(text: str) -> bool:

@@ -233,13 +233,20 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
             h = heading_owner_of(a)
             if not h and an.parent is not None and assigns_owners(nodes[an.parent].text):
                 h = own.part_heading_owner(an.text)
-            if not h and _owner_sentence(an.text):
+            if not h and owner_sentence_at(a):
                 h = own.leading_owner(an.text)[0]
             if h:
                 # "Giao Sở X chủ trì, phối hợp với Y thực hiện các nhiệm vụ sau:" gives Y to the items too
                 got = h, [b for b in own.support_in(an.text) if b not in h]
         heading_gives[a] = got
         return got
+
+    owner_sentences: dict[int, bool] = {}   # heading node -> is it a whole assignment (_owner_sentence)
+
+    def owner_sentence_at(a: int) -> bool:
+        if a not in owner_sentences:
+            owner_sentences[a] = _owner_sentence(nodes[a].text)
+        return owner_sentences[a]
 
     def declaration_of(c: int) -> Optional[tuple[str, list[str]]]:
         if c not in declarations:
@@ -304,7 +311,7 @@ def body_tasks(ctx: Context, out: Outline) -> list[Task]:
                 _apply_field(ctx, task_at[above], field_line[0], field_line[1], n.offset)
                 resolved[above] = (task_at[above].lead, task_at[above].support)
             continue
-        if (n.is_heading and not _owner_sentence(n.text)) or declaration_of(i):
+        if (n.is_heading and not owner_sentence_at(i)) or declaration_of(i):
             continue
         text = n.text.strip()
         assignment = n.is_heading  # past the check above, a heading here is a whole assignment (_owner_sentence)
@@ -421,8 +428,10 @@ def side_assignment(out: Outline, i: int) -> bool:
                  if out.nodes[a].kind == "item" and out.nodes[a].mtype[0] in ("roman", "part")), None)
     if part is None:
         return False
-    head = " ".join(out.nodes[part].text.split()).upper()
-    if head.startswith(_no_task_parts()):
+    no_task = out.__dict__.setdefault("_no_task_part", {})   # a part's heading read once an outline
+    if part not in no_task:
+        no_task[part] = " ".join(out.nodes[part].text.split()).upper().startswith(_no_task_parts())
+    if no_task[part]:
         return False
     return own.subject_action(t)
 

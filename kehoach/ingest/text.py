@@ -146,14 +146,15 @@ def _segments(lines: list[str]) -> list[list[str]]:
     cur: list[str] = []
     opened = False
     for ln in lines:
-        if ln.strip() == "|":
+        ln = ln.strip()
+        if ln == "|":
             if cur:
                 segs.append(cur)
             elif opened:
                 segs.append([""])
             cur, opened = [], True
-        elif ln.strip():
-            cur.append(ln.strip())
+        elif ln:
+            cur.append(ln)
     if cur:
         segs.append(cur)
     return segs
@@ -293,7 +294,7 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
         if not seen_title and (_DOC_TITLE.match(ln.strip()) or (lay.title_at < 0 <= lay.head_end < i)):
             flush()
             seen_title = True
-        if seen_title and _MD_ROW.match(ln):
+        if seen_title and "|" in ln and _MD_ROW.match(ln):   # a markdown row holds three "|" at least
             j = i
             while j < n and _MD_ROW.match(lines[j]):
                 j += 1

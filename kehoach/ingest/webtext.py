@@ -46,7 +46,7 @@ def blank_separated(lines: list[str]) -> bool:
     (portal layout): blank-line groups are short, and some lines are wrapped."""
     groups, size, sizes = 0, 0, []
     for ln in lines:
-        if ln.strip():
+        if ln and not ln.isspace():       # (as ln.strip(), without the copy)
             size += 1
         elif size:
             sizes.append(size)
@@ -97,7 +97,7 @@ def group_paragraphs(lines: list[str], width: int) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     start = None
     for i, ln in enumerate(lines):
-        if not ln.strip():
+        if not ln or ln.isspace():        # a blank line (as not ln.strip(), without the copy)
             if start is not None:
                 out.append((start, i - 1))
                 start = None
@@ -263,10 +263,10 @@ def pipe_region_end(lines: list[str], i: int) -> int:
     n, last = len(lines), i
     j = i + 1
     while j < n:
-        ln = lines[j]
-        if ln.strip() == "|":
+        ln = lines[j].strip()
+        if ln == "|":
             last = j
-        elif not ln.strip():
+        elif not ln:
             if not (j == last + 1 and j + 1 < n and lines[j + 1].strip() == "|"):
                 break
         elif j - last > MAX_CELL_LINES:
