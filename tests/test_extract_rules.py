@@ -425,6 +425,17 @@ def test_a_post_as_subject_stands_for_its_body(text, lead):
     assert who == lead and person
 
 
+def test_a_list_of_posts_as_subject_gives_the_posts_as_written():
+    who, person = leading_owner("Chánh Văn phòng UBND tỉnh, Giám đốc các sở, ban, ngành và Chủ tịch UBND các huyện "
+                                "chịu trách nhiệm thi hành Quyết định này.")
+    assert person and who == ["Chánh Văn phòng Ủy ban nhân dân tỉnh", "Giám đốc các sở, ban, ngành",
+                              "Chủ tịch Ủy ban nhân dân các huyện"]
+    assert leading_owner("Chánh Văn phòng UBND tỉnh theo dõi, đôn đốc việc thực hiện.")[0] == \
+        ["Văn phòng Ủy ban nhân dân tỉnh"]
+    assert heading_owner("Đề nghị Giám đốc Công an tỉnh và Viện trưởng Viện kiểm sát nhân dân tỉnh tổ chức thực hiện:") \
+        == ["Giám đốc Công an tỉnh", "Viện trưởng Viện kiểm sát nhân dân tỉnh"]
+
+
 def test_a_partner_after_phoi_hop_voi_is_not_the_subject():
     # 44/CT-UBND (a signed scan): after a fronted clause the bodies listed after "phối hợp với" are partners
     text = ("Căn cứ tình hình thực tế hiện trạng công trình, tình hình mưa, lũ, quyết định việc tạm dừng khai thác các "

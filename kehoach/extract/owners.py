@@ -310,7 +310,7 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
             # "Doanh nghiệp dịch vụ được hỗ trợ ...": a passive statement, the subject is not an actor
             continue
         person = bool(_PERSON_ROLE.match(cand))
-        posts = [p for p in _SEMICOLON.split(cand) if p]
+        posts = [p.strip() for p in _NEXT_POST.split(cand) if p.strip()]
         if person and len(posts) > 1 and all(_ROLE.match(p) and is_body_phrase(_strip_role(p), 24) for p in posts):
             # a list of posts as the subject: the posts as written, as in a heading
             return _as_posts(posts), person
@@ -406,10 +406,11 @@ _ROLE = re.compile(
     r"^(?:(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng)\s+(?=các\b|cơ quan\b|đơn vị\b)"
     r"|(?:Chủ tịch|chủ tịch)\s+(?=UBND\b|Ủy ban nhân dân\b)"
     r"|(?:Giám đốc|giám đốc)\s+(?=các sở\b|Sở\b|sở\b|Trung tâm\b|Công an\b)"
-    r"|(?:Chánh Văn phòng|Chánh văn phòng)\s+(?=UBND\b|Ủy ban nhân dân\b|HĐND\b|Hội đồng nhân dân\b)"
+    r"|(?:Chánh|chánh)\s+(?=(?:Văn phòng|văn phòng)\s+(?:UBND\b|Ủy ban nhân dân\b|HĐND\b|Hội đồng nhân dân\b))"
     r"|(?:Chánh Văn phòng|Chánh văn phòng)(?=\s*[,;:]|$)" + _posts_table() + ")")
-# a post of the table, or of the patterns above, opening a later entry of a list of owners (", Chánh án ...")
-_NEXT_POST = re.compile(r",\s*(?=" + _ROLE.pattern[len("^(?:"):-1] + ")")
+# a post of the table, or of the patterns above, opening a later entry of a list of owners (", Chánh án ...",
+# "; Chủ tịch UBND ...", " và Giám đốc ...")
+_NEXT_POST = re.compile(r"(?:,|;|\s+và)\s*(?=" + _ROLE.pattern[len("^(?:"):-1] + ")")
 
 
 def strip_role(s: str) -> str:
