@@ -271,3 +271,17 @@ def test_a_real_plan_reads_the_same_in_common_layout_variants(tmp_path, variant)
     want = key(extract(read(src)))
     assert len(want) >= 40
     assert key(extract(read(p))) == want
+
+
+def test_a_letterhead_without_its_cell_separators_keeps_its_fields(tmp_path):
+    """0129/KH-UBND with the lone "|" lines of its letterhead taken out (a portal that does not mark the
+    cells): "Số: 0129/KH-UBND" and "Đắk Lắk, ngày 21 tháng 11 năm 2025" stay two fields, so the number,
+    place and date are read as from the portal's layout."""
+    from kehoach.extract import extract
+    src = next(p for p in files("real/web", "*.txt") if p.name.startswith("0129-KH-UBND"))
+    text = src.read_text("utf-8")
+    flat = tmp_path / src.name
+    flat.write_text(re.sub(r"(?m)^\|\s*\n", "", text[:text.index("KẾ HOẠCH")]) + text[text.index("KẾ HOẠCH"):],
+                    encoding="utf-8")
+    want, got = extract(read(src)).document, extract(read(flat)).document
+    assert want.date == "2025-11-21" and (got.number, got.place, got.date) == (want.number, want.place, want.date)

@@ -140,6 +140,11 @@ def _field_lines() -> tuple[re.Pattern, re.Pattern]:
     return tuple(re.compile("(?:" + "|".join(f"(?:{p})" for p in got[k]) + ")", re.I) for k in ("opens", "closes"))
 
 
+def ends_field(line: str) -> bool:
+    """The line is a whole field of the national form ("Số: 12/KH-UBND", the Quốc hiệu): nothing joins it."""
+    return bool(_field_lines()[1].match(line.strip()))
+
+
 def field_break(prev: str, cur: str) -> bool:
     """A paragraph must end between ``prev`` and ``cur``: ``cur`` opens a field of the national form
     ("Số:", "V/v", Quốc hiệu, Tiêu ngữ, the place-and-date line, "Kính gửi", "Nơi nhận") or ``prev``

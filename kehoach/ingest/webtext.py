@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kehoach.ingest.normalize import ends_sentence, field_break, is_item_start
+from kehoach.ingest.normalize import ends_field, ends_sentence, field_break, is_item_start
 
 # a list marker with nothing after it: "1.", "III.", "a)", "2.1."
 BARE_MARKER = re.compile(r"^(?:[IVXLC]{1,6}|\d{1,3}(?:\.\d{1,3}){0,4}|[a-zđ])[.)]$")
@@ -169,7 +169,7 @@ def cell_lines(raw: list[str]) -> list[str]:
         if not s:
             hard = True
             continue
-        if out and not hard and not RULE.match(s) and not RULE.match(out[-1]) \
+        if out and not hard and not RULE.match(s) and not RULE.match(out[-1]) and not ends_field(out[-1]) \
                 and ((single and _hard_end(ln)) or _joins(out[-1], s)):
             out[-1] = out[-1] + " " + s
             single = False
