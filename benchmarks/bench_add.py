@@ -87,7 +87,9 @@ def _home_of(n: int, keep: Path, shared: Path, unsearched: bool = False) -> Path
         link.Linker.search = lambda self, keys: []
     try:
         with Corpus(home) as c:
-            lk = link.linker_for_corpus(c, progress=True)
+            # clauses=True: the clause vectors embedded (found in the cache), as the adds that filled
+            # the home would have left it; else every later add would look up 100k tasks' clauses
+            lk = link.linker_for_corpus(c, progress=True, clauses=True)
     finally:
         link.Linker.search = search
     print(f"home: link build of {len(lk.tasks)} tasks in {time.perf_counter() - t0:.0f} s", flush=True)
