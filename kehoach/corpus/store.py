@@ -495,6 +495,7 @@ class Corpus:
         self.lock_timeout = lock_timeout
         self.db_path = self.home / DB_NAME
         self._hooks: list[ChangeHook] = []
+        self._stored_hooks: list[Callable[["Corpus", int], None]] = []
         self._lock_depth = 0
         self._lock_fd: Optional[int] = None
         self._claims_fd: Optional[int] = None
@@ -808,6 +809,22 @@ class Corpus:
         if hook not in self._hooks:
             self._hooks.append(hook)
 
+    def on_stored(self, hook: Callable[["Corpus", int], None]) -> None:
+        """``hook(corpus, plan_id)`` right after ``add`` committed a new or replaced plan, before the
+        next file is read (``kehoach add`` embeds the plan's texts ahead there, on a thread, while
+        the next file is extracted); an error in it is ignored (the ``on_change`` hooks do the work)."""
+        if hook not in self._stored_hooks:
+            self._stored_hooks.append(hook)
+
+    def _stored_plan(self, plan_id: Optional[int]) -> None:
+        for hook in self._stored_hooks:
+            try:
+                hook(self, int(plan_id))
+            except KeyboardInterrupt:
+                raise
+            except Exception:
+                pass
+
     def _fire(self, added: list[int], removed: list[int], report: Optional[AddReport] = None) -> None:
         """Run the hooks for these ids and for those a killed process left pending; the hooks of
         concurrent processes take turns (``_index_lock``)."""
@@ -887,6 +904,8 @@ class Corpus:
                     line = report.record(given, kind, plan_id, other, added_ids, removed_ids)
                     if line:
                         note(line)
+                    if kind in ("added", "replaced") and plan_id is not None and self._stored_hooks:
+                        self._stored_plan(plan_id)
                 bar.update(1, note=printable(given))
                 return True
 
