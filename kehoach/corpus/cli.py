@@ -47,12 +47,11 @@ def prefetch_plan(corpus: Corpus, plan_id: int) -> None:
     are embedded ahead on a thread (``embed.prefetch``), while the next file is read and extracted
     and while the link hook loads its state; the hooks then find them ready."""
     from kehoach.corpus.embed import prefetch, uncached_passages
-    from kehoach.corpus.link_index import passages_of, warm_words_ahead
-    records = list(corpus.tasks([plan_id]))
-    todo = uncached_passages(corpus.conn, passages_of(records))
-    if todo:                     # new texts: their words and actions are new too
+    from kehoach.corpus.link_index import import_spacy_ahead, passages_of
+    todo = uncached_passages(corpus.conn, passages_of(corpus.tasks([plan_id])))
+    if todo:                     # new texts: their actions are new too, and need spaCy
         prefetch(todo)
-        warm_words_ahead(records)
+        import_spacy_ahead()
 
 
 # --------------------------------------------------------------------------- add

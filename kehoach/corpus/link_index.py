@@ -445,29 +445,29 @@ def import_spacy_without_torch() -> None:
     paid by every ``kehoach add`` process. Entities and actions are the same either way (checked on
     every real task text). torch stays importable afterwards (the fallback embedder imports it)."""
     import sys
+    from kehoach.corpus.embed import _LOCK       # no embedder loads (its torch fallback) meanwhile
     if "spacy" in sys.modules or "torch" in sys.modules:
         return
-    sys.modules["torch"] = None          # ``import torch`` raises ImportError: thinc goes without
-    try:
-        import spacy  # noqa: F401
-    except Exception:                    # left to the caller's own import to report
-        pass
-    finally:
-        if sys.modules.get("torch", 0) is None:
-            del sys.modules["torch"]
+    with _LOCK:
+        if "spacy" in sys.modules or "torch" in sys.modules:
+            return
+        sys.modules["torch"] = None          # ``import torch`` raises ImportError: thinc goes without
+        try:
+            import spacy  # noqa: F401
+        except Exception:                    # left to the caller's own import to report
+            pass
+        finally:
+            if sys.modules.get("torch", 0) is None:
+                del sys.modules["torch"]
 
 
-def warm_words_ahead(records) -> None:
-    """On a thread: the word segmentation and actions of these task records (what the link hook's
-    ``_warm_words`` would compute, ``segment``/``actions`` being memoised), started when a plan is
-    stored so that spaCy's import and the tagging overlap the embedding and the snapshot load."""
+def import_spacy_ahead() -> None:
+    """On a thread: spaCy's import (``import_spacy_without_torch``), started when ``kehoach add``
+    stores a plan with new texts, so that it overlaps the embedding; the link hook's actions need it.
+    (Only the import: underthesea's models load lazily into globals without a lock, so segmenting or
+    tagging here while the main thread extracts the next file can break both.)"""
+    import sys
     import threading
-    from kehoach.corpus.link import _warm_words, link_text, split_clauses
-    texts, parts = [], []
-    for r in records:
-        texts.append(link_text(r.text))
-        cs = split_clauses(r.text)
-        if len(cs) > 1:
-            parts.extend(cs)
-    threading.Thread(target=_warm_words, args=([*texts, *parts], texts), name="kehoach-words",
-                     daemon=True).start()
+    if "spacy" in sys.modules:
+        return
+    threading.Thread(target=import_spacy_without_torch, name="kehoach-spacy", daemon=True).start()
