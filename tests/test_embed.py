@@ -369,8 +369,8 @@ def test_add_embeds_each_plan_ahead_and_the_hooks_take_those_vectors(tmp_path, m
         texts = [t for _, t in seen]
         assert len(texts) == len(set(texts))                         # none embedded twice
         assert set(want) <= set(texts)
-        ahead = {t for name, t in seen if name == "kehoach-prefetch"}
-        assert ahead == set(want)                                    # all of them ahead, none by the hooks
+        assert any(name == "kehoach-prefetch" for name, _ in seen)    # on the thread (the caller may help)
+        assert E._PREFETCH["e5"].computed == len(texts) == len(set(want))   # all of them ahead, none by the hooks
         cached = CachedEmbedder(model, c, progress=False)
         sample = want[::max(1, len(want) // 20)]
         got = cached.embed_passages(sample)

