@@ -2,10 +2,20 @@
 
 ``linker_for_corpus`` builds a ``Linker`` over every task of a corpus (vectors, clause vectors,
 lexicon, neighbour index). Within one process it is kept (``link._KEPT_LINKERS``); this module
-keeps it between processes too, in ``<home>/links/linker.pkl`` (written to a temporary file and
-renamed: a reader sees the old snapshot or the new one, never half of one), so that a new
+keeps it between processes too, beside the store in ``<home>/links/``, so that a new
 ``kehoach add`` process of one plan embeds, segments and indexes only that plan's tasks instead of
 the whole corpus.
+
+The snapshot is columnar (``FORMAT`` 3), so that a new process maps it instead of unpickling a
+100k-task object graph (4.4 s at 100k tasks; now ~1 s): ``linker.pkl`` holds the small state and
+names its side files ``linker.<generation>.*``: the vectors (``.npy``, memory-mapped), the HNSW graph
+(a faiss file) and one file of values (``values``, memory-mapped) for the per-task and per-term
+dicts (tasks, actions, clause vectors, the lexicon's words, bigrams, clauses, postings and plan
+terms), each value stored alone and decoded on first access (``LazyValues``): an add reads the
+postings of its own terms and the words of their tasks, not 100k tasks' objects. The side files are
+written first, then ``linker.pkl`` is replaced atomically: a reader sees the old snapshot or the
+new one, never half of one (the generation before stays for readers opening it; older ones are
+deleted).
 
 A snapshot is used only when it was written for the same embedder (name and dimension), the
 default link model file, the same format and the same ``Linker`` settings, and when every plan
@@ -19,6 +29,10 @@ tasks, rows, vectors (and faiss's HNSW graph past ``HNSW_MIN``), clause vectors,
 counts and postings, actions, plan bookkeeping. Caches derived from the corpus size (IDF, tf-idf
 vectors, features, probabilities) are not saved: after the new tasks are added they are computed
 afresh, so the links equal those of a full rebuild (``tests/test_link_index.py``).
+
+Also here, for ``kehoach add``: ``passages_of`` (what the hooks will embed for a plan: the
+embedding ahead, ``embed.prefetch``) and spaCy's import with torch hidden
+(``import_spacy_without_torch``).
 """
 from __future__ import annotations
 
