@@ -365,13 +365,22 @@ def save(corpus, linker, emb) -> Path | None:
     return path
 
 
+# side files younger than this are never deleted: another process (a read path saving outside the
+# add hooks' turn-taking) may just have written them and pointed ``linker.pkl`` at them
+PRUNE_AGE = 60.0
+
+
 def _prune(path: Path, keep: set) -> None:
-    """Delete the side files of generations other than ``keep`` (a mapped file stays readable)."""
+    """Delete the side files of generations other than ``keep`` once older than ``PRUNE_AGE``
+    (a file already mapped by a reader stays readable)."""
+    import time
+    now = time.time()
     for p in path.parent.glob(f"{path.stem}.*"):
         parts = p.name.split(".")
         if len(parts) >= 3 and parts[1] not in keep:
             try:
-                p.unlink()
+                if now - p.stat().st_mtime > PRUNE_AGE:
+                    p.unlink()
             except OSError:
                 pass
 
