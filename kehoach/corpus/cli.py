@@ -38,6 +38,8 @@ def attach_hooks(corpus: Corpus, modules: Optional[list[str]] = None) -> list[st
             corpus.on_change(update)
             attached.append(name)
     if "kehoach.corpus.link" in attached:
+        from kehoach.corpus.embed import prefetch_warm
+        corpus.on_extracting(prefetch_warm)       # the model loads while the first new file is extracted
         corpus.on_stored(prefetch_plan)
     return attached
 

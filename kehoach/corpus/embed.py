@@ -483,9 +483,17 @@ class Prefetch:
         self._running = 0                          # chunks being embedded now
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._active = False                       # a thread runs, or is starting, and will look at the queue
         self._base = None
+        self._worker = None
         self._helper = None
         self.computed = 0
+
+    def warm(self) -> None:
+        """Load the model on the thread now (nothing to embed yet: a file is being extracted)."""
+        with self._cond:
+            if self._worker is None and not self._active:
+                self._start()
 
     def submit(self, texts: Iterable[str]) -> None:
         with self._cond:
@@ -493,9 +501,14 @@ class Prefetch:
                 k = text_key(t)
                 if k not in self._done and k not in self._todo:
                     self._todo[k] = t
-            if self._todo and (self._thread is None or not self._thread.is_alive()):
-                self._thread = threading.Thread(target=self._run, name="kehoach-prefetch", daemon=True)
-                self._thread.start()
+            if self._todo and not self._active:
+                self._start()
+
+    def _start(self) -> None:
+        """(under the lock) A new thread; ``_active`` until it decides, under the lock, to stop."""
+        self._active = True
+        self._thread = threading.Thread(target=self._run, name="kehoach-prefetch", daemon=True)
+        self._thread.start()
 
     def _next_chunk(self) -> list[tuple[str, str]] | None:
         """(under the lock) The next chunk to embed, the queue cut into sorted chunks first."""
@@ -520,14 +533,17 @@ class Prefetch:
                 self._cond.notify_all()
 
     def _one_thread(self):
+        if self._worker is not None:
+            return self._worker
         base = self._factory()
         if not str(getattr(base, "engine", "")).startswith("ort"):     # a fallback engine: not from here
             raise EmbedderError("prefetch: onnxruntime engine only")
         self._base = base
         try:
-            return base.with_threads(1)
+            self._worker = base.with_threads(1)
         except Exception:            # no serialized graph to load a second session from: the shared one
-            return base
+            self._worker = base
+        return self._worker
 
     def _run(self) -> None:
         try:
@@ -541,8 +557,9 @@ class Prefetch:
             while True:
                 with self._cond:
                     chunk = self._next_chunk()
-                if chunk is None:
-                    return
+                    if chunk is None:
+                        self._active = False
+                        return
                 self._embed(emb, chunk)
         except Exception:           # left to the caller's own embedder
             with self._cond:
@@ -550,6 +567,8 @@ class Prefetch:
                 self._chunks.clear()
         finally:
             with self._cond:
+                if self._thread is threading.current_thread():    # not a thread started since
+                    self._active = False
                 self._cond.notify_all()
 
     def take(self, keys: Iterable[str]) -> dict[str, np.ndarray]:
@@ -559,7 +578,7 @@ class Prefetch:
         while True:
             chunk = None
             with self._cond:
-                alive = self._thread is not None and self._thread.is_alive()
+                alive = self._active
                 if not alive and not self._running:
                     return {k: self._done.pop(k) for k in keys if k in self._done}
                 queued = len(self._chunks) + (1 if self._todo else 0)
@@ -600,6 +619,18 @@ def prefetch(texts: Sequence[str], name: str | None = None, *, after_load: Calla
         pf.after_load.append(after_load)
     pf.submit(texts)
     return pf
+
+
+def prefetch_warm(name: str | None = None) -> None:
+    """Start loading the model ``prefetch`` will embed with, on its thread (same conditions)."""
+    key = name or DEFAULT_MODEL
+    if os.environ.get("KEHOACH_PREFETCH", "1") == "0" or key not in ("e5", "multilingual-e5-small") \
+            or not e5_engine().startswith("ort"):
+        return
+    pf = _PREFETCH.get("e5")
+    if pf is None:
+        pf = _PREFETCH["e5"] = Prefetch(lambda: get_embedder(key), "e5")
+    pf.warm()
 
 
 def uncached_passages(conn, texts: Sequence[str], name: str = "e5") -> list[str]:

@@ -518,6 +518,7 @@ class Corpus:
         self.db_path = self.home / DB_NAME
         self._hooks: list[ChangeHook] = []
         self._stored_hooks: list[Callable[["Corpus", int], None]] = []
+        self._extracting_hooks: list[Callable[[], None]] = []
         self._lock_depth = 0
         self._lock_fd: Optional[int] = None
         self._claims_fd: Optional[int] = None
@@ -838,6 +839,21 @@ class Corpus:
         if hook not in self._stored_hooks:
             self._stored_hooks.append(hook)
 
+    def on_extracting(self, hook: Callable[[], None]) -> None:
+        """``hook()`` before ``add`` reads and extracts a file whose content is not stored (once per
+        file; ``kehoach add`` starts loading the embedding model there, on a thread); errors ignored."""
+        if hook not in self._extracting_hooks:
+            self._extracting_hooks.append(hook)
+
+    def _extracting(self) -> None:
+        for hook in self._extracting_hooks:
+            try:
+                hook()
+            except KeyboardInterrupt:
+                raise
+            except Exception:
+                pass
+
     def _stored_plan(self, plan_id: Optional[int]) -> None:
         for hook in self._stored_hooks:
             try:
@@ -970,6 +986,8 @@ class Corpus:
                 return "unchanged", None, None
             if state == "duplicate":
                 return self._duplicate(spath, sha, known)
+            if self._extracting_hooks:
+                self._extracting()
             doc, ext = ingest_and_extract(path, given, extract)
             if report is not None:
                 report.extracted += 1
