@@ -479,6 +479,7 @@ class Prefetch:
         self.after_load: list[Callable[[], None]] = []    # run on the thread once the model is loaded
         self._todo: dict[str, str] = {}            # sha1 -> text, queued
         self._done: dict[str, np.ndarray] = {}     # sha1 -> vector, not yet taken
+        self._seen: set[str] = set()               # every sha1 submitted
         self._chunks: list[list[tuple[str, str]]] = []   # length-sorted chunks of the queue
         self._running = 0                          # chunks being embedded now
         self._cond = threading.Condition()
@@ -499,13 +500,19 @@ class Prefetch:
         with self._cond:
             for t in texts:
                 k = text_key(t)
-                if k not in self._done and k not in self._todo:
+                if k not in self._seen:            # queued, being embedded, done or taken: not again
+                    self._seen.add(k)
                     self._todo[k] = t
             if self._todo and not self._active:
                 self._start()
 
     def _start(self) -> None:
         """(under the lock) A new thread; ``_active`` until it decides, under the lock, to stop."""
+        global _ATEXIT
+        if not _ATEXIT:                 # a thread left in native code at exit aborts the process
+            import atexit
+            atexit.register(_stop_all)
+            _ATEXIT = True
         self._active = True
         self._thread = threading.Thread(target=self._run, name="kehoach-prefetch", daemon=True)
         self._thread.start()
@@ -601,6 +608,19 @@ class Prefetch:
 
 
 _PREFETCH: dict[str, Prefetch] = {}
+_ATEXIT = False
+
+
+def _stop_all() -> None:
+    """At exit: drop what is still queued and wait for the chunk or model load under way (the
+    engine's threads must not be running when the interpreter goes)."""
+    for pf in list(_PREFETCH.values()):
+        with pf._cond:
+            pf._todo.clear()
+            pf._chunks.clear()
+        t = pf._thread
+        if t is not None and t.is_alive():
+            t.join(60)
 
 
 def prefetch(texts: Sequence[str], name: str | None = None, *, after_load: Callable[[], None] | None = None
