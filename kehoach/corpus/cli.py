@@ -37,7 +37,22 @@ def attach_hooks(corpus: Corpus, modules: Optional[list[str]] = None) -> list[st
         if callable(update):
             corpus.on_change(update)
             attached.append(name)
+    if "kehoach.corpus.link" in attached:
+        from kehoach.corpus.embed import prefetch_warm
+        corpus.on_extracting(prefetch_warm)       # the model loads while the first new file is extracted
+        corpus.on_stored(prefetch_plan)
     return attached
+
+
+def prefetch_plan(corpus: Corpus, plan_id: int) -> None:
+    """``Corpus.on_stored``: the passages the hooks will embed for this plan (``link_index.passages_of``)
+    are embedded ahead on a thread (``embed.prefetch``), while the next file is read and extracted
+    and while the link hook loads its state; the hooks then find them ready."""
+    from kehoach.corpus.embed import prefetch, uncached_passages
+    from kehoach.corpus.link_index import import_spacy_ahead, passages_of
+    todo = uncached_passages(corpus.conn, passages_of(corpus.tasks([plan_id])))
+    if todo:                     # new texts: their actions are new too, and need spaCy
+        prefetch(todo, after_load=import_spacy_ahead)
 
 
 # --------------------------------------------------------------------------- add

