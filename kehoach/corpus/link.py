@@ -1559,7 +1559,7 @@ def _embed_one_pass(emb, tasks: Sequence[LinkTask], cache=None, *, clauses: bool
 def _warm_words(texts: Sequence[str], acts: Sequence[str]) -> None:
     """Fill the memo of ``segment`` (``texts``: tasks and clauses) and ``actions`` (``acts``: tasks),
     as ``Linker.add`` will call them; an error here is left for that call to raise."""
-    from kehoach.corpus.link_index import import_spacy_without_torch
+    from kehoach.extract.nlp import import_spacy_without_torch
     from kehoach.corpus.segment import actions, segment
     import_spacy_without_torch()
     try:

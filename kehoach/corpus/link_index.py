@@ -31,8 +31,8 @@ vectors, features, probabilities) are not saved: after the new tasks are added t
 afresh, so the links equal those of a full rebuild (``tests/test_link_index.py``).
 
 Also here, for ``kehoach add``: ``passages_of`` (what the hooks will embed for a plan: the
-embedding ahead, ``embed.prefetch``) and spaCy's import with torch hidden
-(``import_spacy_without_torch``).
+embedding ahead, ``embed.prefetch``) and spaCy's import, with torch hidden, started ahead on a thread
+(``import_spacy_ahead``; the import itself is ``extract.nlp.import_spacy_without_torch``).
 """
 from __future__ import annotations
 
@@ -479,27 +479,8 @@ def passages_of(records) -> list[str]:
     return list(out)
 
 
-def import_spacy_without_torch() -> None:
-    """Import spaCy (which the action finder's entity pass needs: ``segment.actions`` ->
-    ``nlp.entities``) with torch hidden: spaCy's thinc imports torch when it can, for models kehoach
-    never runs (a blank pipeline and an entity ruler), and that costs ~2.7 s of a ~3.5 s import,
-    paid by every ``kehoach add`` process. Entities and actions are the same either way (checked on
-    every real task text). torch stays importable afterwards (the fallback embedder imports it)."""
-    import sys
-    if "spacy" in sys.modules or "torch" in sys.modules:
-        return
-    sys.modules["torch"] = None          # ``import torch`` raises ImportError: thinc goes without
-    try:
-        import spacy  # noqa: F401
-    except Exception:                    # left to the caller's own import to report
-        pass
-    finally:
-        if sys.modules.get("torch", 0) is None:
-            del sys.modules["torch"]
-
-
 def import_spacy_ahead() -> None:
-    """On a thread: spaCy's import (``import_spacy_without_torch``), so that it overlaps the
+    """On a thread: spaCy's import (``nlp.import_spacy_without_torch``), so that it overlaps the
     embedding; the link hook's actions need it. ``kehoach add`` runs it from the embedding-ahead
     thread once the model is loaded (``embed.prefetch(after_load=...)``): no embedder is loading, so
     none can meet the hidden torch (the fallback engines import it). (Only the import: underthesea's
@@ -509,4 +490,5 @@ def import_spacy_ahead() -> None:
     import threading
     if "spacy" in sys.modules:
         return
+    from kehoach.extract.nlp import import_spacy_without_torch
     threading.Thread(target=import_spacy_without_torch, name="kehoach-spacy", daemon=True).start()

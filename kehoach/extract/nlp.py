@@ -36,6 +36,25 @@ class SyllableTokenizer:
         return Doc(self.vocab, words=words, spaces=spaces)
 
 
+def import_spacy_without_torch() -> None:
+    """Import spaCy (which the action finder's entity pass needs: ``segment.actions`` ->
+    ``nlp.entities``) with torch hidden: spaCy's thinc imports torch when it can, for models kehoach
+    never runs (a blank pipeline and an entity ruler), and that costs ~2.7 s of a ~3.5 s import,
+    paid by every ``kehoach add`` process. Entities and actions are the same either way (checked on
+    every real task text). torch stays importable afterwards (the fallback embedder imports it)."""
+    import sys
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None          # ``import torch`` raises ImportError: thinc goes without
+    try:
+        import spacy  # noqa: F401
+    except Exception:                    # left to the caller's own import to report
+        pass
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+
+
 @lru_cache(maxsize=1)
 def pipeline():
     import spacy
