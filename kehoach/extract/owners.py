@@ -10,7 +10,7 @@ from typing import Optional
 
 from kehoach.extract.bodies import (_drop_head, _starts_item, bodies, head_length, is_body_phrase, owner_phrase_end, split_bodies,
                                     starts_with_body, strip_leader)
-from kehoach.extract.data import fast_compile, first_letter_alternation, word_alternation
+from kehoach.extract.data import fast_compile, first_letter_alternation, rows, word_alternation
 
 _RESP = re.compile(r"^(?P<who>.+?)\s+(?:có trách nhiệm|chịu trách nhiệm)\s*:?\s*$")
 # a heading that is a body and its role alone, with no object: "Sở Y tế chủ trì, phối hợp thực hiện:"
@@ -36,7 +36,6 @@ _SUPPORT = re.compile(r"(?:phối hợp|Phối hợp)(?:\s+(?:chặt chẽ|thư�
 _SUPPORT_OF = re.compile(r"với sự phối hợp của\s+")
 def _posts_table() -> str:
     """body_posts.tsv as alternatives: the post, then the body heads it may stand before."""
-    from kehoach.extract.data import rows
     alts = []
     for post, heads in rows("body_posts.tsv"):
         nxt = "|".join(re.escape(h) + r"\b" for h in heads.split("|"))
@@ -445,7 +444,6 @@ _NOT_ACTION = frozenset({"là", "đã", "đang"})
 
 @lru_cache(maxsize=1)
 def _action_verbs() -> tuple[str, ...]:
-    from kehoach.extract.data import rows
     return tuple(sorted((w for k, w in rows("owner_words.tsv") if k == "verb" and w not in _NOT_ACTION),
                         key=len, reverse=True))
 

@@ -183,7 +183,8 @@ def wrap_width(lines: list[str]) -> int:
 
 
 # a list marker alone on its line ("II.", "2.", "a)", "-"): the item's text is on the next line
-_BARE_MARKER = re.compile(r"^(?:(?:[IVXLC]{1,6}|\d{1,3}(?:\.\d{1,3}){0,4}|[a-zđ])[.)]|[-+*•–—])$")
+NUMBER_MARKER = r"(?:[IVXLC]{1,6}|\d{1,3}(?:\.\d{1,3}){0,4}|[a-zđ])[.)]"      # "II.", "2.1.", "a)"
+_BARE_MARKER = re.compile(r"^(?:" + NUMBER_MARKER + r"|[-+*•–—])$")
 
 
 def _upper(s: str) -> bool:

@@ -25,10 +25,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kehoach.ingest.normalize import ends_field, ends_sentence, field_break, is_item_start
+from kehoach.ingest.normalize import NUMBER_MARKER, ends_field, ends_sentence, field_break, is_item_start
 
 # a list marker with nothing after it: "1.", "III.", "a)", "2.1."
-BARE_MARKER = re.compile(r"^(?:[IVXLC]{1,6}|\d{1,3}(?:\.\d{1,3}){0,4}|[a-zđ])[.)]$")
+BARE_MARKER = re.compile(r"^" + NUMBER_MARKER + r"$")
 # a rule under a letterhead cell: "-------", "_____", "***"
 RULE = re.compile(r"^[-_=*~.–—]{3,}$")
 # a wrapped line reaches at least this share of the wrap width
