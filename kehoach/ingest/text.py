@@ -320,8 +320,10 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
             region = lines[i:last_pipe + 1]
             segs = _segments(region)
             rows = None
-            if seen_title and (i == 0 or not lines[i - 1].strip()):
-                # the table opens with its own "|": every row does, so rows are bounded
+            if seen_title and (i == 0 or not lines[i - 1].strip() or not lay.blank):
+                # the table opens with its own "|" (after a blank line; in text without blank lines
+                # between paragraphs a cell written before the first "|" cannot be told, so a table
+                # is first read as opening with its own "|"): every row does, so rows are bounded
                 rows = bounded_rows([join_lines(s) for s in segs])
                 if rows and not looks_like_header(rows[0]):
                     rows = None
