@@ -198,6 +198,20 @@ def bare_list_marker(line: str) -> bool:
     return _BARE_MARKER.match(line) is not None
 
 
+_DASH_ITEM = re.compile(r"^[-+*•–—]\s")
+
+
+def _cut_first_line(lines: list[str], i: int, width: int) -> bool:
+    """Line ``i`` is a paragraph's first line cut short, as portals cut it: capitalised, short of
+    the wrap width, and the next line goes on with it (neither blank nor a new item). In text wrapped
+    only at the width a short line ends its paragraph, so a short line with more of it after is a cut one."""
+    cur = lines[i].strip()
+    if not cur[:1].isupper() or _upper(cur) or len(cur) >= 0.75 * width or i + 1 >= len(lines):
+        return False
+    nxt = lines[i + 1].strip()
+    return bool(nxt) and not is_item_start(nxt) and not bare_list_marker(nxt) and not _upper(nxt)
+
+
 def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
     """Group hard-wrapped lines into paragraphs. Returns (first, last) line index pairs.
 
@@ -224,7 +238,12 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         upper_prev = _upper(prev)
         # an upper-case line (a heading, a title) ends where a capitalised mixed-case line starts
         wrapped = wrapped and not (upper_prev and cur[:1].isupper() and not _upper(cur))
-        join = (wrapped and not is_item_start(cur)) or (cur[:1].islower() and not ends_sentence(prev)) \
+        item = is_item_start(cur)
+        if item and wrapped and not upper_prev and not ends_sentence(prev) and not _DASH_ITEM.match(cur):
+            item = False          # a marker at the start of a wrapped line whose sentence goes on ("... cấp độ" / "1. Cấp ngay")
+        if wrapped and not item and ends_sentence(prev) and _cut_first_line(lines, i, width):
+            wrapped = False       # a sentence ends the wrapped line and a paragraph's cut-short first line follows
+        join = (wrapped and not item) or (cur[:1].islower() and not ends_sentence(prev)) \
             or (bare_list_marker(prev.strip()) and not is_item_start(cur)) \
             or (upper_prev and _upper(cur) and not is_item_start(cur)
                 and (is_item_start(prev.strip()) or len(prev.split()) > 3))
