@@ -199,6 +199,13 @@ def bare_list_marker(line: str) -> bool:
 
 
 _DASH_ITEM = re.compile(r"^[-+*•–—]\s")
+_DASH_LOWER = re.compile(r"^[-–]\s+(?=[^\W\d_])")
+
+
+def _dash_lower(line: str) -> bool:
+    """A dash then a lower-case word ("- ngân sách nhà nước"): a compound cut at its dash, if no sentence ended."""
+    m = _DASH_LOWER.match(line)
+    return m is not None and line[m.end():m.end() + 1].islower()
 
 
 def _cut_first_line(lines: list[str], i: int, width: int) -> bool:
@@ -209,7 +216,8 @@ def _cut_first_line(lines: list[str], i: int, width: int) -> bool:
     if not cur[:1].isupper() or _upper(cur) or len(cur) >= 0.75 * width or i + 1 >= len(lines):
         return False
     nxt = lines[i + 1].strip()
-    return bool(nxt) and not is_item_start(nxt) and not bare_list_marker(nxt) and not _upper(nxt)
+    return bool(nxt) and (not is_item_start(nxt) or _dash_lower(nxt)) and not bare_list_marker(nxt) \
+        and not _upper(nxt)
 
 
 def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
@@ -239,11 +247,13 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         # an upper-case line (a heading, a title) ends where a capitalised mixed-case line starts
         wrapped = wrapped and not (upper_prev and cur[:1].isupper() and not _upper(cur))
         item = is_item_start(cur)
+        if item and _dash_lower(cur) and not ends_sentence(prev) and not upper_prev:
+            item, wrapped = False, True   # a compound cut at its dash: "Kế hoạch tài chính" / "- ngân sách nhà nước"
         if item and wrapped and not upper_prev and not ends_sentence(prev) and not _DASH_ITEM.match(cur):
             item = False          # a marker at the start of a wrapped line whose sentence goes on ("... cấp độ" / "1. Cấp ngay")
         if wrapped and not item and ends_sentence(prev) and _cut_first_line(lines, i, width):
             wrapped = False       # a sentence ends the wrapped line and a paragraph's cut-short first line follows
-        join = (wrapped and not item) or (cur[:1].islower() and not ends_sentence(prev)) \
+        join = (wrapped and not item) or (cur[:1].islower() and not item and not ends_sentence(prev)) \
             or (bare_list_marker(prev.strip()) and not is_item_start(cur)) \
             or (upper_prev and _upper(cur) and not is_item_start(cur)
                 and (is_item_start(prev.strip()) or len(prev.split()) > 3))
