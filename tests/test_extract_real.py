@@ -118,3 +118,23 @@ def test_statements_and_list_openers_are_not_tasks(report):
     assert not [x for x in texts if x[:1].islower() or x.startswith("Căn cứ đánh giá tình hình")]
     texts = [t["text"] for t in _tasks(records, "0129-KH-UBND")]
     assert "Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh và các tổ chức chính trị - xã hội:" not in texts
+
+
+def test_a_signed_scans_misread_markers_keep_their_owners():
+    """16/CT-UBND (Quảng Ngãi), a signed scan read by Tesseract: the OCR reads "9." as "9," ("9, Sở Thông tin
+    và Truyền thông"), and a line cut after "Covid-" starts "19 đang diễn biến ...". A heading number read with
+    a comma before a capital is still the heading (its a), b) belong to Sở Thông tin và Truyền thông, not to the
+    Sở Văn hóa before it), and a number without "." or ")" before a lower-case word is no heading (the c), d), đ)
+    after it stay Sở Công Thương's)."""
+    from kehoach.ingest import ocr
+    if ocr.available() is not None:
+        pytest.skip(f"OCR unavailable: {ocr.available()}")
+    scan = next(p for p in files("real/scanned", "*.pdf") if p.name.startswith("16CT"))
+    tasks = extract(read(scan)).tasks
+    by_section = {}
+    for t in tasks:
+        by_section.setdefault(t.section, []).append(t)
+    assert not any(t.section.split(".")[0] == "19" for t in tasks)
+    assert all(t.lead == ["Sở Công Thương"] for s in ("2.c", "2.d", "2.đ") for t in by_section[s])
+    assert all(t.lead == ["Sở Thông tin và Truyền thông"] for s in ("9.a", "9.b") for t in by_section[s])
+    assert len(tasks) >= 50

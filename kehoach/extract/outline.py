@@ -81,9 +81,16 @@ class Outline:
         return list(got)
 
 
+# a heading number whose "." a scan's OCR read as ",": "9, Sở Thông tin và Truyền thông" (a capital after it)
+_OCR_COMMA_NUM = re.compile(r"^(\d{1,2}),\s+(?=\w)")
+
+
 def parse_marker(text: str) -> tuple[Optional[tuple], Optional[str], int]:
     m = MARKER.match(text)
     if not m:
+        c = _OCR_COMMA_NUM.match(text)
+        if c and text[c.end()].isupper():
+            return ("num", 1), c.group(1), c.end()
         return None, None, 0
     if m.group("dieu"):
         return ("dieu",), m.group("dieu_n"), m.end()
@@ -94,6 +101,9 @@ def parse_marker(text: str) -> tuple[Optional[tuple], Optional[str], int]:
         return ("roman",), m.group("roman_n"), m.end()
     if m.group("num"):
         n = m.group("num_n")
+        if text[m.end("num_n"):m.end("num_n") + 1] not in ".)" and text[m.end():m.end() + 1].islower():
+            return None, None, 0    # a number without "." or ")" before a lower-case word: a line cut after
+            #                         "Covid-" ("19 đang diễn biến ..."), not a heading number
         return ("num", n.count(".") + 1), n, m.end()
     if m.group("letter"):
         return ("letter",), m.group("letter_n"), m.end()
