@@ -218,3 +218,17 @@ def test_a_marker_after_a_wrapped_line_whose_sentence_goes_on_is_not_an_item(tmp
     flat.write_text(re.sub(r"\n\s*\n", "\n", src.read_text("utf-8")), encoding="utf-8")
     base = _task_f1(src)
     assert base >= 0.95 and _task_f1(flat) >= base - 0.03
+
+
+def test_a_heading_cut_after_a_comma_keeps_its_owner_without_blank_lines(tmp_path):
+    """4385/QĐ-BVHTTDL without its blank lines: "1. Viện Văn hóa, Nghệ thuật," / "Thể thao và Du lịch Việt Nam" is
+    one heading (a comma ends no paragraph), so the tasks under it keep the whole institute as their lead, as on
+    the original layout (they had "Viện Văn hóa, Nghệ thuật")."""
+    from kehoach.extract import extract
+    from tests.shared import files
+    src = next(p for p in files("real/web", "*.txt") if p.name.startswith("4385-QD-BVHTTDL"))
+    flat = tmp_path / src.name
+    flat.write_text(re.sub(r"\n\s*\n", "\n", src.read_text("utf-8")), encoding="utf-8")
+    want = [t for t in extract(read(src)).tasks if t.lead == ["Viện Văn hóa, Nghệ thuật, Thể thao và Du lịch Việt Nam"]]
+    got = {t.text: t.lead for t in extract(read(flat)).tasks}
+    assert len(want) >= 4 and all(got.get(t.text) == t.lead for t in want)
