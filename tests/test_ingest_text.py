@@ -232,3 +232,17 @@ def test_a_heading_cut_after_a_comma_keeps_its_owner_without_blank_lines(tmp_pat
     want = [t for t in extract(read(src)).tasks if t.lead == ["Viện Văn hóa, Nghệ thuật, Thể thao và Du lịch Việt Nam"]]
     got = {t.text: t.lead for t in extract(read(flat)).tasks}
     assert len(want) >= 4 and all(got.get(t.text) == t.lead for t in want)
+
+
+def test_a_dash_items_cut_first_line_keeps_its_rest_without_blank_lines(tmp_path):
+    """0129/KH-UBND without its blank lines: "- Giai đoạn khẩn cấp" / "(0-48 giờ): Tổ chức lực lượng ..." and
+    "- Giai đoạn 48-72 giờ:" / "Tổ chức bếp ăn cộng đồng ..." (a wrapped line) are each one item, so their
+    tasks keep the phase as their deadline text, as on the original layout."""
+    from kehoach.extract import extract
+    from tests.shared import files
+    src = next(p for p in files("real/web", "*.txt") if p.name.startswith("0129-KH-UBND"))
+    flat = tmp_path / src.name
+    flat.write_text(re.sub(r"\n\s*\n", "\n", src.read_text("utf-8")), encoding="utf-8")
+    want = [t for t in extract(read(src)).tasks if t.text.startswith("Giai đoạn")]
+    got = {t.text: t.deadline for t in extract(read(flat)).tasks}
+    assert len(want) >= 3 and all(t.text in got and got[t.text] == t.deadline for t in want)

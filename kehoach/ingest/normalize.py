@@ -251,6 +251,11 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
             item, wrapped = False, True   # a compound cut at its dash: "Kế hoạch tài chính" / "- ngân sách nhà nước"
         if item and wrapped and not upper_prev and not ends_sentence(prev) and not _DASH_ITEM.match(cur):
             item = False          # a marker at the start of a wrapped line whose sentence goes on ("... cấp độ" / "1. Cấp ngay")
+        if not wrapped and not item and _DASH_ITEM.match(prev) and not upper_prev and not _upper(cur) and (
+                (cur[:1] == "(" and not ends_sentence(prev))
+                or (prev.endswith(":") and cur[:1].isupper() and width and len(cur) >= 0.75 * width)):
+            wrapped = True        # a dash item's cut-short first line, then its rest ("- Giai đoạn khẩn cấp" /
+            #                       "(0-48 giờ): Tổ chức ...", "- Giai đoạn 48-72 giờ:" / "Tổ chức bếp ăn ...")
         if wrapped and not item and ends_sentence(prev) and _cut_first_line(lines, i, width):
             wrapped = False       # a sentence ends the wrapped line and a paragraph's cut-short first line follows
         # a comma never ends a paragraph or a heading ("1. Viện Văn hóa, Nghệ thuật," / "Thể thao và Du lịch Việt Nam")
