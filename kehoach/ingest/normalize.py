@@ -258,8 +258,10 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
             #                       "(0-48 giờ): Tổ chức ...", "- Giai đoạn 48-72 giờ:" / "Tổ chức bếp ăn ...")
         if wrapped and not item and ends_sentence(prev) and _cut_first_line(lines, i, width):
             wrapped = False       # a sentence ends the wrapped line and a paragraph's cut-short first line follows
-        # a comma never ends a paragraph or a heading ("1. Viện Văn hóa, Nghệ thuật," / "Thể thao và Du lịch Việt Nam")
-        join = (wrapped and not item) or ((cur[:1].islower() or prev.endswith(",")) and not item and not ends_sentence(prev)) \
+        # a comma, or a bracket left open, ends no paragraph or heading ("1. Viện Văn hóa, Nghệ thuật," / "Thể thao và
+        # Du lịch Việt Nam", "5. Các chủ rừng là tổ chức (các" / "Ban quản lý rừng ...)")
+        goes_on = cur[:1].islower() or prev.endswith(",") or prev.count("(") > prev.count(")")
+        join = (wrapped and not item) or (goes_on and not item and not ends_sentence(prev)) \
             or (bare_list_marker(prev.strip()) and not is_item_start(cur)) \
             or (upper_prev and _upper(cur) and not is_item_start(cur)
                 and (is_item_start(prev.strip()) or len(prev.split()) > 3))
