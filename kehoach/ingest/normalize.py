@@ -220,6 +220,19 @@ def _cut_first_line(lines: list[str], i: int, width: int) -> bool:
         and not _upper(nxt)
 
 
+def _heading_rest(lines: list[str], i: int, width: int) -> bool:
+    """Line ``i`` is the rest of a numbered heading cut short on the line before ("2. Sở" / "Khoa học và Công
+    nghệ" / "a) ..."): the heading ends no sentence, and line ``i`` is one short line ending none either, right
+    before the heading's first sub-item."""
+    prev, cur = lines[i - 1].strip(), lines[i].strip()
+    if _DASH_ITEM.match(prev) or not is_item_start(prev) or ends_sentence(prev) or _upper(prev):
+        return False
+    if not cur[:1].isupper() or ends_sentence(cur) or (width and len(cur) >= 0.75 * width) or i + 1 >= len(lines):
+        return False
+    nxt = lines[i + 1].strip()
+    return bool(nxt) and is_item_start(nxt) and not _dash_lower(nxt)
+
+
 def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
     """Group hard-wrapped lines into paragraphs. Returns (first, last) line index pairs.
 
@@ -260,7 +273,8 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
             wrapped = False       # a sentence ends the wrapped line and a paragraph's cut-short first line follows
         # a comma, or a bracket left open, ends no paragraph or heading ("1. Viện Văn hóa, Nghệ thuật," / "Thể thao và
         # Du lịch Việt Nam", "5. Các chủ rừng là tổ chức (các" / "Ban quản lý rừng ...)")
-        goes_on = cur[:1].islower() or prev.endswith(",") or prev.count("(") > prev.count(")")
+        goes_on = cur[:1].islower() or prev.endswith(",") or prev.count("(") > prev.count(")") \
+            or _heading_rest(lines, i, width)
         join = (wrapped and not item) or (goes_on and not item and not ends_sentence(prev)) \
             or (bare_list_marker(prev.strip()) and not is_item_start(cur)) \
             or (upper_prev and _upper(cur) and not is_item_start(cur)
