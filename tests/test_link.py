@@ -52,8 +52,8 @@ def test_gold_links_precision_and_known_pairs(linker):
     assert not any(a < b for a in multi for b in multi)                    # none inside another
     tp, fp, fn = pair_counts(clusters, named, linker.tasks)
     p, r = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    assert p >= 0.85
-    assert 2 * p * r / (p + r) >= 0.7                   # most of the gold pairs, not a token share
+    assert p >= 0.90                                    # issue 14: precision >= 0.90 ...
+    assert 2 * p * r / (p + r) >= 0.75                  # ... and F1 >= 0.75: most gold pairs, not a token share
     # a task may serve several commitments: the gold task in three gold groups is in 2+ clusters
     shared = [k for k, cs in named.items() if len(cs) >= 2 and k in linker.tasks]
     assert shared and any(sum(k in c for c in multi) >= 2 for k in shared)

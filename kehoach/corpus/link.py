@@ -39,7 +39,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from kehoach.corpus.segment import SegmentCache, content_words
+from kehoach.corpus.segment import SegmentCache, content_words, opens_with_action
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MODEL_PATH = DATA / "link_model.json"
@@ -219,6 +219,8 @@ def non_task_reason(t: LinkTask, actions: Sequence[str]) -> str | None:
         return "own plan"           # "báo cáo kết quả thực hiện Kế hoạch này": each plan's own follow-up
     if not actions:
         if t.kind == "indicator" and (t.metrics or re.search(r"\d", text)):
+            return None
+        if opens_with_action(text):     # "Tiếp tục triển khai thực hiện các quy định về cơ chế một cửa ..."
             return None
         return "no action"
     return None
@@ -903,6 +905,9 @@ class Linker:
         """Why two real tasks are never the same commitment, whatever the model says (precision
         first), or None:
 
+        * "other document": both cite documents and none in common: "Triển khai thực hiện có hiệu
+          quả Nghị quyết số 76/NQ-CP ..." is not "Tiếp tục triển khai thực hiện Chương trình số
+          12-CTr/TU ..." (each carries out its own document);
         * "other object": the word pairs they share are mostly wording many plans write, or the
           topic of their own plans (``Lexicon.object_cover`` below ``OBJECT_MIN``);
         * "other action": both state actions, not the same first one, and few shared
@@ -914,6 +919,8 @@ class Linker:
           việc kể từ ngày nhận đủ hồ sơ ...") and they share no legal document: steps of two
           procedures."""
         ta, tb = self.tasks[a], self.tasks[b]
+        if ta.refs and tb.refs and not set(ta.refs) & set(tb.refs):
+            return "other document"
         if self.lex.object_cover(a, b) < OBJECT_MIN:
             return "other object"
         va, vb = self.actions.get(a, ()), self.actions.get(b, ())

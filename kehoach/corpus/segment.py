@@ -38,6 +38,18 @@ def _load_words(path: Path) -> frozenset[str]:
 
 ABBREV = _load_abbrev()
 STOPWORDS = _load_words(DATA / "link_stopwords.txt")
+GENERIC_ACTIONS = _load_words(DATA / "link_generic_actions.tsv")
+# a text opening (after an owner's "Sở Nội vụ:" label) with a generic action verb and two more words
+_OPENS_WITH_ACTION = re.compile(
+    r"^(?:[^:.;]{1,80}:\s*)?(?:tiếp tục\s+)?(?:" + "|".join(sorted(map(re.escape, GENERIC_ACTIONS), key=len, reverse=True))
+    + r")\s+\w+\s+\w+", re.I)
+
+
+def opens_with_action(text: str) -> bool:
+    """Whether ``text`` opens with a verb of ``link_generic_actions.tsv`` followed by its object:
+    "Tiếp tục triển khai thực hiện các quy định về cơ chế một cửa" states an action although
+    ``actions`` (which drops those verbs: they carry no topic) finds none."""
+    return bool(_OPENS_WITH_ACTION.match(unicodedata.normalize("NFC", " ".join(text.split()))))
 
 
 def expand_abbrev(text: str) -> str:
