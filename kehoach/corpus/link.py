@@ -582,6 +582,11 @@ FEATURES = ["cos", "lex", "bigram", "cover", "bigram_cover", "both_indicator", "
             "plan_cover", "plan_basis", "relative", "deadline_conflict", "object_cover"]
 
 
+def cite_other_documents(a: LinkTask, b: LinkTask) -> bool:
+    """Both tasks cite legal documents and none in common: each carries out its own."""
+    return bool(a.refs) and bool(b.refs) and not set(a.refs) & set(b.refs)
+
+
 def _owner_set(t: LinkTask) -> set[str]:
     return {x.casefold() for x in t.lead}
 
@@ -618,9 +623,8 @@ def pair_features(a: LinkTask, b: LinkTask, cos: float, lex: Lexicon, clause_cos
     owner = float(bool(oa & ob))
     cl_w, cl_b = lex.clause_cosines(a.key, b.key)
     act, first = action_overlap(actions[0], actions[1], lex)
-    ra, rb = set(a.refs), set(b.refs)
-    refs_shared = float(bool(ra & rb))
-    refs_conflict = float(bool(ra) and bool(rb) and not ra & rb)
+    refs_shared = float(bool(set(a.refs) & set(b.refs)))
+    refs_conflict = float(cite_other_documents(a, b))
     return np.array([cos, lex.cosine(a.key, b.key, "w"), lex.cosine(a.key, b.key, "b"),
                      lex.cover(a.key, b.key, "w"), lex.cover(a.key, b.key, "b"), both_ind, mixed, metric, owner,
                      max(cos, cos if clause_cos is None else clause_cos), cl_w, cl_b, lex.rarest_shared(a.key, b.key),
@@ -919,7 +923,7 @@ class Linker:
           việc kể từ ngày nhận đủ hồ sơ ...") and they share no legal document: steps of two
           procedures."""
         ta, tb = self.tasks[a], self.tasks[b]
-        if ta.refs and tb.refs and not set(ta.refs) & set(tb.refs):
+        if cite_other_documents(ta, tb):
             return "other document"
         if self.lex.object_cover(a, b) < OBJECT_MIN:
             return "other object"

@@ -39,10 +39,9 @@ def _load_words(path: Path) -> frozenset[str]:
 ABBREV = _load_abbrev()
 STOPWORDS = _load_words(DATA / "link_stopwords.txt")
 GENERIC_ACTIONS = _load_words(DATA / "link_generic_actions.tsv")
-# a text opening (after an owner's "Sở Nội vụ:" label) with a generic action verb and two more words
-_OPENS_WITH_ACTION = re.compile(
-    r"^(?:[^:.;]{1,80}:\s*)?(?:tiếp tục\s+)?(?:" + "|".join(sorted(map(re.escape, GENERIC_ACTIONS), key=len, reverse=True))
-    + r")\s+\w+\s+\w+", re.I)
+_GENERIC = "(?:" + "|".join(sorted(map(re.escape, GENERIC_ACTIONS), key=len, reverse=True)) + ")"
+# a text opening (after an owner's "Sở Nội vụ:" label) with generic action verbs and two more words
+_OPENS_WITH_ACTION = re.compile(rf"^(?:[^:.;]{{1,80}}:\s*)?{_GENERIC}(?:\s+{_GENERIC})*\s+\w+\s+\w+", re.I)
 
 
 def opens_with_action(text: str) -> bool:

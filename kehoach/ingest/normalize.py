@@ -92,6 +92,7 @@ def clean_cell(s: str) -> str:
 # ---------------------------------------------------------------- structure of lines
 
 # A line that starts a new item: headings and list markers of Vietnamese administrative texts.
+BULLET = r"[-+*•–—]"       # a dash or bullet item marker
 ITEM_START = re.compile(
     r"^(?:"
     r"(?:PHẦN|Phần|CHƯƠNG|Chương|MỤC|Mục|ĐIỀU|Điều)\s+[\dIVXLC]+"
@@ -100,7 +101,7 @@ ITEM_START = re.compile(
     r"|\d{1,2}(?:\.\d{1,2}){1,4}\s"
     r"|[a-zđ][)/]\s"
     r"|[a-zđ]\.\s+[A-ZĐÀ-Ỹ]"
-    r"|[-+*•–—]\s?\S"
+    r"|" + BULLET + r"\s?\S"
     r"|Nơi nhận"
     r")"
 )
@@ -184,7 +185,7 @@ def wrap_width(lines: list[str]) -> int:
 
 # a list marker alone on its line ("II.", "2.", "a)", "-"): the item's text is on the next line
 NUMBER_MARKER = r"(?:[IVXLC]{1,6}|\d{1,3}(?:\.\d{1,3}){0,4}|[a-zđ])[.)]"      # "II.", "2.1.", "a)"
-_BARE_MARKER = re.compile(r"^(?:" + NUMBER_MARKER + r"|[-+*•–—])$")
+_BARE_MARKER = re.compile(r"^(?:" + NUMBER_MARKER + "|" + BULLET + r")$")
 
 
 def _upper(s: str) -> bool:
@@ -198,7 +199,7 @@ def bare_list_marker(line: str) -> bool:
     return _BARE_MARKER.match(line) is not None
 
 
-_DASH_ITEM = re.compile(r"^[-+*•–—]\s")
+_DASH_ITEM = re.compile("^" + BULLET + r"\s")
 _DASH_LOWER = re.compile(r"^[-–]\s+(?=[^\W\d_])")
 
 
