@@ -112,6 +112,10 @@ def test_tone_marks_follow_one_convention_and_page_splits_rejoin():
     assert not continues("1. Mục tiêu", "- Duy trì kết quả")
     assert not continues("a) Chỉ số “Công tác chỉ đạo, điều hành”", "Tiêu chí thành phần")
     assert not continues("các năm tiếp theo", "Căn cứ Quyết định số 641/QĐ-BNV")
+    # a reference unit after a preposition waits for its number (or an OCR lost it): "tại điểm" / "Công văn này"
+    assert continues("triển khai các nội dung tại điểm", "Công văn này và tổng hợp")
+    assert continues("theo quy định tại Điều", "5 Nghị định số 30/2020/NĐ-CP")
+    assert not continues("3. Địa điểm", "Hội trường Ủy ban nhân dân tỉnh")
 
 
 def test_clean_inline_rewrites_only_what_changes():

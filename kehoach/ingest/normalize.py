@@ -114,6 +114,23 @@ _DANGLING = {
 }
 
 
+# a legal-reference unit after a preposition waits for its number ("... các nội dung tại điểm" / "1 Công
+# văn này"; NĐ 30/2020 cites "điểm a khoản 1 Điều 5"): an OCR that lost the number leaves the unit dangling
+_REF_UNIT_END = re.compile(r"\b(?:tại|theo|của|ở|và|hoặc|thuộc)\s+(?:điểm|khoản|điều|mục|tiết|chương|phụ lục)\s*$", re.I)
+
+
+def awaits_reference(line: str) -> bool:
+    """The line ends on a legal-reference unit after a preposition ("... quy định tại khoản"): its number
+    (or the cited text) is on the next line, whatever that line starts with."""
+    return _REF_UNIT_END.search(line) is not None
+
+
+def dangles(line: str) -> bool:
+    """The line ends on a word a paragraph cannot end on (``_DANGLING``), or ``awaits_reference``."""
+    p = re.sub(r"[*_]+$", "", line.rstrip())
+    return bool(p.split()) and (p.split()[-1] in _DANGLING or awaits_reference(p))
+
+
 _OPENER = re.compile(r"^(Căn cứ|Thực hiện|Theo|Để|Nhằm|Trên cơ sở|Xét|Triển khai|Kính gửi|Nơi nhận|PHỤ LỤC|Phụ lục)\b")
 
 
@@ -167,8 +184,7 @@ def continues(prev: str, nxt: str) -> bool:
         return True
     if _OPENER.match(n):
         return False
-    last_word = re.sub(r"[*_]+$", "", p).split()[-1] if p.split() else ""
-    return last_word in _DANGLING  # as written: an upper-case heading never dangles
+    return dangles(p)  # as written: an upper-case heading never dangles
 
 
 def wrap_width(lines: list[str]) -> int:

@@ -34,7 +34,7 @@ from typing import Optional
 from kehoach.errors import IngestError
 from kehoach.ingest.builder import DocBuilder
 from kehoach.ingest.layout import layout_hits
-from kehoach.ingest.normalize import continues, ends_sentence, is_item_start
+from kehoach.ingest.normalize import awaits_reference, continues, ends_sentence, is_item_start
 from kehoach.ingest.pdf_grid import (Char, TooClose, Unsure, fill_grid, grid_cells, page_rulings, plumber_cells,
                                      snap_rulings, table_grid)
 from kehoach.ingest.pdf_grid import Cell, Ruling, cell_text  # noqa: F401  (re-exported for callers of ingest.pdf)
@@ -781,6 +781,8 @@ def starts_paragraph(prev: Line, cur: Line, m: Metrics) -> bool:
     """Is ``cur`` the first line of a new paragraph (``prev`` the line before it)?"""
     text = cur.text.strip()
     em = cur.size or cur.height
+    if prev.page == cur.page and cur.top - prev.top < 2 * m.pitch and awaits_reference(prev.text):
+        return False                      # "... các nội dung tại điểm" then the rest of the reference
     if is_item_start(text):
         # a wrapped line may begin with "Chương V," or "- xã hội": it goes on when the line
         # before ran to the right margin without ending a sentence and this one is not indented
