@@ -66,6 +66,10 @@ def test_rules_of_a_real_task():
     owners = "Các sở, ban, ngành; UBND các phường, xã"
     assert actions(owners) == ()
     assert non_task_reason(t(owners), actions(owners)) == "owner list"
+    # "owner: task" is a task with its owner in front, not a list of bodies
+    lead = "Sở Nội vụ: Tăng cường công tác kiểm tra công vụ"
+    assert non_task_reason(t(lead), actions(lead)) is None
+    assert non_task_reason(t("Đơn vị phối hợp: Sở Tài chính; Sở Tư pháp"), ()) is not None
     bare = "Mức độ hài lòng của người dân, doanh nghiệp."      # a bare indicator name, no target
     assert non_task_reason(t(bare), actions(bare)) == "no action"
     assert non_task_reason(t(bare, "indicator"), actions(bare)) == "no action"

@@ -185,9 +185,13 @@ PLAN_MIN = 0.2              # plans less alike than this (Lexicon.plan_similarit
 
 def is_owner_list(text: str) -> bool:
     """A list of bodies and nothing else ("Các bộ, cơ quan ngang bộ; Ủy ban nhân dân các tỉnh, thành
-    phố trực thuộc Trung ương"): every part ``split_bodies`` finds is a clean body name."""
+    phố trực thuộc Trung ương"): every part ``split_bodies`` finds is a clean body name; in the
+    "owner: text" form both sides are."""
     from kehoach.extract.bodies import is_body_phrase, split_bodies
     text = text.strip().rstrip(".;:")
+    head, colon, rest = text.partition(":")
+    if colon and rest.strip():              # "Sở Nội vụ: Tăng cường công tác kiểm tra công vụ": owner, then its task
+        return is_owner_list(head) and is_owner_list(rest)
     semi = [p.strip() for p in text.split(";") if p.strip()]
     if len(semi) >= 2 and all(is_body_phrase(p) for p in semi):      # names with commas inside, ";" between
         return True
