@@ -31,6 +31,7 @@ from kehoach.models import IngestedDocument
 _EMPH = re.compile(r"\*{1,3}")
 _BULLET = re.compile(r"^(\s*)\*\s+")
 _ROWNUM = re.compile(r"^(?:\d{1,3}(?:\.\d{1,2})*\.?|[IVXLC]{1,5}\.?|[a-zđ]\))$")
+LEAD_CELL_LINES = 3   # a table's first cell written before its first "|" ("STT" / "|" / "Nội dung") is 1-3 lines
 _DOC_TITLE = re.compile(r"^(KẾ HOẠCH|QUYẾT ĐỊNH|CHỈ THỊ|CHƯƠNG TRÌNH|NGHỊ QUYẾT|THÔNG BÁO|CÔNG VĂN|BÁO CÁO|ĐỀ ÁN)\b")
 
 
@@ -277,6 +278,13 @@ def _feed_paragraphs(b: DocBuilder, lines: list[str], page: int | None, lay: "_L
 _SIGN_CELL = re.compile(r"^(?:KT|TM|TL|TUQ|Q)\s*\.|^(?:CHỦ TỊCH|PHÓ CHỦ TỊCH|GIÁM ĐỐC|PHÓ GIÁM ĐỐC|BỘ TRƯỞNG|THỨ TRƯỞNG)\b")
 
 
+def _numbered(rows: list[list[str]]) -> float:
+    """The share of the rows under the header whose first cell is a row number ("1.", "II", "a)"): a
+    reading that took the wrong lines as the table's first cell shifts the numbers out of the first column."""
+    body = rows[1:]
+    return sum(bool(r) and _ROWNUM.match(r[0].strip()) is not None for r in body) / len(body) if body else 0.0
+
+
 def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
     """Split a page's lines into paragraph runs, tab tables and ``|`` tables."""
     i, n = 0, len(lines)
@@ -328,13 +336,24 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
                 if rows and not looks_like_header(rows[0]):
                     rows = None
             if rows is None and seen_title:
+                # the first cell was written before the first "|" ("STT" / "|" / "Nội dung" ...): back to the
+                # last blank line; in text without blank lines between paragraphs, the fewest of the last lines
+                # (none first) that put the row numbers in the first column
                 lead = lead_cell(para_run)
-                if lead and lead <= 3:
-                    # the first cell was written before the first "|" ("STT" / "|" / "Nội dung" ...)
+                if 0 < lead <= LEAD_CELL_LINES:
                     with_lead = _pipe_table_rows([[x.strip() for x in para_run[-lead:]]] + segs)
                     if with_lead and looks_like_header(with_lead[0]):
                         del para_run[-lead:]
                         rows = with_lead
+                elif lead and not lay.blank:
+                    best = 0.0
+                    for k in range(0, min(lead, LEAD_CELL_LINES) + 1):
+                        got = _pipe_table_rows(([[x.strip() for x in para_run[-k:]]] if k else []) + segs)
+                        score = _numbered(got) if got and looks_like_header(got[0]) else -1.0
+                        if score > best:
+                            best, rows, took = score, got, k
+                    if rows is not None and took:
+                        del para_run[-took:]
                 if rows is None:
                     rows = _pipe_table_rows(segs)
             if rows and looks_like_header(rows[0]):
