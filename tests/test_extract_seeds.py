@@ -84,10 +84,12 @@ def _yardstick_webstyle():
 @pytest.mark.parametrize("seed", [1, 2])
 def test_yardstick_web_layout_without_blank_lines_keeps_the_tables(seeds, scorer, tmp_path, seed):
     """The seeds re-laid by the yardstick's eval/webstyle.py (its cuts for --seed 1 and 2), then with the blank
-    lines between paragraphs removed, as some exports give them: a table's first header cell ("STT") is written
-    before its first "|", on a line of its own after the paragraph above, and no blank line says where that
-    cell starts. The reading that puts the row numbers in the first column is the table (004's indicator
-    annex: 20 -> 32 of 32 tasks). Measured 0.926 / 0.932 task F1 (was 0.857 / 0.863)."""
+    lines between paragraphs removed, as some exports give them. No blank line says where a "|" table starts: its
+    first header cell ("STT") may stand before its first "|" on a line of its own after the paragraph above
+    (004's indicator annex), or the table opens with its own "|" and empty cells are "|" lines in a row (003's
+    annex, whose group rows "Chỉ số PCI ..." have four). The reading that puts the row numbers in the first
+    column, and the most of them (a reading of two rows as one halves them), is the table: 004 20 -> 32 of 32
+    tasks, 003 3 -> 19 of 21. Measured task F1 0.986 / 0.991 (was 0.857 / 0.863)."""
     import random
     from conftest import GOLD
     ws = _yardstick_webstyle()
@@ -98,6 +100,7 @@ def test_yardstick_web_layout_without_blank_lines_keeps_the_tables(seeds, scorer
         q.write_text(re.sub(r"\n\s*\n", "\n", text), "utf-8")
         flat.append(q)
     s, detail = _run(flat, tmp_path, scorer, GOLD)
-    assert s["task_f1"] >= 0.91 and s["lead_f1"] >= 0.9
-    annex = next(v for k, v in detail.items() if k.startswith("004"))
-    assert annex["tasks_found"] == "32/32"
+    assert s["task_f1"] >= 0.97 and s["lead_f1"] >= 0.9
+    for annex, share in (("003", 0.9), ("004", 1.0)):
+        found, gold = map(int, next(v for k, v in detail.items() if k.startswith(annex))["tasks_found"].split("/"))
+        assert found >= share * gold, (annex, found, gold)

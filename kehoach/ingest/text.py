@@ -278,11 +278,45 @@ def _feed_paragraphs(b: DocBuilder, lines: list[str], page: int | None, lay: "_L
 _SIGN_CELL = re.compile(r"^(?:KT|TM|TL|TUQ|Q)\s*\.|^(?:CHỦ TỊCH|PHÓ CHỦ TỊCH|GIÁM ĐỐC|PHÓ GIÁM ĐỐC|BỘ TRƯỞNG|THỨ TRƯỞNG)\b")
 
 
-def _numbered(rows: list[list[str]]) -> float:
-    """The share of the rows under the header whose first cell is a row number ("1.", "II", "a)"): a
-    reading that took the wrong lines as the table's first cell shifts the numbers out of the first column."""
-    body = rows[1:]
-    return sum(bool(r) and _ROWNUM.match(r[0].strip()) is not None for r in body) / len(body) if body else 0.0
+def _numbered(rows: list[list[str]]) -> int:
+    """How many rows under the header open with a row number ("1.", "II", "a)"): a reading that took the
+    wrong lines as the table's first cell shifts the numbers out of the first column, one that reads two
+    rows as one halves them."""
+    return sum(bool(r) and _ROWNUM.match(r[0].strip()) is not None for r in rows[1:])
+
+
+def _read_pipe_table(segs: list[list[str]], before: list[str], opens: bool, blank: bool) -> tuple[list[list[str]] | None, int]:
+    """The rows of a table written one cell a line between ``|`` lines, and how many of the lines ``before``
+    it are its first cell. Readings, in this order:
+
+    * the table opens with its own "|" (``opens``: after a blank line): every row does, so rows are bounded
+      (``bounded_rows``);
+    * the first cell was written before the first "|" ("STT" / "|" / "Nội dung" ...): back to the last blank
+      line (``lead_cell``, at most ``LEAD_CELL_LINES`` lines);
+    * the cells read as they come (``_pipe_table_rows``).
+
+    With blank lines between paragraphs the first of the first two whose first row is a header wins, else
+    the third. Without them, where neither the opening "|" nor the first cell can be told, every reading is
+    tried (the first cell as the last 1-3 lines) and the one that puts the most row numbers in the first
+    column wins (``_numbered``; ties: the order above; no row numbers at all: as with blank lines)."""
+    def header_first(k: int) -> tuple[list[list[str]], int] | None:
+        got = _pipe_table_rows(([[x.strip() for x in before[-k:]]] if k else []) + segs)
+        return (got, k) if got and looks_like_header(got[0]) else None
+
+    bounded = bounded_rows([join_lines(s) for s in segs]) if opens or not blank else None
+    readings = [(bounded, 0)] if bounded and looks_like_header(bounded[0]) else []
+    lead = lead_cell(before)
+    if 0 < lead <= LEAD_CELL_LINES:
+        readings += [r for r in [header_first(lead)] if r]
+    plain = _pipe_table_rows(segs)
+    if not blank:
+        others = [header_first(0)] + ([header_first(k) for k in range(1, LEAD_CELL_LINES + 1)]
+                                      if lead > LEAD_CELL_LINES else [])
+        scored = readings[:1] + [r for r in others if r] + readings[1:]
+        best = max(scored, key=lambda r: _numbered(r[0]), default=None)      # max keeps the first of equals
+        if best and _numbered(best[0]) > 0:
+            return best
+    return readings[0] if readings else (plain, 0)
 
 
 def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
@@ -327,35 +361,10 @@ def _feed(b: DocBuilder, lines: list[str], page: int | None) -> None:
             last_pipe = pipe_region_end(lines, i)
             region = lines[i:last_pipe + 1]
             segs = _segments(region)
-            rows = None
-            if seen_title and (i == 0 or not lines[i - 1].strip() or not lay.blank):
-                # the table opens with its own "|" (after a blank line; in text without blank lines
-                # between paragraphs a cell written before the first "|" cannot be told, so a table
-                # is first read as opening with its own "|"): every row does, so rows are bounded
-                rows = bounded_rows([join_lines(s) for s in segs])
-                if rows and not looks_like_header(rows[0]):
-                    rows = None
-            if rows is None and seen_title:
-                # the first cell was written before the first "|" ("STT" / "|" / "Nội dung" ...): back to the
-                # last blank line; in text without blank lines between paragraphs, the fewest of the last lines
-                # (none first) that put the row numbers in the first column
-                lead = lead_cell(para_run)
-                if 0 < lead <= LEAD_CELL_LINES:
-                    with_lead = _pipe_table_rows([[x.strip() for x in para_run[-lead:]]] + segs)
-                    if with_lead and looks_like_header(with_lead[0]):
-                        del para_run[-lead:]
-                        rows = with_lead
-                elif lead and not lay.blank:
-                    best = 0.0
-                    for k in range(0, min(lead, LEAD_CELL_LINES) + 1):
-                        got = _pipe_table_rows(([[x.strip() for x in para_run[-k:]]] if k else []) + segs)
-                        score = _numbered(got) if got and looks_like_header(got[0]) else -1.0
-                        if score > best:
-                            best, rows, took = score, got, k
-                    if rows is not None and took:
-                        del para_run[-took:]
-                if rows is None:
-                    rows = _pipe_table_rows(segs)
+            rows, took = _read_pipe_table(segs, para_run, i == 0 or not lines[i - 1].strip(), lay.blank) \
+                if seen_title else (None, 0)
+            if took:
+                del para_run[-took:]
             if rows and looks_like_header(rows[0]):
                 flush()
                 b.table()
