@@ -134,3 +134,13 @@ def test_the_duties_or_powers_of_a_body_name_it_as_the_owner():
     assert heading_owner("Quyền hạn của Ban Chỉ đạo") == ["Ban Chỉ đạo"]
     assert heading_owner("Nhiệm vụ, quyền hạn của Hội đồng quản lý Quỹ:") == ["Hội đồng quản lý Quỹ"]
     assert heading_owner("Nhiệm vụ của Kế hoạch:") == []
+
+
+def test_a_body_that_looks_up_or_checks_records_ends_before_the_verb():
+    """01/2026/QĐ-TTg (vbpl page): "Bộ Nội vụ tra cứu, xác nhận khen thưởng và thực hiện cấp đổi ..." and "Bộ,
+    ban, ngành, tỉnh đối chiếu với hồ sơ lưu, xác nhận, tổng hợp ...": the owner is the body before the verb."""
+    t = ("Căn cứ công văn đề nghị cấp đổi hiện vật khen thưởng của bộ, ban, ngành, tỉnh, Bộ Nội vụ tra cứu, "
+         "xác nhận khen thưởng và thực hiện cấp đổi hiện vật khen thưởng.")
+    assert leading_owner(t)[0] == ["Bộ Nội vụ"]
+    t = "Bộ, ban, ngành, tỉnh đối chiếu với hồ sơ lưu, xác nhận, tổng hợp và gửi công văn đề nghị cấp đổi."
+    assert _owner(t) == ["Bộ, ban, ngành, tỉnh"]
