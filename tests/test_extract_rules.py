@@ -238,6 +238,11 @@ def test_a_file_with_no_letterhead_is_flagged_and_a_real_plan_is_not(tmp_path):
     # 4385/QĐ-BVHTTDL: a pointer to the appendix and a list intro are no tasks
     "(Chi tiết danh mục các dự án dự kiến ưu tiên đầu tư và phân kỳ thực hiện tại Phụ lục kèm theo)",
     "Trong đó, tỷ lệ vốn ngân sách nhà nước dự kiến: 85%-90% tổng vốn đầu tư. Cụ thể:",
+    # 05/2026/QĐ-TTg (vbpl): the closing article, its list of posts 330 characters long
+    "Các Bộ trưởng, Thủ trưởng cơ quan ngang bộ, Thủ trưởng cơ quan thuộc Chính phủ, Chủ tịch Ủy ban nhân dân các "
+    "tỉnh, thành phố trực thuộc trung ương và Thủ trưởng các cơ quan, đơn vị sử dụng vốn ngân sách trung ương (bao "
+    "gồm vốn đầu tư phát triển và vốn sự nghiệp) thuộc Chương trình mục tiêu quốc gia phòng, chống ma túy đến năm "
+    "2030 chịu trách nhiệm thi hành Quyết định này.",
 ])
 def test_appendix_pointers_and_list_intros_are_not_tasks(text):
     from kehoach.extract.tasks import is_non_task
