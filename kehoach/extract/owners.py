@@ -401,13 +401,8 @@ def _short_named(seg: str) -> str:
 _POST_START = re.compile(r"(?<![\wÀ-ỹđ])(?!(?:hoặc|và|của|cho|trình|với|đến|tới|lên|gửi|tại|theo|như|là|hay)\s)"
                          r"[a-zà-ỹđ]+\s+(?=(?:Thủ trưởng|Người đứng đầu|Chủ tịch|Giám đốc)\s)")
 
-_ROLE = re.compile(
-    r"^(?:(?:Người đứng đầu|người đứng đầu|Thủ trưởng|thủ trưởng|Trưởng|trưởng)\s+(?=các\b|cơ quan\b|đơn vị\b)"
-    r"|(?:Chủ tịch|chủ tịch)\s+(?=UBND\b|Ủy ban nhân dân\b)"
-    r"|(?:Giám đốc|giám đốc)\s+(?=các sở\b|Sở\b|sở\b|Trung tâm\b|Công an\b)"
-    r"|(?:Chánh|chánh)\s+(?=(?:Văn phòng|văn phòng)\s+(?:UBND\b|Ủy ban nhân dân\b|HĐND\b|Hội đồng nhân dân\b))"
-    r"|(?:Chánh Văn phòng|Chánh văn phòng)(?=\s*[,;:]|$)" + _posts_table() + ")")
-# a post of the table, or of the patterns above, opening a later entry of a list of owners (", Chánh án ...",
+_ROLE = re.compile(r"^(?:(?:Chánh Văn phòng|Chánh văn phòng)(?=\s*[,;:]|$)" + _posts_table() + ")")
+# a post of the table (or "Chánh Văn phòng" alone) opening a later entry of a list of owners (", Chánh án ...",
 # "; Chủ tịch UBND ...", " và Giám đốc ...")
 _NEXT_POST = re.compile(r"(?:,|;|\s+và)\s*(?=" + _ROLE.pattern[len("^(?:"):-1] + ")")
 

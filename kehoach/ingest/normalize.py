@@ -204,10 +204,15 @@ NUMBER_MARKER = r"(?:[IVXLC]{1,6}|\d{1,3}(?:\.\d{1,3}){0,4}|[a-zđ])[.)]"      #
 _BARE_MARKER = re.compile(r"^(?:" + NUMBER_MARKER + "|" + BULLET + r")$")
 
 
-def _upper(s: str) -> bool:
-    """Upper-case words (a heading's line: "II. DỰ BÁO", "CÁC CHỈ TIÊU KINH TẾ - XÃ HỘI"), two letters or more."""
+_LETTER_RUN = re.compile(r"[^\W\d_]{2,}")
+
+
+def upper_case(s: str, words: int = 0) -> bool:
+    """Upper-case words (a heading's line: "II. DỰ BÁO", "CÁC CHỈ TIÊU KINH TẾ - XÃ HỘI"): every letter upper case,
+    two letters or more, and at least ``words`` words of two letters or more ("KẾ HOẠCH" has 2)."""
     letters = [c for c in s if c.isalpha()]
-    return len(letters) >= 2 and all(c.isupper() for c in letters)
+    return len(letters) >= 2 and all(c.isupper() for c in letters) and (
+        not words or len(_LETTER_RUN.findall(s)) >= words)
 
 
 def bare_list_marker(line: str) -> bool:
@@ -230,11 +235,11 @@ def _cut_first_line(lines: list[str], i: int, width: int) -> bool:
     the wrap width, and the next line goes on with it (neither blank nor a new item). In text wrapped
     only at the width a short line ends its paragraph, so a short line with more of it after is a cut one."""
     cur = lines[i].strip()
-    if not cur[:1].isupper() or _upper(cur) or len(cur) >= 0.75 * width or i + 1 >= len(lines):
+    if not cur[:1].isupper() or upper_case(cur) or len(cur) >= 0.75 * width or i + 1 >= len(lines):
         return False
     nxt = lines[i + 1].strip()
     return bool(nxt) and (not is_item_start(nxt) or _dash_lower(nxt)) and not bare_list_marker(nxt) \
-        and not _upper(nxt)
+        and not upper_case(nxt)
 
 
 def _heading_rest(lines: list[str], i: int, width: int) -> bool:
@@ -242,7 +247,7 @@ def _heading_rest(lines: list[str], i: int, width: int) -> bool:
     nghệ" / "a) ..."): the heading ends no sentence, and line ``i`` is one short line ending none either, right
     before the heading's first sub-item."""
     prev, cur = lines[i - 1].strip(), lines[i].strip()
-    if _DASH_ITEM.match(prev) or not is_item_start(prev) or ends_sentence(prev) or _upper(prev):
+    if _DASH_ITEM.match(prev) or not is_item_start(prev) or ends_sentence(prev) or upper_case(prev):
         return False
     if not cur[:1].isupper() or ends_sentence(cur) or (width and len(cur) >= 0.75 * width) or i + 1 >= len(lines):
         return False
@@ -273,15 +278,15 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         prev = lines[i - 1].rstrip()
         cur = line.strip()
         wrapped = width and len(prev) >= 0.75 * width
-        upper_prev = _upper(prev)
+        upper_prev = upper_case(prev)
         # an upper-case line (a heading, a title) ends where a capitalised mixed-case line starts
-        wrapped = wrapped and not (upper_prev and cur[:1].isupper() and not _upper(cur))
+        wrapped = wrapped and not (upper_prev and cur[:1].isupper() and not upper_case(cur))
         item = is_item_start(cur)
         if item and _dash_lower(cur) and not ends_sentence(prev) and not upper_prev:
             item, wrapped = False, True   # a compound cut at its dash: "Kế hoạch tài chính" / "- ngân sách nhà nước"
         if item and wrapped and not upper_prev and not ends_sentence(prev) and not _DASH_ITEM.match(cur):
             item = False          # a marker at the start of a wrapped line whose sentence goes on ("... cấp độ" / "1. Cấp ngay")
-        if not wrapped and not item and _DASH_ITEM.match(prev) and not upper_prev and not _upper(cur) and (
+        if not wrapped and not item and _DASH_ITEM.match(prev) and not upper_prev and not upper_case(cur) and (
                 (cur[:1] == "(" and not ends_sentence(prev))
                 or (prev.endswith(":") and cur[:1].isupper() and width and len(cur) >= 0.75 * width)):
             wrapped = True        # a dash item's cut-short first line, then its rest ("- Giai đoạn khẩn cấp" /
@@ -294,7 +299,7 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
             or _heading_rest(lines, i, width)
         join = (wrapped and not item) or (goes_on and not item and not ends_sentence(prev)) \
             or (bare_list_marker(prev.strip()) and not is_item_start(cur)) \
-            or (upper_prev and _upper(cur) and not is_item_start(cur)
+            or (upper_prev and upper_case(cur) and not is_item_start(cur)
                 and (is_item_start(prev.strip()) or len(prev.split()) > 3))
         if not join or field_break(prev, cur):
             groups.append((start, i - 1))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kehoach.ingest.normalize import NUMBER_MARKER, ends_field, ends_sentence, field_break, is_item_start
+from kehoach.ingest.normalize import NUMBER_MARKER, ends_field, ends_sentence, field_break, is_item_start, upper_case
 
 # a list marker with nothing after it: "1.", "III.", "a)", "2.1."
 BARE_MARKER = re.compile(r"^" + NUMBER_MARKER + r"$")
@@ -74,7 +74,7 @@ def join_in_group(prev: str, cur: str, prev_first: bool, width: int) -> bool:
     if is_item_start(c) or is_bare_marker(c):
         # a marker at the start of a wrapped line whose sentence goes on is not an item
         return wrapped and not ends_sentence(p) and not _DASH_START.match(c)
-    if _upper_line(p) and not wrapped and c[:1].isupper() and not c.isupper():
+    if upper_case(p, words=2) and not wrapped and c[:1].isupper() and not c.isupper():
         return False   # "KẾ HOẠCH" / "Triển khai ...", "II. NHIỆM VỤ" / "Sở Nội vụ ...": a heading ends
     if prev_first or wrapped:
         return True
@@ -83,13 +83,7 @@ def join_in_group(prev: str, cur: str, prev_first: bool, width: int) -> bool:
     return True
 
 
-def _upper_line(s: str) -> bool:
-    """An upper-case line of two words or more ("KẾ HOẠCH", "II. MỤC TIÊU")."""
-    return s.isupper() and len(_LETTER_RUN.findall(s)) >= 2
-
-
 _DASH_START = re.compile(r"^[-+*•]\s")
-_LETTER_RUN = re.compile(r"[^\W\d_]{2,}")
 
 
 def group_paragraphs(lines: list[str], width: int) -> list[tuple[int, int]]:
