@@ -257,3 +257,23 @@ def test_a_dash_items_cut_first_line_keeps_its_rest_without_blank_lines(tmp_path
     want = [t for t in extract(read(src)).tasks if t.text.startswith("Giai đoạn")]
     got = {t.text: t.deadline for t in extract(read(flat)).tasks}
     assert len(want) >= 3 and all(t.text in got and got[t.text] == t.deadline for t in want)
+
+
+def test_the_look_alikes_of_dj_read_as_the_vietnamese_letter(tmp_path):
+    """Latin-1's eth (U+00D0/U+00F0, from text decoded as Latin-1 or typed on a Western layout: "QUYẾT ÐỊNH",
+    "Ðồng Tháp") is no Vietnamese letter: a real plan written with it reads as the plan itself (its kind, number,
+    title, issuer and tasks), and its text holds the Vietnamese letters."""
+    from kehoach.extract import extract
+    from tests.shared import files
+    for src in files("real/web", "*.txt")[:4]:
+        text = src.read_text("utf-8")
+        if "Đ" not in text:
+            continue
+        odd = tmp_path / src.name
+        odd.write_text(text.replace("Đ", "\u00d0").replace("đ", "\u00f0"), "utf-8")
+        a, b = extract(read(src)).to_dict(), extract(read(odd)).to_dict()
+        assert "\u00d0" not in read(odd).text and "\u00f0" not in read(odd).text
+        for k in ("type", "number", "title", "issuer", "date"):
+            assert a["document"][k] == b["document"][k], (src.name, k)
+        assert [t["text"] for t in a["tasks"]] == [t["text"] for t in b["tasks"]], src.name
+        assert [t["lead"] for t in a["tasks"]] == [t["lead"] for t in b["tasks"]], src.name

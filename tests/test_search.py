@@ -58,6 +58,9 @@ def test_parse_query_strips_question_words_and_detects_who():
     assert parse_query("thanh toan truc tuyen").folded
     # a one-word question word inside the query is content, not a question ("ai" only at the edges)
     assert parse_query("quy định về ai và dữ liệu số").text.startswith("quy định về ai")
+    # Latin-1's eth typed for Đ on a Western layout reads as the letter the records hold
+    q = parse_query("ai chủ trì ở \u00d0ồng Tháp")
+    assert q.who and q.text == "ở Đồng Tháp" and not q.folded
 
 
 def test_abbreviations_expand_in_text():

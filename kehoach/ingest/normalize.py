@@ -75,9 +75,22 @@ def normalize_tones(s: str) -> str:
     return unicodedata.normalize("NFC", d)
 
 
+# letters that look like đ/Đ and are not Vietnamese: Latin-1's eth (text decoded as Latin-1, typed with a Western
+# layout or a font that maps Đ there: "ÐIỀU", "Ðồng Tháp") and the African D; no Vietnamese word holds them
+_LOOKALIKES = str.maketrans({"\u00d0": "Đ", "\u00f0": "đ", "\u0189": "Đ"})
+_LOOKALIKE_CHARS = re.compile("[\u00d0\u00f0\u0189]")
+
+
+def fold_lookalikes(s: str) -> str:
+    """``s`` with the look-alikes of đ/Đ (``_LOOKALIKES``) as the Vietnamese letters."""
+    return s.translate(_LOOKALIKES) if _LOOKALIKE_CHARS.search(s) else s
+
+
 def clean_inline(s: str) -> str:
-    """One paragraph or cell: NFC, tone convention, invisible chars dropped, spaces collapsed."""
+    """One paragraph or cell: NFC, tone convention, look-alike letters folded, invisible chars dropped, spaces
+    collapsed."""
     s = _INVISIBLE.sub("", s)
+    s = fold_lookalikes(s)
     s = normalize_tones(s)
     s = _SPACES.sub(" ", s)
     return s.strip()

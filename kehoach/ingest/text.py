@@ -21,7 +21,7 @@ from importlib import resources
 
 from kehoach.errors import IngestError
 from kehoach.ingest.builder import _HEADER_WORDS, DocBuilder, looks_like_header
-from kehoach.ingest.normalize import bare_list_marker, is_item_start, join_wrapped, wrap_width
+from kehoach.ingest.normalize import bare_list_marker, fold_lookalikes, is_item_start, join_wrapped, wrap_width
 from kehoach.ingest.webtext import (MD_ROW as _MD_ROW, blank_separated, bounded_rows, cell_lines, group_paragraphs,
                                     lead_cell, markdown_rows, pipe_region_end)
 from kehoach.models import IngestedDocument
@@ -120,6 +120,7 @@ def decode(data: bytes, source: str, warnings: list[str] | None = None) -> str:
     text, enc = legacy.convert_text(text)
     if enc and warnings is not None:
         warnings.append(legacy.warning(enc))
+    text = fold_lookalikes(text)                   # "ÐIỀU", "Ðồng Tháp": before the layout's patterns read it
     if not unicodedata.is_normalized("NFC", text):
         # decomposed text (copied on a Mac, from some PDFs): composed before the layout is read, whose line
         # widths (the hard-wrap width of portal text) count characters

@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional
 
+from kehoach.ingest.normalize import fold_lookalikes   # the records' letters: a query folds as they were folded
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 LEAD_ABBREVIATIONS = DATA / "abbreviations.tsv"        # the lead's table (read only)
 SEARCH_ABBREVIATIONS = DATA / "search_abbreviations.tsv"
@@ -37,12 +39,12 @@ def fold_keep_offsets(s: str) -> str:
 
 
 def tokens(s: str) -> list[str]:
-    """Lower-cased word tokens with diacritics (NFC)."""
-    return _WORD.findall(unicodedata.normalize("NFC", s).lower())
+    """Lower-cased word tokens with diacritics (NFC; the look-alikes of đ/Đ as the letters, as the records have them)."""
+    return _WORD.findall(fold_lookalikes(unicodedata.normalize("NFC", s)).lower())
 
 
 def folded_tokens(s: str) -> list[str]:
-    return _WORD.findall(fold(unicodedata.normalize("NFC", s)))
+    return _WORD.findall(fold(fold_lookalikes(unicodedata.normalize("NFC", s))))
 
 
 def bigrams(toks: list[str]) -> list[str]:
@@ -129,7 +131,7 @@ def parse_query(q: str) -> ParsedQuery:
     Phrases of several words are removed anywhere; one-word phrases ("ai", "who")
     only at the start or end of the query, where they ask rather than describe.
     """
-    q = unicodedata.normalize("NFC", q).strip()
+    q = fold_lookalikes(unicodedata.normalize("NFC", q)).strip()     # "Ðồng Tháp" typed on a Western layout
     spans = [(m.start(), m.end()) for m in _WORD.finditer(q)]
     ftoks = [fold(q[a:b]) for a, b in spans]
     keep = [True] * len(spans)
