@@ -277,3 +277,30 @@ def test_the_look_alikes_of_dj_read_as_the_vietnamese_letter(tmp_path):
             assert a["document"][k] == b["document"][k], (src.name, k)
         assert [t["text"] for t in a["tasks"]] == [t["text"] for t in b["tasks"]], src.name
         assert [t["lead"] for t in a["tasks"]] == [t["lead"] for t in b["tasks"]], src.name
+
+
+def test_page_numbers_kept_in_copied_text_are_no_part_of_the_plan(tmp_path):
+    """Text copied from a PDF viewer keeps the page footers where they fell ("Trang 3", mid-paragraph), and a
+    converter's form-feed pages keep a bare number ("- 3 -") as a page's first or last line. A real plan written so
+    gives the original's tasks: the footer is dropped and the paragraph it cut is one again."""
+    from kehoach.extract import extract
+    from tests.shared import files
+    src = next(p for p in files("real/web", "*.txt") if p.name.startswith("2820"))   # 73 tasks, long paragraphs
+    lines = src.read_text("utf-8").split("\n")
+    inline, paged, n = [], [], 0
+    for k, ln in enumerate(lines):
+        inline.append(ln)
+        paged.append(ln)
+        if k and k % 45 == 0 and "|" not in (ln.strip(), lines[min(k + 1, len(lines) - 1)].strip()):
+            n += 1
+            inline.append(f"Trang {n}")
+            paged += [f"- {n} -", f"\f{n + 1}"]
+    base = extract(read(src)).to_dict()
+    for name, text in (("inline.txt", inline), ("paged.txt", paged)):
+        p = tmp_path / name
+        p.write_text("\n".join(text), "utf-8")
+        got = extract(read(p)).to_dict()
+        assert not any(re.search(r"\bTrang \d+\b|- \d+ -", t["text"]) for t in got["tasks"]), name
+        assert got["document"]["title"] == base["document"]["title"]
+        if name == "inline.txt":
+            assert [t["text"] for t in got["tasks"]] == [t["text"] for t in base["tasks"]]

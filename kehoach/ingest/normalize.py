@@ -104,6 +104,11 @@ def clean_cell(s: str) -> str:
 
 # ---------------------------------------------------------------- structure of lines
 
+# a page's number as a footer or header prints it: "3", "- 3 -", "(3)", "3/10", "Trang 3", "Page 3 / 10"
+PAGE_NUMBER = re.compile(r"^(?:trang|page)?\s*[-–(]?\s*\d{1,4}\s*[-–)]?(?:\s*/\s*\d{1,4})?$", re.I)
+# ... with the word, which no paragraph of a plan is: a footer pasted with the text wherever it stood
+PAGE_LABEL = re.compile(r"^(?:trang|page)\s*[-–(]?\s*\d{1,4}\s*[-–)]?(?:\s*/\s*\d{1,4})?$", re.I)
+
 # A line that starts a new item: headings and list markers of Vietnamese administrative texts.
 BULLET = r"[-+*•–—]"       # a dash or bullet item marker
 ITEM_START = re.compile(

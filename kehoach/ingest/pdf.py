@@ -34,7 +34,7 @@ from typing import Optional
 from kehoach.errors import IngestError
 from kehoach.ingest.builder import DocBuilder
 from kehoach.ingest.layout import layout_hits
-from kehoach.ingest.normalize import awaits_reference, continues, ends_sentence, is_item_start
+from kehoach.ingest.normalize import PAGE_NUMBER, awaits_reference, continues, ends_sentence, is_item_start
 from kehoach.ingest.pdf_grid import (Char, TooClose, Unsure, fill_grid, grid_cells, page_rulings, plumber_cells,
                                      snap_rulings, table_grid)
 from kehoach.ingest.pdf_grid import Cell, Ruling, cell_text  # noqa: F401  (re-exported for callers of ingest.pdf)
@@ -616,7 +616,6 @@ def split_columns(line: Line) -> list[Line]:
 
 # --------------------------------------------------------------------------- headers, footers
 
-_PAGE_NO = re.compile(r"^(?:trang|page)?\s*[-–(]?\s*\d{1,4}\s*[-–)]?(?:\s*/\s*\d{1,4})?$", re.I)
 
 
 def _furniture_key(text: str) -> str:
@@ -646,7 +645,7 @@ def drop_furniture(pages: list[PageInfo]) -> None:
         drop = []
         for ln in edge_lines(p):
             t = ln.text.strip()
-            if _PAGE_NO.match(t):
+            if PAGE_NUMBER.match(t):
                 drop.append(ln)
             elif n >= 3 and len(t) <= 120 and counts[_furniture_key(t)] >= max(3, n // 2):
                 drop.append(ln)

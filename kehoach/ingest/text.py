@@ -21,7 +21,8 @@ from importlib import resources
 
 from kehoach.errors import IngestError
 from kehoach.ingest.builder import _HEADER_WORDS, DocBuilder, looks_like_header
-from kehoach.ingest.normalize import bare_list_marker, fold_lookalikes, is_item_start, join_wrapped, wrap_width
+from kehoach.ingest.normalize import (PAGE_LABEL, PAGE_NUMBER, bare_list_marker, ends_sentence, fold_lookalikes,
+                                      is_item_start, join_wrapped, upper_case, wrap_width)
 from kehoach.ingest.webtext import (MD_ROW as _MD_ROW, blank_separated, bounded_rows, cell_lines, group_paragraphs,
                                     lead_cell, markdown_rows, pipe_region_end)
 from kehoach.models import IngestedDocument
@@ -410,6 +411,39 @@ def check_line_length(text: str, source: str) -> None:
                                       "a line (not a plan's text; set KEHOACH_MAX_LINE_CHARS to read it)")
 
 
+def _drop_page_numbers(lines: list[str], paged: bool) -> list[str]:
+    """A page's number kept in copied or converted text: "Trang 3" / "Page 3 / 10" wherever it stands (a
+    footer pasted from a PDF viewer lands mid-paragraph: the blank lines around it go too when the line before
+    ends no sentence and is no heading, the line after starts no item and neither is a table's "|", so the
+    paragraph it cut is one again), and on a
+    form-feed page (``paged``) a bare number ("3", "- 3 -") as its first or last line."""
+    out = lines
+    if any(("rang" in x or "age" in x) and PAGE_LABEL.match(x.strip()) for x in lines):
+        out = []
+        k = 0
+        while k < len(lines):
+            if not PAGE_LABEL.match(lines[k].strip()):
+                out.append(lines[k])
+                k += 1
+                continue
+            k += 1
+            nxt = k
+            while nxt < len(lines) and not lines[nxt].strip():
+                nxt += 1
+            prev = next((x for x in reversed(out) if x.strip()), "")
+            after = lines[nxt].strip() if nxt < len(lines) else ""
+            if prev and after and "|" not in (prev.strip(), after) and not ends_sentence(prev) \
+                    and not upper_case(prev) and not is_item_start(after):
+                while out and not out[-1].strip():
+                    out.pop()
+                k = nxt
+    if paged:
+        filled = [k for k, x in enumerate(out) if x.strip()]
+        edges = {filled[0], filled[-1]} if filled else set()
+        out = [x for k, x in enumerate(out) if not (k in edges and PAGE_NUMBER.match(x.strip()))]
+    return out
+
+
 def read_text(data: bytes, source: str, sha256: str) -> IngestedDocument:
     warnings: list[str] = []
     check_text_size(data, source)
@@ -419,7 +453,8 @@ def read_text(data: bytes, source: str, sha256: str) -> IngestedDocument:
     pages = text.split("\f")
     b = DocBuilder()
     for pno, page_text in enumerate(pages, 1):
-        lines = [_strip_emphasis(x) if "*" in x else x for x in page_text.split("\n")]
+        lines = _drop_page_numbers(page_text.split("\n"), len(pages) > 1)
+        lines = [_strip_emphasis(x) if "*" in x else x for x in lines]
         _feed(b, lines, pno if len(pages) > 1 else None)
     return b.build(source, sha256, "txt", pages=len(pages) if len(pages) > 1 else None,
                    warnings=warnings)
