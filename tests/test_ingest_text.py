@@ -304,3 +304,22 @@ def test_page_numbers_kept_in_copied_text_are_no_part_of_the_plan(tmp_path):
         assert got["document"]["title"] == base["document"]["title"]
         if name == "inline.txt":
             assert [t["text"] for t in got["tasks"]] == [t["text"] for t in base["tasks"]]
+
+
+def test_a_plan_exported_as_markdown_reads_as_the_plan(tmp_path):
+    """A page saved through a Markdown converter: headings marked "## II. NHIỆM VỤ", and the converter's escapes
+    of what would read as Markdown ("1\\. Mục tiêu", "\\- Sở Nội vụ ...", "\\*", "\\_"). A real plan written so
+    gives the original's tasks and owners (before: the escaped dashes hid every owner's block, lead F1 0.49)."""
+    from kehoach.extract import extract
+    from tests.shared import files
+    for src in files("real/web", "*.txt")[:5]:
+        t = src.read_text("utf-8")
+        t = "\n".join(("## " + x) if re.match(r"^(?:[IVX]+\.|\d+\.)\s+\S", x) and x.upper() == x else x
+                      for x in t.split("\n"))
+        t = re.sub(r"(?m)^(\s*)(\d+)\.(\s)", r"\1\2\\.\3", t)
+        t = re.sub(r"(?m)^(\s*)-(\s)", r"\1\\-\2", t).replace("*", "\\*").replace("_", "\\_")
+        md = tmp_path / src.name
+        md.write_text(t, "utf-8")
+        a, b = extract(read(src)).to_dict(), extract(read(md)).to_dict()
+        assert [(x["text"], x["lead"]) for x in a["tasks"]] == [(x["text"], x["lead"]) for x in b["tasks"]], src.name
+        assert a["document"]["title"] == b["document"]["title"]

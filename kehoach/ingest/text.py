@@ -31,6 +31,8 @@ from kehoach.models import IngestedDocument
 # ^\s*\|\s*$ (str.strip and \s take the same white space), without a regex call a line
 _EMPH = re.compile(r"\*{1,3}")
 _BULLET = re.compile(r"^(\s*)\*\s+")
+_ATX = re.compile(r"^\s{0,3}#{1,6}\s+")    # a Markdown heading's marks ("## II. NHIỆM VỤ"), as converters write them
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")   # a Markdown escape ("1\. Mục tiêu", "\- Sở Nội vụ")
 _ROWNUM = re.compile(r"^(?:\d{1,3}(?:\.\d{1,2})*\.?|[IVXLC]{1,5}\.?|[a-zđ]\))$")
 LEAD_CELL_LINES = 3   # a table's first cell written before its first "|" ("STT" / "|" / "Nội dung") is 1-3 lines
 _DOC_TITLE = re.compile(r"^(KẾ HOẠCH|QUYẾT ĐỊNH|CHỈ THỊ|CHƯƠNG TRÌNH|NGHỊ QUYẾT|THÔNG BÁO|CÔNG VĂN|BÁO CÁO|ĐỀ ÁN)\b")
@@ -454,7 +456,9 @@ def read_text(data: bytes, source: str, sha256: str) -> IngestedDocument:
     b = DocBuilder()
     for pno, page_text in enumerate(pages, 1):
         lines = _drop_page_numbers(page_text.split("\n"), len(pages) > 1)
+        lines = [_MD_ESCAPE.sub(r"\1", x) if "\\" in x else x for x in lines]
         lines = [_strip_emphasis(x) if "*" in x else x for x in lines]
+        lines = [_ATX.sub("", x) if "#" in x else x for x in lines]
         _feed(b, lines, pno if len(pages) > 1 else None)
     return b.build(source, sha256, "txt", pages=len(pages) if len(pages) > 1 else None,
                    warnings=warnings)
