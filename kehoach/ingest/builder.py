@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from kehoach.models import Block, IngestedDocument, Table
-from kehoach.ingest.normalize import clean_cell, clean_inline, continues
+from kehoach.ingest.normalize import clean_cell, clean_inline, continues, cut_in_cell
 
 _HEADER_WORDS = re.compile(
     r"^(stt|tt|số tt|nội dung|nhiệm vụ|các nhiệm vụ|chỉ tiêu|tên chỉ tiêu|đơn vị|cơ quan|thời gian|"
@@ -205,8 +205,9 @@ def _append_continuation(prev: _Table, nxt: _Table) -> None:
 
 
 def _join_cell(a: str, b: str) -> str:
+    """A cell cut by a page break and its rest on the next page (a word cut there too: ``cut_in_cell``)."""
     if not a:
         return b
     if not b:
         return a
-    return a + " " + b
+    return a + b if cut_in_cell(a, b) else a + " " + b

@@ -104,6 +104,20 @@ def clean_cell(s: str) -> str:
 
 # ---------------------------------------------------------------- structure of lines
 
+# a narrow column breaks a word or number that does not fit its width where the edge falls ("phườn" / "g",
+# "Chuyể" / "n", "Quý IV/202" / "5"): a line that opens with letters and no vowel (every Vietnamese syllable
+# has one) ends the word before it, and one that opens with digits ends a date or number cut after "/" or "."
+_WORD_TAIL = re.compile(r"^[bcdđghklmnpqrstvx]{1,3}(?=[\s,.;:)]|$)")
+_NUMBER_CUT = re.compile(r"(?:[/.]\d{0,3})$")
+
+
+def cut_in_cell(prev: str, line: str) -> bool:
+    """``line`` is the rest of the word or number the cell's line ``prev`` ends with."""
+    return (prev[-1:].isalpha() and _WORD_TAIL.match(line) is not None) or \
+        (line[:1].isdigit() and _NUMBER_CUT.search(prev) is not None and prev[-1:] != ".")
+
+
+
 # a page's number as a footer or header prints it: "3", "- 3 -", "(3)", "3/10", "Trang 3", "Page 3 / 10"
 PAGE_NUMBER = re.compile(r"^(?:trang|page)?\s*[-–(]?\s*\d{1,4}\s*[-–)]?(?:\s*/\s*\d{1,4})?$", re.I)
 # ... with the word, which no paragraph of a plan is: a footer pasted with the text wherever it stood

@@ -34,7 +34,7 @@ from typing import Optional
 from kehoach.errors import IngestError
 from kehoach.ingest.builder import DocBuilder
 from kehoach.ingest.layout import layout_hits
-from kehoach.ingest.normalize import PAGE_NUMBER, awaits_reference, continues, ends_sentence, is_item_start
+from kehoach.ingest.normalize import PAGE_NUMBER, awaits_reference, continues, cut_in_cell, ends_sentence, is_item_start
 from kehoach.ingest.pdf_grid import (Char, TooClose, Unsure, fill_grid, grid_cells, page_rulings, plumber_cells,
                                      snap_rulings, table_grid)
 from kehoach.ingest.pdf_grid import Cell, Ruling, cell_text  # noqa: F401  (re-exported for callers of ingest.pdf)
@@ -439,7 +439,7 @@ def clean_table_cell(s: Optional[str]) -> str:
             continue
         if out and not is_item_start(line):
             prev = out[-1]
-            if re.search(r"\w-$", prev):
+            if re.search(r"\w-$", prev) or cut_in_cell(prev, line):
                 out[-1] = prev + line
             else:
                 out[-1] = prev + " " + line
@@ -549,7 +549,7 @@ def merge_cut_row(prev_rows: list[list[str]], rows: list[list[str]]) -> list[lis
     filled = [c for c in first if c]
     if first[0] or not filled or len(first) != len(last) or not all(c[:1].islower() for c in filled):
         return rows
-    prev_rows[-1] = [(a + " " + b).strip() if b else a for a, b in zip(last, first)]
+    prev_rows[-1] = [((a + b) if cut_in_cell(a, b) else (a + " " + b)).strip() if b else a for a, b in zip(last, first)]
     return rows[:k] + rows[k + 1:]
 
 
