@@ -189,3 +189,28 @@ def test_number_from_the_page_designation_of_the_same_title_only(tmp_path, title
     doc = read(page)
     assert "Trang chủ" not in doc.text and "khác hẳn" not in doc.text
     assert extract(doc).document.number == number
+
+
+def test_real_plans_as_plain_html_pages_give_the_tasks_of_their_text(tmp_path):
+    """The real portal plans saved as a plain HTML page (a <p> a paragraph, the annex a <table>): the same tasks,
+    leads, supports and deadlines as their text, document fields included."""
+    import html as H
+    for src in files("real/web", "*.txt"):
+        d = read(src)
+        parts, seen = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>x</title></head><body>"], set()
+        for b in d.blocks:
+            if b.cells is None:
+                parts.append("<p>" + H.escape(b.text) + "</p>")
+            elif b.table not in seen:
+                seen.add(b.table)
+                t = d.tables[b.table]
+                rows = ([t.header] if t.header else []) + [d.blocks[i].cells for i in t.rows]
+                parts.append("<table>" + "".join("<tr>" + "".join(f"<td>{H.escape(c)}</td>" for c in r) + "</tr>"
+                                                 for r in rows) + "</table>")
+        page = tmp_path / (src.stem + ".html")
+        page.write_text("\n".join(parts) + "</body></html>", "utf-8")
+        a, b = extract(d).to_dict(), extract(read(page)).to_dict()
+        key = lambda r: [(t["text"], t["lead"], t["support"], t["deadline"] and t["deadline"]["text"]) for t in r["tasks"]]
+        assert key(a) == key(b), src.name
+        for k in ("type", "number", "issuer", "date", "title", "signer"):
+            assert a["document"][k] == b["document"][k], (src.name, k)
