@@ -535,3 +535,17 @@ def test_scanned_pages_a_few_pixels_apart_share_one_shape():
     shapes = page_shapes(pages)
     assert shapes[1] == shapes[2] == shapes[3] == (597, 848)
     assert shapes[4] == (842, 595) and shapes[5] == (612, 792)     # landscape; US Letter
+
+
+def test_a_word_number_or_symbol_a_narrow_column_broke_is_one_again():
+    """Lines of one table cell where the column's edge broke a word, a date or a document symbol (seen on the real
+    plans printed by LibreOffice with a 9-column annex, and on their scans): joined without a space."""
+    from kehoach.ingest.pdf import clean_table_cell
+    assert clean_table_cell("Các sở, ngành, UBND xã, phườn\ng, đặc khu") == "Các sở, ngành, UBND xã, phường, đặc khu"
+    assert clean_table_cell("Trung tâm Chuyể\nn đổi số Thành phố") == "Trung tâm Chuyển đổi số Thành phố"
+    assert clean_table_cell("Quý IV/202\n5") == "Quý IV/2025"
+    assert clean_table_cell("Quyết định số 06/QĐ-T\nTg ngày 02/01/2025") == "Quyết định số 06/QĐ-TTg ngày 02/01/2025"
+    # a new word, a new number or a list item stays apart
+    assert clean_table_cell("Sở Tài chính\nCác sở, ngành") == "Sở Tài chính Các sở, ngành"
+    assert clean_table_cell("Năm 2025 -\n2026") == "Năm 2025 - 2026"
+    assert clean_table_cell("Báo cáo\n- Quý I") == "Báo cáo\n- Quý I"

@@ -111,10 +111,17 @@ _WORD_TAIL = re.compile(r"^[bcdđghklmnpqrstvx]{1,3}(?=[\s,.;:)]|$)")
 _NUMBER_CUT = re.compile(r"(?:[/.]\d{0,3})$")
 
 
+# ... and a document's symbol cut inside its codes ("06/QĐ-T" / "Tg", "223/CĐ-T" / "Tg"): the rest is letters with
+# no vowel
+_SYMBOL_CUT = re.compile(r"\d/(?:\d{4}/)?[A-ZĐ]+(?:-[A-ZĐ]+)?$")
+_CODE_TAIL = re.compile(r"^[BCDĐGHKLMNPQRSTVXbcdđghklmnpqrstvx]{1,4}(?=[\s,.;:)]|$)")
+
+
 def cut_in_cell(prev: str, line: str) -> bool:
-    """``line`` is the rest of the word or number the cell's line ``prev`` ends with."""
+    """``line`` is the rest of the word, number or document symbol the cell's line ``prev`` ends with."""
     return (prev[-1:].isalpha() and _WORD_TAIL.match(line) is not None) or \
-        (line[:1].isdigit() and _NUMBER_CUT.search(prev) is not None and prev[-1:] != ".")
+        (line[:1].isdigit() and _NUMBER_CUT.search(prev) is not None and prev[-1:] != ".") or \
+        (_SYMBOL_CUT.search(prev) is not None and _CODE_TAIL.match(line) is not None)
 
 
 

@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Callable, Optional
 
 from kehoach.errors import IngestError
+from kehoach.ingest.normalize import fold_lookalikes
 
 # 300 dpi is what Tesseract is trained for (x-height ~ 20-30 px at 12-14 pt). Measured on the
 # seed PDFs turned into scans (benchmarks/bench_ocr.py): clean renders give about the same
@@ -352,7 +353,8 @@ def fix_line(text: str) -> str:
     """One OCR'd line with the corrections the national format allows: the number line's
     slash, the signature block's post prefixes (``line`` rows of ``data/ocr_fixes.tsv``),
     the date line (``fix_date_line``), the accents of known all-caps frame phrases
-    (``known_caps``)."""
+    (``known_caps``); first the look-alikes of Đ/đ Tesseract emits ("QĐÐ-") as the letters."""
+    text = fold_lookalikes(text)
     for pat, rep in _line_fixes():
         text = pat.sub(rep, text, count=1)
     return known_caps(fix_date_line(fix_number_line(text.strip())))
