@@ -376,3 +376,49 @@ def test_add_embeds_each_plan_ahead_and_the_hooks_take_those_vectors(tmp_path, m
         got = cached.embed_passages(sample)
         assert len(seen) == len(texts)                               # found in the cache, not recomputed
         assert float(((got * run(sample)).sum(1)).min()) > 0.9999
+
+
+def test_prefetch_embeds_one_queue_longest_first_across_plans(monkeypatch):
+    """Texts submitted by two plans wait in ONE queue sorted by length (longest first), cut into
+    chunks of at most ``CHUNK_CHARS`` characters (or one text): texts of like length are batched
+    together whatever plan they came from. Every text is embedded once, and its vector is the one
+    the engine gives it in a call of its own batching (batches of ``MAX_BATCH_TOKENS`` padded
+    tokens: the same vectors as batches of 2,048)."""
+    from kehoach.corpus import embed as E
+    from kehoach.corpus.embed import text_key
+    monkeypatch.setenv("KEHOACH_EMBED_ENGINE", "ort")
+    model = get_embedder(None)
+    if not model.engine.startswith("ort"):
+        pytest.skip("onnxruntime engine not available")
+    texts = _real_task_texts(60)
+    plan_a, plan_b = texts[:30], texts[30:]
+    taken: list[list[int]] = []
+    next_chunk = E.Prefetch._next_chunk
+
+    def recorded(self):
+        chunk = next_chunk(self)
+        if chunk is not None:
+            taken.append([len(t) for _, t in chunk])
+        return chunk
+    monkeypatch.setattr(E.Prefetch, "_next_chunk", recorded)
+    pf = E.Prefetch(lambda: get_embedder(None), "e5")
+    with pf._cond:                      # both plans queued before the thread takes its first chunk
+        pf.submit(plan_a)
+        pf.submit(plan_b)
+        pf.submit(plan_a[:5])           # submitted again: not queued twice
+    got = pf.take([text_key(t) for t in texts])
+    assert len(got) == len(texts) == pf.computed
+    lengths = [n for chunk in taken for n in chunk]
+    assert sorted(lengths) == sorted(len(t) for t in texts)
+    assert lengths == sorted(lengths, reverse=True)          # one queue, longest first, across the plans
+    assert all(sum(c) <= pf.CHUNK_CHARS or len(c) == 1 for c in taken)
+    assert len(taken) > 1
+    direct = model.embed_passages(texts)
+    vecs = np.stack([got[text_key(t)] for t in texts])
+    assert float((vecs * direct).sum(1).min()) > 0.99999
+    from kehoach.corpus.e5_ort import MAX_BATCH_TOKENS
+    engine = model._model
+    assert engine.max_batch_tokens == MAX_BATCH_TOKENS
+    monkeypatch.setattr(engine, "max_batch_tokens", 2048)
+    wide = model.embed_passages(texts)
+    assert np.allclose(wide, direct, atol=1e-6)

@@ -117,6 +117,33 @@ def test_snapshot_of_another_embedder_or_changed_task_is_not_used(home):
         assert len(lk.tasks) == sum(1 for _ in c.tasks())
 
 
+def test_snapshot_of_code_with_other_attributes_is_rebuilt_not_restored(home):
+    """A snapshot written by code whose Lexicon lacked an attribute this code has (``_phrase_plans``,
+    a cache added since: restoring it failed with AttributeError in the first add) is not used:
+    the Linker is rebuilt, and links as a fresh build does."""
+    import pickle
+    paths = sorted(REAL.glob("*.json"))[:3]
+    with Corpus(home) as c:
+        store_records(c, _records(paths))
+        _new_process()
+        want = _links(link.linker_for_corpus(c, embedder=CachedEmbedder(HashEmbedder(), c)))
+    path = link_index.snapshot_path(c)
+    data = pickle.loads(path.read_bytes())
+    assert "_phrase_plans" in data["lex"] and "_phrase_plans" in data["sig"]["layout"][1]
+    for old_sig in ({k: v for k, v in data["sig"].items() if k != "layout"},       # before layouts were signed
+                    {**data["sig"], "layout": (data["sig"]["layout"][0],
+                                               tuple(n for n in data["sig"]["layout"][1] if n != "_phrase_plans"))}):
+        old = {**data, "sig": old_sig, "lex": {k: v for k, v in data["lex"].items() if k != "_phrase_plans"}}
+        path.write_bytes(pickle.dumps(old))
+        _new_process()
+        with Corpus(home) as c:
+            fresh = link.Linker(CachedEmbedder(HashEmbedder(), c))
+            assert not link_index.load(c, fresh, fresh.embedder)
+            lk = link.linker_for_corpus(c, embedder=CachedEmbedder(HashEmbedder(), c))
+            assert _links(lk) == want and len(want) > 0
+            assert hasattr(lk.lex, "_phrase_plans")
+
+
 def test_a_changed_task_rebuilds_instead_of_using_the_snapshot(home):
     paths = sorted(REAL.glob("*.json"))[:3]
     recs = _records(paths)

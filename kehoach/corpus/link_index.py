@@ -134,9 +134,23 @@ def _model_sig() -> str:
         return ""
 
 
+_LAYOUTS: dict[tuple, tuple] = {}
+
+
+def _layout(linker) -> tuple:
+    """The attribute names of a new ``Linker`` and of a new ``Lexicon`` of this code: a snapshot
+    written by code whose classes had other attributes (a cache added to the Lexicon since, say)
+    would restore a state lacking them, so it is not used but rebuilt."""
+    key = (type(linker), type(linker.lex))
+    if key not in _LAYOUTS:
+        fresh = type(linker)(model=linker.model, dim=linker.index.dim, hnsw_min=linker.index.hnsw_min)
+        _LAYOUTS[key] = (tuple(sorted(fresh.__dict__)), tuple(sorted(type(linker.lex)().__dict__)))
+    return _LAYOUTS[key]
+
+
 def _signature(linker, emb) -> dict:
     return {"format": FORMAT, "embedder": getattr(emb, "name", None), "dim": int(linker.index.dim),
-            "k": linker.k, "hnsw_min": linker.index.hnsw_min, "model": _model_sig()}
+            "k": linker.k, "hnsw_min": linker.index.hnsw_min, "model": _model_sig(), "layout": _layout(linker)}
 
 
 class LazyValues(dict):
