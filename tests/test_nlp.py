@@ -32,3 +32,18 @@ def test_pos_tagger_ends_an_owner_phrase_that_no_known_verb_ends():
     # "nâng cấp" is not in the owner stop list: underthesea's POS tags find the verb
     assert leading_owner("Sở Y tế nâng cấp hệ thống thông tin bệnh viện tuyến tỉnh.")[0] == ["Sở Y tế"]
     assert leading_owner("Công an tỉnh rà soát dữ liệu dân cư.")[0] == ["Công an tỉnh"]
+
+
+def test_pos_tag_gives_underthesea_s_tags_in_linear_time():
+    """``nlp.pos_tag`` builds the CRF features once per sentence; the tags are underthesea's own ``pos_tag`` on
+    every task text of the real portal plans (cut as ``segment.actions`` and ``verb_offset`` cut them)."""
+    from kehoach.extract import extract
+    from kehoach.extract.nlp import import_underthesea, pos_tag
+    from kehoach.ingest import read
+    from tests.shared import files
+    u = import_underthesea()
+    texts = [t.text for p in files("real/web", "*.txt") for t in extract(read(p)).tasks]
+    assert len(texts) > 300
+    for cut in (600, 240):
+        assert [pos_tag(t[:cut]) for t in texts] == [u.pos_tag(t[:cut]) for t in texts]
+    assert pos_tag("") == []

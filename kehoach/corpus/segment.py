@@ -152,8 +152,7 @@ def actions(text: str) -> tuple[str, ...]:
     """The action verbs of ``text`` in order (underthesea POS tag V, lower case, "_" joins
     syllables): verbs inside a standard body name ("Ban Quản lý dự án", "Sở Tư pháp"), owner
     verbs ("chủ trì", "phối hợp") and stopwords ("về", "có") dropped. Empty: no action."""
-    from kehoach.extract.nlp import entities, import_underthesea
-    pos_tag = import_underthesea().pos_tag
+    from kehoach.extract.nlp import entities, pos_tag
     text = unicodedata.normalize("NFC", " ".join(expand_abbrev(text).replace("*", " ").split()))
     bodies = [(s, e) for s, e, lab in entities(text) if lab == "BODY"]
     out, pos = [], 0

@@ -122,12 +122,65 @@ def import_underthesea():
     return underthesea
 
 
+_TEMPLATE = re.compile(r"T\[(?P<index1>\-?\d+)(\,(?P<index2>\-?\d+))?\](\[(?P<column>.*)\])?(\.(?P<function>.*))?")
+
+
+@lru_cache(maxsize=1)
+def _crf_tagger():
+    """underthesea's default POS tagger (the CRF model ``underthesea.pos_tag`` loads) and its feature
+    templates parsed once: (model, [(template, index1, index2, column, function)])."""
+    from underthesea.pipeline.pos_tag.model_crf import CRFPOSTagPredictor
+    from underthesea.pipeline.pos_tag.tagged_feature import text_istitle
+    crf = CRFPOSTagPredictor.Instance()
+    funcs = {None: None, "lower": str.lower, "istitle": text_istitle}
+    parsed = []
+    for t in crf.transformer.template:
+        m = _TEMPLATE.match(t)
+        i2 = m.group("index2")
+        parsed.append((t, int(m.group("index1")), int(i2) if i2 else None, int(m.group("column") or 0),
+                       funcs[m.group("function")]))
+    return crf.model, parsed
+
+
+def _features(tokens: list[str], parsed) -> list[list[str]]:
+    """The features underthesea's ``word2features`` gives each token of a sentence tagged "X", built once per
+    sentence (underthesea rebuilds every column of the sentence for each template of each word)."""
+    n = len(tokens)
+    columns = (tokens, ["X"] * n)
+    out = []
+    for i in range(n):
+        f = []
+        for t, i1, i2, col, func in parsed:
+            if i + i1 < 0:
+                f.append(f"{t}=BOS")
+                continue
+            if i + i1 >= n or (i2 is not None and i + i2 >= n):
+                f.append(f"{t}=EOS")
+                continue
+            word = " ".join(columns[col][i + i1:i + i2 + 1]) if i2 is not None else columns[col][i + i1]
+            f.append(f"{t}={func(word) if func else word}")
+        out.append(f)
+    return out
+
+
+def pos_tag(text: str) -> list[tuple[str, str]]:
+    """``underthesea.pos_tag(text)`` (its default CRF model), its features built in linear time: the same
+    tags (checked on every real and seed task text). Falls back to underthesea's own call if its internals
+    are not what this version of the code expects."""
+    u = import_underthesea()
+    try:
+        model, parsed = _crf_tagger()
+    except Exception:                    # another underthesea layout: its own, slower path
+        return u.pos_tag(text)
+    tokens = u.word_tokenize(text)
+    return list(zip(tokens, model.tag(_features(tokens, parsed)))) if tokens else []
+
+
 @lru_cache(maxsize=2048)
 def verb_offset(text: str, after: int = 0) -> int | None:
     """Offset of the first verb (underthesea POS tag V) that starts at or after ``after``:
     the fallback that ends an owner phrase when no word of the owner stop list does
     ("Sở Y tế | nâng cấp ..."). underthesea is imported on first use (it is slow to import)."""
-    pos_tag = import_underthesea().pos_tag
     head = text[:240]
     pos = 0
     for word, tag in pos_tag(head):
