@@ -109,8 +109,6 @@ def clean_cell(s: str) -> str:
 # has one) ends the word before it, and one that opens with digits ends a date or number cut after "/" or "."
 _WORD_TAIL = re.compile(r"^[bcdđghklmnpqrstvx]{1,3}(?=[\s,.;:)]|$)")
 _NUMBER_CUT = re.compile(r"(?:[/.]\d{0,3})$")
-
-
 # ... and a document's symbol cut inside its codes ("06/QĐ-T" / "Tg", "223/CĐ-T" / "Tg"): the rest is letters with
 # no vowel
 _SYMBOL_CUT = re.compile(r"\d/(?:\d{4}/)?[A-ZĐ]+(?:-[A-ZĐ]+)?$")
@@ -122,7 +120,6 @@ def cut_in_cell(prev: str, line: str) -> bool:
     return (prev[-1:].isalpha() and _WORD_TAIL.match(line) is not None) or \
         (line[:1].isdigit() and _NUMBER_CUT.search(prev) is not None and prev[-1:] != ".") or \
         (_SYMBOL_CUT.search(prev) is not None and _CODE_TAIL.match(line) is not None)
-
 
 
 # a page's number as a footer or header prints it: "3", "- 3 -", "(3)", "3/10", "Trang 3", "Page 3 / 10"
