@@ -545,7 +545,10 @@ def test_a_word_number_or_symbol_a_narrow_column_broke_is_one_again():
     assert clean_table_cell("Trung tâm Chuyể\nn đổi số Thành phố") == "Trung tâm Chuyển đổi số Thành phố"
     assert clean_table_cell("Quý IV/202\n5") == "Quý IV/2025"
     assert clean_table_cell("Quyết định số 06/QĐ-T\nTg ngày 02/01/2025") == "Quyết định số 06/QĐ-TTg ngày 02/01/2025"
+    assert clean_table_cell("đang có hiệu lực (chuy\nển tiếp)") == "đang có hiệu lực (chuyển tiếp)"   # one syllable
+    assert clean_table_cell("(cơ sở dữ liệu về quy hoạch\n) của Hệ thống") == "(cơ sở dữ liệu về quy hoạch) của Hệ thống"
     # a new word, a new number or a list item stays apart
     assert clean_table_cell("Sở Tài chính\nCác sở, ngành") == "Sở Tài chính Các sở, ngành"
+    assert clean_table_cell("thành\nphố Hồ Chí Minh") == "thành phố Hồ Chí Minh"          # two syllables
     assert clean_table_cell("Năm 2025 -\n2026") == "Năm 2025 - 2026"
     assert clean_table_cell("Báo cáo\n- Quý I") == "Báo cáo\n- Quý I"

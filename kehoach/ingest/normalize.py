@@ -115,11 +115,41 @@ _SYMBOL_CUT = re.compile(r"\d/(?:\d{4}/)?[A-ZĐ]+(?:-[A-ZĐ]+)?$")
 _CODE_TAIL = re.compile(r"^[BCDĐGHKLMNPQRSTVXbcdđghklmnpqrstvx]{1,4}(?=[\s,.;:)]|$)")
 
 
+_EDGE_WORDS = re.compile(r"(\w+)$"), re.compile(r"^(\w+)")
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    """The Vietnamese syllables of underthesea's word list (Viet74K, read from the installed package's data
+    without importing it: the import costs a second); empty when it is not there."""
+    import importlib.util
+    import os
+    spec = importlib.util.find_spec("underthesea")
+    for base in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(base, "corpus", "data", "Viet74K.txt")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                return frozenset(s for line in f for s in line.lower().split())
+    return frozenset()
+
+
+def _split_syllable(prev: str, line: str) -> bool:
+    """The last word of ``prev`` and the first of ``line`` are one syllable cut in two ("chuy" / "ển"): together a
+    syllable, apart not both."""
+    a, b = _EDGE_WORDS[0].search(prev), _EDGE_WORDS[1].match(line)
+    if not a or not b or not a.group(1).isalpha() or not b.group(1).isalpha() or not b.group(1)[:1].islower():
+        return False
+    syl = _syllables()
+    x, y = a.group(1).lower(), b.group(1)
+    return (x + y) in syl and not (x in syl and y in syl)
+
+
 def cut_in_cell(prev: str, line: str) -> bool:
-    """``line`` is the rest of the word, number or document symbol the cell's line ``prev`` ends with."""
-    return (prev[-1:].isalpha() and _WORD_TAIL.match(line) is not None) or \
+    """``line`` is the rest of the word, number or document symbol the cell's line ``prev`` ends with (or opens
+    with the punctuation that closes it: "quy hoạch" / ")")."""
+    return (line[:1] in ",.;:)]”" and bool(prev)) or (prev[-1:].isalpha() and _WORD_TAIL.match(line) is not None) or \
         (line[:1].isdigit() and _NUMBER_CUT.search(prev) is not None and prev[-1:] != ".") or \
-        (_SYMBOL_CUT.search(prev) is not None and _CODE_TAIL.match(line) is not None)
+        (_SYMBOL_CUT.search(prev) is not None and _CODE_TAIL.match(line) is not None) or _split_syllable(prev, line)
 
 
 # a page's number as a footer or header prints it: "3", "- 3 -", "(3)", "3/10", "Trang 3", "Page 3 / 10"

@@ -538,8 +538,9 @@ def grid_tables(page, height: float, chars: list[Char], number: int, turn: int =
 
 def merge_cut_row(prev_rows: list[list[str]], rows: list[list[str]]) -> list[list[str]]:
     """A table continued on the next page whose first body row has an empty first cell and
-    goes on in lower case is the rest of the row the page break cut: it is appended to the
-    previous page's last row (in place) and dropped here."""
+    goes on in lower case (after an opening bracket or quote too: "(cơ sở dữ liệu về quy hoạch) ...")
+    is the rest of the row the page break cut: it is appended to the previous page's last row (in
+    place) and dropped here."""
     if not prev_rows or not rows:
         return rows
     k = 1 if _norm_row(rows[0]) == _norm_row(prev_rows[0]) else 0     # repeated header
@@ -547,7 +548,7 @@ def merge_cut_row(prev_rows: list[list[str]], rows: list[list[str]]) -> list[lis
         return rows
     first, last = rows[k], prev_rows[-1]
     filled = [c for c in first if c]
-    if first[0] or not filled or len(first) != len(last) or not all(c[:1].islower() for c in filled):
+    if first[0] or not filled or len(first) != len(last) or not all(c.lstrip("(\"“'")[:1].islower() for c in filled):
         return rows
     prev_rows[-1] = [((a + b) if cut_in_cell(a, b) else (a + " " + b)).strip() if b else a for a, b in zip(last, first)]
     return rows[:k] + rows[k + 1:]
