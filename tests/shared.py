@@ -51,3 +51,16 @@ def serve_in_thread(app):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     th.join(5)
+
+
+def paragraphs_and_tables(doc):
+    """A read document in reading order as ("p", text) and ("table", rows: the header row first), each table
+    once: what the tests write again as another format (DOCX, HTML) to read it back."""
+    seen = set()
+    for b in doc.blocks:
+        if b.cells is None:
+            yield "p", b.text
+        elif b.table not in seen:
+            seen.add(b.table)
+            t = doc.tables[b.table]
+            yield "table", ([t.header] if t.header else []) + [doc.blocks[i].cells for i in t.rows]

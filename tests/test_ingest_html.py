@@ -7,7 +7,7 @@ import pytest
 from kehoach.errors import IngestError
 from kehoach.extract import extract
 from kehoach.ingest import read
-from tests.shared import files
+from tests.shared import files, paragraphs_and_tables
 
 
 def _spans_ok(doc) -> None:
@@ -197,16 +197,11 @@ def test_real_plans_as_plain_html_pages_give_the_tasks_of_their_text(tmp_path):
     import html as H
     for src in files("real/web", "*.txt"):
         d = read(src)
-        parts, seen = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>x</title></head><body>"], set()
-        for b in d.blocks:
-            if b.cells is None:
-                parts.append("<p>" + H.escape(b.text) + "</p>")
-            elif b.table not in seen:
-                seen.add(b.table)
-                t = d.tables[b.table]
-                rows = ([t.header] if t.header else []) + [d.blocks[i].cells for i in t.rows]
-                parts.append("<table>" + "".join("<tr>" + "".join(f"<td>{H.escape(c)}</td>" for c in r) + "</tr>"
-                                                 for r in rows) + "</table>")
+        parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>x</title></head><body>"]
+        for kind, x in paragraphs_and_tables(d):
+            parts.append("<p>" + H.escape(x) + "</p>" if kind == "p" else
+                         "<table>" + "".join("<tr>" + "".join(f"<td>{H.escape(c)}</td>" for c in r) + "</tr>"
+                                             for r in x) + "</table>")
         page = tmp_path / (src.stem + ".html")
         page.write_text("\n".join(parts) + "</body></html>", "utf-8")
         a, b = extract(d).to_dict(), extract(read(page)).to_dict()

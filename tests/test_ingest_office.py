@@ -126,23 +126,19 @@ def test_a_real_plan_as_docx_and_as_its_pdf_keeps_its_table_s_owners_and_deadlin
     tasks, leads and deadlines as the DOCX and the text (before: 14 of 43 deadlines lost and 30 leads misspelt), a
     row the page break cut whose rest opens with "(" joined again."""
     from docx import Document
-    from tests.shared import files
+    from tests.shared import files, paragraphs_and_tables
     src = next(p for p in files("real/web", "*.txt") if p.name.startswith("2820"))
     d = read(src)
     doc = Document()
-    seen = set()
-    for b in d.blocks:
-        if b.cells is None:
-            doc.add_paragraph(b.text)
-        elif b.table not in seen:
-            seen.add(b.table)
-            t = d.tables[b.table]
-            rows = ([t.header] if t.header else []) + [d.blocks[i].cells for i in t.rows]
-            grid = doc.add_table(rows=len(rows), cols=max(map(len, rows)))
-            grid.style = "Table Grid"
-            for i, r in enumerate(rows):
-                for j, c in enumerate(r):
-                    grid.cell(i, j).text = c
+    for kind, x in paragraphs_and_tables(d):
+        if kind == "p":
+            doc.add_paragraph(x)
+            continue
+        grid = doc.add_table(rows=len(x), cols=max(map(len, x)))
+        grid.style = "Table Grid"
+        for i, r in enumerate(x):
+            for j, c in enumerate(r):
+                grid.cell(i, j).text = c
     docx = tmp_path / "2820.docx"
     doc.save(docx)
     pdf = _convert(docx, "pdf", tmp_path / "pdf")

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from kehoach.ingest import ocr, read
-from tests.shared import files, need
+from tests.shared import files, need, paragraphs_and_tables
 
 pytestmark = pytest.mark.skipif(ocr.available() is not None, reason=f"OCR unavailable: {ocr.available()}")
 
@@ -212,9 +212,9 @@ def test_a_real_plan_printed_and_scanned_gives_the_tasks_of_its_text(tmp_path):
     doc = Document()
     doc.styles["Normal"].font.name = "Times New Roman"     # the national format's font, 13 pt
     doc.styles["Normal"].font.size = Pt(13)
-    for b in d.blocks:
-        if b.cells is None:
-            doc.add_paragraph(b.text)
+    for kind, x in paragraphs_and_tables(d):
+        if kind == "p":
+            doc.add_paragraph(x)
     docx = tmp_path / "0204.docx"
     doc.save(docx)
     subprocess.run([soffice(), "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'p').as_uri()}",

@@ -147,15 +147,24 @@ def _split_syllable(prev: str, line: str) -> bool:
 def cut_in_cell(prev: str, line: str) -> bool:
     """``line`` is the rest of the word, number or document symbol the cell's line ``prev`` ends with (or opens
     with the punctuation that closes it: "quy hoạch" / ")")."""
-    return (line[:1] in ",.;:)]”" and bool(prev)) or (prev[-1:].isalpha() and _WORD_TAIL.match(line) is not None) or \
-        (line[:1].isdigit() and _NUMBER_CUT.search(prev) is not None and prev[-1:] != ".") or \
-        (_SYMBOL_CUT.search(prev) is not None and _CODE_TAIL.match(line) is not None) or _split_syllable(prev, line)
+    if not prev:
+        return False
+    if line[:1] in ",.;:)]”":
+        return True
+    if prev[-1].isalpha() and _WORD_TAIL.match(line):
+        return True                                  # "phườn" / "g"
+    if line[:1].isdigit() and prev[-1] != "." and _NUMBER_CUT.search(prev):
+        return True                                  # "Quý IV/202" / "5"
+    if _SYMBOL_CUT.search(prev) and _CODE_TAIL.match(line):
+        return True                                  # "06/QĐ-T" / "Tg"
+    return _split_syllable(prev, line)               # "chuy" / "ển"
 
 
-# a page's number as a footer or header prints it: "3", "- 3 -", "(3)", "3/10", "Trang 3", "Page 3 / 10"
-PAGE_NUMBER = re.compile(r"^(?:trang|page)?\s*[-–(]?\s*\d{1,4}\s*[-–)]?(?:\s*/\s*\d{1,4})?$", re.I)
-# ... with the word, which no paragraph of a plan is: a footer pasted with the text wherever it stood
-PAGE_LABEL = re.compile(r"^(?:trang|page)\s*[-–(]?\s*\d{1,4}\s*[-–)]?(?:\s*/\s*\d{1,4})?$", re.I)
+# a page's number as a footer or header prints it: "3", "- 3 -", "(3)", "3/10", "Trang 3", "Page 3 / 10"; with the
+# word (PAGE_LABEL), which no paragraph of a plan is: a footer pasted with the text wherever it stood
+_PAGE_NO = r"\s*[-–(]?\s*\d{1,4}\s*[-–)]?(?:\s*/\s*\d{1,4})?$"
+PAGE_NUMBER = re.compile(r"^(?:trang|page)?" + _PAGE_NO, re.I)
+PAGE_LABEL = re.compile(r"^(?:trang|page)" + _PAGE_NO, re.I)
 
 # A line that starts a new item: headings and list markers of Vietnamese administrative texts.
 BULLET = r"[-+*•–—]"       # a dash or bullet item marker

@@ -413,32 +413,32 @@ def check_line_length(text: str, source: str) -> None:
                                       "a line (not a plan's text; set KEHOACH_MAX_LINE_CHARS to read it)")
 
 
+def _footer_cut(prev: str, after: str) -> bool:
+    """A page footer dropped between ``prev`` and ``after`` cut one paragraph: ``prev`` ends no sentence and is no
+    heading, ``after`` starts no item, and neither is a table's "|"."""
+    return bool(prev and after) and "|" not in (prev.strip(), after) and not ends_sentence(prev) \
+        and not upper_case(prev) and not is_item_start(after)
+
+
 def _drop_page_numbers(lines: list[str], paged: bool) -> list[str]:
-    """A page's number kept in copied or converted text: "Trang 3" / "Page 3 / 10" wherever it stands (a
-    footer pasted from a PDF viewer lands mid-paragraph: the blank lines around it go too when the line before
-    ends no sentence and is no heading, the line after starts no item and neither is a table's "|", so the
-    paragraph it cut is one again), and on a
-    form-feed page (``paged``) a bare number ("3", "- 3 -") as its first or last line."""
-    out = lines
-    if any(("rang" in x or "age" in x) and PAGE_LABEL.match(x.strip()) for x in lines):
-        out = []
-        k = 0
-        while k < len(lines):
-            if not PAGE_LABEL.match(lines[k].strip()):
-                out.append(lines[k])
-                k += 1
-                continue
+    """A page's number kept in copied or converted text: "Trang 3" / "Page 3 / 10" wherever it stands (a footer
+    pasted from a PDF viewer lands mid-paragraph: the blank lines around it go too when it cut a paragraph,
+    ``_footer_cut``), and on a form-feed page (``paged``) a bare number ("3", "- 3 -") as its first or last line."""
+    out: list[str] = []
+    k = 0
+    while k < len(lines):
+        if not PAGE_LABEL.match(lines[k].strip()):
+            out.append(lines[k])
             k += 1
-            nxt = k
-            while nxt < len(lines) and not lines[nxt].strip():
-                nxt += 1
-            prev = next((x for x in reversed(out) if x.strip()), "")
-            after = lines[nxt].strip() if nxt < len(lines) else ""
-            if prev and after and "|" not in (prev.strip(), after) and not ends_sentence(prev) \
-                    and not upper_case(prev) and not is_item_start(after):
-                while out and not out[-1].strip():
-                    out.pop()
-                k = nxt
+            continue
+        nxt = next((j for j in range(k + 1, len(lines)) if lines[j].strip()), len(lines))
+        prev = next((x for x in reversed(out) if x.strip()), "")
+        if nxt < len(lines) and _footer_cut(prev, lines[nxt].strip()):
+            while not out[-1].strip():
+                out.pop()
+            k = nxt
+        else:
+            k += 1
     if paged:
         filled = [k for k, x in enumerate(out) if x.strip()]
         edges = {filled[0], filled[-1]} if filled else set()
