@@ -156,10 +156,17 @@ def _download(drv, link_id: str, suffix: str, timeout: float = 60) -> Path:
     before = set(drv.downloads.iterdir())
     drv.find_element(By.ID, link_id).click()
     end = time.time() + timeout
+    seen: dict[Path, int] = {}
     while time.time() < end:
-        new = [p for p in set(drv.downloads.iterdir()) - before if p.suffix == suffix]
-        if new:
-            return new[0]
+        # Chrome writes into a .crdownload and may leave an empty placeholder under the final name
+        # meanwhile: a file is done when no partial is left and its size held over one poll
+        now = set(drv.downloads.iterdir()) - before
+        partial = any(p.suffix == ".crdownload" for p in now)
+        for p in (p for p in now if p.suffix == suffix):
+            size = p.stat().st_size
+            if not partial and size > 0 and seen.get(p) == size:
+                return p
+            seen[p] = size
         time.sleep(0.2)
     raise AssertionError(f"no {suffix} downloaded from #{link_id}")
 
