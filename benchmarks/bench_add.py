@@ -144,6 +144,54 @@ def one_plan(args) -> int:
     return 0
 
 
+def resident_plan(args) -> int:
+    """One plan into a home of ``args.into`` tasks, in a process that keeps its state: the model,
+    the link and search state and the compiled rules are loaded by adding another real plan first
+    (untimed), as ``kehoach watch`` has them when the next file is dropped in."""
+    import shutil
+    from kehoach.corpus.cli import attach_hooks
+    from kehoach.corpus.store import Corpus
+    keep = Path(args.keep)
+    home = _home_of(args.into, keep, Path(args.shared), args.unsearched)
+    plan = Path(args.shared) / args.plan
+    others = [p for p in sorted(plan.parent.glob("*.txt")) if p != plan]
+    run = keep / f"resident{args.into}"
+    shutil.rmtree(run, ignore_errors=True)
+    shutil.copytree(home, run)
+    corpus = Corpus(run)
+    attach_hooks(corpus)
+    try:
+        w0 = time.perf_counter()
+        corpus.add([str(others[0])], progress=False)
+        print(f"first add ({others[0].name}, loads the state): {time.perf_counter() - w0:.2f} s", flush=True)
+        instrument()
+        for attempt, path in enumerate([plan] + others[1:args.repeat]):
+            STAGES.clear()
+            CPU.clear()
+            load = os.getloadavg()[0]
+            prof = None
+            if args.profile and not attempt:
+                import cProfile
+                prof = cProfile.Profile()
+                prof.enable()
+            w0, c0 = time.perf_counter(), time.process_time()
+            report = corpus.add([str(path)], progress=False)
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            if prof is not None:
+                prof.disable()
+                prof.dump_stats(args.profile)
+            pid = report.added[0][1]
+            new = corpus.conn.execute("SELECT task_count FROM plans WHERE id=?", (pid,)).fetchone()[0]
+            print(f"resident add {path.name} ({new} tasks) into {args.into} tasks: {wall:.2f} s wall, "
+                  f"{cpu:.2f} s CPU; load average {load:.1f} -> {os.getloadavg()[0]:.1f}", flush=True)
+            for k, v in sorted(STAGES.items(), key=lambda kv: -kv[1]):
+                print(f"  {k:26s} {v:7.2f} s wall {CPU[k]:7.2f} s CPU")
+    finally:
+        corpus.close()
+        shutil.rmtree(run, ignore_errors=True)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_shared_argument(ap)
@@ -160,11 +208,14 @@ def main(argv=None) -> int:
     ap.add_argument("--unsearched", action="store_true",
                     help="with --into, when building the home: do not search the old tasks' neighbours")
     ap.add_argument("--repeat", type=int, default=1, help="with --into: runs (each into a fresh copy)")
+    ap.add_argument("--resident", action="store_true",
+                    help="with --into: add in this process, which has added another plan to the home first "
+                         "(what a resident 'kehoach watch' pays an add), instead of a fresh 'kehoach add' process")
     args = ap.parse_args(argv)
     if args.engine:
         os.environ["KEHOACH_EMBED_ENGINE"] = args.engine
     if args.into:
-        return one_plan(args)
+        return resident_plan(args) if args.resident else one_plan(args)
     folder = Path(args.shared) / args.folder
     print(f"adding {folder} to a fresh home, load average {os.getloadavg()[0]:.1f}", flush=True)
     w0, c0 = time.perf_counter(), time.process_time()

@@ -116,6 +116,28 @@ def test_neighbour_index_switches_to_hnsw():
     assert (ids[:, 0] == np.arange(50)).mean() > 0.95
 
 
+def test_hnsw_index_takes_small_adds_in_an_exact_tail():
+    """Past the graph size a plan's vectors go to an exact tail searched beside the graph (adding
+    to a faiss graph read from a file copies all of it); results merge by similarity, and the tail
+    joins the graph when asked (before a snapshot is written)."""
+    rng = np.random.default_rng(1)
+    v = rng.normal(size=(700, 32)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    idx = NeighbourIndex(32, hnsw_min=300)
+    idx.add([str(i) for i in range(400)], v[:400])
+    for i in range(400, 700, 30):
+        idx.add([str(j) for j in range(i, i + 30)], v[i:i + 30])
+    assert idx._index.ntotal == 400 and idx.tail.ntotal == 300 and len(idx.vectors) == 700
+    exact = np.argsort(-(v[350:450] @ v.T), axis=1)[:, :10]
+    sims, ids = idx.search(v[350:450], 10)
+    assert (ids[:, 0] == np.arange(350, 450)).all()                 # graph rows and tail rows find themselves
+    assert np.all(np.diff(sims, axis=1) <= 1e-6)                     # one ranking over both parts
+    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, exact)]) > 0.95
+    idx.merge_tail()
+    assert idx.tail is None and idx._index.ntotal == 700
+    assert (idx.search(v[650:700], 1)[1][:, 0] == np.arange(650, 700)).mean() > 0.95
+
+
 def test_citation_links(gold_exts):
     target = next(e for e in gold_exts if e.document.number)
     d = target.document

@@ -79,6 +79,13 @@ def cmd_add(args) -> int:
         outcome = add_outcome(corpus, report)
     finally:
         corpus.close()
+    print_report(args, report, outcome)
+    return report.exit_code
+
+
+def print_report(args, report, outcome: dict) -> None:
+    """What ``add`` (and each batch of ``watch``) prints: a line per added or replaced file on stdout,
+    the summary and the corpus outcome on stderr; ``--format json`` one JSON object instead."""
     for msg in report.hook_errors:
         print(f"kehoach: {msg}", file=sys.stderr)
     if args.format == "json":
@@ -94,7 +101,6 @@ def cmd_add(args) -> int:
         print(report.summary(), file=sys.stderr)
         for line in outcome_lines(outcome):
             print(line, file=sys.stderr)
-    return report.exit_code
 
 
 def add_outcome(corpus: Corpus, report) -> dict:
@@ -131,6 +137,37 @@ def outcome_lines(o: dict) -> list[str]:
     if len(o["warnings"]) > 50:
         lines.append(f"  ... and {len(o['warnings']) - 50} more (--format json lists them all)")
     return lines
+
+
+# --------------------------------------------------------------------------- watch
+
+def cmd_watch(args) -> int:
+    from kehoach.corpus.watch import watch
+    quiet = args.quiet or args.format == "json"
+    corpus = open_corpus(args)
+
+    def log(line: str) -> None:
+        print(f"kehoach: {line}", file=sys.stderr, flush=True)
+
+    def added(report) -> None:
+        outcome = add_outcome(corpus, report)
+        if args.format == "json":
+            print(json.dumps({**report.to_dict(), "corpus": outcome}, ensure_ascii=False), flush=True)
+        else:
+            print_report(args, report, outcome)
+            sys.stdout.flush()
+
+    try:
+        if not args.no_index:
+            attach_hooks(corpus)
+        watch(corpus, args.paths, on_batch=added, log=log, settle=args.settle, poll=args.poll,
+              progress=not quiet, debug=bool(getattr(args, "debug", False)),
+              accept_any=bool(getattr(args, "accept_any", False)))
+    except KeyboardInterrupt:
+        log("watch stopped")
+    finally:
+        corpus.close()
+    return 0
 
 
 # --------------------------------------------------------------------------- list
@@ -281,6 +318,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="with --engine: the scheduler of an existing Dask cluster (tcp://host:8786)")
     p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("watch", help="add what is in folders, then each file dropped or changed there, until Ctrl-C",
+                       description="Adds the files in FOLDER (as 'add' does), then stays: each file that appears or "
+                                   "changes there is added once its size and time have held for --settle seconds. "
+                                   "The model, the link and search state stay loaded, so an add costs only its own "
+                                   "plan. A file that fails is reported in one line and watching goes on; files "
+                                   "removed from the folder stay in the corpus. Ctrl-C stops (exit status 0).")
+    p.add_argument("paths", nargs="+", metavar="FOLDER", help="folders to watch (recursive)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="json: one object per line per batch")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no per-file lines")
+    p.add_argument("--verbose", "-v", action="store_true", help="also list unchanged files")
+    p.add_argument("--accept-any", action="store_true", help="also store files that read as no administrative document")
+    p.add_argument("--settle", type=float, default=1.0, metavar="S",
+                   help="seconds a file's size and time must hold before it is read (default 1)")
+    p.add_argument("--poll", action="store_true",
+                   help="poll the folders instead of kernel events (network shares, some containers)")
+    p.add_argument("--no-index", action="store_true", help="store only; do not update the link/search indices")
+    p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("list", help="list the stored plans (number, issuer, date, task count)")
     p.add_argument("--format", choices=("text", "json"), default="text")

@@ -45,6 +45,8 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 MODEL_PATH = DATA / "link_model.json"
 HNSW_MIN = 50_000        # below this many tasks an exact flat index is faster (see benchmarks/bench_link.py)
 K_NEIGHBOURS = 12        # candidates per task
+TAIL_MAX = 20_000        # rows searched exactly beside the HNSW graph before they join it (NeighbourIndex)
+VEC_CACHE_MAX = 200_000   # tf-idf vectors a Lexicon keeps (~0.5 KB each): a resident process stays bounded
 
 
 # --------------------------------------------------------------------------- records
@@ -269,6 +271,8 @@ class Lexicon:
             self._idf.clear()
             self._mass.clear()
             self._n_at_clear = self.n
+        elif len(self._vec) > VEC_CACHE_MAX:   # a long-lived process (``kehoach watch``): memory stays
+            self._vec.clear()                  # bounded; the vectors come back the same (IDFs kept)
 
     def add(self, keys: Sequence[str], segmented: Sequence[Sequence[str]],
             clauses: Sequence[Sequence[Sequence[str]]] | None = None, plans: Sequence[str] | None = None) -> None:
@@ -704,6 +708,10 @@ class NeighbourIndex:
 
     Exact ``IndexFlatIP`` below ``hnsw_min`` vectors, ``IndexHNSWFlat`` above
     (rebuilt once when the size crosses the limit). Ids are positions in ``keys``.
+    Past the limit, a plan's few vectors go to a ``tail``, an exact flat index of the rows after
+    the graph's, searched beside it: adding even one vector to a faiss graph read from a file
+    reallocates (copies) its whole storage, 0.1–0.5 s at 100k tasks in a fresh process. The tail
+    joins the graph before the graph is written (``link_index.save``) or past ``TAIL_MAX`` rows.
     """
 
     def __init__(self, dim: int, hnsw_min: int = HNSW_MIN):
@@ -715,9 +723,32 @@ class NeighbourIndex:
         self.vectors = np.zeros((0, dim), np.float32)
         self._index = faiss.IndexFlatIP(dim)
         self.approximate = False
+        self.tail = None            # faiss.IndexFlatIP of rows ``_index.ntotal`` ... len(keys) - 1
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The vectors by id: a view of the first rows of a buffer with room to grow (or what was
+        assigned, such as a snapshot's mapped file, until the next ``add`` copies it into one)."""
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, v: np.ndarray) -> None:
+        self._vectors = v
+        self._buf: np.ndarray | None = None
+
+    def _append(self, vecs: np.ndarray) -> None:
+        """Appends rows in amortized O(batch): the buffer grows by a quarter when full, so a process
+        that adds plan after plan (``kehoach watch``) does not copy every vector at each add."""
+        n, m = len(self._vectors), len(vecs)
+        if self._buf is None or len(self._buf) < n + m:
+            buf = np.empty((n + m + max((n + m) // 4, 1024), self.dim), np.float32)
+            buf[:n] = self._vectors
+            self._buf = buf
+        self._buf[n:n + m] = vecs
+        self._vectors = self._buf[:n + m]
 
     def _hnsw(self):
         idx = self._faiss.IndexHNSWFlat(self.dim, 32, self._faiss.METRIC_INNER_PRODUCT)
@@ -728,19 +759,42 @@ class NeighbourIndex:
     def add(self, keys: Sequence[str], vecs: np.ndarray) -> None:
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
         self.keys.extend(keys)
-        self.vectors = np.vstack([self.vectors, vecs]) if len(self.vectors) else vecs.copy()
+        self._append(vecs)
         if not self.approximate and len(self.keys) >= self.hnsw_min:
+            self.tail = None
             self._index = self._hnsw()
             self._index.add(self.vectors)
             self.approximate = True
+        elif self.approximate:
+            if self.tail is None:
+                self.tail = self._faiss.IndexFlatIP(self.dim)
+            self.tail.add(vecs)
+            if self.tail.ntotal > TAIL_MAX:
+                self.merge_tail()
         else:
             self._index.add(vecs)
+
+    def merge_tail(self) -> None:
+        """The tail's rows into the graph (before the graph is written, or when the tail is big)."""
+        if self.tail is None or not self.tail.ntotal:
+            return
+        self._index.add(np.ascontiguousarray(self.vectors[self._index.ntotal:]))
+        self.tail = None
 
     def search(self, vecs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, len(self.keys))
         if k == 0:
             return np.zeros((len(vecs), 0), np.float32), np.zeros((len(vecs), 0), np.int64)
-        return self._index.search(np.ascontiguousarray(vecs, dtype=np.float32), k)
+        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        sims, ids = self._index.search(vecs, min(k, self._index.ntotal))
+        if self.tail is None or not self.tail.ntotal:
+            return sims, ids
+        ts, ti = self.tail.search(vecs, min(k, self.tail.ntotal))
+        ti = np.where(ti >= 0, ti + self._index.ntotal, -1)
+        sims, ids = np.hstack([sims, ts]), np.hstack([ids, ti])
+        sims = np.where(ids >= 0, sims, -np.inf)
+        order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(sims, order, 1), np.take_along_axis(ids, order, 1)
 
 
 # --------------------------------------------------------------------------- linking

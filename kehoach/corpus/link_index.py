@@ -345,6 +345,7 @@ def save(corpus, linker, emb) -> Path | None:
         np.save(vec_path, np.ascontiguousarray(idx.vectors, dtype=np.float32))
         graph = None
         if idx.approximate:
+            idx.merge_tail()                    # the graph written holds every row
             graph = _sidecar(path, gen, "hnsw.faiss")
             written.append(graph)
             idx._faiss.write_index(idx._index, str(graph))
