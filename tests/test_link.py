@@ -133,8 +133,10 @@ def test_hnsw_index_takes_small_adds_in_an_exact_tail():
     assert (ids[:, 0] == np.arange(350, 450)).all()                 # graph rows and tail rows find themselves
     assert np.all(np.diff(sims, axis=1) <= 1e-6)                     # one ranking over both parts
     assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, exact)]) > 0.95
+    before = idx.vectors.copy()
     idx.merge_tail()
     assert idx.tail is None and idx._index.ntotal == 700
+    assert np.array_equal(idx.vectors, before) and np.array_equal(idx.take([5, 650]), before[[5, 650]])
     assert (idx.search(v[650:700], 1)[1][:, 0] == np.arange(650, 700)).mean() > 0.95
 
 

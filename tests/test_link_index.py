@@ -230,6 +230,39 @@ def test_the_add_hook_reads_only_the_new_plans_and_embeds_their_clauses_so_reads
     assert read_links == full_links
 
 
+def test_snapshot_past_the_graph_size_keeps_vectors_once_and_a_loaded_graph_grows_by_its_tail(home):
+    """Past ``HNSW_MIN`` the vectors are the graph's own (no .npy beside it), read as a read-only view;
+    a plan added to the loaded Linker goes to the exact tail (the graph read from the file is not
+    touched), and the next snapshot's graph holds every row."""
+    paths = sorted(REAL.glob("*.json"))[:5]
+    with Corpus(home) as c:
+        store_records(c, _records(paths))
+        emb = CachedEmbedder(HashEmbedder(), c)
+        tasks = [link.task_from_record(r, {x.get("id"): x for x in c.refs(r.plan_id)}) for r in c.tasks()]
+        last = tasks[-1].plan
+        old, new = [t for t in tasks if t.plan != last], [t for t in tasks if t.plan == last]
+        saved = link.Linker(emb, hnsw_min=20)
+        saved.add(old)
+        link_index.save(c, saved, emb)
+        folder = link_index.snapshot_path(c).parent
+        assert list(folder.glob("*.hnsw.faiss")) and not list(folder.glob("*.npy"))
+        loaded = link.Linker(emb, hnsw_min=20)
+        assert link_index.load(c, loaded, emb)
+        assert not loaded.index.vectors.flags.writeable
+        assert np.array_equal(loaded.index.vectors, saved.index.vectors)
+        graph = loaded.index._index
+        loaded.add(new)
+        assert loaded.index._index is graph and graph.ntotal == len(old)
+        assert loaded.index.tail.ntotal == len(new) and len(loaded.index.vectors) == len(tasks)
+        own = [loaded.index.search(loaded.index.vectors[[loaded.row[t.key]]], 1)[1][0, 0] for t in new]
+        assert own == [loaded.row[t.key] for t in new]
+        link_index.save(c, loaded, emb)
+        again = link.Linker(emb, hnsw_min=20)
+        assert link_index.load(c, again, emb)
+    assert again.index._index.ntotal == len(tasks) and again.index.tail is None
+    assert np.array_equal(again.index.vectors, loaded.index.vectors)
+
+
 def test_snapshot_files_hold_the_hnsw_graph_and_values_read_only_when_touched(home):
     """The columnar snapshot (format 3): the HNSW graph and the vectors come back as they were, the
     per-task and per-term dicts are ``LazyValues`` that decode a value only when it is read (a

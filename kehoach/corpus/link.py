@@ -703,6 +703,18 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 200
 
 # --------------------------------------------------------------------------- nearest neighbours
 
+def graph_vectors(graph) -> np.ndarray:
+    """The vectors an ``IndexHNSWFlat`` holds in its flat storage, as a read-only view (no copy).
+    The view is valid until the graph is added to: ``NeighbourIndex`` adds to its graph only in
+    ``merge_tail``, which takes the view again."""
+    import faiss
+    flat = faiss.downcast_index(graph.storage)
+    n, d = flat.ntotal, flat.d
+    view = faiss.rev_swig_ptr(flat.get_xb(), n * d).reshape(n, d) if n else np.zeros((0, d), np.float32)
+    view.flags.writeable = False
+    return view
+
+
 class NeighbourIndex:
     """Inner-product nearest neighbours over L2-normalized vectors (faiss).
 
@@ -730,25 +742,49 @@ class NeighbourIndex:
 
     @property
     def vectors(self) -> np.ndarray:
-        """The vectors by id: a view of the first rows of a buffer with room to grow (or what was
-        assigned, such as a snapshot's mapped file, until the next ``add`` copies it into one)."""
-        return self._vectors
+        """Every vector by id, as one array (joined on demand: the hot paths use ``take``)."""
+        if not self._n_extra:
+            return self._base
+        if self._joined is None:
+            self._joined = np.vstack([self._base, self._extra[:self._n_extra]]) if len(self._base) \
+                else self._extra[:self._n_extra]
+        return self._joined
 
     @vectors.setter
     def vectors(self, v: np.ndarray) -> None:
-        self._vectors = v
-        self._buf: np.ndarray | None = None
+        """The vectors as they were saved: a snapshot's mapped file or its graph's own storage, never
+        copied; rows added later go to a buffer of their own (``_append``)."""
+        self._base = v
+        self._extra = np.zeros((0, self.dim), np.float32)
+        self._n_extra = 0
+        self._joined: np.ndarray | None = None
+
+    def take(self, rows) -> np.ndarray:
+        """The vectors of these ids (an int or a list), from the base or the rows added since."""
+        b = len(self._base)
+        if np.isscalar(rows):
+            return self._base[rows] if rows < b else self._extra[rows - b]
+        rows = np.asarray(rows, np.int64)
+        if not self._n_extra:
+            return self._base[rows]
+        out = np.empty((len(rows), self.dim), np.float32)
+        old = rows < b
+        out[old] = self._base[rows[old]]
+        out[~old] = self._extra[rows[~old] - b]
+        return out
 
     def _append(self, vecs: np.ndarray) -> None:
-        """Appends rows in amortized O(batch): the buffer grows by a quarter when full, so a process
-        that adds plan after plan (``kehoach watch``) does not copy every vector at each add."""
-        n, m = len(self._vectors), len(vecs)
-        if self._buf is None or len(self._buf) < n + m:
-            buf = np.empty((n + m + max((n + m) // 4, 1024), self.dim), np.float32)
-            buf[:n] = self._vectors
-            self._buf = buf
-        self._buf[n:n + m] = vecs
-        self._vectors = self._buf[:n + m]
+        """Appends rows in amortized O(batch), the base untouched: the buffer grows by a quarter when
+        full, so neither one add (the base of 100k vectors is not copied) nor a process that adds plan
+        after plan (``kehoach watch``) copies every vector."""
+        n, m = self._n_extra, len(vecs)
+        if len(self._extra) < n + m:
+            buf = np.empty((n + m + max((len(self._base) + n + m) // 4, 1024), self.dim), np.float32)
+            buf[:n] = self._extra[:n]
+            self._extra = buf
+        self._extra[n:n + m] = vecs
+        self._n_extra = n + m
+        self._joined = None
 
     def _hnsw(self):
         idx = self._faiss.IndexHNSWFlat(self.dim, 32, self._faiss.METRIC_INNER_PRODUCT)
@@ -763,8 +799,9 @@ class NeighbourIndex:
         if not self.approximate and len(self.keys) >= self.hnsw_min:
             self.tail = None
             self._index = self._hnsw()
-            self._index.add(self.vectors)
+            self._index.add(np.ascontiguousarray(self.vectors))
             self.approximate = True
+            self.vectors = graph_vectors(self._index)       # held once: the graph's own copy
         elif self.approximate:
             if self.tail is None:
                 self.tail = self._faiss.IndexFlatIP(self.dim)
@@ -778,8 +815,10 @@ class NeighbourIndex:
         """The tail's rows into the graph (before the graph is written, or when the tail is big)."""
         if self.tail is None or not self.tail.ntotal:
             return
-        self._index.add(np.ascontiguousarray(self.vectors[self._index.ntotal:]))
+        self._index.add(np.ascontiguousarray(self.take(np.arange(self._index.ntotal, len(self.keys)))))
         self.tail = None
+        # the graph's storage has grown (and moved): every row is read from it again
+        self.vectors = graph_vectors(self._index)
 
     def search(self, vecs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, len(self.keys))
@@ -1011,7 +1050,7 @@ class Linker:
         tasks = [self.tasks[k] for k in keys if k in self.tasks]
         if not tasks:
             return []
-        vecs = self.index.vectors[[self.row[t.key] for t in tasks]]
+        vecs = self.index.take([self.row[t.key] for t in tasks])
         return self._candidates_of(tasks, vecs)
 
     def _candidates_of(self, tasks: Sequence[LinkTask], vectors: np.ndarray) -> list[tuple[str, str]]:
@@ -1062,14 +1101,13 @@ class Linker:
 
     # ---- scoring
     def cosine(self, a: str, b: str) -> float:
-        v = self.index.vectors
-        return float(v[self.row[a]] @ v[self.row[b]])
+        return float(self.index.take(self.row[a]) @ self.index.take(self.row[b]))
 
     def _clause_matrix(self, key: str) -> np.ndarray:
         if key in self._clauses_pending:
             self._embed_clauses()
         m = self.clause_vectors.get(key)
-        return m if m is not None else self.index.vectors[self.row[key]][None, :]
+        return m if m is not None else self.index.take(self.row[key])[None, :]
 
     def _embed_clauses(self) -> None:
         """The clause vectors of every task still without them, in one call to the embedder (one

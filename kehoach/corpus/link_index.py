@@ -6,10 +6,11 @@ keeps it between processes too, beside the store in ``<home>/links/``, so that a
 ``kehoach add`` process of one plan embeds, segments and indexes only that plan's tasks instead of
 the whole corpus.
 
-The snapshot is columnar (``FORMAT`` 3), so that a new process maps it instead of unpickling a
+The snapshot is columnar (``FORMAT`` 4), so that a new process maps it instead of unpickling a
 100k-task object graph (4.4 s at 100k tasks; now ~1 s): ``linker.pkl`` holds the small state and
-names its side files ``linker.<generation>.*``: the vectors (``.npy``, memory-mapped), the HNSW graph
-(a faiss file) and one file of values (``values``, memory-mapped) for the per-task and per-term
+names its side files ``linker.<generation>.*``: the HNSW graph (a faiss file, whose flat storage
+holds the vectors, read as a view: ``link.graph_vectors``) or, below ``HNSW_MIN``, the vectors
+(``.npy``, memory-mapped), and one file of values (``values``, memory-mapped) for the per-task and per-term
 dicts (tasks, actions, clause vectors, the lexicon's words, bigrams, clauses, postings and plan
 terms), each value stored alone and decoded on first access (``LazyValues``): an add reads the
 postings of its own terms and the words of their tasks, not 100k tasks' objects. The side files are
@@ -45,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT = 3
+FORMAT = 4   # 4: past HNSW_MIN the vectors are the graph's own (no .npy beside it)
 DIR_NAME = "links"
 FILE_NAME = "linker.pkl"
 # the snapshot is written again when the tasks added since it was written reach this many, or this
@@ -340,15 +341,16 @@ def save(corpus, linker, emb) -> Path | None:
     linker._saved_n = len(linker.tasks)
     written: list[Path] = []
     try:
-        vec_path = _sidecar(path, gen, "vectors.npy")
-        written.append(vec_path)
-        np.save(vec_path, np.ascontiguousarray(idx.vectors, dtype=np.float32))
-        graph = None
-        if idx.approximate:
+        vec_path = graph = None
+        if idx.approximate:       # the graph's flat storage holds the vectors: they are not written twice
             idx.merge_tail()                    # the graph written holds every row
             graph = _sidecar(path, gen, "hnsw.faiss")
             written.append(graph)
             idx._faiss.write_index(idx._index, str(graph))
+        else:
+            vec_path = _sidecar(path, gen, "vectors.npy")
+            written.append(vec_path)
+            np.save(vec_path, np.ascontiguousarray(idx.vectors, dtype=np.float32))
         val_path = _sidecar(path, gen, "values")
         written.append(val_path)
         lazy: dict[str, tuple[list, np.ndarray]] = {}
@@ -362,7 +364,7 @@ def save(corpus, linker, emb) -> Path | None:
         for name in _LEX_CACHES:                   # never saved: recomputed at the new size
             lex_state[name] = type(getattr(lex, name))()
         index_state = {"keys": idx.keys, "approximate": idx.approximate,
-                       "vectors": vec_path.name, "graph": graph.name if graph else None}
+                       "vectors": vec_path.name if vec_path else None, "graph": graph.name if graph else None}
         with _NoCycleGC():
             blob = pickle.dumps({"sig": _signature(linker, emb), "linker": state, "lex": lex_state,
                                  "lex_class": type(lex), "index": index_state, "values": val_path.name,
@@ -405,6 +407,7 @@ def load(corpus, linker, emb) -> bool:
     when there is none, it is damaged, or it was written for another embedder, model, format or
     settings."""
     import mmap
+    from kehoach.corpus import link
     path = snapshot_path(corpus)
     if path is None or not path.exists():
         return False
@@ -416,8 +419,8 @@ def load(corpus, linker, emb) -> bool:
         with open(path.with_name(data["values"]), "rb") as f:
             blob = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(f.fileno()).st_size else b""
         st = data["index"]
-        vectors = np.load(path.with_name(st["vectors"]), mmap_mode="r")
         graph = linker.index._faiss.read_index(str(path.with_name(st["graph"]))) if st["approximate"] else None
+        vectors = link.graph_vectors(graph) if graph is not None else np.load(path.with_name(st["vectors"]), mmap_mode="r")
     except Exception:          # a snapshot of another version, damaged, or its files gone: rebuilt
         return False
     lazy = {name: LazyValues(keys, offsets, blob) for name, (keys, offsets) in data["lazy"].items()}
