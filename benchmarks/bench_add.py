@@ -186,6 +186,9 @@ def resident_plan(args) -> int:
                   f"{cpu:.2f} s CPU; load average {load:.1f} -> {os.getloadavg()[0]:.1f}", flush=True)
             for k, v in sorted(STAGES.items(), key=lambda kv: -kv[1]):
                 print(f"  {k:26s} {v:7.2f} s wall {CPU[k]:7.2f} s CPU")
+        import resource
+        print(f"peak RSS of the resident process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
+              flush=True)
     finally:
         corpus.close()
         shutil.rmtree(run, ignore_errors=True)

@@ -46,7 +46,7 @@ MODEL_PATH = DATA / "link_model.json"
 HNSW_MIN = 50_000        # below this many tasks an exact flat index is faster (see benchmarks/bench_link.py)
 K_NEIGHBOURS = 12        # candidates per task
 TAIL_MAX = 20_000        # rows searched exactly beside the HNSW graph before they join it (NeighbourIndex)
-VEC_CACHE_MAX = 200_000   # tf-idf vectors a Lexicon keeps (~0.5 KB each): a resident process stays bounded
+VEC_CACHE_MAX = 150_000   # tf-idf vectors a Lexicon keeps (~1.4 KB each, ~200 MB): a resident process stays bounded
 
 
 # --------------------------------------------------------------------------- records
