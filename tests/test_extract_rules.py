@@ -598,3 +598,15 @@ def test_first_letter_alternation_matches_as_the_flat_alternation():
     # folded: a head in either case, "Sở" / "sở"
     heads = re.compile(first_letter_alternation(["Sở Y tế", "Sở", "Ban"], fold=True) + r"\b")
     assert heads.match("sở Y tế tỉnh").group(0) == "sở Y tế" and heads.match("ban chỉ đạo").group(0) == "ban"
+
+
+@pytest.mark.parametrize("text, want", [
+    # a verb inside the standard name ("đầu tư") is part of the name; what a dash adds after it says what the
+    # body is, not who else leads
+    ("Sở Kế hoạch và Đầu tư - cơ quan thường trực Ban vì sự tiến bộ phụ nữ tỉnh giúp Ủy ban nhân dân tỉnh chỉ "
+     "đạo triển khai Kế hoạch hành động", ["Sở Kế hoạch và Đầu tư"]),
+    ("Sở Y tế - Cơ quan Thường trực Ban Chỉ đạo tỉnh giúp Ủy ban nhân dân tỉnh theo dõi, đôn đốc các đơn vị "
+     "triển khai thực hiện", ["Sở Y tế"]),
+])
+def test_a_dash_after_the_leading_body_adds_no_owner(text, want):
+    assert leading_owner(text)[0] == want

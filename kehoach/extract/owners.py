@@ -224,6 +224,10 @@ _BRACKETED = re.compile(r"\s*\([^()]{0,120}\)")
 _PARTNER_LIST = re.compile(r"(?<![\wÀ-ỹđ])phối hợp(?:\s+(?:với|cùng))?\s[^;:.]*$", re.I)
 
 
+_DASH = re.compile(r"\s[-–]\s")
+_APPOSITION = re.compile(r"\s*[-–]\s+(?:[Cc]ơ quan|[Đđ]ơn vị|(?=[a-zđàáảãạăâèéẻẽẹêìíỉĩịòóỏõọôơùúủũụưỳýỷỹỵằắẳẵặầấẩẫậềếểễệồốổỗộờớởỡợừứửữự]))")
+
+
 def leading_owner(text: str) -> tuple[list[str], bool]:
     """Owners named at the start of a task's own text.
 
@@ -282,9 +286,15 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         end = owner_phrase_end(seg)
         if end >= len(seg) or len(seg[:end].split()) > 12:
             # no known verb ends the phrase: ask the POS tagger, past the body's head word
-            from kehoach.extract.nlp import verb_offset
+            from kehoach.extract.nlp import body_at_start, verb_offset
             head = head_length(_strip_role(seg))
-            v = verb_offset(seg, head + (len(seg) - len(_strip_role(seg))))
+            role = len(seg) - len(_strip_role(seg))
+            v = verb_offset(seg, head + role)
+            # a verb inside the standard name the phrase opens with ("Sở Kế hoạch và Đầu tư - cơ quan thường trực
+            # ... giúp ...": "đầu tư" is a verb) is part of the name: the subject's verb comes after it
+            named = body_at_start(_strip_role(seg)) if v is not None and v < end else 0
+            if named and v < role + named:
+                v = verb_offset(seg, role + named)
             # "trực thuộc" / "ngang bộ" say where or what a body is ("thành phố trực thuộc Trung ương",
             # "cơ quan ngang bộ"), and a word opening the next body of the list ("Ủy ban nhân dân", which the
             # tagger may read as a verb): not the subject's verb; the next verb after them may be
@@ -297,6 +307,14 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
                 else:
                     end = v
                     break
+        if _DASH.search(seg, 0, end):
+            # what a dash adds after the standard name the phrase opens with says what the body is, not who
+            # else leads ("Sở Y tế - Cơ quan Thường trực Ban Chỉ đạo tỉnh giúp ...")
+            from kehoach.extract.nlp import body_at_start
+            role = len(seg) - len(_strip_role(seg))
+            named = body_at_start(_strip_role(seg))
+            if named and role + named < end and _APPOSITION.match(seg, role + named):
+                end = role + named
         cand = seg[:end].strip(" ,")
         if not cand or not _subject_size_ok(cand) or end >= len(seg):
             continue

@@ -88,12 +88,136 @@ def fold_lookalikes(s: str) -> str:
 
 def clean_inline(s: str) -> str:
     """One paragraph or cell: NFC, tone convention, look-alike letters folded, invisible chars dropped, spaces
-    collapsed."""
+    collapsed, syllables run together split (``split_glued``)."""
     s = _INVISIBLE.sub("", s)
     s = fold_lookalikes(s)
     s = normalize_tones(s)
     s = _SPACES.sub(" ", s)
-    return s.strip()
+    return split_glued(s.strip())
+
+
+# ---------------------------------------------------------------- syllables run together
+# Some portals drop the space where their HTML had a tag boundary or a line end ("Kếhoạch", "Sở Kế hoạchvà Đầu
+# tư", "theoQuyết định", "BANHÀNH", "TTHCtrên"), and some PDFs' text layers do the same. Every Vietnamese
+# syllable has one run of vowels, so a word with two runs that is no syllable itself but reads as two or three
+# syllables of underthesea's word list is split. When it reads more than one way, the reading that makes the
+# most words of the list with its neighbours and the words beside it wins ("dịch vụcông" -> "vụ công", not "vục
+# ông"; "BANHÀNH" -> "BAN HÀNH", not "BANH ÀNH"); a tie is left alone, and so is a word with no Vietnamese
+# letter unless its reading is a word of the list ("anninh" -> "an ninh", never "online"). An abbreviation
+# run into a syllable splits where the case changes ("TTHCtrên", "hiệnTTHC"; not "VNeID", "iPhone").
+_VOWELS = "".join(sorted({c for c in map(chr, range(0x41, 0x1EFA))
+                          if c.isalpha() and unicodedata.normalize("NFD", c)[0].lower() in "aeiouy"}))
+_TWO_VOWEL_RUNS = re.compile(rf"[{_VOWELS}][^{_VOWELS}\W\d_]+[{_VOWELS}]", re.IGNORECASE)
+_VIET_LETTER = re.compile(r"[\u0300-\u0323đĐ]")
+_LETTER_RUN = re.compile(r"[^\W\d_]{4,}")
+_VOWEL_RE = re.compile(f"[{_VOWELS}]")
+_LETTER_RUN_ANY = re.compile(r"[^\W\d_]*")
+_TONE_MARK = re.compile("[\u0300\u0301\u0303\u0309\u0323]")
+_TONED = "".join(c for c in _VOWELS if _TONE_MARK.search(unicodedata.normalize("NFD", c)))
+_TWO_TONED = re.compile(f"[{_TONED}][^\\W\\d_]*[{_TONED}]")
+_UPPER = "".join(c for c in map(chr, range(0x41, 0x1EFA)) if c.isalpha() and c.isupper())
+_LOWER = "".join(c for c in map(chr, range(0x61, 0x1EFA)) if c.isalpha() and c.islower())
+_MIXED_CASE = re.compile(f"[{_LOWER}][{_UPPER}]|[{_UPPER}]{{2}}[{_LOWER}]")
+_WORD_AROUND = re.compile(r"([^\W\d_]+)\s?$"), re.compile(r"\s?([^\W\d_]+)")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(syllables, one-syllable words, two-syllable words) of underthesea's word list, in this module's tone
+    convention."""
+    import importlib.util
+    import os
+    spec = importlib.util.find_spec("underthesea")
+    for base in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(base, "corpus", "data", "Viet74K.txt")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                words = [normalize_tones(line.strip().lower()) for line in f]
+            # a syllable has a vowel (the list also holds letters and abbreviations: "nh", "v")
+            syllables = frozenset(x for w in words for x in w.split() if _VOWEL_RE.search(x))
+            return (syllables, frozenset(w for w in words if w in syllables),
+                    frozenset(w for w in words if w.count(" ") == 1))
+    return frozenset(), frozenset(), frozenset()
+
+
+def _readings(w: str, syllables: frozenset[str], depth: int = 3) -> list[list[str]]:
+    """The ways ``w`` (lower case) reads as 2..``depth`` syllables."""
+    out = []
+    for i in range(1, len(w)):
+        head, rest = w[:i], w[i:]
+        if head not in syllables:
+            continue
+        if rest in syllables:
+            out.append([head, rest])
+        if depth > 2:
+            out += [[head] + r for r in _readings(rest, syllables, depth - 1)]
+    return out
+
+
+def _case_parts(w: str, syllables: frozenset[str]) -> Optional[list[str]]:
+    """An abbreviation and a syllable run together, cut where the case changes ("TTHCtrên", "hiệnTTHC"): every
+    part an abbreviation of 2+ capitals or a syllable of 2+ letters in one case."""
+    cuts = []
+    for i in range(1, len(w)):
+        if w[i - 1].islower() and w[i].isupper():
+            cuts.append(i)                      # "hiệnTTHC", "củaỦy"
+        elif w[i].islower() and i >= 2 and w[i - 1].isupper() and w[i - 2].isupper():
+            # "TTHCtrên"; but "ÔLoan": the last capital opens the syllable
+            rest = _LETTER_RUN_ANY.match(w, i).group(0)
+            cuts.append(i - 1 if (w[i - 1] + rest).lower() in syllables else i)
+    if not cuts:
+        return None
+    parts = [w[a:b] for a, b in zip([0] + cuts, cuts + [len(w)])]
+    for p in parts:
+        if p.isupper() and len(p) >= 2:
+            continue                            # an abbreviation
+        low = p.lower()
+        if low not in syllables or not (p == low or p[0].isupper() and p[1:] == low[1:]) \
+                or len(p) < 2 and not p.isupper():
+            return None        # "VNeID", "MobiFone", "eKYC", "iPhone": a name, not two words
+    return parts
+
+
+def _split_word(s: str, m: re.Match) -> str:
+    w = m.group(0)
+    lw = w.lower()
+    syllables, singles, pairs = _lexicon()
+    if lw in syllables:
+        return w
+    case = _case_parts(w, syllables)
+    if case:
+        return " ".join(case)
+    if not _TWO_VOWEL_RUNS.search(lw) and len(_TONE_MARK.findall(unicodedata.normalize("NFD", lw))) < 2:
+        return w            # one run of vowels and one tone mark at most: one syllable ("dựán" has two marks)
+    readings = _readings(lw, syllables)
+    if not readings:
+        return w
+    before = _WORD_AROUND[0].search(s[max(0, m.start() - 24):m.start()])    # bounded: lines may be long
+    after = _WORD_AROUND[1].match(s, m.end())
+    left = [before.group(1).lower()] if before else []
+    right = [after.group(1).lower()] if after else []
+
+    def score(r: list[str]) -> tuple[int, int, int]:
+        seq = left + r + right
+        return (-len(r), sum(f"{a} {b}" in pairs for a, b in zip(seq, seq[1:])), sum(x in singles for x in r))
+    scored = sorted(((score(r), r) for r in readings), reverse=True)
+    if len(scored) > 1 and scored[0][0] == scored[1][0]:
+        return w
+    (_, words, _), best = scored[0]
+    if not words and not _VIET_LETTER.search(unicodedata.normalize("NFD", lw)):
+        return w
+    out, at = [], 0
+    for part in best:
+        out.append(w[at:at + len(part)])
+        at += len(part)
+    return " ".join(out)
+
+
+def split_glued(s: str) -> str:
+    """Syllables run together split again ("Kếhoạch" -> "Kế hoạch", "hoạchvà" -> "hoạch và"); see above."""
+    if not _TWO_VOWEL_RUNS.search(s) and not _MIXED_CASE.search(s) and not _TWO_TONED.search(s):
+        return s
+    return _LETTER_RUN.sub(lambda m: _split_word(s, m), s)
 
 
 def clean_cell(s: str) -> str:
