@@ -155,6 +155,14 @@ def test_sentence_case_keeps_symbols_names_places_and_roman_numerals():
         "HĐND các cấp nhiệm kỳ 2026 - 2031")
 
 
+def test_a_common_noun_opening_with_a_level_word_is_no_place():
+    # "XÃ HỘI" (society) is not the commune "Hội": 0124/KH-UBND's words, and a place after "tỉnh" as before
+    assert sentence_case_title("THI ĐUA HOÀN THÀNH CÁC MỤC TIÊU, NHIỆM VỤ PHÁT TRIỂN KINH TẾ - XÃ HỘI HẰNG NĂM "
+                               "TRÊN ĐỊA BÀN TỈNH ĐẮK LẮK") == (
+        "Thi đua hoàn thành các mục tiêu, nhiệm vụ phát triển kinh tế - xã hội hằng năm trên địa bàn tỉnh Đắk Lắk")
+    assert sentence_case_title("BẢO ĐẢM AN SINH XÃ HỘI TẠI XÃ HÒA PHÚ") == "Bảo đảm an sinh xã hội tại xã Hòa Phú"
+
+
 def test_v_v_stays_in_the_title():
     # 0129/KH-UBND Đắk Lắk
     assert sentence_case_title("V/V HỖ TRỢ NHU YẾU PHẨM KHẨN CẤP CHO NHÂN DÂN BỊ ẢNH HƯỞNG MƯA LŨ TRÊN ĐỊA BÀN "

@@ -523,8 +523,14 @@ def _code_case() -> dict[str, str]:
 
 _ROMAN = re.compile(r"^[IVXLC]+$")
 _VOWEL = re.compile("[AEIOUYĂÂÊÔƠƯÀ-ÃÈ-ÊÌÍÒ-ÕÙÚÝĨŨ\u1EA0-\u1EF9]", re.I)
-_PLACE_LEVEL = fast_compile(r"(?<![\wÀ-ỹ])(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+"
-                            r"((?:[\wÀ-ỹ]+)(?:\s+[\wÀ-ỹ]+){0,3})")
+@lru_cache(maxsize=1)
+def _place_level() -> re.Pattern:
+    """A level word and the (up to four) words of the place's name after it; not a common noun that opens with
+    a level word ("xã hội", ``place_level_nouns.tsv``)."""
+    nouns = "|".join(sorted((re.escape(r[0].lower()) for r in rows("place_level_nouns.tsv")), key=len, reverse=True))
+    return fast_compile(rf"(?<![\wÀ-ỹ])(?!(?:{nouns})(?![\wÀ-ỹ]))"
+                        r"(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+"
+                        r"((?:[\wÀ-ỹ]+)(?:\s+[\wÀ-ỹ]+){0,3})")
 _PLACE_STOP = {"năm", "giai", "đoạn", "đến", "và", "trong", "từ", "theo", "về", "của", "cho", "tại", "trên",
                "thời", "kỳ", "nhiệm", "lần", "với", "các", "những", "được", "đã", "để", "khóa"}
 
@@ -563,7 +569,7 @@ def sentence_case_title(t: str) -> str:
         rest = m.group(2).split()[len(out):]
         return " ".join([m.group(1)] + out + rest)
 
-    s = _PLACE_LEVEL.sub(place, s)
+    s = _place_level().sub(place, s)
     return s[:1].upper() + s[1:]
 
 
