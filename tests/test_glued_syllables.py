@@ -25,6 +25,7 @@ from tests.shared import files, need
     ("thực hiệnTTHC", "thực hiện TTHC"),
     ("bảo đảm anninh trật tự", "bảo đảm an ninh trật tự"),      # no Vietnamese letter: a word of the list
     ("tỉnh ÔLoan", "tỉnh Ô Loan"),
+    ("trên địa bàn tỉnhĐắkLắk", "trên địa bàn tỉnh Đắk Lắk"),  # the provinces' names join the word list
 ])
 def test_syllables_run_together_are_split(glued, want):
     assert split_glued(glued) == want

@@ -133,11 +133,25 @@ def _lexicon() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 words = [normalize_tones(line.strip().lower()) for line in f]
-            # a syllable has a vowel (the list also holds letters and abbreviations: "nh", "v")
+            # the provinces' names too ("Đắk Lắk" is not in the list); a syllable has a vowel (the list also holds
+            # letters and abbreviations: "nh", "v")
+            words += _province_words()
             syllables = frozenset(x for w in words for x in w.split() if _VOWEL_RE.search(x))
             return (syllables, frozenset(w for w in words if w in syllables),
                     frozenset(w for w in words if w.count(" ") == 1))
     return frozenset(), frozenset(), frozenset()
+
+
+def _province_words() -> list[str]:
+    """The names (and aliases) of ``kehoach/data/provinces.tsv``, lower case, in this module's tone convention."""
+    from importlib import resources
+    out = []
+    for line in resources.files("kehoach.data").joinpath("provinces.tsv").read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            cols = line.split("\t")
+            out += [normalize_tones(n.strip().lower()) for n in [cols[0]] + (cols[3].split("|") if len(cols) > 3 else [])
+                    if n.strip()]
+    return out
 
 
 def _readings(w: str, syllables: frozenset[str], depth: int = 3) -> list[list[str]]:
