@@ -86,9 +86,18 @@ def fold_lookalikes(s: str) -> str:
     return s.translate(_LOOKALIKES) if _LOOKALIKE_CHARS.search(s) else s
 
 
+# hyphens other than U+002D: Word's non-breaking hyphen (U+2011, also in PDFs and pages made from Word files),
+# the Unicode hyphen, figure dash, minus sign and full-width hyphen; and, inside a document's symbol only, the
+# dashes typed or mapped in its place ("12/KH–UBND", "06/QĐ\u00adTTg": an en or em dash, or a soft hyphen
+# that a PDF's text layer gives for the hyphen glyph)
+_HYPHENS = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2212\ufe63\uff0d", "-"))
+_SYMBOL_DASH = re.compile(r"(?<=\d/)((?:\d{4}/)?[A-ZĐ][A-ZĐa-z&]*)\s?[\u2013\u2014\u00ad]\s?(?=[A-ZĐ])")
+
+
 def clean_inline(s: str) -> str:
-    """One paragraph or cell: NFC, tone convention, look-alike letters folded, invisible chars dropped, spaces
-    collapsed, syllables run together split (``split_glued``)."""
+    """One paragraph or cell: NFC, tone convention, look-alike letters folded, hyphens unified, invisible chars
+    dropped, spaces collapsed, syllables run together split (``split_glued``)."""
+    s = _SYMBOL_DASH.sub(r"\1-", s.translate(_HYPHENS))
     s = _INVISIBLE.sub("", s)
     s = fold_lookalikes(s)
     s = normalize_tones(s)
