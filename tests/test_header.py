@@ -163,6 +163,15 @@ def test_a_common_noun_opening_with_a_level_word_is_no_place():
     assert sentence_case_title("BẢO ĐẢM AN SINH XÃ HỘI TẠI XÃ HÒA PHÚ") == "Bảo đảm an sinh xã hội tại xã Hòa Phú"
 
 
+def test_each_level_word_names_its_own_place_and_a_list_of_levels_names_none():
+    assert sentence_case_title("CÁC HUYỆN, THỊ XÃ, THÀNH PHỐ TRÊN ĐỊA BÀN TỈNH BÌNH ĐỊNH") == (
+        "Các huyện, thị xã, thành phố trên địa bàn tỉnh Bình Định")          # was "tỉnh bình định"
+    assert sentence_case_title("HỖ TRỢ NHÂN DÂN XÃ HÒA PHÚ VÀ XÃ HÒA THẮNG") == (
+        "Hỗ trợ nhân dân xã Hòa Phú và xã Hòa Thắng")
+    assert sentence_case_title("TIÊU CHUẨN XÃ, PHƯỜNG, THỊ TRẤN PHÙ HỢP VỚI TRẺ EM") == (
+        "Tiêu chuẩn xã, phường, thị trấn phù hợp với trẻ em")                # was "thị trấn Phù Hợp"
+
+
 def test_v_v_stays_in_the_title():
     # 0129/KH-UBND Đắk Lắk
     assert sentence_case_title("V/V HỖ TRỢ NHU YẾU PHẨM KHẨN CẤP CHO NHÂN DÂN BỊ ẢNH HƯỞNG MƯA LŨ TRÊN ĐỊA BÀN "

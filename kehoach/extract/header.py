@@ -523,14 +523,42 @@ def _code_case() -> dict[str, str]:
 
 _ROMAN = re.compile(r"^[IVXLC]+$")
 _VOWEL = re.compile("[AEIOUYĂÂÊÔƠƯÀ-ÃÈ-ÊÌÍÒ-ÕÙÚÝĨŨ\u1EA0-\u1EF9]", re.I)
+_LEVEL_LIST_BEFORE = re.compile(r"(?<![\wÀ-ỹ])(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)"
+                                r"\s*(?:,|và|hoặc)\s*$")
+
+
 @lru_cache(maxsize=1)
 def _place_level() -> re.Pattern:
-    """A level word and the (up to four) words of the place's name after it; not a common noun that opens with
-    a level word ("xã hội", ``place_level_nouns.tsv``)."""
+    """A level word and, looked at but not taken, the (up to four) words after it, where a place's name may be;
+    not a common noun that opens with a level word ("xã hội", ``place_level_nouns.tsv``)."""
     nouns = "|".join(sorted((re.escape(r[0].lower()) for r in rows("place_level_nouns.tsv")), key=len, reverse=True))
     return fast_compile(rf"(?<![\wÀ-ỹ])(?!(?:{nouns})(?![\wÀ-ỹ]))"
                         r"(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+"
-                        r"((?:[\wÀ-ỹ]+)(?:\s+[\wÀ-ỹ]+){0,3})")
+                        r"(?=((?:[\wÀ-ỹ]+)(?:\s+[\wÀ-ỹ]+){0,3}))")
+
+
+def _capitalise_places(s: str) -> str:
+    """The name after each level word capitalised, up to a word that cannot be part of it ("tỉnh Bình Định năm
+    2025"). The words after a level word are only looked at, so a level word among them starts its own name
+    ("các huyện, thị xã, thành phố trên địa bàn tỉnh Bình Định", "xã Hòa Phú và xã Hòa Thắng"); the last of a list
+    of levels names none ("xã, phường, thị trấn phù hợp với trẻ em")."""
+    edits: list[tuple[int, int, str]] = []
+    for m in _place_level().finditer(s):
+        if _LEVEL_LIST_BEFORE.search(s, 0, m.start()) or (edits and m.start() < edits[-1][1]):
+            continue
+        out = []
+        for w in m.group(2).split():
+            if w.lower() in _PLACE_STOP or re.search(r"\d", w):
+                break
+            out.append(w[:1].upper() + w[1:])
+        if out:
+            name = " ".join(out)
+            start = m.end()
+            end = start + len(" ".join(m.group(2).split()[:len(out)]))
+            edits.append((start, end, name))
+    for start, end, name in reversed(edits):
+        s = s[:start] + name + s[end:]
+    return s
 _PLACE_STOP = {"năm", "giai", "đoạn", "đến", "và", "trong", "từ", "theo", "về", "của", "cho", "tại", "trên",
                "thời", "kỳ", "nhiệm", "lần", "với", "các", "những", "được", "đã", "để", "khóa"}
 
@@ -560,16 +588,7 @@ def sentence_case_title(t: str) -> str:
     s = numbered.sub(cap, s)
     s = issued.sub(cap, s)
 
-    def place(m: re.Match) -> str:
-        out = []
-        for w in m.group(2).split():
-            if w.lower() in _PLACE_STOP or re.search(r"\d", w):
-                break
-            out.append(w[:1].upper() + w[1:])
-        rest = m.group(2).split()[len(out):]
-        return " ".join([m.group(1)] + out + rest)
-
-    s = _place_level().sub(place, s)
+    s = _capitalise_places(s)
     return s[:1].upper() + s[1:]
 
 
