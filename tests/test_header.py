@@ -172,6 +172,13 @@ def test_each_level_word_names_its_own_place_and_a_list_of_levels_names_none():
         "Tiêu chuẩn xã, phường, thị trấn phù hợp với trẻ em")                # was "thị trấn Phù Hợp"
 
 
+def test_a_letterhead_that_lost_its_drop_cap_gets_it_back():
+    # a page that sets the first letter apart loses it when copied; 0204/KH-UBND's letterhead so copied
+    lh = read_letterhead(["Y BAN NHÂN DÂN", "TỈNH CÀ MAU", "Số: 0204/KH-UBND", "Cà Mau, ngày 24 tháng 11 năm 2025"])
+    assert lh.units == ["ỦY BAN NHÂN DÂN TỈNH CÀ MAU"] and lh.number == "0204/KH-UBND"
+    assert read_letterhead(["BAN CHỈ ĐẠO", "Số: 12/KH-BCĐ"]).units == ["BAN CHỈ ĐẠO"]   # a head itself: kept
+
+
 def test_v_v_stays_in_the_title():
     # 0129/KH-UBND Đắk Lắk
     assert sentence_case_title("V/V HỖ TRỢ NHU YẾU PHẨM KHẨN CẤP CHO NHÂN DÂN BỊ ẢNH HƯỞNG MƯA LŨ TRÊN ĐỊA BÀN "

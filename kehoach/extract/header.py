@@ -327,10 +327,33 @@ def _clean_lines(lines: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _headless_units() -> dict[str, str]:
+    """Letterhead heads without their first letter ("Y BAN" -> "ỦY BAN"), where what is left is no head itself
+    and is 4 characters or more."""
+    heads = [r[0] for r in rows("letterhead_units.tsv") if _is_upper(r[0])]
+    return {h[1:]: h for h in heads if len(h) >= 5 and not _unit_heads().match(h[1:])}
+
+
+def _drop_cap_restored(lines: list[str]) -> list[str]:
+    """A page that sets the document's first letter apart (a drop cap, its own element) loses it when copied:
+    "Y BAN NHÂN DÂN" / "TỈNH KON TUM". The first upper-case line of the letterhead that reads as a unit head
+    without its first letter gets it back."""
+    for i, t in enumerate(lines[:5]):
+        if not _is_upper(t):
+            continue
+        if not _unit_heads().match(t):
+            for rest, head in _headless_units().items():
+                if t.startswith(rest) and (len(t) == len(rest) or not t[len(rest)].isalnum()):
+                    return lines[:i] + [head[0] + t] + lines[i + 1:]
+        return lines
+    return lines
+
+
 def read_letterhead(lines: list[str]) -> Letterhead:
     """Read the letterhead from its lines (see the module's docstring)."""
     lh = Letterhead()
-    lines = _clean_lines(lines)
+    lines = _drop_cap_restored(_clean_lines(lines))
     upper: list[str] = []
     pending: list[str] = []        # mixed-case fragments: the start of a place ("Thành phố Hồ")
     i = 0
