@@ -285,3 +285,22 @@ def test_a_letterhead_without_its_cell_separators_keeps_its_fields(tmp_path):
                     encoding="utf-8")
     want, got = extract(read(src)).document, extract(read(flat)).document
     assert want.date == "2025-11-21" and (got.number, got.place, got.date) == (want.number, want.place, want.date)
+
+
+def test_a_body_name_wrapped_at_its_dash_and_a_line_ending_in_a_function_word_go_on():
+    # a portal that wraps at ~60 characters, no blank lines (``normalize.join_wrapped``): "Sở Lao động" /
+    # "- Thương binh và Xã hội ..."
+    from kehoach.ingest.normalize import join_wrapped
+
+    def paragraphs(text: str, width: int) -> list[str]:
+        lines = text.split("\n")
+        return [" ".join(x.strip() for x in lines[a:b + 1]) for a, b in join_wrapped(lines, width) if lines[a].strip()]
+    assert paragraphs("Theo đề nghị của Sở Lao động\n- Thương binh và Xã hội tại Tờ trình số 92/TTr-SLĐTBXH.\n",
+                      width=60) == ["Theo đề nghị của Sở Lao động - Thương binh và Xã hội tại Tờ trình số 92/TTr-SLĐTBXH."]
+    assert paragraphs("Giao Sở Nội vụ chủ trì, phối hợp với các\nSở, ngành liên quan triển khai thực hiện.\n",
+                      width=60) == ["Giao Sở Nội vụ chủ trì, phối hợp với các Sở, ngành liên quan triển khai thực hiện."]
+    # a dash list stays a list, and a phrase that may end a line ends it
+    assert paragraphs("Các đơn vị phối hợp:\n- Sở Lao động\n- Thương binh và Xã hội\n", width=60) == [
+        "Các đơn vị phối hợp:", "- Sở Lao động", "- Thương binh và Xã hội"]
+    assert paragraphs("Thực hiện trong năm 2021 và các năm tiếp theo\nCăn cứ Quyết định số 641/QĐ-BNV;\n",
+                      width=80) == ["Thực hiện trong năm 2021 và các năm tiếp theo", "Căn cứ Quyết định số 641/QĐ-BNV;"]

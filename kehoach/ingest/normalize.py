@@ -153,13 +153,11 @@ def _lexicon() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 
 def _province_words() -> list[str]:
     """The names (and aliases) of ``kehoach/data/provinces.tsv``, lower case, in this module's tone convention."""
-    from importlib import resources
+    from kehoach.extract.data import rows  # the project's one TSV loader (imported late: ingest stays a leaf)
     out = []
-    for line in resources.files("kehoach.data").joinpath("provinces.tsv").read_text("utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            cols = line.split("\t")
-            out += [normalize_tones(n.strip().lower()) for n in [cols[0]] + (cols[3].split("|") if len(cols) > 3 else [])
-                    if n.strip()]
+    for cols in rows("provinces.tsv"):
+        out += [normalize_tones(n.strip().lower()) for n in [cols[0]] + (cols[3].split("|") if len(cols) > 3 else [])
+                if n.strip()]
     return out
 
 
@@ -446,6 +444,36 @@ _DASH_ITEM = re.compile("^" + BULLET + r"\s")
 _DASH_LOWER = re.compile(r"^[-–]\s+(?=[^\W\d_])")
 
 
+# a word no sentence, heading or cell ends with: the line goes on ("... giao cho các" / "Sở, ngành ...");
+# not "theo", "về", "ngày", "số", which end phrases ("các năm tiếp theo", "trở về", "trong 30 ngày")
+_OPEN_END = re.compile(r"(?<![\wÀ-ỹ])(?:của|và|với|cho|tại|các|những|hoặc)$")
+
+
+@lru_cache(maxsize=1)
+def _dashed_names() -> tuple[tuple[str, str], ...]:
+    """(the two words before, the two after) the dash of each body name written with one ("Lao động" / "Thương
+    binh", "Tài chính" / "Kế hoạch"), from the gazetteer and the aliases."""
+    from kehoach.extract.data import rows  # the project's one TSV loader (imported late: ingest stays a leaf)
+    out = set()
+    for table in ("body_gazetteer.tsv", "body_aliases.tsv", "citation_orgs.tsv"):
+        for row in rows(table):
+            for name in row[:2]:
+                if " - " in name:
+                    left, right = name.split(" - ", 1)
+                    out.add((" ".join(left.split()[-2:]), " ".join(right.split()[:2])))
+    return tuple(sorted(out))
+
+
+def _dashed_name_cut(prev: str, cur: str) -> bool:
+    """``prev`` (no dash item itself) ends with the words before a body name's dash and ``cur`` opens with the dash
+    and the words after it: the name was wrapped at its dash."""
+    m = _DASH_LOWER.match(cur)
+    if m is None or _DASH_ITEM.match(prev):
+        return False              # a dash list goes on with its next item
+    rest = cur[m.end():]
+    return any(prev.endswith(left) and rest.startswith(right) for left, right in _dashed_names())
+
+
 def _dash_lower(line: str) -> bool:
     """A dash then a lower-case word ("- ngân sách nhà nước"): a compound cut at its dash, if no sentence ended."""
     m = _DASH_LOWER.match(line)
@@ -504,8 +532,10 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         # an upper-case line (a heading, a title) ends where a capitalised mixed-case line starts
         wrapped = wrapped and not (upper_prev and cur[:1].isupper() and not upper_case(cur))
         item = is_item_start(cur)
-        if item and _dash_lower(cur) and not ends_sentence(prev) and not upper_prev:
-            item, wrapped = False, True   # a compound cut at its dash: "Kế hoạch tài chính" / "- ngân sách nhà nước"
+        if item and (_dash_lower(cur) or _dashed_name_cut(prev, cur)) and not ends_sentence(prev) and not upper_prev:
+            # a compound cut at its dash: "Kế hoạch tài chính" / "- ngân sách nhà nước", "Theo đề nghị của Sở Lao
+            # động" / "- Thương binh và Xã hội tại Tờ trình ..."
+            item, wrapped = False, True
         if item and wrapped and not upper_prev and not ends_sentence(prev) and not _DASH_ITEM.match(cur):
             item = False          # a marker at the start of a wrapped line whose sentence goes on ("... cấp độ" / "1. Cấp ngay")
         if not wrapped and not item and _DASH_ITEM.match(prev) and not upper_prev and not upper_case(cur) and (
@@ -518,7 +548,7 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         # a comma, or a bracket left open, ends no paragraph or heading ("1. Viện Văn hóa, Nghệ thuật," / "Thể thao và
         # Du lịch Việt Nam", "5. Các chủ rừng là tổ chức (các" / "Ban quản lý rừng ...)")
         goes_on = cur[:1].islower() or prev.endswith(",") or prev.count("(") > prev.count(")") \
-            or _heading_rest(lines, i, width)
+            or _OPEN_END.search(prev) is not None or _heading_rest(lines, i, width)
         join = (wrapped and not item) or (goes_on and not item and not ends_sentence(prev)) \
             or (bare_list_marker(prev.strip()) and not is_item_start(cur)) \
             or (upper_prev and upper_case(cur) and not is_item_start(cur)
