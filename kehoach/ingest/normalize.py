@@ -531,7 +531,8 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         upper_prev = upper_case(prev)
         # an upper-case line (a heading, a title) ends where a capitalised mixed-case line starts
         wrapped = wrapped and not (upper_prev and cur[:1].isupper() and not upper_case(cur))
-        item = is_item_start(cur)
+        # a list marker alone on its line ("II." / "NHIỆM VỤ, GIẢI PHÁP") opens an item as a marked line does
+        item = is_item_start(cur) or bare_list_marker(cur)
         if item and (_dash_lower(cur) or _dashed_name_cut(prev, cur)) and not ends_sentence(prev) and not upper_prev:
             # a compound cut at its dash: "Kế hoạch tài chính" / "- ngân sách nhà nước", "Theo đề nghị của Sở Lao
             # động" / "- Thương binh và Xã hội tại Tờ trình ..."
