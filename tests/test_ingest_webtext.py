@@ -302,5 +302,8 @@ def test_a_body_name_wrapped_at_its_dash_and_a_line_ending_in_a_function_word_go
     # a dash list stays a list, and a phrase that may end a line ends it
     assert paragraphs("Các đơn vị phối hợp:\n- Sở Lao động\n- Thương binh và Xã hội\n", width=60) == [
         "Các đơn vị phối hợp:", "- Sở Lao động", "- Thương binh và Xã hội"]
+    # an upper-case line after a sentence ended starts its own paragraph, even after a wrapped line
+    assert paragraphs("Theo đề nghị của Sở Tư pháp tại Tờ trình số 92/TTr-STP ngày 06/4/2021.\nQUYẾT ĐỊNH:\n",
+                      width=60) == ["Theo đề nghị của Sở Tư pháp tại Tờ trình số 92/TTr-STP ngày 06/4/2021.", "QUYẾT ĐỊNH:"]
     assert paragraphs("Thực hiện trong năm 2021 và các năm tiếp theo\nCăn cứ Quyết định số 641/QĐ-BNV;\n",
                       width=80) == ["Thực hiện trong năm 2021 và các năm tiếp theo", "Căn cứ Quyết định số 641/QĐ-BNV;"]

@@ -529,8 +529,10 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         cur = line.strip()
         wrapped = width and len(prev) >= 0.75 * width
         upper_prev = upper_case(prev)
-        # an upper-case line (a heading, a title) ends where a capitalised mixed-case line starts
-        wrapped = wrapped and not (upper_prev and cur[:1].isupper() and not upper_case(cur))
+        # an upper-case line (a heading, a title) ends where a capitalised mixed-case line starts, and starts where
+        # a sentence has ended ("... ngày 06/4/2021." / "QUYẾT ĐỊNH:")
+        wrapped = wrapped and not (upper_prev and cur[:1].isupper() and not upper_case(cur)) \
+            and not (not upper_prev and upper_case(cur) and ends_sentence(prev))
         # a list marker alone on its line ("II." / "NHIỆM VỤ, GIẢI PHÁP") opens an item as a marked line does
         item = is_item_start(cur) or bare_list_marker(cur)
         if item and (_dash_lower(cur) or _dashed_name_cut(prev, cur)) and not ends_sentence(prev) and not upper_prev:
