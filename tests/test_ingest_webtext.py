@@ -302,6 +302,13 @@ def test_a_body_name_wrapped_at_its_dash_and_a_line_ending_in_a_function_word_go
     # a dash list stays a list, and a phrase that may end a line ends it
     assert paragraphs("Các đơn vị phối hợp:\n- Sở Lao động\n- Thương binh và Xã hội\n", width=60) == [
         "Các đơn vị phối hợp:", "- Sở Lao động", "- Thương binh và Xã hội"]
+    # a sentence cut short of the width goes on; a title line does not run into the preamble
+    assert paragraphs("Điều 1.\nBan hành kèm theo Quyết định này Kế hoạch thực hiện\nChương trình phát triển công tác "
+                      "xã hội.\n", width=80) == ["Điều 1.", "Ban hành kèm theo Quyết định này Kế hoạch thực hiện "
+                                                 "Chương trình phát triển công tác xã hội."]
+    assert paragraphs("Cải cách thủ tục hành chính trọng tâm năm 2024\nThực hiện Quyết định số 104/QĐ-TTg ngày "
+                      "25/01/2024;\n", width=80) == ["Cải cách thủ tục hành chính trọng tâm năm 2024",
+                                                     "Thực hiện Quyết định số 104/QĐ-TTg ngày 25/01/2024;"]
     # an upper-case line after a sentence ended starts its own paragraph, even after a wrapped line
     assert paragraphs("Theo đề nghị của Sở Tư pháp tại Tờ trình số 92/TTr-STP ngày 06/4/2021.\nQUYẾT ĐỊNH:\n",
                       width=60) == ["Theo đề nghị của Sở Tư pháp tại Tờ trình số 92/TTr-STP ngày 06/4/2021.", "QUYẾT ĐỊNH:"]

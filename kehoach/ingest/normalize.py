@@ -474,6 +474,22 @@ def _dashed_name_cut(prev: str, cur: str) -> bool:
     return any(prev.endswith(left) and rest.startswith(right) for left, right in _dashed_names())
 
 
+def _sentence_cut(lines: list[str], i: int, start: int) -> bool:
+    """Line ``i - 1`` is a sentence cut where a portal wrapped it, short of the width ("Ban hành kèm theo Quyết định
+    này Kế hoạch thực hiện" / "Chương trình phát triển ..."): a paragraph's first line in mixed case, no item, of six
+    words or more and no punctuation at its end, before a line in mixed case that is no item either. A heading
+    without a marker is shorter, or ends with ":"; one with a marker is an item."""
+    prev, cur = lines[i - 1].strip(), lines[i].strip()
+    words = prev.split()
+    return (i - 1 == start and len(words) >= 6 and words[-1].isalpha() and words[-1].islower()
+            and not upper_case(prev) and not is_item_start(prev) and not upper_case(cur) and not is_item_start(cur)
+            and not _PARAGRAPH_OPENER.match(cur))
+
+
+# words a paragraph of a plan's preamble or body opens with, after a title or a heading with no marker
+_PARAGRAPH_OPENER = re.compile(r"(?:Căn cứ|Thực hiện|Theo|Để|Nhằm|Trên cơ sở|Xét|Triển khai|Ủy ban nhân dân|UBND)\b")
+
+
 def _dash_lower(line: str) -> bool:
     """A dash then a lower-case word ("- ngân sách nhà nước"): a compound cut at its dash, if no sentence ended."""
     m = _DASH_LOWER.match(line)
@@ -551,7 +567,8 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         # a comma, or a bracket left open, ends no paragraph or heading ("1. Viện Văn hóa, Nghệ thuật," / "Thể thao và
         # Du lịch Việt Nam", "5. Các chủ rừng là tổ chức (các" / "Ban quản lý rừng ...)")
         goes_on = cur[:1].islower() or prev.endswith(",") or prev.count("(") > prev.count(")") \
-            or _OPEN_END.search(prev) is not None or _heading_rest(lines, i, width)
+            or _OPEN_END.search(prev) is not None or _heading_rest(lines, i, width) \
+            or _sentence_cut(lines, i, start)
         join = (wrapped and not item) or (goes_on and not item and not ends_sentence(prev)) \
             or (bare_list_marker(prev.strip()) and not is_item_start(cur)) \
             or (upper_prev and upper_case(cur) and not is_item_start(cur)
