@@ -109,9 +109,9 @@ def clean_inline(s: str) -> str:
 # Some portals drop the space where their HTML had a tag boundary or a line end ("Kếhoạch", "Sở Kế hoạchvà Đầu
 # tư", "theoQuyết định", "BANHÀNH", "TTHCtrên"), and some PDFs' text layers do the same. Every Vietnamese
 # syllable has one run of vowels, so a word with two runs that is no syllable itself but reads as two or three
-# syllables of underthesea's word list is split. When it reads more than one way, the reading that makes the
-# most words of the list with its neighbours and the words beside it wins ("dịch vụcông" -> "vụ công", not "vục
-# ông"; "BANHÀNH" -> "BAN HÀNH", not "BANH ÀNH"); a tie is left alone, and so is a word with no Vietnamese
+# syllables of underthesea's word list is split. When it reads more than one way, the reading in the fewest
+# syllables, then the one that makes the most words of the list with the words beside it, wins ("dịch vụcông" ->
+# "vụ công", not "vục ông"; "BANHÀNH" -> "BAN HÀNH", not "BANH ÀNH"); a tie is left alone, and so is a word with no Vietnamese
 # letter unless its reading is a word of the list ("anninh" -> "an ninh", never "online"). An abbreviation
 # run into a syllable splits where the case changes ("TTHCtrên", "hiệnTTHC"; not "VNeID", "iPhone").
 _VOWELS = "".join(sorted({c for c in map(chr, range(0x41, 0x1EFA))
@@ -132,23 +132,15 @@ _WORD_AROUND = re.compile(r"([^\W\d_]+)\s?$"), re.compile(r"\s?([^\W\d_]+)")
 
 @lru_cache(maxsize=1)
 def _lexicon() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """(syllables, one-syllable words, two-syllable words) of underthesea's word list, in this module's tone
-    convention."""
-    import importlib.util
-    import os
-    spec = importlib.util.find_spec("underthesea")
-    for base in (spec.submodule_search_locations or []) if spec else []:
-        path = os.path.join(base, "corpus", "data", "Viet74K.txt")
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                words = [normalize_tones(line.strip().lower()) for line in f]
-            # the provinces' names too ("Đắk Lắk" is not in the list); a syllable has a vowel (the list also holds
-            # letters and abbreviations: "nh", "v")
-            words += _province_words()
-            syllables = frozenset(x for w in words for x in w.split() if _VOWEL_RE.search(x))
-            return (syllables, frozenset(w for w in words if w in syllables),
-                    frozenset(w for w in words if w.count(" ") == 1))
-    return frozenset(), frozenset(), frozenset()
+    """(syllables, one-syllable words, two-syllable words) of underthesea's word list and the provinces' names
+    ("Đắk Lắk" is not in the list), in this module's tone convention. A syllable has a vowel: the list also holds
+    letters and abbreviations ("nh", "v")."""
+    if not _word_list():
+        return frozenset(), frozenset(), frozenset()
+    words = [normalize_tones(w) for w in _word_list()] + _province_words()
+    syllables = frozenset(x for w in words for x in w.split() if _VOWEL_RE.search(x))
+    return (syllables, frozenset(w for w in words if w in syllables),
+            frozenset(w for w in words if w.count(" ") == 1))
 
 
 def _province_words() -> list[str]:
@@ -264,9 +256,9 @@ _EDGE_WORDS = re.compile(r"(\w+)$"), re.compile(r"^(\w+)")
 
 
 @lru_cache(maxsize=1)
-def _syllables() -> frozenset[str]:
-    """The Vietnamese syllables of underthesea's word list (Viet74K, read from the installed package's data
-    without importing it: the import costs a second); empty when it is not there."""
+def _word_list() -> tuple[str, ...]:
+    """underthesea's word list (Viet74K, read from the installed package's data without importing it: the import
+    costs a second), lower case; empty when it is not there."""
     import importlib.util
     import os
     spec = importlib.util.find_spec("underthesea")
@@ -274,8 +266,14 @@ def _syllables() -> frozenset[str]:
         path = os.path.join(base, "corpus", "data", "Viet74K.txt")
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
-                return frozenset(s for line in f for s in line.lower().split())
-    return frozenset()
+                return tuple(line.strip().lower() for line in f if line.strip())
+    return ()
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    """The syllables of underthesea's word list, as written there."""
+    return frozenset(s for w in _word_list() for s in w.split())
 
 
 def _split_syllable(prev: str, line: str) -> bool:
