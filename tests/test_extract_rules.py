@@ -610,3 +610,9 @@ def test_first_letter_alternation_matches_as_the_flat_alternation():
 ])
 def test_a_dash_after_the_leading_body_adds_no_owner(text, want):
     assert leading_owner(text)[0] == want
+
+
+def test_the_standing_committee_for_women_is_one_name():
+    # "Ban vì sự tiến bộ của phụ nữ" (every province has one) holds "vì", which the tagger read as the verb
+    assert leading_owner("Ban vì sự tiến bộ của phụ nữ tỉnh chủ trì theo dõi, đôn đốc việc thực hiện Kế hoạch")[0] == [
+        "Ban vì sự tiến bộ của phụ nữ tỉnh"]
