@@ -57,15 +57,17 @@ def prefetch_plan(corpus: Corpus, plan_id: int) -> None:
 
 # --------------------------------------------------------------------------- add
 
+def log(line: str) -> None:
+    """A one-line message of ``add`` / ``watch`` on stderr."""
+    print(f"kehoach: {line}", file=sys.stderr, flush=True)
+
+
 def cmd_add(args) -> int:
     quiet = args.quiet or args.format == "json"
     corpus = open_corpus(args)
     try:
         if not args.no_index:
             attach_hooks(corpus)
-
-        def log(line: str) -> None:
-            print(f"kehoach: {line}", file=sys.stderr, flush=True)
 
         engine = args.engine or ("dask" if args.workers or args.scheduler else None)
         if engine:                              # reading and extraction on a cluster (kehoach/corpus/bulk.py)
@@ -145,9 +147,6 @@ def cmd_watch(args) -> int:
     from kehoach.corpus.watch import watch
     quiet = args.quiet or args.format == "json"
     corpus = open_corpus(args)
-
-    def log(line: str) -> None:
-        print(f"kehoach: {line}", file=sys.stderr, flush=True)
 
     def added(report) -> None:
         outcome = add_outcome(corpus, report)

@@ -546,8 +546,10 @@ def _code_case() -> dict[str, str]:
 
 _ROMAN = re.compile(r"^[IVXLC]+$")
 _VOWEL = re.compile("[AEIOUYĂÂÊÔƠƯÀ-ÃÈ-ÊÌÍÒ-ÕÙÚÝĨŨ\u1EA0-\u1EF9]", re.I)
-_LEVEL_LIST_BEFORE = re.compile(r"(?<![\wÀ-ỹ])(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)"
-                                r"\s*(?:,|và|hoặc)\s*$")
+_PLACE_STOP = {"năm", "giai", "đoạn", "đến", "và", "trong", "từ", "theo", "về", "của", "cho", "tại", "trên",
+               "thời", "kỳ", "nhiệm", "lần", "với", "các", "những", "được", "đã", "để", "khóa"}
+_LEVELS = "tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu"
+_LEVEL_LIST_BEFORE = re.compile(rf"(?<![\wÀ-ỹ])(?:{_LEVELS})\s*(?:,|và|hoặc)\s*$")
 
 
 @lru_cache(maxsize=1)
@@ -555,8 +557,7 @@ def _place_level() -> re.Pattern:
     """A level word and, looked at but not taken, the (up to four) words after it, where a place's name may be;
     not a common noun that opens with a level word ("xã hội", ``place_level_nouns.tsv``)."""
     nouns = "|".join(sorted((re.escape(r[0].lower()) for r in rows("place_level_nouns.tsv")), key=len, reverse=True))
-    return fast_compile(rf"(?<![\wÀ-ỹ])(?!(?:{nouns})(?![\wÀ-ỹ]))"
-                        r"(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+"
+    return fast_compile(rf"(?<![\wÀ-ỹ])(?!(?:{nouns})(?![\wÀ-ỹ]))({_LEVELS})\s+"
                         r"(?=((?:[\wÀ-ỹ]+)(?:\s+[\wÀ-ỹ]+){0,3}))")
 
 
@@ -582,8 +583,6 @@ def _capitalise_places(s: str) -> str:
     for start, end, name in reversed(edits):
         s = s[:start] + name + s[end:]
     return s
-_PLACE_STOP = {"năm", "giai", "đoạn", "đến", "và", "trong", "từ", "theo", "về", "của", "cho", "tại", "trên",
-               "thời", "kỳ", "nhiệm", "lần", "với", "các", "những", "được", "đã", "để", "khóa"}
 
 
 def sentence_case_title(t: str) -> str:

@@ -225,7 +225,22 @@ _PARTNER_LIST = re.compile(r"(?<![\wÀ-ỹđ])phối hợp(?:\s+(?:với|cùng))
 
 
 _DASH = re.compile(r"\s[-–]\s")
-_APPOSITION = re.compile(r"\s*[-–]\s+(?:[Cc]ơ quan|[Đđ]ơn vị|(?=[a-zđàáảãạăâèéẻẽẹêìíỉĩịòóỏõọôơùúủũụưỳýỷỹỵằắẳẵặầấẩẫậềếểễệồốổỗộờớởỡợừứửữự]))")
+_AFTER_DASH = re.compile(r"\s*[-–]\s+(?=\S)")
+
+
+@lru_cache(maxsize=256)
+def _standard_name_end(seg: str) -> int:
+    """Where the standard body name ``seg`` opens with (after a post, if any) ends; 0 when it opens with none."""
+    from kehoach.extract.nlp import body_at_start
+    bare = _strip_role(seg)
+    named = body_at_start(bare)
+    return len(seg) - len(bare) + named if named else 0
+
+
+def _is_apposition(seg: str, at: int) -> bool:
+    """A dash at ``at`` and what it says the body is: a lower-case phrase, or "Cơ quan ..." / "Đơn vị ..."."""
+    m = _AFTER_DASH.match(seg, at)
+    return m is not None and (seg[m.end()].islower() or seg[m.end():].lower().startswith(("cơ quan", "đơn vị")))
 
 
 def leading_owner(text: str) -> tuple[list[str], bool]:
@@ -286,15 +301,13 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         end = owner_phrase_end(seg)
         if end >= len(seg) or len(seg[:end].split()) > 12:
             # no known verb ends the phrase: ask the POS tagger, past the body's head word
-            from kehoach.extract.nlp import body_at_start, verb_offset
+            from kehoach.extract.nlp import verb_offset
             head = head_length(_strip_role(seg))
-            role = len(seg) - len(_strip_role(seg))
-            v = verb_offset(seg, head + role)
+            v = verb_offset(seg, head + (len(seg) - len(_strip_role(seg))))
             # a verb inside the standard name the phrase opens with ("Sở Kế hoạch và Đầu tư - cơ quan thường trực
             # ... giúp ...": "đầu tư" is a verb) is part of the name: the subject's verb comes after it
-            named = body_at_start(_strip_role(seg)) if v is not None and v < end else 0
-            if named and v < role + named:
-                v = verb_offset(seg, role + named)
+            if v is not None and v < end and v < _standard_name_end(seg):
+                v = verb_offset(seg, _standard_name_end(seg))
             # "trực thuộc" / "ngang bộ" say where or what a body is ("thành phố trực thuộc Trung ương",
             # "cơ quan ngang bộ"), and a word opening the next body of the list ("Ủy ban nhân dân", which the
             # tagger may read as a verb): not the subject's verb; the next verb after them may be
@@ -310,11 +323,9 @@ def leading_owner(text: str) -> tuple[list[str], bool]:
         if _DASH.search(seg, 0, end):
             # what a dash adds after the standard name the phrase opens with says what the body is, not who
             # else leads ("Sở Y tế - Cơ quan Thường trực Ban Chỉ đạo tỉnh giúp ...")
-            from kehoach.extract.nlp import body_at_start
-            role = len(seg) - len(_strip_role(seg))
-            named = body_at_start(_strip_role(seg))
-            if named and role + named < end and _APPOSITION.match(seg, role + named):
-                end = role + named
+            named = _standard_name_end(seg)
+            if named and named < end and _is_apposition(seg, named):
+                end = named
         cand = seg[:end].strip(" ,")
         if not cand or not _subject_size_ok(cand) or end >= len(seg):
             continue
