@@ -66,6 +66,7 @@ class LinkTask:
     plan_refs: tuple[str, ...] = ()   # normalized symbols of every document the task's plan cites
     plan_number: str | None = None    # the plan's own symbol ("116/KH-UBND"), normalized
     deadline_kind: str = ""           # "" | "date" | "recurring" | "relative" (N days from an event) | "text"
+    plan_title: str = ""              # the plan's title: what it is about ("Phát động đợt thi đua ...")
 
 
 _LABEL = re.compile(r"^\s*\*?[^:*]{0,160}?:\*\s*")   # "*Tiêu chí thành phần X:* ..." italic label
@@ -112,6 +113,22 @@ def cited_symbols(text: str, refs: Iterable = ()) -> tuple[str, ...]:
     return tuple(out)
 
 
+_TITLE_DATE = re.compile(r"\bngày\s+\d{1,2}(?:\s*tháng\s*|\s*[/.-]\s*)\d{1,2}(?:\s*năm\s*|\s*[/.-]\s*)\d{4}", re.I)
+_ANY_SYMBOL = re.compile(_SYMBOL_IN_TEXT.pattern + r"|(?<![\w/-])\d{1,5}-[A-ZĐ]{1,6}/[A-ZĐ]{1,6}(?![\w/])")  # and the Party's "210-KL/TW"
+_TITLE_SYMBOL = re.compile(r"(?:\bsố\s*)?(?:" + _ANY_SYMBOL.pattern + ")", re.I)
+
+
+def title_parts(title: str) -> tuple[str, tuple[str, ...]]:
+    """A plan's title as (its words without the citations' form, the documents it names): "Ban hành
+    Kế hoạch triển khai Quyết định số 06/QĐ-TTg ngày 02 tháng 01 năm 2025 của Thủ tướng Chính phủ"
+    -> ("Ban hành Kế hoạch triển khai Quyết định của Thủ tướng Chính phủ", ("06/QD-TTG",)): the
+    dates and numbers every citation writes are no subject."""
+    title = title or ""
+    symbols = tuple(dict.fromkeys(n for n in (normalize_symbol(m.group(0)) for m in _ANY_SYMBOL.finditer(title)) if n))
+    words = _TITLE_SYMBOL.sub(" ", _TITLE_DATE.sub(" ", title))
+    return " ".join(words.split()), symbols
+
+
 _RELATIVE = re.compile(r"\b(\d+|một|hai|ba|năm|mười|mười lăm|ba mươi)\s+(ngày|tháng|giờ)\b[^.;]{0,60}?\bkể từ\b", re.I)
 
 
@@ -154,7 +171,8 @@ def tasks_from_extraction(ext, plan: str | None = None) -> list[LinkTask]:
                             metrics=tuple(x.metric for x in t.targets if getattr(x, "metric", None)),
                             refs=cited_symbols(t.text, [refs[i] for i in t.legal_refs if i in refs]),
                             context=getattr(t, "context", "") or "", plan_refs=prefs, plan_number=number,
-                            deadline_kind=deadline_kind(t.deadline, t.text)))
+                            deadline_kind=deadline_kind(t.deadline, t.text),
+                            plan_title=getattr(ext.document, "title", None) or ""))
     return out
 
 
@@ -168,7 +186,8 @@ def task_from_record(rec, refs: dict | None = None) -> LinkTask:
                     refs=cited_symbols(rec.text, [refs[i] for i in (rec.legal_refs or []) if i in refs]),
                     context=getattr(rec, "context", "") or "", plan_refs=_plan_symbols(refs.values()),
                     plan_number=normalize_symbol(getattr(plan, "number", None)),
-                    deadline_kind=deadline_kind(rec.deadline, rec.text))
+                    deadline_kind=deadline_kind(rec.deadline, rec.text),
+                    plan_title=getattr(plan, "title", None) or "")
 
 
 # --------------------------------------------------------------------------- what can be linked
@@ -183,6 +202,8 @@ PHRASE_MIN_PLANS = 10       # from this many plans a link needs a shared run of 
 PHRASE_PLAN_SHARE = 0.06    # ... that at most this share of the plans (or 2) write: a domain term is no evidence
 PHRASE_TOPIC_MAX = 0.15     # ... and that at most this share of either plan's tasks write (not the plans' own topic)
 PLAN_MIN = 0.2              # plans less alike than this (Lexicon.plan_similarity) link only through a shared basis
+TITLE_MIN = 0.15            # from TEMPLATE_MIN_PLANS plans, plans whose titles are less alike (Linker.title_similarity) are two subjects
+NEAREST_MIN_PLANS = 10      # from this many plans a link needs one task to be the other's nearest in its plan (Linker.nearest_in)
 
 
 def is_owner_list(text: str) -> bool:
@@ -866,6 +887,10 @@ def evidence_text(ev: dict) -> str:
         parts.append("căn cứ chung " + ", ".join(ev["shared_refs"]))
     elif ev.get("shared_basis"):
         parts.append("hai kế hoạch cùng thực hiện " + ", ".join(ev["shared_basis"][:3]))
+    if ev.get("plan_cited"):
+        parts.append("kế hoạch này thực hiện văn bản kia")
+    elif ev.get("title_sim", 0.0) >= TITLE_MIN:
+        parts.append(f"hai văn bản cùng chủ đề (tên giống {ev['title_sim']:.2f})")
     if ev.get("shared_actions"):
         parts.append("hành động chung " + ", ".join(a.replace("_", " ") for a in ev["shared_actions"][:3]))
     if "cos" in ev:
@@ -907,6 +932,11 @@ class Linker:
         self._plan_refs: dict[str, frozenset] = {}          # plan -> symbols it cites
         self._plan_number: dict[str, str] = {}              # plan -> its own symbol
         self._ref_plans: Counter = Counter()                # symbol -> plans citing it
+        self._plan_title: dict[str, frozenset] = {}         # plan -> the content words of its title
+        self._title_plans: Counter = Counter()              # title word -> plans whose title has it
+        self._title_sim: dict[tuple[str, str], float] = {}  # cache of title_similarity (cleared as plans come and go)
+        self._nearest: dict[tuple[str, str], str | None] = {}   # cache of nearest_in (cleared on every add and remove)
+        self._plan_keys: dict[str, list[str]] | None = None  # plan -> its task keys (``plan_keys``; built on first use)
 
     def set_model(self, model: LinkModel) -> None:
         """Use another model; the cached probabilities stay when only its thresholds differ."""
@@ -940,8 +970,11 @@ class Linker:
             vectors = self.embedder.embed_passages(texts)
         else:
             vectors = np.asarray(vectors, dtype=np.float32)[fresh]
-        seg = self.segmenter.segment_many(texts + flat)
-        seg_tasks, seg_flat = seg[:len(texts)], seg[len(texts):]
+        titles = {t.plan_title: title_parts(t.plan_title) for t in tasks if t.plan not in self._plan_tasks and t.plan_title}
+        seg = self.segmenter.segment_many(texts + flat + [w for w, _ in titles.values()])
+        seg_tasks, seg_flat = seg[:len(texts)], seg[len(texts):len(texts) + len(flat)]
+        seg_title = {t: tuple(content_words(words)) + symbols
+                     for (t, (_, symbols)), words in zip(titles.items(), seg[len(texts) + len(flat):])}
         seg_clauses, pos = [], 0
         for i, cs in enumerate(multi):
             if cs:
@@ -956,18 +989,26 @@ class Linker:
         for t, acts in zip(tasks, self.segmenter.actions_many(texts)):
             self.actions[t.key] = acts
         self._reason.clear()
+        self._nearest.clear()
+        plans_before = len(self._plan_tasks)
         start = len(self.index)
         self.index.add([t.key for t in tasks], vectors)
         for i, t in enumerate(tasks):
             self.tasks[t.key] = t
             self.row[t.key] = start + i
-            self._plan_in(t)
+            self._plan_in(t, seg_title.get(t.plan_title, ()))
+            if self._plan_keys is not None:
+                self._plan_keys.setdefault(t.key.rpartition(":")[0], []).append(t.key)
         if self.lex._n_at_clear == self.lex.n:   # IDF snapshot moved: features are recomputed
             self._feats.clear()
             self._probs.clear()
+        elif any(plans_before < m <= len(self._plan_tasks) for m in (TEMPLATE_MIN_PLANS, PHRASE_MIN_PLANS, NEAREST_MIN_PLANS)):
+            self._probs.clear()                  # the guards of a large corpus start here
         return self._candidates_of(tasks, vectors) if search else []
 
-    def _plan_in(self, t: LinkTask) -> None:
+    def _plan_in(self, t: LinkTask, title_words: Sequence[str] = ()) -> None:
+        """Count ``t`` in its plan; the plan's first task brings the plan's references, number and
+        title words (``title_parts``: its content words and the symbols it names)."""
         self._plan_tasks[t.plan] += 1
         if self._plan_tasks[t.plan] == 1:
             refs = frozenset(t.plan_refs) | frozenset(t.refs)
@@ -975,6 +1016,10 @@ class Linker:
             self._ref_plans.update(refs)
             if t.plan_number:
                 self._plan_number[t.plan] = t.plan_number
+            words = frozenset(title_words)
+            self._plan_title[t.plan] = words
+            self._title_plans.update(words)
+            self._title_sim.clear()
         elif t.refs and not set(t.refs) <= self._plan_refs[t.plan]:
             new = frozenset(t.refs) - self._plan_refs[t.plan]
             self._plan_refs[t.plan] |= new
@@ -986,6 +1031,8 @@ class Linker:
             del self._plan_tasks[t.plan]
             self._ref_plans.subtract(self._plan_refs.pop(t.plan, frozenset()))
             self._plan_number.pop(t.plan, None)
+            self._title_plans.subtract(self._plan_title.pop(t.plan, frozenset()))
+            self._title_sim.clear()
 
     def plan_basis(self, pa: str, pb: str) -> list[str]:
         """What ties two plans to one programme: the legal documents both cite that few plans cite
@@ -1002,6 +1049,50 @@ class Linker:
             out.append(f"→ {nb}")
         return out
 
+    def cites_the_other(self, pa: str, pb: str) -> bool:
+        """One plan cites the other ("Kế hoạch thực hiện Quyết định số 2437/QĐ-TTg" and that Quyết định)."""
+        na, nb = self._plan_number.get(pa), self._plan_number.get(pb)
+        return bool(na and na in self._plan_refs.get(pb, ()) or nb and nb in self._plan_refs.get(pa, ()))
+
+    def title_similarity(self, pa: str, pb: str) -> float:
+        """Cosine of the two plans' title words, each weighted by its IDF over the titles of the
+        corpus's plans: "Phát động đợt thi đua lập thành tích chào mừng Đại hội lần thứ XIV ..." of two
+        provinces ~0.9; a CCHC plan and a budget plan 0; "kế hoạch", "tỉnh", "năm" weigh little."""
+        pair = (pa, pb) if pa < pb else (pb, pa)
+        x = self._title_sim.get(pair)
+        if x is None:
+            n = len(self._plan_tasks)
+            wa, wb = self._plan_title.get(pa, frozenset()), self._plan_title.get(pb, frozenset())
+            idf = {w: math.log((n + 1) / (self._title_plans[w] + 0.5)) for w in wa | wb}
+            na = math.sqrt(sum(idf[w] ** 2 for w in wa))
+            nb = math.sqrt(sum(idf[w] ** 2 for w in wb))
+            x = sum(idf[w] ** 2 for w in wa & wb) / (na * nb) if na and nb else 0.0
+            self._title_sim[pair] = x
+        return x
+
+    def plan_keys(self, plan: str) -> list[str]:
+        """The keys of a plan's tasks here, from the keys alone (``LinkTask.key`` is "<plan>:<task
+        id>"; the tasks of a snapshot are not decoded); built on first use, kept up to date by ``add``."""
+        if self._plan_keys is None:
+            by: dict[str, list[str]] = {}
+            for k in self.row:
+                if k in self.tasks:
+                    by.setdefault(k.rpartition(":")[0], []).append(k)
+            self._plan_keys = by
+        return self._plan_keys.get(plan, [])
+
+    def nearest_in(self, a: str, plan: str) -> str | None:
+        """The real task (``linkable``) of ``plan`` nearest to task ``a`` (embedding cosine)."""
+        k = (a, plan)
+        if k not in self._nearest:
+            keys = [x for x in self.plan_keys(plan) if self.linkable(x)]
+            best = None
+            if keys:
+                sims = self.index.take([self.row[x] for x in keys]) @ self.index.take(self.row[a])
+                best = keys[int(np.argmax(sims))]
+            self._nearest[k] = best
+        return self._nearest[k]
+
     def unrelated(self, a: str, b: str) -> str | None:
         """Why two real tasks are never the same commitment, whatever the model says (precision
         first), or None:
@@ -1016,6 +1107,15 @@ class Linker:
         * "other programme": in a corpus of ``TEMPLATE_MIN_PLANS``+ plans, their plans share
           neither their specific vocabulary (``Lexicon.plan_similarity`` below ``PLAN_MIN``) nor a
           legal basis (``plan_basis``): a CCHC plan's report and an emulation plan's report;
+        * "other subject": in such a corpus, their plans' titles are less alike than ``TITLE_MIN``
+          (``title_similarity``) and neither plan cites the other (a plan whose title was not read
+          is left to the other guards): a commitment recurs in plans of
+          one subject (two provinces' plans for one campaign, a central plan and a provincial plan
+          carrying it out), not in a digital-transformation plan and a planning-data plan that both
+          cite Nghị quyết 57-NQ/TW;
+        * "not the nearest": in a corpus of ``NEAREST_MIN_PLANS``+ plans, neither task is the
+          other's nearest among its plan's tasks (``nearest_in``): a plan writes a commitment once,
+          so of the tasks of one plan alike to a task, only the most alike is its counterpart;
         * "procedure step": one is a time limit counted from an event ("Trong thời hạn 10 ngày làm
           việc kể từ ngày nhận đủ hồ sơ ...") and they share no legal document: steps of two
           procedures."""
@@ -1030,7 +1130,8 @@ class Linker:
             if not first and act < ACTION_MIN:
                 return "other action"
         basis = None
-        if len(self._plan_tasks) >= TEMPLATE_MIN_PLANS and self.lex.plan_similarity(ta.plan, tb.plan) < PLAN_MIN:
+        n_plans = len(self._plan_tasks)
+        if n_plans >= TEMPLATE_MIN_PLANS and self.lex.plan_similarity(ta.plan, tb.plan) < PLAN_MIN:
             basis = self.plan_basis(ta.plan, tb.plan)
             if not basis:
                 return "other programme"
@@ -1038,11 +1139,15 @@ class Linker:
             basis = self.plan_basis(ta.plan, tb.plan) if basis is None else basis
             if not basis:
                 return "procedure step"
-        n = len(self._plan_tasks)
-        if n >= PHRASE_MIN_PLANS:
+        if n_plans >= PHRASE_MIN_PLANS:
             phrase, df = self.lex.rarest_run(a, b, PHRASE_TOPIC_MAX)
-            if not phrase or df > max(2, PHRASE_PLAN_SHARE * n):
+            if not phrase or df > max(2, PHRASE_PLAN_SHARE * n_plans):
                 return "common phrase"
+        if n_plans >= TEMPLATE_MIN_PLANS and self._plan_title.get(ta.plan) and self._plan_title.get(tb.plan) \
+                and self.title_similarity(ta.plan, tb.plan) < TITLE_MIN and not self.cites_the_other(ta.plan, tb.plan):
+            return "other subject"
+        if n_plans >= NEAREST_MIN_PLANS and self.nearest_in(a, tb.plan) != b and self.nearest_in(b, ta.plan) != a:
+            return "not the nearest"
         return None
 
     def search(self, keys: Sequence[str]) -> list[tuple[str, str]]:
@@ -1094,6 +1199,8 @@ class Linker:
             self._clauses_pending.discard(k)
             self.actions.pop(k, None)
         self._reason.clear()
+        self._nearest.clear()
+        self._plan_keys = None
         self.lex.remove(keys)
         self.candidates = {p for p in self.candidates if p[0] not in keys and p[1] not in keys}
         self._feats.clear()
@@ -1175,6 +1282,9 @@ class Linker:
         ta, tb = self.tasks[a], self.tasks[b]
         ev["shared_basis"] = self.plan_basis(ta.plan, tb.plan)
         ev["plan_sim"] = round(self.lex.plan_similarity(ta.plan, tb.plan), 4)
+        ev["title_sim"] = round(self.title_similarity(ta.plan, tb.plan), 4)
+        ev["plan_cited"] = self.cites_the_other(ta.plan, tb.plan)
+        ev["nearest"] = [k for k, p in ((a, tb.plan), (b, ta.plan)) if self.nearest_in(k, p) == (b if k == a else a)]
         ev["rare_phrase"], ev["rare_phrase_plans"] = self.lex.rarest_run(a, b, PHRASE_TOPIC_MAX)
         return ev
 

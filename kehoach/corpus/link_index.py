@@ -58,7 +58,8 @@ SAVE_SHARE = 0.1
 # the Lexicon's caches that depend on the corpus size or on other tasks: never saved
 _LEX_CACHES = ("_vec", "_idf", "_mass", "_plan_vec", "_plan_sim")
 # the Linker's attributes that are not state (objects of this process, or caches)
-_LINKER_SKIP = ("embedder", "segmenter", "model", "index", "lex", "candidates", "_feats", "_probs", "_reason")
+_LINKER_SKIP = ("embedder", "segmenter", "model", "index", "lex", "candidates", "_feats", "_probs", "_reason",
+                "_title_sim", "_nearest", "_plan_keys")
 
 
 def plan_prints(corpus) -> dict[str, str]:
