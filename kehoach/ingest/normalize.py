@@ -442,9 +442,23 @@ _DASH_ITEM = re.compile("^" + BULLET + r"\s")
 _DASH_LOWER = re.compile(r"^[-–]\s+(?=[^\W\d_])")
 
 
-# a word no sentence, heading or cell ends with: the line goes on ("... giao cho các" / "Sở, ngành ...");
-# not "theo", "về", "ngày", "số", which end phrases ("các năm tiếp theo", "trở về", "trong 30 ngày")
-_OPEN_END = re.compile(r"(?<![\wÀ-ỹ])(?:của|và|với|cho|tại|các|những|hoặc)$")
+@lru_cache(maxsize=None)
+def _wrap_words(kind: str) -> tuple[str, ...]:
+    """The words of ``kehoach/data/wrap_words.tsv`` of one kind ("open_end", "paragraph_opener"), longest first."""
+    from kehoach.extract.data import rows  # the project's one TSV loader (imported late: ingest stays a leaf)
+    return tuple(sorted((r[1] for r in rows("wrap_words.tsv") if r[0] == kind), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _open_end() -> re.Pattern:
+    """A line ending with a word no sentence, heading or cell ends with ("... giao cho các" / "Sở, ngành ...")."""
+    return re.compile(r"(?<![\wÀ-ỹ])(?:" + "|".join(map(re.escape, _wrap_words("open_end"))) + ")$")
+
+
+@lru_cache(maxsize=1)
+def _paragraph_opener() -> re.Pattern:
+    """A line opening as a paragraph of a plan's preamble or body does ("Căn cứ", "Thực hiện", "Để", ...)."""
+    return re.compile("(?:" + "|".join(map(re.escape, _wrap_words("paragraph_opener"))) + r")\b")
 
 
 @lru_cache(maxsize=1)
@@ -481,11 +495,7 @@ def _sentence_cut(lines: list[str], i: int, start: int) -> bool:
     words = prev.split()
     return (i - 1 == start and len(words) >= 6 and words[-1].isalpha() and words[-1].islower()
             and not upper_case(prev) and not is_item_start(prev) and not upper_case(cur) and not is_item_start(cur)
-            and not _PARAGRAPH_OPENER.match(cur))
-
-
-# words a paragraph of a plan's preamble or body opens with, after a title or a heading with no marker
-_PARAGRAPH_OPENER = re.compile(r"(?:Căn cứ|Thực hiện|Theo|Để|Nhằm|Trên cơ sở|Xét|Triển khai|Ủy ban nhân dân|UBND)\b")
+            and not _paragraph_opener().match(cur))
 
 
 def _dash_lower(line: str) -> bool:
@@ -565,7 +575,7 @@ def join_wrapped(lines: list[str], width: int) -> list[tuple[int, int]]:
         # a comma, or a bracket left open, ends no paragraph or heading ("1. Viện Văn hóa, Nghệ thuật," / "Thể thao và
         # Du lịch Việt Nam", "5. Các chủ rừng là tổ chức (các" / "Ban quản lý rừng ...)")
         goes_on = cur[:1].islower() or prev.endswith(",") or prev.count("(") > prev.count(")") \
-            or _OPEN_END.search(prev) is not None or _heading_rest(lines, i, width) \
+            or _open_end().search(prev) is not None or _heading_rest(lines, i, width) \
             or _sentence_cut(lines, i, start)
         join = (wrapped and not item) or (goes_on and not item and not ends_sentence(prev)) \
             or (bare_list_marker(prev.strip()) and not is_item_start(cur)) \
