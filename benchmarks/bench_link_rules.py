@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import glob
-import json
 import sys
 from pathlib import Path
 
@@ -40,17 +38,6 @@ from kehoach.eval.data import add_shared_argument  # noqa: E402
 
 LR = ROOT / "tests" / "data" / "links-real"
 TITLES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
-
-
-def verdicts() -> dict[tuple[str, str], bool]:
-    """(key a, key b) -> judged the same commitment (majority of the samples' verdicts)."""
-    votes: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
-    for f in sorted(glob.glob(str(LR / "sample50*.json"))):
-        for x in json.loads(Path(f).read_text("utf-8"))["pairs"]:
-            if x.get("verdict"):
-                a, b = sorted(f"{Path(x[s]['plan']).stem}:{x[s]['task']}" for s in ("a", "b"))
-                votes[(a, b)][x["verdict"].startswith("same")] += 1
-    return {p: c[True] > c[False] for p, c in votes.items()}
 
 
 def predicted(linker, title_min: float, nearest: bool) -> set[tuple[str, str]]:
@@ -75,7 +62,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     import sample
     linker, _ = sample._from_extractions([a.shared / "eval" / "gold", LR / "extractions"], a.cache)
-    V = verdicts()
+    V = sample.verdicts()
     shipped = (L.TITLE_MIN, L.NEAREST_MIN_PLANS)
     settings = [(t, n) for n in (False, True) for t in TITLES]
     pred = {s: predicted(linker, *s) for s in settings}

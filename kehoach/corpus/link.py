@@ -114,19 +114,25 @@ def cited_symbols(text: str, refs: Iterable = ()) -> tuple[str, ...]:
 
 
 _TITLE_DATE = re.compile(r"\bngày\s+\d{1,2}(?:\s*tháng\s*|\s*[/.-]\s*)\d{1,2}(?:\s*năm\s*|\s*[/.-]\s*)\d{4}", re.I)
-_ANY_SYMBOL = re.compile(_SYMBOL_IN_TEXT.pattern + r"|(?<![\w/-])\d{1,5}-[A-ZĐ]{1,6}/[A-ZĐ]{1,6}(?![\w/])")  # and the Party's "210-KL/TW"
-_TITLE_SYMBOL = re.compile(r"(?:\bsố\s*)?(?:" + _ANY_SYMBOL.pattern + ")", re.I)
+_NUMBER_WORD = re.compile(r"\bsố\s*$", re.I)      # "Quyết định số" before a symbol cut out
 
 
 def title_parts(title: str) -> tuple[str, tuple[str, ...]]:
     """A plan's title as (its words without the citations' form, the documents it names): "Ban hành
     Kế hoạch triển khai Quyết định số 06/QĐ-TTg ngày 02 tháng 01 năm 2025 của Thủ tướng Chính phủ"
     -> ("Ban hành Kế hoạch triển khai Quyết định của Thủ tướng Chính phủ", ("06/QD-TTG",)): the
-    dates and numbers every citation writes are no subject."""
+    dates and numbers every citation writes are no subject. Symbols as the citation stage finds them
+    (``extract.citations.find_symbols``: "06/QĐ-TTg", the Party's "210-KL/TW")."""
+    from kehoach.extract.citations import find_symbols
     title = title or ""
-    symbols = tuple(dict.fromkeys(n for n in (normalize_symbol(m.group(0)) for m in _ANY_SYMBOL.finditer(title)) if n))
-    words = _TITLE_SYMBOL.sub(" ", _TITLE_DATE.sub(" ", title))
-    return " ".join(words.split()), symbols
+    found = find_symbols(title)
+    symbols = tuple(dict.fromkeys(n for n in (normalize_symbol(m.symbol) for m in found) if n))
+    pieces, pos = [], 0
+    for m in found:
+        pieces.append(_NUMBER_WORD.sub("", title[pos:m.start]))
+        pos = m.end
+    pieces.append(title[pos:])
+    return " ".join(_TITLE_DATE.sub(" ", " ".join(pieces)).split()), symbols
 
 
 _RELATIVE = re.compile(r"\b(\d+|một|hai|ba|năm|mười|mười lăm|ba mươi)\s+(ngày|tháng|giờ)\b[^.;]{0,60}?\bkể từ\b", re.I)
@@ -1041,18 +1047,20 @@ class Linker:
         by the other ("→ 116/KH-UBND")."""
         ra, rb = self._plan_refs.get(pa, frozenset()), self._plan_refs.get(pb, frozenset())
         lim = max(2, BASIS_PLAN_SHARE * len(self._plan_tasks))
-        out = sorted(s for s in ra & rb if self._ref_plans[s] <= lim)
-        na, nb = self._plan_number.get(pa), self._plan_number.get(pb)
-        if na and na in rb:
-            out.append(f"→ {na}")
-        if nb and nb in ra:
-            out.append(f"→ {nb}")
+        return sorted(s for s in ra & rb if self._ref_plans[s] <= lim) + self._citations(pa, pb)
+
+    def _citations(self, pa: str, pb: str) -> list[str]:
+        """"→ <symbol>" for each of the two plans the other cites by its own symbol."""
+        out = []
+        for x, y in ((pa, pb), (pb, pa)):
+            n = self._plan_number.get(x)
+            if n and n in self._plan_refs.get(y, ()):
+                out.append(f"→ {n}")
         return out
 
     def cites_the_other(self, pa: str, pb: str) -> bool:
         """One plan cites the other ("Kế hoạch thực hiện Quyết định số 2437/QĐ-TTg" and that Quyết định)."""
-        na, nb = self._plan_number.get(pa), self._plan_number.get(pb)
-        return bool(na and na in self._plan_refs.get(pb, ()) or nb and nb in self._plan_refs.get(pa, ()))
+        return bool(self._citations(pa, pb))
 
     def title_similarity(self, pa: str, pb: str) -> float:
         """Cosine of the two plans' title words, each weighted by its IDF over the titles of the
@@ -1284,7 +1292,7 @@ class Linker:
         ev["plan_sim"] = round(self.lex.plan_similarity(ta.plan, tb.plan), 4)
         ev["title_sim"] = round(self.title_similarity(ta.plan, tb.plan), 4)
         ev["plan_cited"] = self.cites_the_other(ta.plan, tb.plan)
-        ev["nearest"] = [k for k, p in ((a, tb.plan), (b, ta.plan)) if self.nearest_in(k, p) == (b if k == a else a)]
+        ev["nearest"] = [x for x, y in ((a, b), (b, a)) if self.nearest_in(x, self.tasks[y].plan) == y]
         ev["rare_phrase"], ev["rare_phrase_plans"] = self.lex.rarest_run(a, b, PHRASE_TOPIC_MAX)
         return ev
 

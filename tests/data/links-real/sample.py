@@ -18,6 +18,20 @@ import random
 import sys
 
 
+def verdicts(folder=None) -> dict[tuple[str, str], bool]:
+    """(key a, key b) sorted -> judged the same commitment, from every judged sample of this folder
+    (``sample50*.json``; keys "<file stem>:<task id>"), the majority where two samples disagree."""
+    from collections import Counter, defaultdict
+    from pathlib import Path
+    votes: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for f in sorted(Path(folder or Path(__file__).parent).glob("sample50*.json")):
+        for x in json.loads(f.read_text("utf-8"))["pairs"]:
+            if x.get("verdict"):
+                a, b = sorted(f"{Path(x[s]['plan']).stem}:{x[s]['task']}" for s in ("a", "b"))
+                votes[(a, b)][x["verdict"].startswith("same")] += 1
+    return {p: c[True] > c[False] for p, c in votes.items()}
+
+
 def predicted_pairs(linker) -> list[tuple[str, str]]:
     pairs = set()
     for c in linker.clusters():
